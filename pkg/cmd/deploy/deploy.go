@@ -1,0 +1,164 @@
+// Package deploy is `faas deploy FILE`.
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/faasdev/faas/pkg/cmdutil"
+	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/iostreams"
+)
+
+// Options are the parsed flags and the dependencies of a deploy.
+type Options struct {
+	IO     *iostreams.IOStreams
+	Engine func() (*engine.Engine, error)
+
+	File         string
+	Name         string
+	Runtime      string
+	Mode         string
+	Memory       string
+	CPUs         int
+	Disk         string
+	Timeout      time.Duration
+	Concurrency  int
+	MinInstances int
+	MaxInstances int
+	Env          []string
+	Provider     string
+	Output       string
+}
+
+// NewCmd returns the deploy command; runF replaces the run in tests.
+func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Engine: f.Engine}
+	cmd := &cobra.Command{
+		Use:   "deploy FILE",
+		Short: "Turn a file into a function",
+		Long: `Deploy FILE as a function, or as a new version of it.
+
+The runtime comes from the extension (.py python3, .js node, .sh bash, an
+executable otherwise) unless --runtime names it. A file that defines
+handler(event, context) (Python) or exports handler (Node) runs in handler
+mode; any other file is a script that reads the payload on stdin and writes
+its result to stdout. Deploying the same code and config again changes
+nothing.
+
+The function's name is printed on stdout; what was done goes to stderr.`,
+		Example: `  faas deploy hello.py
+  faas deploy resize.js --name resize --memory 512M --timeout 10s --env SIZE=128
+  faas deploy job.sh --mode script --concurrency 4`,
+		Args: cmdutil.ExactArgs(1, "a FILE to deploy"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.File = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return Run(cmd.Context(), opts)
+		},
+	}
+	def := function.DefaultConfig()
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Name, "name", "", "function name (default: the file name without extension)")
+	fl.StringVar(&opts.Runtime, "runtime", "", "python|node|bash|exec (default: from the extension)")
+	fl.StringVar(&opts.Mode, "mode", "", "handler|script (default: detected from the file)")
+	fl.StringVar(&opts.Memory, "memory", function.FormatSize(def.MemoryMB), "memory limit, e.g. 128M, 1G")
+	fl.IntVar(&opts.CPUs, "cpus", def.CPUs, "vCPUs")
+	fl.StringVar(&opts.Disk, "disk", function.FormatSize(def.DiskMB), "disk size, e.g. 5G")
+	fl.DurationVar(&opts.Timeout, "timeout", def.Timeout(), "kill an invocation after this long")
+	fl.IntVar(&opts.Concurrency, "concurrency", def.Concurrency, "invocations one instance runs at once")
+	fl.IntVar(&opts.MinInstances, "min-instances", def.MinInstances, "instances kept warm")
+	fl.IntVar(&opts.MaxInstances, "max-instances", def.MaxInstances, "most instances at once")
+	fl.StringArrayVar(&opts.Env, "env", nil, "environment variable KEY=VALUE (repeatable)")
+	fl.StringVar(&opts.Provider, "provider", engine.ProviderAuto, "auto|local|multipass")
+	cmdutil.AddOutputFlag(cmd, &opts.Output, "name", cmdutil.OutputJSON)
+	_ = cmd.RegisterFlagCompletionFunc("runtime", fixed("python", "node", "bash", "exec"))
+	_ = cmd.RegisterFlagCompletionFunc("mode", fixed("handler", "script"))
+	_ = cmd.RegisterFlagCompletionFunc("provider", fixed(engine.Providers...))
+	return cmd
+}
+
+func fixed(vals ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return vals, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// request validates the options that need no I/O and builds the request.
+func (o *Options) request() (engine.DeployRequest, error) {
+	r := engine.DeployRequest{Name: o.Name, Filename: o.File, Provider: o.Provider}
+	if o.Runtime != "" {
+		r.Runtime = function.Runtime(strings.ToLower(o.Runtime))
+		if !r.Runtime.Valid() {
+			return r, fault.Usagef("unknown runtime %q: use python, node, bash or exec", o.Runtime)
+		}
+	}
+	if o.Mode != "" {
+		r.Mode = function.Mode(strings.ToLower(o.Mode))
+		if r.Mode != function.Handler && r.Mode != function.Script {
+			return r, fault.Usagef("unknown mode %q: use handler or script", o.Mode)
+		}
+	}
+	cfg := function.DefaultConfig()
+	var err error
+	if cfg.MemoryMB, err = function.ParseSize(o.Memory); err != nil {
+		return r, fault.Usagef("--memory: %w", err)
+	}
+	if cfg.DiskMB, err = function.ParseSize(o.Disk); err != nil {
+		return r, fault.Usagef("--disk: %w", err)
+	}
+	if o.Timeout <= 0 {
+		return r, fault.Usagef("--timeout %s: use a positive duration such as 30s", o.Timeout)
+	}
+	cfg.TimeoutMS = o.Timeout.Milliseconds()
+	cfg.CPUs, cfg.Concurrency = o.CPUs, o.Concurrency
+	cfg.MinInstances, cfg.MaxInstances = o.MinInstances, o.MaxInstances
+	if cfg.Env, err = function.ParseEnv(o.Env); err != nil {
+		return r, err
+	}
+	r.Config = cfg
+	return r, nil
+}
+
+// Run deploys.
+func Run(ctx context.Context, o *Options) error {
+	r, err := o.request()
+	if err != nil {
+		return err
+	}
+	if r.Code, err = engine.ReadCode(o.File); err != nil {
+		return err
+	}
+	eng, err := o.Engine()
+	if err != nil {
+		return err
+	}
+	res, err := eng.Deploy(ctx, r)
+	if err != nil {
+		return err
+	}
+	c := res.Version.Config
+	if res.Created {
+		o.IO.Successf("deployed %s v%d (%s %s, %s, %s memory, %s timeout)", res.Function, res.Version.Version,
+			c.Runtime, c.Mode, res.Provider, function.FormatSize(c.MemoryMB), c.Timeout())
+	} else {
+		o.IO.Infof("%s v%d is unchanged: same code and config", res.Function, res.Version.Version)
+	}
+	if o.Output == cmdutil.OutputJSON {
+		fn, err := eng.Function(ctx, res.Function)
+		if err != nil {
+			return err
+		}
+		return cmdutil.WriteJSON(o.IO.Out, cmdutil.NewFunctionJSON(fn))
+	}
+	_, err = fmt.Fprintln(o.IO.Out, res.Function)
+	return err
+}

@@ -1,0 +1,211 @@
+// Package jobs is `faas jobs` and `faas jobs show ID`.
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/faasdev/faas/pkg/cmdutil"
+	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/iostreams"
+	"github.com/faasdev/faas/pkg/store"
+)
+
+// ListOptions of `faas jobs`.
+type ListOptions struct {
+	IO     *iostreams.IOStreams
+	Engine func() (*engine.Engine, error)
+	Now    func() time.Time
+	Filter store.JobFilter
+	Output string
+}
+
+// NewCmd returns `faas jobs` with its `show` subcommand.
+func NewCmd(f *cmdutil.Factory, runF func(context.Context, *ListOptions) error) *cobra.Command {
+	opts := &ListOptions{IO: f.IOStreams, Engine: f.Engine, Now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "jobs",
+		Short: "List recent invocations",
+		Long: `List jobs (invocations), newest first. A job still marked running whose
+process has died is marked lost first.`,
+		Example: `  faas jobs --function hello --status failed
+  faas jobs -o json | jq '.[] | select(.cold) | .duration_ms'`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return RunList(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Filter.Function, "function", "", "only jobs of this function")
+	cmd.Flags().StringVar(&opts.Filter.Status, "status", "", "only jobs with this status: "+strings.Join(store.Statuses, "|"))
+	cmd.Flags().IntVar(&opts.Filter.Limit, "limit", 20, "at most this many jobs (0: all)")
+	cmdutil.AddOutputFlag(cmd, &opts.Output)
+	_ = cmd.RegisterFlagCompletionFunc("status", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return store.Statuses, cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = cmd.RegisterFlagCompletionFunc("function", cmdutil.CompleteFunctionNames(f))
+	cmd.AddCommand(newShowCmd(f, nil))
+	return cmd
+}
+
+// RunList lists jobs.
+func RunList(ctx context.Context, o *ListOptions) error {
+	eng, err := o.Engine()
+	if err != nil {
+		return err
+	}
+	jobs, err := eng.Jobs(ctx, o.Filter)
+	if err != nil {
+		return err
+	}
+	if o.Output == cmdutil.OutputJSON {
+		out := make([]cmdutil.JobJSON, 0, len(jobs))
+		for _, j := range jobs {
+			out = append(out, cmdutil.NewJobJSON(j, false))
+		}
+		return cmdutil.WriteJSON(o.IO.Out, out)
+	}
+	if len(jobs) == 0 {
+		o.IO.Infof("no jobs")
+		return nil
+	}
+	tty := o.IO.IsStdoutTTY()
+	now := o.Now()
+	st := o.IO.Styles()
+	t := o.IO.NewTable("ID", "FUNCTION", "VERSION", "STATUS", "START", "DURATION", "MEMORY", "PEAK", "STARTED")
+	for _, j := range jobs {
+		status := j.Status
+		if tty {
+			switch j.Status {
+			case store.StatusCompleted:
+				status = st.Success.Render(status)
+			case store.StatusFailed, store.StatusTimeout, store.StatusLost:
+				status = st.Error.Render(status)
+			}
+		}
+		t.AddRow(j.ID, j.Function, strconv.Itoa(j.Version), status, startKind(j), duration(j),
+			strconv.FormatInt(j.MemoryMB, 10)+"M", cmdutil.Bytes(j.PeakMemoryBytes), cmdutil.Timestamp(tty, now, j.QueuedAt))
+	}
+	return t.Render()
+}
+
+func startKind(j store.Job) string {
+	if j.Cold {
+		return "cold"
+	}
+	return "warm"
+}
+
+func duration(j store.Job) string {
+	if !j.Ended() || j.Duration == 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(float64(j.Duration.Microseconds())/1000, 'f', 1, 64) + "ms"
+}
+
+// ShowOptions of `faas jobs show`.
+type ShowOptions struct {
+	IO     *iostreams.IOStreams
+	Engine func() (*engine.Engine, error)
+	ID     string
+	Output string
+}
+
+func newShowCmd(f *cmdutil.Factory, runF func(context.Context, *ShowOptions) error) *cobra.Command {
+	opts := &ShowOptions{IO: f.IOStreams, Engine: f.Engine}
+	cmd := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one job: its record, result and logs",
+		Args:  cmdutil.ExactArgs(1, "a job ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ID = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return RunShow(cmd.Context(), opts)
+		},
+		ValidArgsFunction: completeJobIDs(f),
+	}
+	cmdutil.AddOutputFlag(cmd, &opts.Output)
+	return cmd
+}
+
+func completeJobIDs(f *cmdutil.Factory) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		eng, err := f.Engine()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		jobs, err := eng.Store.ListJobs(cmd.Context(), store.JobFilter{Limit: 50})
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		ids := make([]string, len(jobs))
+		for i, j := range jobs {
+			ids[i] = j.ID + "\t" + j.Function + " " + j.Status
+		}
+		return ids, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// RunShow shows a job.
+func RunShow(ctx context.Context, o *ShowOptions) error {
+	eng, err := o.Engine()
+	if err != nil {
+		return err
+	}
+	j, err := eng.Job(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	if o.Output == cmdutil.OutputJSON {
+		return cmdutil.WriteJSON(o.IO.Out, cmdutil.NewJobJSON(j, true))
+	}
+	st := o.IO.Styles()
+	w := o.IO.Out
+	field := func(k, v string) { fmt.Fprintf(w, "%s\t%s\n", st.Bold.Render(k+":"), v) }
+	field("job", j.ID)
+	field("function", fmt.Sprintf("%s v%d", j.Function, j.Version))
+	field("status", j.Status)
+	if j.Error != "" {
+		field("error", j.Error)
+	}
+	if j.ExitCode != nil {
+		field("exit code", strconv.Itoa(*j.ExitCode))
+	}
+	field("provider", j.Provider)
+	field("instance", j.Instance)
+	field("start", fmt.Sprintf("%s, init %dms", startKind(j), j.InitMS))
+	field("queued", rfc(j.QueuedAt))
+	field("started", rfc(j.StartedAt))
+	field("ended", rfc(j.EndedAt))
+	field("duration", duration(j))
+	field("billed", fmt.Sprintf("%dms", j.BilledMS))
+	field("memory", fmt.Sprintf("%dM configured, %s peak", j.MemoryMB, cmdutil.Bytes(j.PeakMemoryBytes)))
+	fmt.Fprintf(w, "%s\n%s", st.Bold.Render("result:"), j.Result)
+	if len(j.Result) > 0 && j.Result[len(j.Result)-1] != '\n' {
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "%s\n%s", st.Bold.Render("logs:"), j.Logs)
+	if len(j.Logs) > 0 && j.Logs[len(j.Logs)-1] != '\n' {
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+func rfc(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}

@@ -1,0 +1,173 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/provider/local"
+	"github.com/faasdev/faas/pkg/store"
+)
+
+// Providers a function can ask for.
+const (
+	ProviderAuto      = "auto"
+	ProviderLocal     = local.Name
+	ProviderMultipass = "multipass"
+)
+
+// Providers lists the --provider values.
+var Providers = []string{ProviderAuto, ProviderLocal, ProviderMultipass}
+
+// ReadCode reads a function's file, rejecting what cannot be a function.
+func ReadCode(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fault.Usagef("%s: no such file", path)
+	case err != nil:
+		return nil, fault.Usagef("%s: %v", path, errors.Unwrap(err))
+	case fi.IsDir():
+		return nil, fault.Usagef("%s is a directory: deploy one file", path)
+	case !fi.Mode().IsRegular():
+		return nil, fault.Usagef("%s is not a regular file", path)
+	case fi.Size() > function.MaxCodeBytes:
+		return nil, fault.Usagef("%s is %d bytes, over the %d MiB limit for a function's file", path, fi.Size(), function.MaxCodeBytes>>20)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fault.Usagef("%s: cannot read: %v", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	code, err := io.ReadAll(io.LimitReader(f, function.MaxCodeBytes+1))
+	if err != nil {
+		return nil, fault.Usagef("%s: cannot read: %v", path, err)
+	}
+	if err := function.CheckCode(path, code); err != nil {
+		return nil, err
+	}
+	return code, nil
+}
+
+// DeployRequest says what to deploy. Zero Runtime and Mode are detected
+// from the file.
+type DeployRequest struct {
+	Name     string
+	Filename string
+	Code     []byte
+	Runtime  function.Runtime
+	Mode     function.Mode
+	Provider string
+	Config   function.Config
+}
+
+// DeployResult says what a deploy did.
+type DeployResult struct {
+	Function string
+	Version  store.Version
+	Provider string
+	// Created is false when the same code and config were already current.
+	Created bool
+}
+
+// Deploy validates a request and records it as the function's current
+// version. Nothing is written unless every check passes.
+func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, error) {
+	name := r.Name
+	if name == "" {
+		name = function.NameFromFile(r.Filename)
+		if err := function.ValidateName(name); err != nil {
+			return DeployResult{}, fault.WithHint(err, "name it with --name")
+		}
+	} else if err := function.ValidateName(name); err != nil {
+		return DeployResult{}, err
+	}
+	if err := function.CheckCode(r.Filename, r.Code); err != nil {
+		return DeployResult{}, err
+	}
+	cfg := r.Config
+	cfg.Runtime = r.Runtime
+	if cfg.Runtime == "" {
+		cfg.Runtime = function.RuntimeFromFile(r.Filename)
+	}
+	cfg.Mode = r.Mode
+	if cfg.Mode == "" {
+		cfg.Mode = function.DetectMode(cfg.Runtime, r.Code)
+	}
+	if cfg.Env == nil {
+		cfg.Env = map[string]string{}
+	}
+	if err := cfg.Validate(); err != nil {
+		return DeployResult{}, err
+	}
+	if cfg.Runtime == function.Exec && !bytes.HasPrefix(r.Code, []byte("#!")) && !bytes.HasPrefix(r.Code, []byte("\x7fELF")) {
+		return DeployResult{}, fault.Usagef("%s is not an executable (no #! line, not ELF): name its runtime with --runtime python|node|bash", filepath.Base(r.Filename))
+	}
+	prov, err := resolveProvider(r.Provider)
+	if err != nil {
+		return DeployResult{}, err
+	}
+	sum := sha256.Sum256(r.Code)
+	v, created, err := e.Store.Deploy(ctx, store.DeployRequest{
+		Name: name, Provider: prov, Owner: e.Owner, Filename: filepath.Base(r.Filename),
+		Code: r.Code, SHA256: hex.EncodeToString(sum[:]), Config: cfg, Now: e.Now(),
+	})
+	if err != nil {
+		return DeployResult{}, err
+	}
+	return DeployResult{Function: name, Version: v, Provider: prov, Created: created}, nil
+}
+
+// resolveProvider turns --provider into the provider recorded on the
+// function.
+func resolveProvider(p string) (string, error) {
+	switch p {
+	case "", ProviderAuto, ProviderLocal:
+		// auto chooses Multipass only where a daemon answers; this build
+		// has no Multipass provider yet, so auto is local.
+		return ProviderLocal, nil
+	case ProviderMultipass:
+		return "", fault.WithHint(fault.Platformf("the multipass provider is not available in this build"), "use --provider local (or auto)")
+	}
+	return "", fault.Usagef("unknown provider %q: use auto, local or multipass", p)
+}
+
+// Functions lists deployed functions.
+func (e *Engine) Functions(ctx context.Context) ([]store.Function, error) {
+	return e.Store.ListFunctions(ctx)
+}
+
+// Function returns one function with its current version.
+func (e *Engine) Function(ctx context.Context, name string) (store.Function, error) {
+	if err := function.ValidateName(name); err != nil {
+		return store.Function{}, err
+	}
+	return e.Store.GetFunction(ctx, name)
+}
+
+// Remove deletes a function and its versions; its jobs are kept.
+func (e *Engine) Remove(ctx context.Context, name string) error {
+	if err := function.ValidateName(name); err != nil {
+		return err
+	}
+	return e.Store.DeleteFunction(ctx, name)
+}
+
+// Rollback makes an earlier version current (to == 0: the one before).
+func (e *Engine) Rollback(ctx context.Context, name string, to int) (from, now int, err error) {
+	if err := function.ValidateName(name); err != nil {
+		return 0, 0, err
+	}
+	if to < 0 {
+		return 0, 0, fault.Usagef("--to %d: versions start at 1", to)
+	}
+	return e.Store.Rollback(ctx, name, to, e.Now())
+}

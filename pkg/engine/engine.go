@@ -1,0 +1,122 @@
+// Package engine is what faas does: deploy, invoke, roll back, remove and
+// account for functions. It neither parses flags nor prints; the commands
+// under pkg/cmd call it and show what it returns.
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/provider"
+	"github.com/faasdev/faas/pkg/provider/local"
+	"github.com/faasdev/faas/pkg/store"
+)
+
+// Engine ties the store to the providers.
+type Engine struct {
+	Home  string
+	Store *store.Store
+	// Owner is recorded on what this engine creates ("" for the local user).
+	Owner string
+	Now   func() time.Time
+
+	runnerOnce sync.Once
+	runner     provider.Runner
+	runnerErr  error
+}
+
+// Home returns FAAS_HOME: $FAAS_HOME, else $XDG_DATA_HOME/faas, else
+// ~/.local/share/faas.
+func Home() (string, error) {
+	if h := os.Getenv("FAAS_HOME"); h != "" {
+		return filepath.Abs(h)
+	}
+	if x := os.Getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "faas"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fault.WithHint(fault.Platformf("find the home directory: %w", err), "set FAAS_HOME")
+	}
+	return filepath.Join(home, ".local", "share", "faas"), nil
+}
+
+// Open opens the engine on home, creating the database if needed.
+func Open(ctx context.Context, home string) (*Engine, error) {
+	st, err := store.Open(ctx, home)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{Home: home, Store: st, Now: time.Now}, nil
+}
+
+// Close releases the database.
+func (e *Engine) Close() error { return e.Store.Close() }
+
+// SetRunner replaces the provider that runs invocations (tests, other
+// providers).
+func (e *Engine) SetRunner(r provider.Runner) {
+	e.runnerOnce.Do(func() {})
+	e.runner = r
+}
+
+func (e *Engine) localRunner() (provider.Runner, error) {
+	e.runnerOnce.Do(func() {
+		e.runner, e.runnerErr = local.New(e.Home)
+	})
+	return e.runner, e.runnerErr
+}
+
+const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+
+// NewJobID returns a 16-character id that sorts by creation time: 10
+// characters of milliseconds, then 6 random ones.
+func NewJobID(now time.Time) string {
+	var b [16]byte
+	ms := uint64(now.UnixMilli())
+	for i := 9; i >= 0; i-- {
+		b[i] = idAlphabet[ms&31]
+		ms >>= 5
+	}
+	var r [6]byte
+	_, _ = rand.Read(r[:])
+	for i := range r {
+		b[10+i] = idAlphabet[r[i]&31]
+	}
+	return string(b[:])
+}
+
+// processStart is this process' start time in clock ticks since boot, so
+// that a reused pid is never taken for the process that ran a job.
+func processStart(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name may hold spaces and parentheses: fields are counted
+	// after the last ')'. starttime is field 22, the 20th after it.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 20 {
+		return 0
+	}
+	n, _ := strconv.ParseInt(f[19], 10, 64)
+	return n
+}
+
+// runnerAlive reports whether the process that recorded a job still runs.
+func runnerAlive(pid int, start int64) bool {
+	st := processStart(pid)
+	return st != 0 && (start == 0 || st == start)
+}

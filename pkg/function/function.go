@@ -1,0 +1,319 @@
+// Package function holds the words of a function's definition: its name,
+// runtime, mode and limits, and the parsers that turn user input into them.
+// It is pure: no I/O beyond what its callers hand it.
+package function
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/faasdev/faas/pkg/fault"
+)
+
+// Runtime is the program that runs a function's file.
+type Runtime string
+
+const (
+	Python Runtime = "python"
+	Node   Runtime = "node"
+	Bash   Runtime = "bash"
+	Exec   Runtime = "exec"
+)
+
+// Runtimes lists the runtimes in the order help texts show them.
+var Runtimes = []Runtime{Python, Node, Bash, Exec}
+
+// Mode says how a function is called.
+type Mode string
+
+const (
+	// Handler: the file defines handler(event, context); its return value
+	// is the result.
+	Handler Mode = "handler"
+	// Script: the payload is stdin, stdout is the result, one process per
+	// invocation.
+	Script Mode = "script"
+)
+
+// Modes lists the modes.
+var Modes = []Mode{Handler, Script}
+
+// Limits and defaults. Memory and disk are in MiB.
+const (
+	DefaultMemoryMB    = 256
+	DefaultCPUs        = 1
+	DefaultDiskMB      = 5 * 1024
+	DefaultTimeout     = 30 * time.Second
+	DefaultConcurrency = 1
+	DefaultMaxInstance = 10
+
+	MinMemoryMB    = 64
+	MaxMemoryMB    = 64 * 1024
+	MaxCPUs        = 64
+	MinDiskMB      = 1024
+	MaxDiskMB      = 1024 * 1024
+	MaxTimeout     = time.Hour
+	MaxConcurrency = 1000
+	MaxInstances   = 1000
+	MaxNameLength  = 40
+	MaxCodeBytes   = 50 << 20
+)
+
+// Config is everything a version carries besides its code.
+type Config struct {
+	Runtime      Runtime           `json:"runtime"`
+	Mode         Mode              `json:"mode"`
+	MemoryMB     int64             `json:"memory_mb"`
+	CPUs         int               `json:"cpus"`
+	DiskMB       int64             `json:"disk_mb"`
+	TimeoutMS    int64             `json:"timeout_ms"`
+	Concurrency  int               `json:"concurrency"`
+	MinInstances int               `json:"min_instances"`
+	MaxInstances int               `json:"max_instances"`
+	Env          map[string]string `json:"env"`
+}
+
+// Timeout returns the configured timeout as a duration.
+func (c Config) Timeout() time.Duration { return time.Duration(c.TimeoutMS) * time.Millisecond }
+
+// DefaultConfig returns the limits a deploy gets when it names none.
+func DefaultConfig() Config {
+	return Config{
+		MemoryMB:     DefaultMemoryMB,
+		CPUs:         DefaultCPUs,
+		DiskMB:       DefaultDiskMB,
+		TimeoutMS:    DefaultTimeout.Milliseconds(),
+		Concurrency:  DefaultConcurrency,
+		MaxInstances: DefaultMaxInstance,
+		Env:          map[string]string{},
+	}
+}
+
+// Validate checks every field and says which is wrong.
+func (c Config) Validate() error {
+	if !c.Runtime.Valid() {
+		return fault.Usagef("unknown runtime %q: use one of %s", c.Runtime, joinRuntimes())
+	}
+	if c.Mode != Handler && c.Mode != Script {
+		return fault.Usagef("unknown mode %q: use handler or script", c.Mode)
+	}
+	if c.Mode == Handler && c.Runtime != Python && c.Runtime != Node {
+		return fault.Usagef("handler mode needs the python or node runtime, not %s: use --mode script", c.Runtime)
+	}
+	switch {
+	case c.MemoryMB < MinMemoryMB || c.MemoryMB > MaxMemoryMB:
+		return fault.Usagef("memory %d MiB is out of range: use %dM to %dG", c.MemoryMB, MinMemoryMB, MaxMemoryMB/1024)
+	case c.CPUs < 1 || c.CPUs > MaxCPUs:
+		return fault.Usagef("cpus %d is out of range: use 1 to %d", c.CPUs, MaxCPUs)
+	case c.DiskMB < MinDiskMB || c.DiskMB > MaxDiskMB:
+		return fault.Usagef("disk %d MiB is out of range: use 1G to %dG", c.DiskMB, MaxDiskMB/1024)
+	case c.TimeoutMS <= 0 || c.TimeoutMS > MaxTimeout.Milliseconds():
+		return fault.Usagef("timeout %s is out of range: use more than 0s and at most %s", time.Duration(c.TimeoutMS)*time.Millisecond, MaxTimeout)
+	case c.Concurrency < 1 || c.Concurrency > MaxConcurrency:
+		return fault.Usagef("concurrency %d is out of range: use 1 to %d", c.Concurrency, MaxConcurrency)
+	case c.MinInstances < 0 || c.MinInstances > MaxInstances:
+		return fault.Usagef("min-instances %d is out of range: use 0 to %d", c.MinInstances, MaxInstances)
+	case c.MaxInstances < 1 || c.MaxInstances > MaxInstances:
+		return fault.Usagef("max-instances %d is out of range: use 1 to %d", c.MaxInstances, MaxInstances)
+	case c.MinInstances > c.MaxInstances:
+		return fault.Usagef("min-instances %d is above max-instances %d", c.MinInstances, c.MaxInstances)
+	}
+	for k, v := range c.Env {
+		if err := validateEnv(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Valid reports whether r is a known runtime.
+func (r Runtime) Valid() bool {
+	for _, k := range Runtimes {
+		if r == k {
+			return true
+		}
+	}
+	return false
+}
+
+func joinRuntimes() string {
+	s := make([]string, len(Runtimes))
+	for i, r := range Runtimes {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ", ")
+}
+
+// nameRE is Multipass' instance-name rule (valid_hostname): a letter first,
+// letters, digits and hyphens inside, a letter or digit last.
+var nameRE = regexp.MustCompile(`^[a-zA-Z]([a-zA-Z0-9-]*[a-zA-Z0-9])?$`)
+
+// ValidateName checks a function name. Names follow Multipass' instance
+// names so that `faas-<name>-<n>` is always a valid VM name and hostname.
+func ValidateName(name string) error {
+	if name == "" {
+		return fault.Usagef("function name is empty")
+	}
+	if len(name) > MaxNameLength {
+		return fault.Usagef("function name %q is longer than %d characters", name, MaxNameLength)
+	}
+	if !nameRE.MatchString(name) {
+		return fault.Usagef("invalid function name %q: use a letter first, then letters, digits or hyphens, ending in a letter or digit", name)
+	}
+	return nil
+}
+
+// NameFromFile derives a function name from a file name: the base name
+// without its extension, with underscores and dots turned into hyphens.
+func NameFromFile(path string) string {
+	base := filepath.Base(path)
+	base = strings.TrimSuffix(base, filepath.Ext(base))
+	return strings.NewReplacer("_", "-", ".", "-").Replace(base)
+}
+
+// ParseSize parses a size such as 256M, 1.5G, 512MiB or 2GB into MiB.
+// Units are binary (K, M, G, T with an optional B or iB), as Multipass reads
+// them; a bare number is MiB, as Lambda's memory setting is.
+func ParseSize(s string) (int64, error) {
+	in := strings.TrimSpace(s)
+	if in == "" {
+		return 0, fault.Usagef("size is empty: use a number with a unit, like 256M or 2G")
+	}
+	i := 0
+	for i < len(in) && (in[i] >= '0' && in[i] <= '9' || in[i] == '.') {
+		i++
+	}
+	num, unit := in[:i], strings.ToUpper(in[i:])
+	f, err := strconv.ParseFloat(num, 64)
+	if num == "" || err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fault.Usagef("invalid size %q: use a number with a unit, like 256M or 2G", s)
+	}
+	unit = strings.TrimSuffix(strings.TrimSuffix(unit, "B"), "I")
+	var mib float64
+	switch unit {
+	case "K":
+		mib = f / 1024
+	case "", "M":
+		mib = f
+	case "G":
+		mib = f * 1024
+	case "T":
+		mib = f * 1024 * 1024
+	default:
+		return 0, fault.Usagef("invalid size %q: unknown unit %q, use K, M, G or T", s, in[i:])
+	}
+	if mib != math.Trunc(mib) {
+		return 0, fault.Usagef("invalid size %q: it is not a whole number of MiB", s)
+	}
+	if mib > MaxDiskMB*1024 {
+		return 0, fault.Usagef("invalid size %q: too large", s)
+	}
+	return int64(mib), nil
+}
+
+// FormatSize prints MiB the way ParseSize reads them back.
+func FormatSize(mib int64) string {
+	if mib >= 1024 && mib%1024 == 0 {
+		return fmt.Sprintf("%dG", mib/1024)
+	}
+	return fmt.Sprintf("%dM", mib)
+}
+
+var envKeyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func validateEnv(k, v string) error {
+	if !envKeyRE.MatchString(k) {
+		return fault.Usagef("invalid environment variable name %q: use letters, digits and underscores, not starting with a digit", k)
+	}
+	if strings.HasPrefix(strings.ToUpper(k), "FAAS_") {
+		return fault.Usagef("environment variable %s: the FAAS_ prefix is reserved for what faas sets", k)
+	}
+	if strings.IndexByte(v, 0) >= 0 {
+		return fault.Usagef("environment variable %s: the value contains a NUL byte", k)
+	}
+	return nil
+}
+
+// ParseEnv turns K=V pairs into a map; a later pair for the same key wins.
+func ParseEnv(pairs []string) (map[string]string, error) {
+	env := make(map[string]string, len(pairs))
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok {
+			return nil, fault.Usagef("invalid --env %q: use KEY=VALUE", p)
+		}
+		if err := validateEnv(k, v); err != nil {
+			return nil, err
+		}
+		env[k] = v
+	}
+	return env, nil
+}
+
+// EnvList returns env as sorted K=V pairs.
+func EnvList(env map[string]string) []string {
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// RuntimeFromFile picks the runtime by extension; other files run as
+// executables.
+func RuntimeFromFile(path string) Runtime {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".py":
+		return Python
+	case ".js", ".mjs", ".cjs":
+		return Node
+	case ".sh", ".bash":
+		return Bash
+	}
+	return Exec
+}
+
+var (
+	pyHandlerRE   = regexp.MustCompile(`(?m)^(async\s+)?def\s+handler\s*\(`)
+	nodeHandlerRE = regexp.MustCompile(`(?m)(\bexports\.handler\s*=|\bmodule\.exports\s*=\s*\{[^}]*\bhandler\b|^export\s+(async\s+)?function\s+handler\b|^export\s+(const|let|var)\s+handler\b)`)
+	nodeESMRE     = regexp.MustCompile(`(?m)^\s*(export|import)\s`)
+)
+
+// DetectMode says whether code defines a handler (a top-level
+// `def handler(` in Python, an exported `handler` in Node) or is a script.
+func DetectMode(r Runtime, code []byte) Mode {
+	switch r {
+	case Python:
+		if pyHandlerRE.Match(code) {
+			return Handler
+		}
+	case Node:
+		if nodeHandlerRE.Match(code) {
+			return Handler
+		}
+	}
+	return Script
+}
+
+// IsESModule reports whether Node code uses import/export syntax, which
+// must be loaded as an ES module.
+func IsESModule(code []byte) bool { return nodeESMRE.Match(code) }
+
+// CheckCode rejects files that cannot be a function.
+func CheckCode(path string, code []byte) error {
+	if len(bytes.TrimSpace(code)) == 0 {
+		return fault.Usagef("%s is empty: a function needs code", path)
+	}
+	if len(code) > MaxCodeBytes {
+		return fault.Usagef("%s is %d bytes, over the %d MiB limit for a function's file", path, len(code), MaxCodeBytes>>20)
+	}
+	return nil
+}

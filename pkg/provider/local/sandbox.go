@@ -1,0 +1,331 @@
+package local
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// SandboxArg is the first argument that makes the faas binary act as the
+// sandbox shim: join the job's cgroups, set rlimits, then exec the function.
+// Doing this in the child before exec means the function never runs a
+// single instruction outside its limits.
+const SandboxArg = "__faas-sandbox"
+
+// shimFailure is the exit code of a shim that could not set up the sandbox.
+const shimFailure = 125
+
+const shimPrefix = "faas-sandbox: "
+
+// Sandbox kinds, as `faas doctor` reports them.
+const (
+	KindCgroup2 = "cgroup2"
+	KindCgroup1 = "cgroup1"
+	KindRlimit  = "rlimit"
+)
+
+// Sandbox is how this host confines a function's processes.
+type Sandbox struct {
+	Kind string
+	// Why explains the choice, for doctor and debugging.
+	Why string
+	// roots are the faas parent cgroups: one for cgroup2, one per
+	// controller (memory, cpu, pids) for cgroup1.
+	roots map[string]string
+}
+
+// Enforces lists which limits the sandbox enforces and how.
+func (s Sandbox) Enforces() map[string]string {
+	switch s.Kind {
+	case KindCgroup2, KindCgroup1:
+		m := map[string]string{"memory": s.Kind, "timeout": "process group + cgroup kill", "open files": "rlimit"}
+		if s.roots["cpu"] != "" || s.Kind == KindCgroup2 {
+			m["cpus"] = s.Kind
+		}
+		if s.roots["pids"] != "" || s.Kind == KindCgroup2 {
+			m["processes"] = s.Kind
+		}
+		return m
+	}
+	return map[string]string{"memory": "rlimit (RLIMIT_DATA)", "timeout": "process group kill", "open files": "rlimit", "cpus": "not enforced", "processes": "not enforced"}
+}
+
+var (
+	sandboxOnce sync.Once
+	sandbox     Sandbox
+)
+
+// DetectSandbox finds the best confinement this host allows, once per
+// process. FAAS_SANDBOX=rlimit forces the rlimit fallback.
+func DetectSandbox() Sandbox {
+	sandboxOnce.Do(func() { sandbox = detectSandbox("/sys/fs/cgroup", os.Getenv("FAAS_SANDBOX")) })
+	return sandbox
+}
+
+func detectSandbox(base, want string) Sandbox {
+	if want == KindRlimit {
+		return Sandbox{Kind: KindRlimit, Why: "FAAS_SANDBOX=rlimit"}
+	}
+	if ctrl, err := os.ReadFile(filepath.Join(base, "cgroup.controllers")); err == nil {
+		if !strings.Contains(" "+string(ctrl)+" ", " memory ") {
+			return Sandbox{Kind: KindRlimit, Why: "cgroup2 has no memory controller"}
+		}
+		root := filepath.Join(base, "faas")
+		if err := os.MkdirAll(root, 0o755); err != nil {
+			return Sandbox{Kind: KindRlimit, Why: "cgroup2 not writable: " + err.Error()}
+		}
+		// Controllers must be enabled down to the parent of the job cgroups.
+		_ = os.WriteFile(filepath.Join(base, "cgroup.subtree_control"), []byte("+memory +pids +cpu"), 0)
+		_ = os.WriteFile(filepath.Join(root, "cgroup.subtree_control"), []byte("+memory +pids +cpu"), 0)
+		sub, _ := os.ReadFile(filepath.Join(root, "cgroup.subtree_control"))
+		if !strings.Contains(string(sub), "memory") {
+			return Sandbox{Kind: KindRlimit, Why: "cannot enable the cgroup2 memory controller under " + root}
+		}
+		return Sandbox{Kind: KindCgroup2, Why: "cgroup2 at " + root, roots: map[string]string{"unified": root}}
+	}
+	mem := filepath.Join(base, "memory")
+	if _, err := os.Stat(filepath.Join(mem, "memory.limit_in_bytes")); err != nil {
+		return Sandbox{Kind: KindRlimit, Why: "no cgroup memory controller at " + base}
+	}
+	roots := map[string]string{}
+	for _, c := range []string{"memory", "cpu", "pids"} {
+		root := filepath.Join(base, c, "faas")
+		if err := os.MkdirAll(root, 0o755); err != nil {
+			if c == "memory" {
+				return Sandbox{Kind: KindRlimit, Why: "cgroup1 memory not writable: " + err.Error()}
+			}
+			continue
+		}
+		roots[c] = root
+	}
+	return Sandbox{Kind: KindCgroup1, Why: "cgroup1 at " + roots["memory"], roots: roots}
+}
+
+// jail is the confinement of one invocation.
+type jail struct {
+	sb       Sandbox
+	dirs     map[string]string
+	memBytes int64
+}
+
+const pidsMax = 1024
+
+func (s Sandbox) prepare(id string, memoryMB int64, cpus int) (*jail, error) {
+	j := &jail{sb: s, dirs: map[string]string{}, memBytes: memoryMB << 20}
+	if s.Kind == KindRlimit {
+		return j, nil
+	}
+	write := func(dir, file, val string) error {
+		return os.WriteFile(filepath.Join(dir, file), []byte(val), 0)
+	}
+	mk := func(ctrl string) (string, error) {
+		dir := filepath.Join(s.roots[ctrl], id)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return "", err
+		}
+		j.dirs[ctrl] = dir
+		return dir, nil
+	}
+	quota := strconv.Itoa(cpus * 100000)
+	if s.Kind == KindCgroup2 {
+		dir, err := mk("unified")
+		if err != nil {
+			return nil, err
+		}
+		errs := []error{
+			write(dir, "memory.max", strconv.FormatInt(j.memBytes, 10)),
+			write(dir, "memory.swap.max", "0"),
+			write(dir, "pids.max", strconv.Itoa(pidsMax)),
+			write(dir, "cpu.max", quota+" 100000"),
+		}
+		if errs[0] != nil {
+			j.cleanup()
+			return nil, fmt.Errorf("set memory limit: %w", errs[0])
+		}
+		return j, nil
+	}
+	dir, err := mk("memory")
+	if err != nil {
+		return nil, err
+	}
+	if err := write(dir, "memory.limit_in_bytes", strconv.FormatInt(j.memBytes, 10)); err != nil {
+		j.cleanup()
+		return nil, fmt.Errorf("set memory limit: %w", err)
+	}
+	// Without swap accounting this file is absent; the limit then covers RAM only.
+	_ = write(dir, "memory.memsw.limit_in_bytes", strconv.FormatInt(j.memBytes, 10))
+	if s.roots["cpu"] != "" {
+		if d, err := mk("cpu"); err == nil {
+			_ = write(d, "cpu.cfs_period_us", "100000")
+			_ = write(d, "cpu.cfs_quota_us", quota)
+		}
+	}
+	if s.roots["pids"] != "" {
+		if d, err := mk("pids"); err == nil {
+			_ = write(d, "pids.max", strconv.Itoa(pidsMax))
+		}
+	}
+	return j, nil
+}
+
+// shimArgs are the arguments for the sandbox shim, before "--".
+func (j *jail) shimArgs() []string {
+	args := []string{SandboxArg}
+	for _, d := range j.dirs {
+		args = append(args, "-cgroup", filepath.Join(d, "cgroup.procs"))
+	}
+	if j.sb.Kind == KindRlimit {
+		args = append(args, "-data", strconv.FormatInt(j.memBytes, 10))
+	}
+	return args
+}
+
+func (j *jail) procsDir() string {
+	if d := j.dirs["unified"]; d != "" {
+		return d
+	}
+	return j.dirs["memory"]
+}
+
+// killAll kills every process left in the job's cgroup.
+func (j *jail) killAll() {
+	dir := j.procsDir()
+	if dir == "" {
+		return
+	}
+	if j.sb.Kind == KindCgroup2 {
+		if os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0) == nil {
+			return
+		}
+	}
+	// A process may fork while we kill; go round until the cgroup is empty.
+	for range 50 {
+		b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+		if err != nil || len(strings.TrimSpace(string(b))) == 0 {
+			return
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func readInt(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	return n
+}
+
+// peak is the cgroup's high-water mark of memory, or 0 when unknown.
+func (j *jail) peak() int64 {
+	dir := j.procsDir()
+	switch {
+	case dir == "":
+		return 0
+	case j.sb.Kind == KindCgroup2:
+		return readInt(filepath.Join(dir, "memory.peak"))
+	}
+	return readInt(filepath.Join(dir, "memory.max_usage_in_bytes"))
+}
+
+// oomKilled reports whether the kernel killed a process for the memory limit.
+func (j *jail) oomKilled() bool {
+	dir := j.procsDir()
+	if dir == "" {
+		return false
+	}
+	file := "memory.oom_control"
+	if j.sb.Kind == KindCgroup2 {
+		file = "memory.events"
+	}
+	b, err := os.ReadFile(filepath.Join(dir, file))
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, " "); ok && k == "oom_kill" && strings.TrimSpace(v) != "0" {
+			return true
+		}
+	}
+	if j.sb.Kind == KindCgroup1 {
+		return readInt(filepath.Join(dir, "memory.failcnt")) > 0
+	}
+	return false
+}
+
+// cleanup removes the job's cgroups; a cgroup with live processes cannot be
+// removed, so it kills first.
+func (j *jail) cleanup() {
+	j.killAll()
+	for _, d := range j.dirs {
+		for range 50 {
+			if err := os.Remove(d); err == nil || errors.Is(err, os.ErrNotExist) {
+				break
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+}
+
+// SandboxMain is the shim: `faas __faas-sandbox [-cgroup FILE]... [-data N] -- PROG ARGS...`.
+// It never returns on success.
+func SandboxMain(args []string) int {
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(os.Stderr, shimPrefix+format+"\n", a...)
+		return shimFailure
+	}
+	var cgroups []string
+	var data int64
+	i := 0
+	for ; i < len(args) && args[i] != "--"; i++ {
+		switch args[i] {
+		case "-cgroup", "-data":
+			if i+1 >= len(args) {
+				return fail("%s needs a value", args[i])
+			}
+			if args[i] == "-cgroup" {
+				cgroups = append(cgroups, args[i+1])
+			} else {
+				n, err := strconv.ParseInt(args[i+1], 10, 64)
+				if err != nil {
+					return fail("bad -data %q", args[i+1])
+				}
+				data = n
+			}
+			i++
+		default:
+			return fail("unknown argument %q", args[i])
+		}
+	}
+	if i+1 >= len(args) {
+		return fail("no program to run")
+	}
+	prog := args[i+1:]
+	pid := []byte(strconv.Itoa(os.Getpid()))
+	for _, f := range cgroups {
+		if err := os.WriteFile(f, pid, 0); err != nil {
+			return fail("join cgroup: %v", err)
+		}
+	}
+	_ = syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{})
+	_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: 4096, Max: 4096})
+	if data > 0 {
+		if err := syscall.Setrlimit(syscall.RLIMIT_DATA, &syscall.Rlimit{Cur: uint64(data), Max: uint64(data)}); err != nil {
+			return fail("set memory rlimit: %v", err)
+		}
+	}
+	err := syscall.Exec(prog[0], prog, os.Environ())
+	return fail("exec %s: %v", prog[0], err)
+}

@@ -1,0 +1,260 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/function"
+)
+
+// Function is a deployed function and its current version.
+type Function struct {
+	Name      string
+	Provider  string
+	Owner     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Current   Version
+	Versions  int
+}
+
+// Version is the code and config of one deploy.
+type Version struct {
+	Function  string
+	Version   int
+	SHA256    string
+	Filename  string
+	Code      []byte
+	Config    function.Config
+	CreatedAt time.Time
+}
+
+// DeployRequest is what a deploy writes.
+type DeployRequest struct {
+	Name     string
+	Provider string
+	Owner    string
+	Filename string
+	Code     []byte
+	SHA256   string
+	Config   function.Config
+	Now      time.Time
+}
+
+// Deploy records a new version and makes it current, unless the current
+// version already has the same code and config, in which case nothing is
+// written and created is false.
+func (s *Store) Deploy(ctx context.Context, r DeployRequest) (v Version, created bool, err error) {
+	cfg, err := json.Marshal(r.Config)
+	if err != nil {
+		return Version{}, false, err
+	}
+	err = s.inTx(ctx, "deploy "+r.Name, func(tx *sql.Tx) error {
+		var cur, maxV int
+		var curSHA, curCfg, curProvider string
+		err := tx.QueryRowContext(ctx, `SELECT f.current_version, f.provider, v.sha256, v.config,
+			(SELECT MAX(version) FROM versions WHERE function = f.name)
+			FROM functions f JOIN versions v ON v.function = f.name AND v.version = f.current_version
+			WHERE f.name = ?`, r.Name).Scan(&cur, &curProvider, &curSHA, &curCfg, &maxV)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if _, err := tx.ExecContext(ctx, `INSERT INTO functions(name, provider, owner, current_version, created_at, updated_at)
+				VALUES (?, ?, ?, 1, ?, ?)`, r.Name, r.Provider, r.Owner, toMS(r.Now), toMS(r.Now)); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		case curSHA == r.SHA256 && curCfg == string(cfg) && curProvider == r.Provider:
+			v, err = scanVersion(tx.QueryRowContext(ctx, versionSelect+` WHERE function = ? AND version = ?`, r.Name, cur))
+			return err
+		}
+		v = Version{Function: r.Name, Version: maxV + 1, SHA256: r.SHA256, Filename: r.Filename, Code: r.Code, Config: r.Config, CreatedAt: r.Now}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO versions(function, version, sha256, filename, code, config, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, r.Name, v.Version, r.SHA256, r.Filename, r.Code, string(cfg), toMS(r.Now)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE functions SET current_version = ?, provider = ?, updated_at = ? WHERE name = ?`,
+			v.Version, r.Provider, toMS(r.Now), r.Name); err != nil {
+			return err
+		}
+		created = true
+		return nil
+	})
+	return v, created, err
+}
+
+const versionSelect = `SELECT function, version, sha256, filename, code, config, created_at FROM versions`
+
+type rowScanner interface{ Scan(...any) error }
+
+func scanVersion(row rowScanner) (Version, error) {
+	var v Version
+	var cfg string
+	var created int64
+	if err := row.Scan(&v.Function, &v.Version, &v.SHA256, &v.Filename, &v.Code, &cfg, &created); err != nil {
+		return Version{}, err
+	}
+	if err := json.Unmarshal([]byte(cfg), &v.Config); err != nil {
+		return Version{}, err
+	}
+	v.CreatedAt = fromMS(created)
+	return v, nil
+}
+
+func notFoundFunction(name string) error {
+	return fault.WithHint(fault.NotFoundf("function %q not found", name), "run `faas ls` to see deployed functions")
+}
+
+// GetFunction returns a function with its current version, code included.
+func (s *Store) GetFunction(ctx context.Context, name string) (Function, error) {
+	var f Function
+	var created, updated int64
+	var cfg string
+	var vcreated int64
+	err := s.db.QueryRowContext(ctx, `SELECT f.name, f.provider, f.owner, f.created_at, f.updated_at,
+		v.version, v.sha256, v.filename, v.code, v.config, v.created_at,
+		(SELECT COUNT(*) FROM versions WHERE function = f.name)
+		FROM functions f JOIN versions v ON v.function = f.name AND v.version = f.current_version
+		WHERE f.name = ?`, name).Scan(&f.Name, &f.Provider, &f.Owner, &created, &updated,
+		&f.Current.Version, &f.Current.SHA256, &f.Current.Filename, &f.Current.Code, &cfg, &vcreated, &f.Versions)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Function{}, notFoundFunction(name)
+	}
+	if err != nil {
+		return Function{}, storeErr("read function "+name, err)
+	}
+	if err := json.Unmarshal([]byte(cfg), &f.Current.Config); err != nil {
+		return Function{}, storeErr("read function "+name, err)
+	}
+	f.Current.Function = f.Name
+	f.Current.CreatedAt = fromMS(vcreated)
+	f.CreatedAt, f.UpdatedAt = fromMS(created), fromMS(updated)
+	return f, nil
+}
+
+// ListFunctions returns every function with its current version, without
+// code, ordered by name.
+func (s *Store) ListFunctions(ctx context.Context) ([]Function, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT f.name, f.provider, f.owner, f.created_at, f.updated_at,
+		v.version, v.sha256, v.filename, v.config, v.created_at,
+		(SELECT COUNT(*) FROM versions WHERE function = f.name)
+		FROM functions f JOIN versions v ON v.function = f.name AND v.version = f.current_version
+		ORDER BY f.name`)
+	if err != nil {
+		return nil, storeErr("list functions", err)
+	}
+	defer rows.Close()
+	var out []Function
+	for rows.Next() {
+		var f Function
+		var created, updated, vcreated int64
+		var cfg string
+		if err := rows.Scan(&f.Name, &f.Provider, &f.Owner, &created, &updated,
+			&f.Current.Version, &f.Current.SHA256, &f.Current.Filename, &cfg, &vcreated, &f.Versions); err != nil {
+			return nil, storeErr("list functions", err)
+		}
+		if err := json.Unmarshal([]byte(cfg), &f.Current.Config); err != nil {
+			return nil, storeErr("list functions", err)
+		}
+		f.Current.Function = f.Name
+		f.Current.CreatedAt = fromMS(vcreated)
+		f.CreatedAt, f.UpdatedAt = fromMS(created), fromMS(updated)
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, storeErr("list functions", err)
+	}
+	return out, nil
+}
+
+// FunctionNames returns the names of all functions, for completion.
+func (s *Store) FunctionNames(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name FROM functions ORDER BY name`)
+	if err != nil {
+		return nil, storeErr("list functions", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, storeErr("list functions", err)
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// DeleteFunction removes a function and its versions. Its jobs stay, for
+// the bill and the logs.
+func (s *Store) DeleteFunction(ctx context.Context, name string) error {
+	return s.inTx(ctx, "remove "+name, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM functions WHERE name = ?`, name)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFoundFunction(name)
+		}
+		return nil
+	})
+}
+
+// Rollback makes version `to` current; to == 0 means the newest version
+// older than the current one. It returns the version now current.
+func (s *Store) Rollback(ctx context.Context, name string, to int, now time.Time) (from, target int, err error) {
+	err = s.inTx(ctx, "rollback "+name, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT current_version FROM functions WHERE name = ?`, name).Scan(&from); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return notFoundFunction(name)
+			}
+			return err
+		}
+		if to == 0 {
+			var prev sql.NullInt64
+			if err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM versions WHERE function = ? AND version < ?`, name, from).Scan(&prev); err != nil {
+				return err
+			}
+			if !prev.Valid {
+				return fault.WithHint(fault.NotFoundf("function %q has no version before %d", name, from), "see its versions with `faas ls -o json`; roll forward with --to")
+			}
+			target = int(prev.Int64)
+		} else {
+			target = to
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM versions WHERE function = ? AND version = ?`, name, to).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return fault.NotFoundf("function %q has no version %d", name, to)
+			}
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE functions SET current_version = ?, updated_at = ? WHERE name = ?`, target, toMS(now), name)
+		return err
+	})
+	return from, target, err
+}
+
+// ListVersions returns a function's versions, newest first, without code.
+func (s *Store) ListVersions(ctx context.Context, name string) ([]Version, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT function, version, sha256, filename, x'', config, created_at
+		FROM versions WHERE function = ? ORDER BY version DESC`, name)
+	if err != nil {
+		return nil, storeErr("list versions", err)
+	}
+	defer rows.Close()
+	var out []Version
+	for rows.Next() {
+		v, err := scanVersion(rows)
+		if err != nil {
+			return nil, storeErr("list versions", err)
+		}
+		v.Code = nil
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

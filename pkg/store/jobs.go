@@ -1,0 +1,239 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/faasdev/faas/pkg/fault"
+)
+
+// Job statuses.
+const (
+	StatusWaiting   = "waiting"
+	StatusRunning   = "running"
+	StatusCompleted = "completed"
+	StatusFailed    = "failed"
+	StatusTimeout   = "timeout"
+	StatusLost      = "lost"
+)
+
+// Statuses lists every job status.
+var Statuses = []string{StatusWaiting, StatusRunning, StatusCompleted, StatusFailed, StatusTimeout, StatusLost}
+
+// Job is one invocation.
+type Job struct {
+	ID              string
+	Function        string
+	Version         int
+	Owner           string
+	Status          string
+	Provider        string
+	Instance        string
+	Cold            bool
+	InitMS          int64
+	QueuedAt        time.Time
+	StartedAt       time.Time
+	EndedAt         time.Time
+	Duration        time.Duration
+	BilledMS        int64
+	MemoryMB        int64
+	PeakMemoryBytes int64
+	ExitCode        *int
+	Error           string
+	Payload         []byte
+	Result          []byte
+	Logs            []byte
+	LogsTruncated   bool
+	RunnerPID       int
+	RunnerStart     int64
+}
+
+// Ended reports whether the job reached a final status.
+func (j Job) Ended() bool {
+	return j.Status != StatusWaiting && j.Status != StatusRunning
+}
+
+// StartJob inserts a job that is already running (a synchronous invoke
+// claims and starts in one step).
+func (s *Store) StartJob(ctx context.Context, j Job) error {
+	return s.inTx(ctx, "record job", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO jobs(id, function, version, owner, status, provider, instance, cold,
+			queued_at, started_at, memory_mb, payload, runner_pid, runner_start)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			j.ID, j.Function, j.Version, j.Owner, j.Status, j.Provider, j.Instance, j.Cold,
+			toMS(j.QueuedAt), nullMS(j.StartedAt), j.MemoryMB, j.Payload, j.RunnerPID, j.RunnerStart)
+		return err
+	})
+}
+
+// FinishJob writes a job's outcome. Only a job still running can finish, so
+// a job marked lost by a reconciler is never overwritten.
+func (s *Store) FinishJob(ctx context.Context, j Job) error {
+	return s.inTx(ctx, "record job result", func(tx *sql.Tx) error {
+		var exit sql.NullInt64
+		if j.ExitCode != nil {
+			exit = sql.NullInt64{Int64: int64(*j.ExitCode), Valid: true}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE jobs SET status = ?, instance = ?, cold = ?, init_ms = ?, started_at = ?,
+			ended_at = ?, duration_us = ?, billed_ms = ?, peak_memory_bytes = ?, exit_code = ?, error = ?,
+			result = ?, logs = ?, logs_truncated = ?
+			WHERE id = ? AND status = 'running'`,
+			j.Status, j.Instance, j.Cold, j.InitMS, nullMS(j.StartedAt), nullMS(j.EndedAt), j.Duration.Microseconds(),
+			j.BilledMS, j.PeakMemoryBytes, exit, j.Error, j.Result, j.Logs, j.LogsTruncated, j.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fault.Platformf("job %s was no longer running when it finished (marked lost?)", j.ID)
+		}
+		return nil
+	})
+}
+
+// MarkLost ends running jobs whose runner is gone. alive says whether the
+// runner (pid, start time) still exists. It returns how many it marked.
+func (s *Store) MarkLost(ctx context.Context, now time.Time, alive func(pid int, start int64) bool) (int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, COALESCE(runner_pid, 0), COALESCE(runner_start, 0) FROM jobs WHERE status = 'running'`)
+	if err != nil {
+		return 0, storeErr("find running jobs", err)
+	}
+	var dead []string
+	for rows.Next() {
+		var id string
+		var pid int
+		var start int64
+		if err := rows.Scan(&id, &pid, &start); err != nil {
+			rows.Close()
+			return 0, storeErr("find running jobs", err)
+		}
+		if pid > 0 && !alive(pid, start) {
+			dead = append(dead, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(dead) == 0 {
+		return 0, err
+	}
+	n := 0
+	err = s.inTx(ctx, "mark lost jobs", func(tx *sql.Tx) error {
+		for _, id := range dead {
+			res, err := tx.ExecContext(ctx, `UPDATE jobs SET status = 'lost', ended_at = ?,
+				error = 'the process running this job ended before recording its result' WHERE id = ? AND status = 'running'`, toMS(now), id)
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			n += int(k)
+		}
+		return nil
+	})
+	return n, err
+}
+
+const jobColumns = `id, function, version, owner, status, provider, instance, cold, init_ms, queued_at, started_at, ended_at,
+	duration_us, billed_ms, memory_mb, peak_memory_bytes, exit_code, error, logs_truncated, runner_pid, runner_start`
+
+func scanJob(row rowScanner, extra ...any) (Job, error) {
+	var j Job
+	var queued int64
+	var started, ended, dur, billed, peak, exit, rpid, rstart sql.NullInt64
+	dest := []any{&j.ID, &j.Function, &j.Version, &j.Owner, &j.Status, &j.Provider, &j.Instance, &j.Cold, &j.InitMS,
+		&queued, &started, &ended, &dur, &billed, &j.MemoryMB, &peak, &exit, &j.Error, &j.LogsTruncated, &rpid, &rstart}
+	if err := row.Scan(append(dest, extra...)...); err != nil {
+		return Job{}, err
+	}
+	j.QueuedAt, j.StartedAt, j.EndedAt = fromMS(queued), fromNullMS(started), fromNullMS(ended)
+	j.Duration = time.Duration(dur.Int64) * time.Microsecond
+	j.BilledMS, j.PeakMemoryBytes = billed.Int64, peak.Int64
+	j.RunnerPID, j.RunnerStart = int(rpid.Int64), rstart.Int64
+	if exit.Valid {
+		c := int(exit.Int64)
+		j.ExitCode = &c
+	}
+	return j, nil
+}
+
+// GetJob returns one job with its payload, result and logs.
+func (s *Store) GetJob(ctx context.Context, id string) (Job, error) {
+	var j Job
+	row := s.db.QueryRowContext(ctx, `SELECT `+jobColumns+`, payload, result, logs FROM jobs WHERE id = ?`, id)
+	var payload, result, logs []byte
+	j, err := scanJob(row, &payload, &result, &logs)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Job{}, fault.WithHint(fault.NotFoundf("job %q not found", id), "run `faas jobs` to see recent jobs")
+	}
+	if err != nil {
+		return Job{}, storeErr("read job "+id, err)
+	}
+	j.Payload, j.Result, j.Logs = payload, result, logs
+	return j, nil
+}
+
+// JobFilter selects jobs; zero fields match everything.
+type JobFilter struct {
+	Function string
+	Status   string
+	Limit    int
+}
+
+// ListJobs returns the newest jobs first, without payload, result or logs.
+func (s *Store) ListJobs(ctx context.Context, f JobFilter) ([]Job, error) {
+	var where []string
+	var args []any
+	if f.Function != "" {
+		where = append(where, "function = ?")
+		args = append(args, f.Function)
+	}
+	if f.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, f.Status)
+	}
+	q := `SELECT ` + jobColumns + ` FROM jobs`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY queued_at DESC, id DESC"
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, storeErr("list jobs", err)
+	}
+	defer rows.Close()
+	var out []Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, storeErr("list jobs", err)
+		}
+		out = append(out, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, storeErr("list jobs", err)
+	}
+	return out, nil
+}
+
+// CountJobs counts jobs by status, for tests and doctor.
+func (s *Store) CountJobs(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM jobs GROUP BY status`)
+	if err != nil {
+		return nil, storeErr("count jobs", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, storeErr("count jobs", err)
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}

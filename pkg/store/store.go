@@ -1,0 +1,202 @@
+// Package store keeps faas' state in one SQLite database: functions and
+// their versions, instances, and jobs. It knows SQL and nothing of how the
+// rows are shown.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/faasdev/faas/pkg/fault"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// FileName is the database's name inside FAAS_HOME.
+const FileName = "faas.db"
+
+// busyTimeout is how long a writer waits for another before giving up. It
+// is long because twenty concurrent invocations must all get through.
+const busyTimeout = 30 * time.Second
+
+// Store is an open database.
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+// Open opens (creating if needed) the database in home, applying any
+// migrations it lacks. The hot path pays one PRAGMA read when the schema is
+// current.
+func Open(ctx context.Context, home string) (*Store, error) {
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return nil, fault.WithHint(fault.Platformf("create FAAS_HOME %s: %w", home, err), "set FAAS_HOME to a writable directory")
+	}
+	path := filepath.Join(home, FileName)
+	// Create the file ourselves so that it is 0600 from its first byte;
+	// SQLite gives its -wal and -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fault.Platformf("open database %s: %w", path, err)
+	}
+	f.Close()
+	dsn := "file:" + path + "?_busy_timeout=" + strconv.Itoa(int(busyTimeout.Milliseconds())) +
+		"&_journal_mode=WAL&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate"
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fault.Platformf("open database %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(4)
+	s := &Store{db: db, path: path}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func migrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range entries {
+		n, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(n)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with a number and _", e.Name())
+		}
+		b, err := migrationFS.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
+}
+
+// SchemaVersion is the newest migration this binary knows.
+func SchemaVersion() int {
+	ms, err := migrations()
+	if err != nil || len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return fault.Platformf("read migrations: %w", err)
+	}
+	want := ms[len(ms)-1].version
+	var have int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
+		return storeErr("read schema version", err)
+	}
+	if have == want {
+		return nil
+	}
+	if have > want {
+		return fault.WithHint(fault.Platformf("database %s has schema version %d, newer than this faas knows (%d)", s.path, have, want), "upgrade faas")
+	}
+	// BEGIN IMMEDIATE (the DSN's txlock) serialises concurrent first opens;
+	// the version is read again inside the lock.
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return storeErr("migrate", err)
+	}
+	defer tx.Rollback()
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
+		return storeErr("read schema version", err)
+	}
+	for _, m := range ms {
+		if m.version <= have {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return storeErr("migration "+m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
+			return storeErr("migration "+m.name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return storeErr("migrate", err)
+	}
+	return nil
+}
+
+// storeErr wraps a database error as a platform error, naming the step.
+func storeErr(what string, err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked) {
+		return fault.WithHint(fault.Platformf("%s: database is busy: %w", what, err), "another faas holds the database too long; try again")
+	}
+	return fault.Platformf("%s: %w", what, err)
+}
+
+// inTx runs fn in one write transaction (BEGIN IMMEDIATE).
+func (s *Store) inTx(ctx context.Context, what string, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return storeErr(what, err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		var fe *fault.Error
+		if errors.As(err, &fe) {
+			return err
+		}
+		return storeErr(what, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return storeErr(what, err)
+	}
+	return nil
+}
+
+func toMS(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+func fromNullMS(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return fromMS(n.Int64)
+}
+
+func nullMS(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: toMS(t), Valid: true}
+}
