@@ -339,9 +339,12 @@ func (r *Runner) judge(out *provider.Outcome, inv provider.Invocation, j *jail, 
 		out.Status = provider.Completed
 		if handler {
 			out.Result = []byte(env.Result)
-		} else {
-			out.Result = result.buf
 		}
+	}
+	if !handler {
+		// A failed script's stdout is kept on the record for debugging, but
+		// never passed off as a result: invoke prints only completed results.
+		out.Result = result.buf[:min(len(result.buf), provider.ResultLimit)]
 	}
 }
 

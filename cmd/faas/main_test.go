@@ -1,0 +1,154 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/faasdev/faas/pkg/app"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"faas": func() { os.Exit(app.Main(os.Args[1:])) },
+	})
+}
+
+// TestScripts runs the end-to-end scripts in testdata/script, each with its
+// own FAAS_HOME and HOME, and the real faas on PATH.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("FAAS_HOME", filepath.Join(env.WorkDir, ".faas"))
+			env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
+			return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o700)
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exits":  cmdExits,
+			"noproc": cmdNoProc,
+			"json":   cmdJSON,
+		},
+		RequireExplicitExec: true,
+	})
+}
+
+// cmdExits runs a program and checks its exit code: `exits 124 faas invoke slow`.
+// Its stdout and stderr are kept for the next stdout/stderr check.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits CODE PROGRAM [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: bad code %q", args[0])
+	}
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		got = ee.ExitCode()
+	case err != nil:
+		ts.Fatalf("exits: %v", err)
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d\nstderr: %s", strings.Join(args[1:], " "), got, want, ts.ReadFile("stderr"))
+	}
+}
+
+// cmdNoProc fails if any process' command line contains the pattern.
+func cmdNoProc(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: noproc PATTERN")
+	}
+	entries, _ := os.ReadDir("/proc")
+	var found []string
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || len(b) == 0 {
+			continue
+		}
+		line := strings.ReplaceAll(string(b), "\x00", " ")
+		if strings.Contains(line, args[0]) && !strings.Contains(line, "noproc") {
+			found = append(found, e.Name()+": "+line)
+		}
+	}
+	if neg != (len(found) == 0) {
+		return
+	}
+	if neg {
+		ts.Fatalf("no process matches %q", args[0])
+	}
+	ts.Fatalf("processes left behind:\n%s", strings.Join(found, "\n"))
+}
+
+// cmdJSON checks a value in the last stdout, parsed as JSON:
+// `json PATH OP VALUE` where PATH is dotted (0.status, length of an array
+// is PATH.#), OP is == (string form equal), ~ (contains), > or < (numbers).
+func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: json PATH OP VALUE")
+	}
+	var v any
+	if err := json.Unmarshal([]byte(ts.ReadFile("stdout")), &v); err != nil {
+		ts.Fatalf("stdout is not JSON: %v", err)
+	}
+	for _, p := range strings.Split(args[0], ".") {
+		switch cur := v.(type) {
+		case []any:
+			if p == "#" {
+				v = float64(len(cur))
+				continue
+			}
+			i, err := strconv.Atoi(p)
+			if err != nil || i < 0 || i >= len(cur) {
+				ts.Fatalf("json: no element %q in an array of %d", p, len(cur))
+			}
+			v = cur[i]
+		case map[string]any:
+			x, ok := cur[p]
+			if !ok {
+				ts.Fatalf("json: no key %q", p)
+			}
+			v = x
+		default:
+			ts.Fatalf("json: cannot index %T with %q", v, p)
+		}
+	}
+	got := fmt.Sprint(v)
+	if f, ok := v.(float64); ok {
+		got = strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	op, want := args[1], args[2]
+	var ok bool
+	switch op {
+	case "==":
+		ok = got == want
+	case "~":
+		ok = strings.Contains(got, want)
+	case ">", "<":
+		g, err1 := strconv.ParseFloat(got, 64)
+		w, err2 := strconv.ParseFloat(want, 64)
+		if err1 != nil || err2 != nil {
+			ts.Fatalf("json: %s %s %s: not numbers", got, op, want)
+		}
+		ok = (op == ">" && g > w) || (op == "<" && g < w)
+	default:
+		ts.Fatalf("json: unknown op %q", op)
+	}
+	if ok == neg {
+		ts.Fatalf("json %s: got %q, want %s %q", args[0], got, op, want)
+	}
+}
