@@ -42,7 +42,8 @@ func TestScripts(t *testing.T) {
 }
 
 // cmdExits runs a program and checks its exit code: `exits 124 faas invoke slow`.
-// Its stdout and stderr are kept for the next stdout/stderr check.
+// Its stdout and stderr are kept for the next stdout/stderr check. For faas
+// exiting 2, 3 or 4 it also checks the error contract.
 func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 {
 		ts.Fatalf("usage: exits CODE PROGRAM [ARGS...]")
@@ -62,6 +63,17 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if got != want {
 		ts.Fatalf("%s exited %d, want %d\nstderr: %s", strings.Join(args[1:], " "), got, want, ts.ReadFile("stderr"))
+	}
+	// The error contract: bad input, platform and not-found failures print
+	// nothing on stdout and exactly one line, "error: …", on stderr.
+	if args[1] == "faas" && (want == 2 || want == 3 || want == 4) {
+		stderr, stdout := ts.ReadFile("stderr"), ts.ReadFile("stdout")
+		if !strings.HasPrefix(stderr, "error: ") || strings.Count(stderr, "\n") != 1 || !strings.HasSuffix(stderr, "\n") {
+			ts.Fatalf("want one line \"error: …\" on stderr, got %q", stderr)
+		}
+		if stdout != "" {
+			ts.Fatalf("want nothing on stdout, got %q", stdout)
+		}
 	}
 }
 
@@ -96,7 +108,8 @@ func cmdNoProc(ts *testscript.TestScript, neg bool, args []string) {
 
 // cmdJSON checks a value in the last stdout, parsed as JSON:
 // `json PATH OP VALUE` where PATH is dotted (0.status, length of an array
-// is PATH.#), OP is == (string form equal), ~ (contains), > or < (numbers).
+// is PATH.#), OP is == (string form equal), ~ (contains), len (length of
+// the string form), > or < (numbers).
 func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 3 {
 		ts.Fatalf("usage: json PATH OP VALUE")
@@ -138,6 +151,12 @@ func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
 		ok = got == want
 	case "~":
 		ok = strings.Contains(got, want)
+	case "len":
+		n, err := strconv.Atoi(want)
+		if err != nil {
+			ts.Fatalf("json: len wants a number, got %q", want)
+		}
+		ok = len(got) == n
 	case ">", "<":
 		g, err1 := strconv.ParseFloat(got, 64)
 		w, err2 := strconv.ParseFloat(want, 64)
