@@ -1,0 +1,261 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/provider"
+)
+
+// The test binary doubles as the sandbox shim, as the faas binary does.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == SandboxArg {
+		os.Exit(SandboxMain(os.Args[2:]))
+	}
+	os.Exit(m.Run())
+}
+
+func newRunner(t *testing.T, sb Sandbox) *Runner {
+	t.Helper()
+	r, err := New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Sandbox = sb
+	return r
+}
+
+func invocation(name, filename, code string, mutate func(*function.Config)) provider.Invocation {
+	cfg := function.DefaultConfig()
+	cfg.Runtime = function.RuntimeFromFile(filename)
+	cfg.Mode = function.DetectMode(cfg.Runtime, []byte(code))
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	return provider.Invocation{
+		JobID: "job" + strconv.FormatInt(time.Now().UnixNano(), 36), Function: name, Version: 1,
+		SHA256: strconv.FormatInt(time.Now().UnixNano(), 16), Filename: filename, Code: []byte(code), Config: cfg,
+	}
+}
+
+func sandboxes() map[string]Sandbox {
+	return map[string]Sandbox{"detected": DetectSandbox(), "rlimit": {Kind: KindRlimit}}
+}
+
+func TestScriptResultAndLogsAreSeparate(t *testing.T) {
+	for name, sb := range sandboxes() {
+		t.Run(name, func(t *testing.T) {
+			r := newRunner(t, sb)
+			inv := invocation("s", "s.sh", "echo to-log >&2; cat; printf ' done'", nil)
+			inv.Payload = []byte("payload")
+			out, err := r.Run(context.Background(), inv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Status != provider.Completed || string(out.Result) != "payload done" || string(out.Logs) != "to-log\n" {
+				t.Fatalf("got %s result %q logs %q err %q", out.Status, out.Result, out.Logs, out.Error)
+			}
+			if out.ExitCode == nil || *out.ExitCode != 0 {
+				t.Fatalf("exit code %v", out.ExitCode)
+			}
+			if out.Duration() <= 0 || out.PeakMemoryBytes <= 0 {
+				t.Fatalf("duration %v peak %d", out.Duration(), out.PeakMemoryBytes)
+			}
+		})
+	}
+}
+
+func TestPythonHandlerEnvelope(t *testing.T) {
+	r := newRunner(t, DetectSandbox())
+	code := "import time\ntime.sleep(0.02)\ndef handler(event, context):\n    print('hi', context.function_name)\n    return {'n': event['n'] + 1, 'left': context.get_remaining_time_in_millis() > 0}\n"
+	inv := invocation("h", "h.py", code, nil)
+	inv.Payload = []byte(`{"n": 41}`)
+	out, err := r.Run(context.Background(), inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Status != provider.Completed || string(out.Result) != `{"n": 42, "left": true}` {
+		t.Fatalf("got %s %q (%s) logs %q", out.Status, out.Result, out.Error, out.Logs)
+	}
+	if string(out.Logs) != "hi h\n" {
+		t.Fatalf("logs %q", out.Logs)
+	}
+	if out.InitMS < 20 {
+		t.Fatalf("init_ms %d, want the ≥20 ms the import slept", out.InitMS)
+	}
+}
+
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && !strings.HasPrefix(strings.TrimSpace(s[i+1:]), "Z")
+}
+
+func TestTimeoutKillsTheWholeGroup(t *testing.T) {
+	for name, sb := range sandboxes() {
+		t.Run(name, func(t *testing.T) {
+			r := newRunner(t, sb)
+			pidfile := filepath.Join(t.TempDir(), "pid")
+			inv := invocation("slow", "slow.sh", "sleep 60 & echo $! > \"$PIDFILE\"; sleep 60", func(c *function.Config) {
+				c.Env = map[string]string{"PIDFILE": pidfile}
+			})
+			inv.Timeout = 300 * time.Millisecond
+			out, err := r.Run(context.Background(), inv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Status != provider.TimedOut || !strings.Contains(out.Error, "killed after 300ms") {
+				t.Fatalf("got %s %q", out.Status, out.Error)
+			}
+			b, err := os.ReadFile(pidfile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+			if pid <= 0 || alive(pid) {
+				t.Fatalf("background child %d still alive", pid)
+			}
+		})
+	}
+}
+
+func TestCancelInterrupts(t *testing.T) {
+	r := newRunner(t, DetectSandbox())
+	ctx, cancel := context.WithCancel(context.Background())
+	inv := invocation("c", "c.sh", "echo started >&2; sleep 60", nil)
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		cancel()
+	}()
+	out, err := r.Run(ctx, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.Interrupted || out.Status != provider.Failed || !strings.HasPrefix(out.Error, "interrupted") {
+		t.Fatalf("got %+v", out)
+	}
+}
+
+func TestEnvironmentIsOnlyWhatWasGiven(t *testing.T) {
+	t.Setenv("FAAS_TEST_SECRET", "hunter2")
+	r := newRunner(t, DetectSandbox())
+	inv := invocation("e", "e.sh", "env", func(c *function.Config) { c.Env = map[string]string{"GIVEN": "yes"} })
+	out, err := r.Run(context.Background(), inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := string(out.Result)
+	if strings.Contains(env, "hunter2") {
+		t.Fatalf("the caller's environment leaked:\n%s", env)
+	}
+	for _, want := range []string{"GIVEN=yes", "FAAS_FUNCTION=e", "FAAS_VERSION=1", "LANG=C.UTF-8", "FAAS_MEMORY_MB=256"} {
+		if !strings.Contains(env, want+"\n") {
+			t.Errorf("missing %s in\n%s", want, env)
+		}
+	}
+}
+
+func TestLogsAreCappedWithMarker(t *testing.T) {
+	r := newRunner(t, DetectSandbox())
+	inv := invocation("l", "l.sh", "head -c 3000000 /dev/zero | tr '\\0' x >&2; echo ok", nil)
+	out, err := r.Run(context.Background(), inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.LogsTruncated || !strings.HasSuffix(string(out.Logs), "[faas: log truncated: 1951424 more bytes not kept]\n") {
+		t.Fatalf("truncated=%v tail %q", out.LogsTruncated, out.Logs[max(0, len(out.Logs)-80):])
+	}
+	if string(out.Result) != "ok\n" || out.Status != provider.Completed {
+		t.Fatalf("got %s %q", out.Status, out.Result)
+	}
+}
+
+func TestMissingInterpreterIsAPlatformError(t *testing.T) {
+	r := newRunner(t, DetectSandbox())
+	r.LookPath = func(string) (string, error) { return "", errors.New("not found") }
+	_, err := r.Run(context.Background(), invocation("p", "p.py", "print(1)", nil))
+	if err == nil || fault.KindOf(err) != fault.Platform || !strings.Contains(fault.HintOf(err), "FAAS_PYTHON") {
+		t.Fatalf("got %v (hint %q)", err, fault.HintOf(err))
+	}
+}
+
+func TestCappedWriter(t *testing.T) {
+	c := &capped{limit: 5}
+	for _, s := range []string{"ab", "cde", "fg", ""} {
+		if n, err := c.Write([]byte(s)); n != len(s) || err != nil {
+			t.Fatalf("Write(%q) = %d, %v", s, n, err)
+		}
+	}
+	if string(c.buf) != "abcde" || c.dropped != 2 || !c.overflowed() {
+		t.Fatalf("buf %q dropped %d", c.buf, c.dropped)
+	}
+	if got := string(c.withMarker()); got != "abcde\n[faas: log truncated: 2 more bytes not kept]\n" {
+		t.Fatalf("marker %q", got)
+	}
+}
+
+func TestDetectSandbox(t *testing.T) {
+	touch := func(t *testing.T, path, content string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("forced rlimit", func(t *testing.T) {
+		if sb := detectSandbox(t.TempDir(), "rlimit"); sb.Kind != KindRlimit {
+			t.Fatalf("got %+v", sb)
+		}
+	})
+	t.Run("nothing", func(t *testing.T) {
+		if sb := detectSandbox(t.TempDir(), ""); sb.Kind != KindRlimit {
+			t.Fatalf("got %+v", sb)
+		}
+	})
+	t.Run("cgroup1", func(t *testing.T) {
+		base := t.TempDir()
+		touch(t, filepath.Join(base, "memory", "memory.limit_in_bytes"), "max")
+		sb := detectSandbox(base, "")
+		if sb.Kind != KindCgroup1 || sb.roots["memory"] != filepath.Join(base, "memory", "faas") {
+			t.Fatalf("got %+v", sb)
+		}
+	})
+	t.Run("cgroup2 without memory", func(t *testing.T) {
+		base := t.TempDir()
+		touch(t, filepath.Join(base, "cgroup.controllers"), "cpu io pids")
+		if sb := detectSandbox(base, ""); sb.Kind != KindRlimit {
+			t.Fatalf("got %+v", sb)
+		}
+	})
+	t.Run("cgroup2", func(t *testing.T) {
+		base := t.TempDir()
+		touch(t, filepath.Join(base, "cgroup.controllers"), "cpu io memory pids")
+		sb := detectSandbox(base, "")
+		if sb.Kind != KindCgroup2 || sb.roots["unified"] != filepath.Join(base, "faas") {
+			t.Fatalf("got %+v", sb)
+		}
+	})
+}
+
+func TestShimRejectsBadArguments(t *testing.T) {
+	for _, args := range [][]string{{}, {"-cgroup"}, {"-data", "x", "--", "true"}, {"-what", "--", "true"}, {"--"}} {
+		if code := SandboxMain(args); code != shimFailure {
+			t.Errorf("SandboxMain(%q) = %d, want %d", args, code, shimFailure)
+		}
+	}
+}
+
