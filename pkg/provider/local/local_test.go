@@ -258,4 +258,3 @@ func TestShimRejectsBadArguments(t *testing.T) {
 		}
 	}
 }
-
