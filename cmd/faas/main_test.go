@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -33,9 +34,10 @@ func TestScripts(t *testing.T) {
 			return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o700)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":  cmdExits,
-			"noproc": cmdNoProc,
-			"json":   cmdJSON,
+			"exits":    cmdExits,
+			"noproc":   cmdNoProc,
+			"json":     cmdJSON,
+			"waitfile": cmdWaitFile,
 		},
 		RequireExplicitExec: true,
 	})
@@ -169,5 +171,24 @@ func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if ok == neg {
 		ts.Fatalf("json %s: got %q, want %s %q", args[0], got, op, want)
+	}
+}
+
+// cmdWaitFile waits until a file exists: `waitfile PATH`. It gives up after
+// a minute, so a broken script fails instead of hanging.
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitfile PATH")
+	}
+	path := ts.MkAbs(args[0])
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("waitfile: %s did not appear within a minute", path)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -116,7 +116,7 @@ func (e *Engine) Jobs(ctx context.Context, f store.JobFilter) ([]store.Job, erro
 	if f.Limit < 0 {
 		return nil, fault.Usagef("--limit %d: use 0 (no limit) or more", f.Limit)
 	}
-	if _, err := e.Store.MarkLost(ctx, e.Now(), runnerAlive); err != nil {
+	if err := e.reconcile(ctx); err != nil {
 		return nil, err
 	}
 	return e.Store.ListJobs(ctx, f)
@@ -127,7 +127,7 @@ func (e *Engine) Job(ctx context.Context, id string) (store.Job, error) {
 	if id == "" || len(id) > 64 {
 		return store.Job{}, fault.Usagef("invalid job id %q", id)
 	}
-	if _, err := e.Store.MarkLost(ctx, e.Now(), runnerAlive); err != nil {
+	if err := e.reconcile(ctx); err != nil {
 		return store.Job{}, err
 	}
 	return e.Store.GetJob(ctx, id)
@@ -140,4 +140,23 @@ func validStatus(s string) bool {
 		}
 	}
 	return false
+}
+
+// reconcile marks as lost the running jobs whose faas process died, and
+// has the provider kill whatever those jobs left running.
+func (e *Engine) reconcile(ctx context.Context) error {
+	lost, err := e.Store.MarkLost(ctx, e.Now(), runnerAlive)
+	if err != nil || len(lost) == 0 {
+		return err
+	}
+	runner, err := e.localRunner()
+	if err != nil {
+		return nil
+	}
+	if r, ok := runner.(provider.Reaper); ok {
+		for _, id := range lost {
+			r.Reap(id)
+		}
+	}
+	return nil
 }

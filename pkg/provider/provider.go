@@ -75,3 +75,9 @@ type Runner interface {
 	Name() string
 	Run(ctx context.Context, inv Invocation) (Outcome, error)
 }
+
+// Reaper is implemented by providers that can clean up after a job whose
+// faas process died mid-run: kill what it left running, free its resources.
+type Reaper interface {
+	Reap(jobID string)
+}

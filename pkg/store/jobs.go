@@ -94,11 +94,11 @@ func (s *Store) FinishJob(ctx context.Context, j Job) error {
 }
 
 // MarkLost ends running jobs whose runner is gone. alive says whether the
-// runner (pid, start time) still exists. It returns how many it marked.
-func (s *Store) MarkLost(ctx context.Context, now time.Time, alive func(pid int, start int64) bool) (int, error) {
+// runner (pid, start time) still exists. It returns the ids it marked.
+func (s *Store) MarkLost(ctx context.Context, now time.Time, alive func(pid int, start int64) bool) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, COALESCE(runner_pid, 0), COALESCE(runner_start, 0) FROM jobs WHERE status = 'running'`)
 	if err != nil {
-		return 0, storeErr("find running jobs", err)
+		return nil, storeErr("find running jobs", err)
 	}
 	var dead []string
 	for rows.Next() {
@@ -107,7 +107,7 @@ func (s *Store) MarkLost(ctx context.Context, now time.Time, alive func(pid int,
 		var start int64
 		if err := rows.Scan(&id, &pid, &start); err != nil {
 			rows.Close()
-			return 0, storeErr("find running jobs", err)
+			return nil, storeErr("find running jobs", err)
 		}
 		if pid > 0 && !alive(pid, start) {
 			dead = append(dead, id)
@@ -115,9 +115,9 @@ func (s *Store) MarkLost(ctx context.Context, now time.Time, alive func(pid int,
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil || len(dead) == 0 {
-		return 0, err
+		return nil, err
 	}
-	n := 0
+	var marked []string
 	err = s.inTx(ctx, "mark lost jobs", func(tx *sql.Tx) error {
 		for _, id := range dead {
 			res, err := tx.ExecContext(ctx, `UPDATE jobs SET status = 'lost', ended_at = ?,
@@ -125,12 +125,13 @@ func (s *Store) MarkLost(ctx context.Context, now time.Time, alive func(pid int,
 			if err != nil {
 				return err
 			}
-			k, _ := res.RowsAffected()
-			n += int(k)
+			if k, _ := res.RowsAffected(); k == 1 {
+				marked = append(marked, id)
+			}
 		}
 		return nil
 	})
-	return n, err
+	return marked, err
 }
 
 const jobColumns = `id, function, version, owner, status, provider, instance, cold, init_ms, queued_at, started_at, ended_at,

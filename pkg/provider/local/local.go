@@ -423,3 +423,30 @@ func (p *pipes) closeAll() {
 		}
 	}
 }
+
+// Reap kills every process of a job whose faas died, found by the
+// FAAS_JOB_ID in its environment (which survives setsid and reparenting),
+// then removes the job's cgroups and directory.
+func (r *Runner) Reap(jobID string) {
+	mark := []byte("FAAS_JOB_ID=" + jobID + "\x00")
+	for range 3 {
+		entries, _ := os.ReadDir("/proc")
+		killed := 0
+		for _, e := range entries {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil || pid == os.Getpid() {
+				continue
+			}
+			env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+			if err == nil && bytes.Contains(env, mark) {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+				killed++
+			}
+		}
+		if killed == 0 {
+			break
+		}
+	}
+	r.Sandbox.existing(jobID).cleanup()
+	_ = os.RemoveAll(filepath.Join(r.Home, "run", "jobs", jobID))
+}

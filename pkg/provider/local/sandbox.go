@@ -174,6 +174,22 @@ func (s Sandbox) prepare(id string, memoryMB int64, cpus int) (*jail, error) {
 	return j, nil
 }
 
+// existing is the jail of a job prepared earlier, by this process or another.
+func (s Sandbox) existing(id string) *jail {
+	j := &jail{sb: s, dirs: map[string]string{}}
+	for ctrl, root := range s.roots {
+		if dir := filepath.Join(root, id); dirExists(dir) {
+			j.dirs[ctrl] = dir
+		}
+	}
+	return j
+}
+
+func dirExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
 // shimArgs are the arguments for the sandbox shim, before "--".
 func (j *jail) shimArgs() []string {
 	args := []string{SandboxArg}
