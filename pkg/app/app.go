@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -39,23 +40,14 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	if err != nil && ctx.Err() != nil && code == cmdutil.ExitPlatform {
 		code = cmdutil.ExitInterrupted
 	}
-	if err != nil {
-		var ee *cmdutil.ExitError
-		if !asExit(err, &ee) || ee.Err != nil {
-			msg := err.Error()
-			if h := fault.HintOf(err); h != "" {
-				msg += "; " + h
-			}
-			fmt.Fprintf(f.IOStreams.ErrOut, "%s %s\n", f.IOStreams.Styles().Error.Render("error:"), msg)
+	// An ExitError without a cause has explained itself already.
+	var ee *cmdutil.ExitError
+	if err != nil && !(errors.As(err, &ee) && ee.Err == nil) {
+		msg := err.Error()
+		if h := fault.HintOf(err); h != "" {
+			msg += "; " + h
 		}
+		fmt.Fprintf(f.IOStreams.ErrOut, "%s %s\n", f.IOStreams.Styles().Error.Render("error:"), msg)
 	}
 	return code
-}
-
-func asExit(err error, target **cmdutil.ExitError) bool {
-	e, ok := err.(*cmdutil.ExitError)
-	if ok {
-		*target = e
-	}
-	return ok
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -70,6 +71,10 @@ func (o *Options) payload() ([]byte, error) {
 	limit := int64(engine.PayloadLimit)
 	readAll := func(r io.Reader, what string) ([]byte, error) {
 		b, err := io.ReadAll(io.LimitReader(r, limit+1))
+		if errors.Is(err, syscall.EBADF) {
+			// A closed stdin is no payload.
+			return nil, nil
+		}
 		if err != nil {
 			return nil, fault.Usagef("read payload from %s: %v", what, err)
 		}
