@@ -1,6 +1,7 @@
 package cmdutil
 
 import (
+	"math"
 	"sort"
 	"strconv"
 	"time"
@@ -144,19 +145,23 @@ func Timestamp(tty bool, now, t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// Bytes prints a byte count in binary units.
+// Bytes prints a byte count in binary units, with one decimal; the unit is
+// chosen after rounding, so 1048575 is 1.0MiB, not 1024.0KiB.
 func Bytes(n int64) string {
-	switch {
-	case n <= 0:
+	if n <= 0 {
 		return "-"
-	case n < 1<<10:
-		return strconv.Itoa(int(n)) + "B"
-	case n < 1<<20:
-		return oneDecimal(float64(n)/(1<<10)) + "KiB"
-	case n < 1<<30:
-		return oneDecimal(float64(n)/(1<<20)) + "MiB"
 	}
-	return oneDecimal(float64(n)/(1<<30)) + "GiB"
+	if n < 1<<10 {
+		return strconv.FormatInt(n, 10) + "B"
+	}
+	v := float64(n) / (1 << 10)
+	units := []string{"KiB", "MiB", "GiB", "TiB"}
+	u := 0
+	for u < len(units)-1 && math.Round(v*10)/10 >= 1024 {
+		v /= 1024
+		u++
+	}
+	return oneDecimal(v) + units[u]
 }
 
 func oneDecimal(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }

@@ -195,7 +195,13 @@ func ParseSize(s string) (int64, error) {
 	if num == "" || err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, fault.Usagef("invalid size %q: use a number with a unit, like 256M or 2G", s)
 	}
-	unit = strings.TrimSuffix(strings.TrimSuffix(unit, "B"), "I")
+	// K, M, G or T may be followed by B or IB; a B alone would be bytes,
+	// which no limit is counted in.
+	if len(unit) > 1 {
+		if u := strings.TrimSuffix(strings.TrimSuffix(unit, "B"), "I"); len(u) == 1 && u != unit {
+			unit = u
+		}
+	}
 	var mib float64
 	switch unit {
 	case "K":

@@ -114,8 +114,11 @@ func (s *Store) MarkLost(ctx context.Context, now time.Time, alive func(pid int,
 		}
 	}
 	rows.Close()
-	if err := rows.Err(); err != nil || len(dead) == 0 {
-		return nil, err
+	if err := rows.Err(); err != nil {
+		return nil, storeErr("find running jobs", err)
+	}
+	if len(dead) == 0 {
+		return nil, nil
 	}
 	var marked []string
 	err = s.inTx(ctx, "mark lost jobs", func(tx *sql.Tx) error {
@@ -131,7 +134,10 @@ func (s *Store) MarkLost(ctx context.Context, now time.Time, alive func(pid int,
 		}
 		return nil
 	})
-	return marked, err
+	if err != nil {
+		return nil, err
+	}
+	return marked, nil
 }
 
 const jobColumns = `id, function, version, owner, status, provider, instance, cold, init_ms, queued_at, started_at, ended_at,

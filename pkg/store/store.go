@@ -54,13 +54,17 @@ func Open(ctx context.Context, home string) (*Store, error) {
 	}
 	f.Close()
 	dsn := "file:" + path + "?_busy_timeout=" + strconv.Itoa(int(busyTimeout.Milliseconds())) +
-		"&_journal_mode=WAL&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate"
+		"&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate"
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fault.Platformf("open database %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(4)
 	s := &Store{db: db, path: path}
+	if err := s.useWAL(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -73,6 +77,43 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
+
+// useWAL puts the database in WAL mode, which is then a property of the
+// file. Switching needs an exclusive lock, for which SQLite does not wait on
+// its busy handler, so concurrent first opens of a new database retry here
+// until the busy timeout.
+func (s *Store) useWAL(ctx context.Context) error {
+	deadline := time.Now().Add(busyTimeout)
+	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
+		var mode string
+		err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode)
+		if err == nil && strings.EqualFold(mode, "wal") {
+			return nil
+		}
+		if err == nil {
+			err = s.db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
+			if err == nil && strings.EqualFold(mode, "wal") {
+				return nil
+			}
+		}
+		if err != nil && !isBusy(err) || time.Now().After(deadline) {
+			if err == nil {
+				err = fmt.Errorf("journal mode is %q", mode)
+			}
+			return storeErr("switch to WAL", err)
+		}
+		select {
+		case <-ctx.Done():
+			return storeErr("switch to WAL", ctx.Err())
+		case <-time.After(delay):
+		}
+	}
+}
+
+func isBusy(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+}
 
 type migration struct {
 	version int
@@ -156,8 +197,7 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // storeErr wraps a database error as a platform error, naming the step.
 func storeErr(what string, err error) error {
-	var se sqlite3.Error
-	if errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked) {
+	if isBusy(err) {
 		return fault.WithHint(fault.Platformf("%s: database is busy: %w", what, err), "another faas holds the database too long; try again")
 	}
 	return fault.Platformf("%s: %w", what, err)
