@@ -14,14 +14,14 @@ import (
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/iostreams"
-	"github.com/faasdev/faas/pkg/provider/local"
+	"github.com/faasdev/faas/pkg/sandbox"
 )
 
 // Main runs faas with args (without the program name) and returns the exit
 // code.
 func Main(args []string) int {
-	if len(args) > 0 && args[0] == local.SandboxArg {
-		return local.SandboxMain(args[1:])
+	if len(args) > 0 && args[0] == sandbox.SandboxArg {
+		return sandbox.SandboxMain(args[1:])
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -158,7 +158,31 @@ func (e *Engine) Remove(ctx context.Context, name string) error {
 	if err := function.ValidateName(name); err != nil {
 		return err
 	}
-	return e.Store.DeleteFunction(ctx, name)
+	if err := e.Store.DeleteFunction(ctx, name); err != nil {
+		return err
+	}
+	return e.stopInstances(ctx, name)
+}
+
+// stopInstances ends a function's instances and forgets them.
+func (e *Engine) stopInstances(ctx context.Context, name string) error {
+	insts, err := e.Store.ListInstances(ctx, name)
+	if err != nil || len(insts) == 0 {
+		return err
+	}
+	p, err := e.Provider()
+	if err != nil {
+		return err
+	}
+	for _, in := range insts {
+		if err := p.Stop(ctx, in.Instance); err != nil {
+			return err
+		}
+		if err := e.Store.RemoveInstance(ctx, in.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Rollback makes an earlier version current (to == 0: the one before).

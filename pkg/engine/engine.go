@@ -8,12 +8,11 @@ import (
 	"crypto/rand"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/proc"
 	"github.com/faasdev/faas/pkg/provider"
 	"github.com/faasdev/faas/pkg/provider/local"
 	"github.com/faasdev/faas/pkg/store"
@@ -27,9 +26,9 @@ type Engine struct {
 	Owner string
 	Now   func() time.Time
 
-	runnerOnce sync.Once
-	runner     provider.Runner
-	runnerErr  error
+	providerOnce sync.Once
+	provider     provider.Provider
+	providerErr  error
 }
 
 // Home returns FAAS_HOME: $FAAS_HOME, else $XDG_DATA_HOME/faas, else
@@ -60,18 +59,18 @@ func Open(ctx context.Context, home string) (*Engine, error) {
 // Close releases the database.
 func (e *Engine) Close() error { return e.Store.Close() }
 
-// SetRunner replaces the provider that runs invocations (tests, other
-// providers).
-func (e *Engine) SetRunner(r provider.Runner) {
-	e.runnerOnce.Do(func() {})
-	e.runner = r
+// SetProvider replaces the provider that runs invocations (tests).
+func (e *Engine) SetProvider(p provider.Provider) {
+	e.providerOnce.Do(func() {})
+	e.provider = p
 }
 
-func (e *Engine) localRunner() (provider.Runner, error) {
-	e.runnerOnce.Do(func() {
-		e.runner, e.runnerErr = local.New(e.Home)
+// Provider returns the provider of the local machine.
+func (e *Engine) Provider() (provider.Provider, error) {
+	e.providerOnce.Do(func() {
+		e.provider, e.providerErr = local.New(e.Home)
 	})
-	return e.runner, e.runnerErr
+	return e.provider, e.providerErr
 }
 
 const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -93,30 +92,5 @@ func NewJobID(now time.Time) string {
 	return string(b[:])
 }
 
-// processStart is this process' start time in clock ticks since boot, so
-// that a reused pid is never taken for the process that ran a job.
-func processStart(pid int) int64 {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	// The command name may hold spaces and parentheses: fields are counted
-	// after the last ')'. starttime is field 22, the 20th after it.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 20 {
-		return 0
-	}
-	n, _ := strconv.ParseInt(f[19], 10, 64)
-	return n
-}
-
 // runnerAlive reports whether the process that recorded a job still runs.
-func runnerAlive(pid int, start int64) bool {
-	st := processStart(pid)
-	return st != 0 && (start == 0 || st == start)
-}
+func runnerAlive(pid int, start int64) bool { return proc.Alive(pid, start) }

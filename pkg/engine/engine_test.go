@@ -11,22 +11,32 @@ import (
 
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/proc"
 	"github.com/faasdev/faas/pkg/provider"
 	"github.com/faasdev/faas/pkg/store"
 )
 
-// fakeRunner returns a fixed outcome or error and records what it ran.
-type fakeRunner struct {
-	out  provider.Outcome
-	err  error
-	runs []provider.Invocation
+// fakeProvider returns a fixed outcome or error and records what it ran.
+type fakeProvider struct {
+	out      provider.Outcome
+	err      error
+	runs     []provider.Invocation
+	launches int
 }
 
-func (f *fakeRunner) Name() string { return "fake" }
-func (f *fakeRunner) Run(_ context.Context, inv provider.Invocation) (provider.Outcome, error) {
+func (f *fakeProvider) Name() string              { return "fake" }
+func (f *fakeProvider) Endpoint(id string) string { return "fake:" + id }
+func (f *fakeProvider) Launch(_ context.Context, in provider.Instance, _ provider.Invocation) (provider.Instance, error) {
+	f.launches++
+	in.Endpoint = f.Endpoint(in.ID)
+	return in, nil
+}
+func (f *fakeProvider) Invoke(_ context.Context, _ provider.Instance, inv provider.Invocation, _ bool) (provider.Outcome, error) {
 	f.runs = append(f.runs, inv)
 	return f.out, f.err
 }
+func (f *fakeProvider) Stop(context.Context, provider.Instance) error { return nil }
+func (f *fakeProvider) Alive(provider.Instance) bool                  { return true }
 
 func newEngine(t *testing.T) *Engine {
 	t.Helper()
@@ -61,17 +71,17 @@ func TestInvokeRecordsTheOutcome(t *testing.T) {
 	deploy(t, e, "fn", "fn.py", "print(1)")
 	start := time.Now()
 	code := 0
-	fr := &fakeRunner{out: provider.Outcome{
+	fr := &fakeProvider{out: provider.Outcome{
 		Status: provider.Completed, ExitCode: &code, Result: []byte("1\n"), Logs: []byte("log"),
-		StartedAt: start, EndedAt: start.Add(1500 * time.Microsecond), Instance: "i-1", Cold: true,
+		StartedAt: start, EndedAt: start.Add(1500 * time.Microsecond), Cold: false,
 		PeakMemoryBytes: 1 << 20,
 	}}
-	e.SetRunner(fr)
+	e.SetProvider(fr)
 	job, err := e.Invoke(context.Background(), InvokeRequest{Name: "fn", Payload: []byte("p"), Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(fr.runs) != 1 || string(fr.runs[0].Payload) != "p" || fr.runs[0].Timeout != time.Second || fr.runs[0].JobID != job.ID {
+	if fr.launches != 1 || len(fr.runs) != 1 || string(fr.runs[0].Payload) != "p" || fr.runs[0].Timeout != time.Second || fr.runs[0].JobID != job.ID {
 		t.Fatalf("runner got %+v", fr.runs)
 	}
 	got, err := e.Job(context.Background(), job.ID)
@@ -79,7 +89,7 @@ func TestInvokeRecordsTheOutcome(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Status != store.StatusCompleted || got.BilledMS != 2 || got.Duration != 1500*time.Microsecond ||
-		string(got.Result) != "1\n" || string(got.Logs) != "log" || got.Instance != "i-1" || !got.Cold ||
+		string(got.Result) != "1\n" || string(got.Logs) != "log" || got.Instance != "fake-fn-1" || !got.Cold ||
 		got.MemoryMB != 256 || got.PeakMemoryBytes != 1<<20 || got.Provider != "fake" || string(got.Payload) != "p" {
 		t.Fatalf("recorded %+v", got)
 	}
@@ -88,7 +98,7 @@ func TestInvokeRecordsTheOutcome(t *testing.T) {
 func TestInvokePlatformFailureStillFinishesTheJob(t *testing.T) {
 	e := newEngine(t)
 	deploy(t, e, "fn", "fn.py", "print(1)")
-	e.SetRunner(&fakeRunner{err: fault.Platformf("sandbox broke")})
+	e.SetProvider(&fakeProvider{err: fault.Platformf("sandbox broke")})
 	job, err := e.Invoke(context.Background(), InvokeRequest{Name: "fn"})
 	if err == nil || fault.KindOf(err) != fault.Platform {
 		t.Fatalf("err = %v", err)
@@ -105,8 +115,8 @@ func TestInvokePlatformFailureStillFinishesTheJob(t *testing.T) {
 func TestInvokeBadInputRecordsNothing(t *testing.T) {
 	e := newEngine(t)
 	deploy(t, e, "fn", "fn.py", "print(1)")
-	fr := &fakeRunner{}
-	e.SetRunner(fr)
+	fr := &fakeProvider{}
+	e.SetProvider(fr)
 	cases := []struct {
 		req  InvokeRequest
 		kind fault.Kind
@@ -166,8 +176,8 @@ func TestJobsMarksDeadRunnersLost(t *testing.T) {
 	now := time.Now()
 	for _, j := range []store.Job{
 		{ID: "dead", RunnerPID: dead, RunnerStart: 1},
-		{ID: "live", RunnerPID: os.Getpid(), RunnerStart: processStart(os.Getpid())},
-		{ID: "reused", RunnerPID: os.Getpid(), RunnerStart: processStart(os.Getpid()) + 1},
+		{ID: "live", RunnerPID: os.Getpid(), RunnerStart: proc.Start(os.Getpid())},
+		{ID: "reused", RunnerPID: os.Getpid(), RunnerStart: proc.Start(os.Getpid()) + 1},
 	} {
 		j.Function, j.Version, j.Status, j.QueuedAt, j.StartedAt, j.MemoryMB = "fn", 1, store.StatusRunning, now, now, 128
 		if err := e.Store.StartJob(context.Background(), j); err != nil {

@@ -2,12 +2,15 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"os"
 	"time"
 
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/proc"
 	"github.com/faasdev/faas/pkg/provider"
+	"github.com/faasdev/faas/pkg/sandbox"
 	"github.com/faasdev/faas/pkg/store"
 )
 
@@ -41,26 +44,31 @@ func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error)
 	if err != nil {
 		return store.Job{}, err
 	}
-	runner, err := e.localRunner()
+	p, err := e.Provider()
 	if err != nil {
 		return store.Job{}, err
 	}
 	now := e.Now()
 	pid := os.Getpid()
+	cfg := fn.Current.Config
 	job := store.Job{
 		ID: NewJobID(now), Function: fn.Name, Version: fn.Current.Version, Owner: e.Owner,
-		Status: store.StatusRunning, Provider: runner.Name(), QueuedAt: now, StartedAt: now,
-		MemoryMB: fn.Current.Config.MemoryMB, Payload: r.Payload,
-		RunnerPID: pid, RunnerStart: processStart(pid),
+		Status: store.StatusRunning, Provider: p.Name(), QueuedAt: now, StartedAt: now,
+		MemoryMB: cfg.MemoryMB, Payload: r.Payload,
+		RunnerPID: pid, RunnerStart: proc.Start(pid),
 	}
-	if err := e.Store.StartJob(ctx, job); err != nil {
+	pl := store.Placement{Provider: p.Name(), Slots: max(cfg.Concurrency, 1), MaxInstances: max(cfg.MaxInstances, 1),
+		MemoryMB: cfg.MemoryMB, CPUs: cfg.CPUs, DiskMB: cfg.DiskMB, Version: fn.Current.Version}
+	placed, err := e.Store.ClaimJob(ctx, job, pl)
+	if err != nil {
 		return store.Job{}, err
 	}
-	out, runErr := runner.Run(ctx, provider.Invocation{
+	inv := provider.Invocation{
 		JobID: job.ID, Function: fn.Name, Version: fn.Current.Version, SHA256: fn.Current.SHA256,
-		Filename: fn.Current.Filename, Code: fn.Current.Code, Config: fn.Current.Config,
+		Filename: fn.Current.Filename, Code: fn.Current.Code, Config: cfg,
 		Payload: r.Payload, Timeout: r.Timeout,
-	})
+	}
+	out, launched, runErr := e.runPlaced(ctx, p, placed, inv, pl)
 	// The result is recorded even when the caller is interrupted.
 	rec := context.WithoutCancel(ctx)
 	if runErr != nil {
@@ -73,10 +81,51 @@ func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error)
 		return job, runErr
 	}
 	applyOutcome(&job, out)
+	job.Cold = job.Cold || launched
 	if err := e.Store.FinishJob(rec, job); err != nil {
 		return job, err
 	}
 	return job, nil
+}
+
+// runPlaced runs inv where it was placed: launching the instance first when
+// it is new (a cold start), and once more elsewhere when the instance turns
+// out to be gone (an agent that exited when idle, a deleted VM).
+func (e *Engine) runPlaced(ctx context.Context, p provider.Provider, placed store.Placed, inv provider.Invocation, pl store.Placement) (provider.Outcome, bool, error) {
+	launched := false
+	for attempt := 0; ; attempt++ {
+		inst := placed.Instance
+		if placed.Launch {
+			up, err := p.Launch(ctx, inst, inv)
+			if err != nil {
+				_ = e.Store.RemoveInstance(context.WithoutCancel(ctx), inst.ID)
+				return provider.Outcome{}, false, err
+			}
+			if err := e.Store.InstanceUp(ctx, up, e.Now()); err != nil {
+				return provider.Outcome{}, false, err
+			}
+			inst, launched = up, true
+		} else if inst.Endpoint == "" {
+			inst.Endpoint = p.Endpoint(inst.ID)
+		}
+		out, err := p.Invoke(ctx, inst, inv, inst.State == store.InstanceStarting)
+		if err != nil && ctx.Err() != nil {
+			// Interrupted: the agent stops the function when the caller goes.
+			now := e.Now()
+			return provider.Outcome{Status: provider.Failed, Error: sandbox.InterruptedError, Interrupted: true,
+				StartedAt: now, EndedAt: now, Instance: inst.ID}, launched, nil
+		}
+		if !errors.Is(err, provider.ErrGone) || attempt > 0 {
+			out.Instance = inst.ID
+			return out, launched, err
+		}
+		if err := e.Store.RemoveInstance(ctx, inst.ID); err != nil {
+			return provider.Outcome{}, false, err
+		}
+		if placed, err = e.Store.PlaceAgain(ctx, inv.JobID, inv.Function, pl, e.Now()); err != nil {
+			return provider.Outcome{}, false, err
+		}
+	}
 }
 
 func applyOutcome(job *store.Job, out provider.Outcome) {
@@ -142,21 +191,9 @@ func validStatus(s string) bool {
 	return false
 }
 
-// reconcile marks as lost the running jobs whose faas process died, and
-// has the provider kill whatever those jobs left running.
+// reconcile marks as lost the running jobs whose faas process died. Their
+// agents saw the connection close and stopped the function.
 func (e *Engine) reconcile(ctx context.Context) error {
-	lost, err := e.Store.MarkLost(ctx, e.Now(), runnerAlive)
-	if err != nil || len(lost) == 0 {
-		return err
-	}
-	runner, err := e.localRunner()
-	if err != nil {
-		return nil
-	}
-	if r, ok := runner.(provider.Reaper); ok {
-		for _, id := range lost {
-			r.Reap(id)
-		}
-	}
-	return nil
+	_, err := e.Store.MarkLost(ctx, e.Now(), runnerAlive)
+	return err
 }

@@ -4,6 +4,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/faasdev/faas/pkg/function"
@@ -24,6 +25,9 @@ type Invocation struct {
 	SHA256   string
 	Filename string
 	Code     []byte
+	// CodeName is the name the code is stored under, where the code itself
+	// is not at hand (in an agent).
+	CodeName string
 	Config   function.Config
 	Payload  []byte
 	// Timeout overrides Config.Timeout when positive.
@@ -69,15 +73,36 @@ type Outcome struct {
 // Duration is the wall time the function ran.
 func (o Outcome) Duration() time.Duration { return o.EndedAt.Sub(o.StartedAt) }
 
-// Runner runs invocations. The local provider runs each in a sandboxed
-// process; instance-based providers implement it over their agents.
-type Runner interface {
-	Name() string
-	Run(ctx context.Context, inv Invocation) (Outcome, error)
+// ErrGone says an instance cannot be reached any more (its agent exited,
+// its VM was deleted): the engine forgets it and starts another.
+var ErrGone = errors.New("the instance is gone")
+
+// Instance is one running copy of a function, as the engine records it.
+type Instance struct {
+	ID       string
+	Function string
+	Provider string
+	// State is the recorded state: starting, ready, broken.
+	State    string
+	Endpoint string
+	Token    string
+	PID      int
+	PIDStart int64
 }
 
-// Reaper is implemented by providers that can clean up after a job whose
-// faas process died mid-run: kill what it left running, free its resources.
-type Reaper interface {
-	Reap(jobID string)
+// Provider launches instances and runs invocations on them.
+type Provider interface {
+	Name() string
+	// Endpoint is where the instance with this id will answer.
+	Endpoint(id string) string
+	// Launch starts an instance for inv's function and waits until it
+	// answers; the returned instance carries its endpoint and process.
+	Launch(ctx context.Context, inst Instance, inv Invocation) (Instance, error)
+	// Invoke runs inv on the instance; ErrGone when it cannot be reached.
+	// starting says the instance may still be coming up.
+	Invoke(ctx context.Context, inst Instance, inv Invocation, starting bool) (Outcome, error)
+	// Stop ends an instance.
+	Stop(ctx context.Context, inst Instance) error
+	// Alive recomputes whether the instance runs, without asking it.
+	Alive(inst Instance) bool
 }

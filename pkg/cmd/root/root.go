@@ -4,6 +4,7 @@ package root
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/faasdev/faas/pkg/cmd/agent"
 	"github.com/faasdev/faas/pkg/cmd/deploy"
 	"github.com/faasdev/faas/pkg/cmd/invoke"
 	"github.com/faasdev/faas/pkg/cmd/jobs"
@@ -43,6 +44,7 @@ Exit codes: 0 ok, 1 function failed, 2 usage, 3 platform, 4 not found,
 		rollback.NewCmd(f, nil),
 		jobs.NewCmd(f, nil),
 		version.NewCmd(f),
+		agent.NewCmd(f),
 	)
 	return cmd
 }

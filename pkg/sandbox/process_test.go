@@ -1,4 +1,4 @@
-package local
+package sandbox
 
 import (
 	"context"
@@ -56,7 +56,7 @@ func TestScriptResultAndLogsAreSeparate(t *testing.T) {
 			r := newRunner(t, sb)
 			inv := invocation("s", "s.sh", "echo to-log >&2; cat; printf ' done'", nil)
 			inv.Payload = []byte("payload")
-			out, err := r.Run(context.Background(), inv)
+			out, err := r.RunScript(context.Background(), inv)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,26 +70,6 @@ func TestScriptResultAndLogsAreSeparate(t *testing.T) {
 				t.Fatalf("duration %v peak %d", out.Duration(), out.PeakMemoryBytes)
 			}
 		})
-	}
-}
-
-func TestPythonHandlerEnvelope(t *testing.T) {
-	r := newRunner(t, DetectSandbox())
-	code := "import time\ntime.sleep(0.02)\ndef handler(event, context):\n    print('hi', context.function_name)\n    return {'n': event['n'] + 1, 'left': context.get_remaining_time_in_millis() > 0}\n"
-	inv := invocation("h", "h.py", code, nil)
-	inv.Payload = []byte(`{"n": 41}`)
-	out, err := r.Run(context.Background(), inv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out.Status != provider.Completed || string(out.Result) != `{"n": 42, "left": true}` {
-		t.Fatalf("got %s %q (%s) logs %q", out.Status, out.Result, out.Error, out.Logs)
-	}
-	if string(out.Logs) != "hi h\n" {
-		t.Fatalf("logs %q", out.Logs)
-	}
-	if out.InitMS < 20 {
-		t.Fatalf("init_ms %d, want the ≥20 ms the import slept", out.InitMS)
 	}
 }
 
@@ -112,7 +92,7 @@ func TestTimeoutKillsTheWholeGroup(t *testing.T) {
 				c.Env = map[string]string{"PIDFILE": pidfile}
 			})
 			inv.Timeout = 300 * time.Millisecond
-			out, err := r.Run(context.Background(), inv)
+			out, err := r.RunScript(context.Background(), inv)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,7 +119,7 @@ func TestCancelInterrupts(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		cancel()
 	}()
-	out, err := r.Run(ctx, inv)
+	out, err := r.RunScript(ctx, inv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +132,7 @@ func TestEnvironmentIsOnlyWhatWasGiven(t *testing.T) {
 	t.Setenv("FAAS_TEST_SECRET", "hunter2")
 	r := newRunner(t, DetectSandbox())
 	inv := invocation("e", "e.sh", "env", func(c *function.Config) { c.Env = map[string]string{"GIVEN": "yes"} })
-	out, err := r.Run(context.Background(), inv)
+	out, err := r.RunScript(context.Background(), inv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +150,7 @@ func TestEnvironmentIsOnlyWhatWasGiven(t *testing.T) {
 func TestLogsAreCappedWithMarker(t *testing.T) {
 	r := newRunner(t, DetectSandbox())
 	inv := invocation("l", "l.sh", "head -c 3000000 /dev/zero | tr '\\0' x >&2; echo ok", nil)
-	out, err := r.Run(context.Background(), inv)
+	out, err := r.RunScript(context.Background(), inv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,23 +165,23 @@ func TestLogsAreCappedWithMarker(t *testing.T) {
 func TestMissingInterpreterIsAPlatformError(t *testing.T) {
 	r := newRunner(t, DetectSandbox())
 	r.LookPath = func(string) (string, error) { return "", errors.New("not found") }
-	_, err := r.Run(context.Background(), invocation("p", "p.py", "print(1)", nil))
+	_, err := r.RunScript(context.Background(), invocation("p", "p.py", "print(1)", nil))
 	if err == nil || fault.KindOf(err) != fault.Platform || !strings.Contains(fault.HintOf(err), "FAAS_PYTHON") {
 		t.Fatalf("got %v (hint %q)", err, fault.HintOf(err))
 	}
 }
 
 func TestCappedWriter(t *testing.T) {
-	c := &capped{limit: 5}
+	c := NewCapped(5)
 	for _, s := range []string{"ab", "cde", "fg", ""} {
 		if n, err := c.Write([]byte(s)); n != len(s) || err != nil {
 			t.Fatalf("Write(%q) = %d, %v", s, n, err)
 		}
 	}
-	if string(c.buf) != "abcde" || c.dropped != 2 || !c.overflowed() {
+	if string(c.buf) != "abcde" || c.dropped != 2 || !c.Overflowed() {
 		t.Fatalf("buf %q dropped %d", c.buf, c.dropped)
 	}
-	if got := string(c.withMarker()); got != "abcde\n[faas: log truncated: 2 more bytes not kept]\n" {
+	if got := string(c.WithMarker()); got != "abcde\n[faas: log truncated: 2 more bytes not kept]\n" {
 		t.Fatalf("marker %q", got)
 	}
 }

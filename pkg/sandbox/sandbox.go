@@ -1,4 +1,4 @@
-package local
+package sandbox
 
 import (
 	"errors"
@@ -174,22 +174,6 @@ func (s Sandbox) prepare(id string, memoryMB int64, cpus int) (*jail, error) {
 	return j, nil
 }
 
-// existing is the jail of a job prepared earlier, by this process or another.
-func (s Sandbox) existing(id string) *jail {
-	j := &jail{sb: s, dirs: map[string]string{}}
-	for ctrl, root := range s.roots {
-		if dir := filepath.Join(root, id); dirExists(dir) {
-			j.dirs[ctrl] = dir
-		}
-	}
-	return j
-}
-
-func dirExists(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.IsDir()
-}
-
 // shimArgs are the arguments for the sandbox shim, before "--".
 func (j *jail) shimArgs() []string {
 	args := []string{SandboxArg}
@@ -254,6 +238,15 @@ func (j *jail) peak() int64 {
 		return readInt(filepath.Join(dir, "memory.peak"))
 	}
 	return readInt(filepath.Join(dir, "memory.max_usage_in_bytes"))
+}
+
+// resetPeak restarts the high-water mark; false where the host cannot.
+func (j *jail) resetPeak() bool {
+	dir := j.procsDir()
+	if dir == "" || j.sb.Kind != KindCgroup1 {
+		return false
+	}
+	return os.WriteFile(filepath.Join(dir, "memory.max_usage_in_bytes"), []byte("0"), 0) == nil
 }
 
 // oomKilled reports whether the kernel killed a process for the memory limit.

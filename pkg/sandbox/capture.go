@@ -1,4 +1,4 @@
-package local
+package sandbox
 
 import (
 	"fmt"
@@ -6,16 +6,19 @@ import (
 	"os"
 )
 
-// capped keeps the first limit bytes written to it and counts the rest, so a
+// Capped keeps the first Limit bytes written to it and counts the rest, so a
 // function that prints without end can never exhaust faas' memory. It never
 // fails a write: the function must not block on a full pipe.
-type capped struct {
+type Capped struct {
 	buf     []byte
 	limit   int
 	dropped int64
 }
 
-func (c *capped) Write(p []byte) (int, error) {
+// NewCapped returns a buffer that keeps at most limit bytes.
+func NewCapped(limit int) *Capped { return &Capped{limit: limit} }
+
+func (c *Capped) Write(p []byte) (int, error) {
 	room := c.limit - len(c.buf)
 	if room >= len(p) {
 		c.buf = append(c.buf, p...)
@@ -28,11 +31,14 @@ func (c *capped) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// overflowed reports whether anything was dropped.
-func (c *capped) overflowed() bool { return c.dropped > 0 }
+// Bytes are the kept bytes.
+func (c *Capped) Bytes() []byte { return c.buf }
 
-// withMarker returns the kept bytes with a visible truncation marker.
-func (c *capped) withMarker() []byte {
+// Overflowed reports whether anything was dropped.
+func (c *Capped) Overflowed() bool { return c.dropped > 0 }
+
+// WithMarker returns the kept bytes with a visible truncation marker.
+func (c *Capped) WithMarker() []byte {
 	if c.dropped == 0 {
 		return c.buf
 	}
@@ -40,7 +46,7 @@ func (c *capped) withMarker() []byte {
 }
 
 // drain copies r into c until EOF and then closes r.
-func drain(r *os.File, c *capped) <-chan struct{} {
+func drain(r *os.File, c *Capped) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

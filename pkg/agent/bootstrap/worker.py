@@ -1,0 +1,111 @@
+# faas warm worker for Python handlers. It imports the function's file once,
+# then serves invocation after invocation: length-prefixed JSON frames in on
+# fd 3, out on fd 4. What the handler prints (stdout and stderr share one
+# pipe) is the job's log, closed by a sentinel line after each invocation.
+import asyncio, importlib.util, inspect, json, os, struct, sys, time, traceback
+
+REQ = os.fdopen(3, "rb", buffering=0)
+RESP = os.fdopen(4, "wb", buffering=0)
+SENTINEL = os.environ.pop("FAAS_WORKER_SENTINEL", "").encode() + b"\n"
+
+
+def read_exact(n):
+    buf = b""
+    while len(buf) < n:
+        chunk = REQ.read(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+
+
+def read_frame():
+    head = read_exact(4)
+    if head is None:
+        return None
+    body = read_exact(struct.unpack(">I", head)[0])
+    return None if body is None else json.loads(body)
+
+
+def send(obj):
+    body = json.dumps(obj).encode("utf-8")
+    RESP.write(struct.pack(">I", len(body)) + body)
+
+
+def describe(e):
+    return "%s: %s" % (type(e).__name__, e) if str(e) else type(e).__name__
+
+
+class Context:
+    def __init__(self, req):
+        env = os.environ
+        self.function_name = env.get("FAAS_FUNCTION", "")
+        self.function_version = env.get("FAAS_VERSION", "")
+        self.job_id = req.get("job_id", "")
+        self.aws_request_id = self.job_id
+        self.memory_limit_in_mb = int(env.get("FAAS_MEMORY_MB", "0"))
+        self._deadline_ms = int(req.get("deadline_ms", 0))
+
+    def get_remaining_time_in_millis(self):
+        return max(0, self._deadline_ms - int(time.time() * 1000))
+
+
+def end_logs():
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.write(1, SENTINEL)
+
+
+def main():
+    t0 = time.monotonic()
+    try:
+        spec = importlib.util.spec_from_file_location("function", sys.argv[1])
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["function"] = mod
+        spec.loader.exec_module(mod)
+        handler = getattr(mod, "handler")
+    except BaseException as e:
+        traceback.print_exc()
+        end_logs()
+        send({"ready": False, "error": "init: " + describe(e)})
+        return 1
+    end_logs()
+    send({"ready": True, "init_ms": int((time.monotonic() - t0) * 1000)})
+    loop = None
+    while True:
+        req = read_frame()
+        if req is None:
+            return 0
+        os.environ["FAAS_JOB_ID"] = req.get("job_id", "")
+        raw = req.get("payload", "")
+        if not raw.strip():
+            event = {}
+        else:
+            try:
+                event = json.loads(raw)
+            except ValueError:
+                event = raw
+        try:
+            r = handler(event, Context(req))
+            if inspect.isawaitable(r):
+                if loop is None:
+                    loop = asyncio.new_event_loop()
+                r = loop.run_until_complete(r)
+            if isinstance(r, bytes):
+                r = r.decode("utf-8", "replace")
+            elif not isinstance(r, str):
+                r = json.dumps(r)
+            resp = {"ok": True, "result": r}
+        except SystemExit as e:
+            traceback.print_exc()
+            end_logs()
+            send({"ok": False, "error": "the handler called exit(%s)" % (e.code,)})
+            return 1
+        except BaseException as e:
+            traceback.print_exc()
+            resp = {"ok": False, "error": describe(e)}
+        end_logs()
+        send(resp)
+
+
+sys.exit(main())

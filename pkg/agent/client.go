@@ -1,0 +1,112 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/provider"
+)
+
+// Client talks to one agent. Endpoints are "unix:/path/to.sock" or
+// "http://host:port" (then with a token).
+type Client struct {
+	http  *http.Client
+	base  string
+	token string
+}
+
+// NewClient returns a client for endpoint.
+func NewClient(endpoint, token string) *Client {
+	c := &Client{token: token}
+	if path, ok := strings.CutPrefix(endpoint, "unix:"); ok {
+		d := &net.Dialer{Timeout: 5 * time.Second}
+		c.http = &http.Client{Transport: &http.Transport{
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				return d.DialContext(ctx, "unix", path)
+			},
+			DisableCompression: true,
+		}}
+		c.base = "http://agent"
+	} else {
+		c.http = &http.Client{Transport: &http.Transport{DisableCompression: true}}
+		c.base = strings.TrimSuffix(endpoint, "/")
+	}
+	return c
+}
+
+// ErrCodeMissing says the agent does not have the version's code.
+var ErrCodeMissing = errors.New("the instance does not have this version's code")
+
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body *bytes.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	} else {
+		body = bytes.NewReader(nil)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return fmt.Errorf("%w: %v", provider.ErrGone, err)
+		}
+		return fault.Platformf("agent %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var e ErrorResponse
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		if resp.StatusCode == http.StatusPreconditionFailed {
+			return ErrCodeMissing
+		}
+		return fault.Platformf("agent %s: %s: %s", path, resp.Status, e.Error)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fault.Platformf("agent %s: bad answer: %w", path, err)
+	}
+	return nil
+}
+
+// Invoke runs an invocation on the agent.
+func (c *Client) Invoke(ctx context.Context, req InvokeRequest) (InvokeResponse, error) {
+	var out InvokeResponse
+	err := c.do(ctx, http.MethodPost, "/invoke", req, &out)
+	return out, err
+}
+
+// Health asks whether the agent answers.
+func (c *Client) Health(ctx context.Context) (Health, error) {
+	var out Health
+	err := c.do(ctx, http.MethodGet, "/healthz", nil, &out)
+	return out, err
+}
+
+// Stats reads the agent's counters and usage.
+func (c *Client) Stats(ctx context.Context) (Stats, error) {
+	var out Stats
+	err := c.do(ctx, http.MethodGet, "/stats", nil, &out)
+	return out, err
+}
+
+// Close releases idle connections.
+func (c *Client) Close() { c.http.CloseIdleConnections() }

@@ -1,0 +1,163 @@
+package agent
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/provider"
+	"github.com/faasdev/faas/pkg/sandbox"
+)
+
+// pool holds the warm workers of one version: at most Concurrency of them,
+// started on demand, so the instance runs that many invocations at once.
+type pool struct {
+	sha  string
+	inv  provider.Invocation // the version's identity and config
+	size int
+	r    *sandbox.Runner
+	ids  func() string
+
+	mu      sync.Mutex
+	started int
+	retired bool
+	idle    chan *worker
+	all     map[*worker]bool
+}
+
+func newPool(r *sandbox.Runner, inv provider.Invocation, ids func() string) *pool {
+	size := max(inv.Config.Concurrency, 1)
+	return &pool{sha: inv.SHA256, inv: inv, size: size, r: r, ids: ids,
+		idle: make(chan *worker, size), all: map[*worker]bool{}}
+}
+
+// acquire returns a warm worker, or starts one (cold) while the pool has
+// room, or waits for one to be free. The init logs are returned when a
+// new worker failed to start.
+func (p *pool) acquire(ctx context.Context) (w *worker, cold bool, initLogs []byte, err error) {
+	select {
+	case w := <-p.idle:
+		return w, false, nil, nil
+	default:
+	}
+	p.mu.Lock()
+	if p.started < p.size {
+		p.started++
+		p.mu.Unlock()
+		w, logs, err := startWorker(p.r, p.ids(), p.inv)
+		if err != nil {
+			p.mu.Lock()
+			p.started--
+			p.mu.Unlock()
+			return nil, true, logs, err
+		}
+		p.mu.Lock()
+		p.all[w] = true
+		p.mu.Unlock()
+		return w, true, nil, nil
+	}
+	p.mu.Unlock()
+	select {
+	case w := <-p.idle:
+		return w, false, nil, nil
+	case <-ctx.Done():
+		return nil, false, nil, ctx.Err()
+	}
+}
+
+// release gives a worker back; a dead one, or any of a retired pool, is
+// stopped and its place freed.
+func (p *pool) release(w *worker, alive bool) {
+	p.mu.Lock()
+	keep := alive && !p.retired
+	if !keep {
+		p.started--
+		delete(p.all, w)
+	}
+	p.mu.Unlock()
+	if keep {
+		p.idle <- w
+		return
+	}
+	go w.stop()
+}
+
+// retire stops the idle workers now and the busy ones as they finish.
+func (p *pool) retire() {
+	p.mu.Lock()
+	p.retired = true
+	p.mu.Unlock()
+	for {
+		select {
+		case w := <-p.idle:
+			p.mu.Lock()
+			p.started--
+			delete(p.all, w)
+			p.mu.Unlock()
+			w.stop()
+		default:
+			return
+		}
+	}
+}
+
+func (p *pool) workers() []*worker {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]*worker, 0, len(p.all))
+	for w := range p.all {
+		out = append(out, w)
+	}
+	return out
+}
+
+// run invokes a handler on a worker of the pool.
+func (p *pool) run(ctx context.Context, req InvokeRequest) (provider.Outcome, string, error) {
+	timeout := time.Duration(req.TimeoutMS) * time.Millisecond
+	w, cold, initLogs, err := p.acquire(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			now := time.Now()
+			return provider.Outcome{Status: provider.Failed, Error: sandbox.InterruptedError, Interrupted: true, StartedAt: now, EndedAt: now}, "", nil
+		}
+		if fault.KindOf(err) == fault.Platform && initLogs == nil {
+			return provider.Outcome{}, "", err
+		}
+		// The function failed to initialise: its job fails, with the logs.
+		now := time.Now()
+		one := 1
+		return provider.Outcome{Status: provider.Failed, Error: err.Error(), Logs: initLogs, Cold: true,
+			StartedAt: now, EndedAt: now, ExitCode: &one}, "", nil
+	}
+	out, alive := w.invoke(ctx, req.JobID, req.Payload, timeout)
+	out.Cold = cold
+	if cold {
+		out.InitMS = w.initMS
+	}
+	p.release(w, alive)
+	return out, w.id, nil
+}
+
+// workerIDs numbers an agent's workers. The ids name cgroups, which all
+// FAAS_HOMEs on a host share, so they carry a random part too.
+func workerIDs(instance string) func() string {
+	var mu sync.Mutex
+	n := 0
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	tag := hex.EncodeToString(b[:])
+	return func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		return instance + "-" + tag + "-w" + strconv.Itoa(n)
+	}
+}
+
+// isHandler says whether a config runs in warm workers.
+func isHandler(c function.Config) bool { return c.Mode == function.Handler }

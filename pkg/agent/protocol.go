@@ -1,0 +1,112 @@
+// Package agent is what runs inside every instance (`faas agent`): an
+// HTTP+JSON server, on a unix socket locally or TCP with a bearer token in a
+// VM, that keeps a function's handler workers warm, forks scripts, enforces
+// the limits per invocation, and exits by itself when idle.
+package agent
+
+import (
+	"time"
+
+	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/provider"
+	"github.com/faasdev/faas/pkg/sandbox"
+)
+
+// InvokeRequest is the body of POST /invoke. The code is not sent: the agent
+// finds it by its sha256 under its home (the provider puts it there).
+type InvokeRequest struct {
+	JobID     string          `json:"job_id"`
+	Function  string          `json:"function"`
+	Version   int             `json:"version"`
+	SHA256    string          `json:"sha256"`
+	Filename  string          `json:"filename"`
+	CodeName  string          `json:"code_name"`
+	Config    function.Config `json:"config"`
+	Payload   []byte          `json:"payload"`
+	TimeoutMS int64           `json:"timeout_ms"`
+}
+
+// Invocation converts the request for the sandbox.
+func (r InvokeRequest) Invocation() provider.Invocation {
+	return provider.Invocation{
+		JobID: r.JobID, Function: r.Function, Version: r.Version, SHA256: r.SHA256,
+		Filename: r.Filename, CodeName: r.CodeName, Config: r.Config, Payload: r.Payload,
+		Timeout: time.Duration(r.TimeoutMS) * time.Millisecond,
+	}
+}
+
+// NewInvokeRequest builds the request for an invocation.
+func NewInvokeRequest(inv provider.Invocation) InvokeRequest {
+	return InvokeRequest{
+		JobID: inv.JobID, Function: inv.Function, Version: inv.Version, SHA256: inv.SHA256,
+		Filename: inv.Filename, CodeName: sandbox.CodeName(inv), Config: inv.Config, Payload: inv.Payload,
+		TimeoutMS: inv.EffectiveTimeout().Milliseconds(),
+	}
+}
+
+// InvokeResponse is the body of a 200 answer to POST /invoke: how the
+// invocation ended. A 4xx/5xx answer is an ErrorResponse.
+type InvokeResponse struct {
+	Status          string    `json:"status"`
+	ExitCode        *int      `json:"exit_code"`
+	Error           string    `json:"error"`
+	Result          []byte    `json:"result"`
+	Logs            []byte    `json:"logs"`
+	LogsTruncated   bool      `json:"logs_truncated"`
+	PeakMemoryBytes int64     `json:"peak_memory_bytes"`
+	StartedAt       time.Time `json:"started_at"`
+	EndedAt         time.Time `json:"ended_at"`
+	Cold            bool      `json:"cold"`
+	InitMS          int64     `json:"init_ms"`
+	Worker          string    `json:"worker"`
+	Interrupted     bool      `json:"interrupted"`
+}
+
+// Outcome converts the response for the engine.
+func (r InvokeResponse) Outcome() provider.Outcome {
+	return provider.Outcome{
+		Status: provider.Status(r.Status), ExitCode: r.ExitCode, Error: r.Error, Result: r.Result,
+		Logs: r.Logs, LogsTruncated: r.LogsTruncated, PeakMemoryBytes: r.PeakMemoryBytes,
+		StartedAt: r.StartedAt, EndedAt: r.EndedAt, Cold: r.Cold, InitMS: r.InitMS,
+		Interrupted: r.Interrupted,
+	}
+}
+
+func newInvokeResponse(o provider.Outcome, worker string) InvokeResponse {
+	return InvokeResponse{
+		Status: string(o.Status), ExitCode: o.ExitCode, Error: o.Error, Result: o.Result, Logs: o.Logs,
+		LogsTruncated: o.LogsTruncated, PeakMemoryBytes: o.PeakMemoryBytes, StartedAt: o.StartedAt,
+		EndedAt: o.EndedAt, Cold: o.Cold, InitMS: o.InitMS, Worker: worker, Interrupted: o.Interrupted,
+	}
+}
+
+// ErrorResponse is the body of an answer that is not 200.
+type ErrorResponse struct {
+	Error string `json:"error"`
+}
+
+// Health is the answer to GET /healthz.
+type Health struct {
+	OK       bool   `json:"ok"`
+	Instance string `json:"instance"`
+	Function string `json:"function"`
+	PID      int    `json:"pid"`
+}
+
+// Stats is the answer to GET /stats.
+type Stats struct {
+	Instance   string  `json:"instance"`
+	Function   string  `json:"function"`
+	PID        int     `json:"pid"`
+	UptimeS    float64 `json:"uptime_s"`
+	IdleS      float64 `json:"idle_s"`
+	InFlight   int     `json:"in_flight"`
+	Invoked    int64   `json:"invocations"`
+	Errors     int64   `json:"errors"`
+	ColdStarts int64   `json:"cold_starts"`
+	Workers    int     `json:"workers"`
+	// RSSBytes and CPUSeconds cover the agent and its workers.
+	RSSBytes   int64   `json:"rss_bytes"`
+	CPUSeconds float64 `json:"cpu_seconds"`
+	Pinned     bool    `json:"pinned"`
+}

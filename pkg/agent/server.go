@@ -1,0 +1,304 @@
+package agent
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/faasdev/faas/pkg/proc"
+	"github.com/faasdev/faas/pkg/provider"
+	"github.com/faasdev/faas/pkg/sandbox"
+)
+
+// DefaultIdle is how long an agent waits without invocations before it
+// exits, unless pinned (OpenFaaS scales to zero after 15 min, Fission after
+// 2, Fn after 30 s; five minutes keeps a developer's loop warm).
+const DefaultIdle = 5 * time.Minute
+
+// maxRequest bounds a request body: the payload limit, base64-encoded, and
+// the rest of the request.
+const maxRequest = 9<<20 + 64<<10
+
+// Config is how an agent is started.
+type Config struct {
+	Instance string
+	Function string
+	Home     string
+	// Socket is a unix socket path; Addr a TCP address (with Token).
+	Socket string
+	Addr   string
+	Token  string
+	Idle   time.Duration
+	// Pinned agents never exit when idle (min_instances > 0).
+	Pinned bool
+}
+
+// Server is a running agent.
+type Server struct {
+	cfg     Config
+	runner  *sandbox.Runner
+	started time.Time
+	log     *log.Logger
+	ids     func() string
+
+	mu      sync.Mutex
+	pools   map[string]*pool
+	scripts map[string]chan struct{}
+	current string
+
+	inFlight   atomic.Int64
+	invoked    atomic.Int64
+	errors     atomic.Int64
+	coldStarts atomic.Int64
+	lastActive atomic.Int64
+}
+
+// New prepares an agent; Serve runs it.
+func New(cfg Config, logw io.Writer) (*Server, error) {
+	if cfg.Idle <= 0 {
+		cfg.Idle = DefaultIdle
+	}
+	r, err := sandbox.New(cfg.Home)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg: cfg, runner: r, started: time.Now(), ids: workerIDs(cfg.Instance),
+		log:   log.New(logw, cfg.Instance+" ", log.LstdFlags|log.Lmicroseconds),
+		pools: map[string]*pool{}, scripts: map[string]chan struct{}{},
+	}
+	s.lastActive.Store(time.Now().UnixNano())
+	return s, nil
+}
+
+// Listen opens the agent's socket: a unix socket (0600, a stale one from a
+// dead agent replaced) or a TCP address.
+func (s *Server) Listen() (net.Listener, error) {
+	if s.cfg.Socket == "" {
+		if s.cfg.Token == "" {
+			return nil, errors.New("a TCP agent needs a token")
+		}
+		return net.Listen("tcp", s.cfg.Addr)
+	}
+	old := syscall.Umask(0o177)
+	defer syscall.Umask(old)
+	l, err := net.Listen("unix", s.cfg.Socket)
+	if err != nil && errors.Is(err, syscall.EADDRINUSE) {
+		if c, derr := net.DialTimeout("unix", s.cfg.Socket, time.Second); derr == nil {
+			c.Close()
+			return nil, fmt.Errorf("another agent answers on %s", s.cfg.Socket)
+		}
+		os.Remove(s.cfg.Socket)
+		l, err = net.Listen("unix", s.cfg.Socket)
+	}
+	if l, ok := l.(*net.UnixListener); ok {
+		l.SetUnlinkOnClose(true)
+	}
+	return l, err
+}
+
+// Serve answers requests on l until ctx ends or the agent has been idle for
+// its idle time; then it finishes what is in flight and stops its workers.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /invoke", s.auth(s.handleInvoke))
+	mux.HandleFunc("GET /healthz", s.auth(s.handleHealth))
+	mux.HandleFunc("GET /stats", s.auth(s.handleStats))
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.log.Printf("serving %s on %s (idle %s, pinned %v, sandbox %s)", s.cfg.Function, l.Addr(), s.cfg.Idle, s.cfg.Pinned, s.runner.Sandbox.Kind)
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(l) }()
+
+	tick := time.NewTicker(min(time.Second, s.cfg.Idle/4+time.Millisecond))
+	defer tick.Stop()
+	reason := ""
+	for reason == "" {
+		select {
+		case <-ctx.Done():
+			reason = "asked to stop"
+		case err := <-served:
+			s.shutdownPools()
+			return err
+		case <-tick.C:
+			idle := time.Since(time.Unix(0, s.lastActive.Load()))
+			if !s.cfg.Pinned && s.inFlight.Load() == 0 && idle >= s.cfg.Idle {
+				reason = fmt.Sprintf("idle for %s", idle.Round(time.Millisecond))
+			}
+		}
+	}
+	s.log.Printf("stopping: %s", reason)
+	sctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	s.shutdownPools()
+	return err
+}
+
+func (s *Server) shutdownPools() {
+	s.mu.Lock()
+	pools := s.pools
+	s.pools = map[string]*pool{}
+	s.mu.Unlock()
+	for _, p := range pools {
+		p.retire()
+	}
+}
+
+func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
+	if s.cfg.Token == "" {
+		return h
+	}
+	want := []byte("Bearer " + s.cfg.Token)
+	return func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			writeJSON(w, http.StatusUnauthorized, ErrorResponse{Error: "missing or wrong bearer token"})
+			return
+		}
+		h(w, r)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// poolFor returns the pool of the request's version, making it current:
+// a request for a newer version retires the older pools, whose busy workers
+// finish their jobs first.
+func (s *Server) poolFor(req InvokeRequest) *pool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pools[req.SHA256+configKey(req)]
+	if p == nil {
+		p = newPool(s.runner, req.Invocation(), s.ids)
+		s.pools[req.SHA256+configKey(req)] = p
+	}
+	if s.current != p.sha+configKey(req) {
+		for k, old := range s.pools {
+			if old != p {
+				delete(s.pools, k)
+				go old.retire()
+			}
+		}
+		s.current = p.sha + configKey(req)
+	}
+	return p
+}
+
+// configKey tells versions with the same code but other limits apart.
+func configKey(req InvokeRequest) string {
+	b, _ := json.Marshal(req.Config)
+	return string(b)
+}
+
+func (s *Server) scriptSlots(req InvokeRequest) chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := req.SHA256 + configKey(req)
+	c := s.scripts[k]
+	if c == nil {
+		c = make(chan struct{}, max(req.Config.Concurrency, 1))
+		s.scripts[k] = c
+	}
+	return c
+}
+
+func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
+	s.inFlight.Add(1)
+	defer func() {
+		s.inFlight.Add(-1)
+		s.lastActive.Store(time.Now().UnixNano())
+	}()
+	s.lastActive.Store(time.Now().UnixNano())
+	var req InvokeRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequest)).Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, ErrorResponse{Error: "bad request: " + err.Error()})
+		return
+	}
+	if req.JobID == "" || req.SHA256 == "" || req.TimeoutMS <= 0 {
+		writeJSON(w, http.StatusBadRequest, ErrorResponse{Error: "bad request: job_id, sha256 and timeout_ms are required"})
+		return
+	}
+	if _, err := os.Stat(s.runner.CodePath(req.Invocation())); err != nil {
+		writeJSON(w, http.StatusPreconditionFailed, ErrorResponse{Error: "code " + req.SHA256 + " is not on this instance"})
+		return
+	}
+	s.invoked.Add(1)
+	var out provider.Outcome
+	var worker string
+	var err error
+	if isHandler(req.Config) {
+		out, worker, err = s.poolFor(req).run(r.Context(), req)
+	} else {
+		slots := s.scriptSlots(req)
+		select {
+		case slots <- struct{}{}:
+			out, err = s.runner.RunScript(r.Context(), req.Invocation())
+			<-slots
+		case <-r.Context().Done():
+			now := time.Now()
+			out = provider.Outcome{Status: provider.Failed, Error: sandbox.InterruptedError, Interrupted: true, StartedAt: now, EndedAt: now}
+		}
+	}
+	if err != nil {
+		s.errors.Add(1)
+		s.log.Printf("job %s: platform error: %v", req.JobID, err)
+		writeJSON(w, http.StatusInternalServerError, ErrorResponse{Error: err.Error()})
+		return
+	}
+	if out.Status != provider.Completed {
+		s.errors.Add(1)
+		// A function's error is its job's business; a dying worker is the
+		// instance's too.
+		if strings.HasPrefix(out.Error, "the worker") {
+			s.log.Printf("job %s: %s", req.JobID, out.Error)
+		}
+	}
+	if out.Cold {
+		s.coldStarts.Add(1)
+	}
+	writeJSON(w, http.StatusOK, newInvokeResponse(out, worker))
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, Health{OK: true, Instance: s.cfg.Instance, Function: s.cfg.Function, PID: os.Getpid()})
+}
+
+func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
+	st := Stats{
+		Instance: s.cfg.Instance, Function: s.cfg.Function, PID: os.Getpid(),
+		UptimeS:  time.Since(s.started).Seconds(),
+		IdleS:    time.Since(time.Unix(0, s.lastActive.Load())).Seconds(),
+		InFlight: int(s.inFlight.Load()), Invoked: s.invoked.Load(), Errors: s.errors.Load(),
+		ColdStarts: s.coldStarts.Load(), Pinned: s.cfg.Pinned,
+	}
+	pids := []int{os.Getpid()}
+	s.mu.Lock()
+	for _, p := range s.pools {
+		for _, wk := range p.workers() {
+			pids = append(pids, wk.proc.Pid())
+			st.Workers++
+		}
+	}
+	s.mu.Unlock()
+	for _, pid := range pids {
+		rss, cpu := proc.Usage(pid)
+		st.RSSBytes += rss
+		st.CPUSeconds += cpu
+	}
+	writeJSON(w, http.StatusOK, st)
+}

@@ -1,0 +1,337 @@
+package agent
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/provider"
+	"github.com/faasdev/faas/pkg/sandbox"
+)
+
+//go:embed bootstrap/worker.py
+var pythonWorker string
+
+//go:embed bootstrap/worker.js
+var nodeWorker string
+
+// initTimeout bounds a worker's start-up (importing the function's file),
+// as Lambda bounds its init phase.
+const initTimeout = 10 * time.Second
+
+// maxFrame bounds a frame from a worker: a result at the limit, escaped.
+const maxFrame = 2*provider.ResultLimit + 64<<10
+
+// frame is what a worker sends: its readiness once, then one per invocation.
+type frame struct {
+	Ready  bool   `json:"ready"`
+	InitMS int64  `json:"init_ms"`
+	OK     bool   `json:"ok"`
+	Result string `json:"result"`
+	Error  string `json:"error"`
+	err    error
+}
+
+// worker is a long-lived handler process that imported the function once.
+type worker struct {
+	id       string
+	memoryMB int64
+	proc     *sandbox.Proc
+	reqW     *os.File
+	frames   chan frame
+	dead     chan struct{}
+	sentinel []byte
+
+	mu     sync.Mutex
+	logs   *sandbox.Capped // the current invocation's, nil between them
+	logEnd chan struct{}
+
+	initMS int64
+}
+
+// startWorker starts a handler worker for inv's version and waits until it
+// has imported the function. On failure the error is the init error, with
+// what the worker printed.
+func startWorker(r *sandbox.Runner, id string, inv provider.Invocation) (*worker, []byte, error) {
+	code, err := r.WriteCode(inv)
+	if err != nil {
+		return nil, nil, err
+	}
+	interp, err := r.Interpreter(inv.Config.Runtime)
+	if err != nil {
+		return nil, nil, err
+	}
+	var argv []string
+	switch inv.Config.Runtime {
+	case function.Python:
+		argv = []string{interp, "-c", pythonWorker, code}
+	case function.Node:
+		argv = []string{interp, "-e", nodeWorker, code}
+	default:
+		return nil, nil, fault.Platformf("no handler worker for the %s runtime", inv.Config.Runtime)
+	}
+	var nonce [12]byte
+	_, _ = rand.Read(nonce[:])
+	sentinel := "\x1efaas-end:" + hex.EncodeToString(nonce[:])
+
+	reqR, reqW, err := os.Pipe()
+	if err != nil {
+		return nil, nil, fault.Platformf("create pipes: %w", err)
+	}
+	respR, respW, err := os.Pipe()
+	if err != nil {
+		reqR.Close()
+		reqW.Close()
+		return nil, nil, fault.Platformf("create pipes: %w", err)
+	}
+	logsR, logsW, err := os.Pipe()
+	if err != nil {
+		reqR.Close()
+		reqW.Close()
+		respR.Close()
+		respW.Close()
+		return nil, nil, fault.Platformf("create pipes: %w", err)
+	}
+	devnull, _ := os.Open(os.DevNull)
+	inv.JobID, inv.Payload = "", nil
+	env := append(sandbox.Environ(inv, filepath.Join(r.Home, "run", "jobs", id), time.Time{}), "FAAS_WORKER_SENTINEL="+sentinel)
+	proc, err := r.Start(sandbox.Spec{
+		ID: id, Argv: argv, Env: env, MemoryMB: inv.Config.MemoryMB, CPUs: inv.Config.CPUs,
+		Stdin: devnull, Stdout: logsW, Stderr: logsW, Extra: []*os.File{reqR, respW},
+	})
+	for _, f := range []*os.File{reqR, respW, logsW, devnull} {
+		f.Close()
+	}
+	if err != nil {
+		reqW.Close()
+		respR.Close()
+		logsR.Close()
+		return nil, nil, err
+	}
+	w := &worker{
+		id: id, memoryMB: inv.Config.MemoryMB, proc: proc, reqW: reqW,
+		frames: make(chan frame, 1), dead: make(chan struct{}), sentinel: []byte(sentinel + "\n"),
+		logEnd: make(chan struct{}, 1),
+	}
+	initLogs := sandbox.NewCapped(provider.LogLimit)
+	w.logs = initLogs
+	go w.readLogs(logsR)
+	go w.readFrames(respR)
+	go func() {
+		_ = proc.Cmd.Wait()
+		close(w.dead)
+	}()
+
+	timer := time.NewTimer(initTimeout)
+	defer timer.Stop()
+	var f frame
+	select {
+	case f = <-w.frames:
+	case <-timer.C:
+		f.err = fmt.Errorf("did not start within %s", initTimeout)
+	}
+	w.waitLogEnd(f.err == nil)
+	w.mu.Lock()
+	w.logs = nil
+	w.mu.Unlock()
+	if f.err != nil || !f.Ready {
+		msg := f.Error
+		if f.err != nil {
+			msg = "worker " + w.exitReason(f.err)
+		}
+		w.stop()
+		return nil, initLogs.WithMarker(), errors.New(msg)
+	}
+	w.initMS = f.InitMS
+	return w, nil, nil
+}
+
+// readLogs copies the worker's output to the current invocation's log,
+// ending an invocation's log at the worker's sentinel line.
+func (w *worker) readLogs(r *os.File) {
+	defer r.Close()
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		chunk, err := br.ReadSlice('\n')
+		end := false
+		if len(chunk) > 0 && bytes.HasSuffix(chunk, w.sentinel) {
+			chunk, end = chunk[:len(chunk)-len(w.sentinel)], true
+		}
+		w.mu.Lock()
+		if w.logs != nil && len(chunk) > 0 {
+			_, _ = w.logs.Write(chunk)
+		}
+		w.mu.Unlock()
+		if end {
+			select {
+			case w.logEnd <- struct{}{}:
+			default:
+			}
+		}
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return
+		}
+	}
+}
+
+// readFrames delivers the worker's frames; a broken stream ends the worker.
+func (w *worker) readFrames(r *os.File) {
+	defer r.Close()
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		var head [4]byte
+		if _, err := io.ReadFull(br, head[:]); err != nil {
+			w.frames <- frame{err: err}
+			return
+		}
+		n := binary.BigEndian.Uint32(head[:])
+		if n > maxFrame {
+			w.frames <- frame{err: fmt.Errorf("frame of %d bytes is over the limit", n)}
+			return
+		}
+		body := make([]byte, n)
+		if _, err := io.ReadFull(br, body); err != nil {
+			w.frames <- frame{err: err}
+			return
+		}
+		var f frame
+		if err := json.Unmarshal(body, &f); err != nil {
+			f.err = fmt.Errorf("bad frame: %w", err)
+		}
+		w.frames <- f
+		if f.err != nil {
+			return
+		}
+	}
+}
+
+// waitLogEnd waits for the sentinel that closes an invocation's log, or,
+// when the worker died or must not be waited for, a moment for the pipe.
+func (w *worker) waitLogEnd(alive bool) {
+	grace := 2 * time.Second
+	if !alive {
+		grace = 100 * time.Millisecond
+	}
+	select {
+	case <-w.logEnd:
+	case <-time.After(grace):
+	}
+}
+
+// exitReason explains why a worker ended, after err broke its frames.
+func (w *worker) exitReason(err error) string {
+	select {
+	case <-w.dead:
+	case <-time.After(time.Second):
+		return "stopped answering: " + err.Error()
+	}
+	if w.proc.OOMKilled() {
+		return "was " + sandbox.OOMError(w.memoryMB)
+	}
+	if c := sandbox.ExitCode(w.proc.Cmd.ProcessState); c != nil {
+		return fmt.Sprintf("exited with status %d", *c)
+	}
+	return "was killed by a signal"
+}
+
+type request struct {
+	JobID      string `json:"job_id"`
+	DeadlineMS int64  `json:"deadline_ms"`
+	Payload    string `json:"payload"`
+}
+
+// invoke runs one invocation on the worker. alive is false when the worker
+// is gone afterwards (crashed, timed out, cancelled) and must be replaced.
+func (w *worker) invoke(ctx context.Context, jobID string, payload []byte, timeout time.Duration) (out provider.Outcome, alive bool) {
+	logs := sandbox.NewCapped(provider.LogLimit)
+	w.mu.Lock()
+	w.logs = logs
+	w.mu.Unlock()
+	select { // a stale end from a previous invocation must not end this one
+	case <-w.logEnd:
+	default:
+	}
+	w.proc.ResetPeak()
+	out.StartedAt = time.Now()
+	body, _ := json.Marshal(request{JobID: jobID, DeadlineMS: out.StartedAt.Add(timeout).UnixMilli(), Payload: string(payload)})
+	msg := make([]byte, 4+len(body))
+	binary.BigEndian.PutUint32(msg, uint32(len(body)))
+	copy(msg[4:], body)
+
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	var f frame
+	var timedOut, interrupted bool
+	if _, err := w.reqW.Write(msg); err != nil {
+		f.err = err
+	} else {
+		select {
+		case f = <-w.frames:
+		case <-timer.C:
+			timedOut = true
+		case <-ctx.Done():
+			interrupted = true
+		}
+	}
+	out.EndedAt = time.Now()
+	alive = f.err == nil && !timedOut && !interrupted
+	if !alive {
+		w.proc.Kill()
+	}
+	w.waitLogEnd(alive)
+	w.mu.Lock()
+	w.logs = nil
+	w.mu.Unlock()
+	out.Logs, out.LogsTruncated = logs.WithMarker(), logs.Overflowed()
+	out.PeakMemoryBytes = w.proc.Peak()
+	out.Status = provider.Failed
+	switch {
+	case timedOut:
+		out.Status = provider.TimedOut
+		out.Error = sandbox.TimeoutError(timeout)
+	case interrupted:
+		out.Error = sandbox.InterruptedError
+		out.Interrupted = true
+	case f.err != nil:
+		out.Error = "the worker " + w.exitReason(f.err)
+		code := sandbox.ExitCode(w.proc.Cmd.ProcessState)
+		out.ExitCode = code
+	case !f.OK:
+		out.Error = f.Error
+		one := 1
+		out.ExitCode = &one
+	case len(f.Result) > provider.ResultLimit:
+		out.Error = fmt.Sprintf("result is %d bytes, over the %d MiB limit", len(f.Result), provider.ResultLimit>>20)
+	default:
+		out.Status = provider.Completed
+		out.Result = []byte(f.Result)
+		zero := 0
+		out.ExitCode = &zero
+	}
+	return out, alive
+}
+
+// stop ends the worker: closing its input lets it exit cleanly; the kill
+// makes sure.
+func (w *worker) stop() {
+	w.reqW.Close()
+	select {
+	case <-w.dead:
+	case <-time.After(200 * time.Millisecond):
+	}
+	w.proc.Release()
+}

@@ -1,0 +1,54 @@
+// Package agent is the hidden `faas agent` command that runs inside every
+// instance.
+package agent
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/faasdev/faas/pkg/agent"
+	"github.com/faasdev/faas/pkg/cmdutil"
+	"github.com/faasdev/faas/pkg/fault"
+)
+
+// NewCmd returns `faas agent`.
+func NewCmd(f *cmdutil.Factory) *cobra.Command {
+	var cfg agent.Config
+	cmd := &cobra.Command{
+		Use:    "agent",
+		Short:  "Serve a function's invocations inside an instance",
+		Hidden: true,
+		Args:   cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cfg.Socket == "" && cfg.Addr == "" {
+				return fault.Usagef("faas agent needs --socket or --addr")
+			}
+			if cfg.Addr != "" && cfg.Token == "" {
+				cfg.Token = os.Getenv("FAAS_AGENT_TOKEN")
+			}
+			s, err := agent.New(cfg, f.IOStreams.ErrOut)
+			if err != nil {
+				return err
+			}
+			l, err := s.Listen()
+			if err != nil {
+				return fault.Platformf("agent: %w", err)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			return s.Serve(ctx, l)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&cfg.Instance, "instance", "", "instance id")
+	fl.StringVar(&cfg.Function, "function", "", "function name")
+	fl.StringVar(&cfg.Home, "home", "", "where code and working directories live")
+	fl.StringVar(&cfg.Socket, "socket", "", "unix socket to listen on")
+	fl.StringVar(&cfg.Addr, "addr", "", "TCP address to listen on (needs a token in FAAS_AGENT_TOKEN)")
+	fl.DurationVar(&cfg.Idle, "idle", agent.DefaultIdle, "exit after this long without invocations")
+	fl.BoolVar(&cfg.Pinned, "pinned", false, "never exit when idle")
+	return cmd
+}

@@ -1,0 +1,60 @@
+// Package proc reads what faas needs to know about processes from /proc:
+// whether one still runs (a pid is only trusted with its start time, since
+// pids are reused), and what it uses.
+package proc
+
+import (
+	"os"
+	"strconv"
+	"strings"
+)
+
+// statFields are the fields of /proc/PID/stat after the command name, which
+// may itself hold spaces and parentheses.
+func statFields(pid int) []string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(s[i+1:])
+}
+
+// Start is a process' start time in clock ticks since boot, 0 if it does not
+// exist or has exited (a zombie).
+func Start(pid int) int64 {
+	f := statFields(pid)
+	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
+		return 0
+	}
+	n, _ := strconv.ParseInt(f[19], 10, 64)
+	return n
+}
+
+// Alive reports whether pid runs and, when start is known, is the same
+// process that had that start time.
+func Alive(pid int, start int64) bool {
+	if pid <= 0 {
+		return false
+	}
+	st := Start(pid)
+	return st != 0 && (start == 0 || st == start)
+}
+
+// Usage is a process' resident memory in bytes and CPU time in seconds.
+func Usage(pid int) (rss int64, cpu float64) {
+	f := statFields(pid)
+	if len(f) < 22 {
+		return 0, 0
+	}
+	// utime and stime are stat fields 14 and 15, rss (pages) field 24.
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	pages, _ := strconv.ParseInt(f[21], 10, 64)
+	const userHZ = 100
+	return pages * int64(os.Getpagesize()), (ut + st) / userHZ
+}

@@ -1,0 +1,193 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"time"
+
+	"github.com/faasdev/faas/pkg/provider"
+)
+
+// Instance states.
+const (
+	InstanceStarting = "starting"
+	InstanceReady    = "ready"
+	InstanceBroken   = "broken"
+)
+
+// Placement says how to place a job on a function's instances.
+type Placement struct {
+	Provider     string
+	Slots        int
+	MaxInstances int
+	MemoryMB     int64
+	CPUs         int
+	DiskMB       int64
+	Version      int
+}
+
+// Placed is where a job went: an instance, and whether the caller must
+// launch it (a new instance, recorded as starting).
+type Placed struct {
+	Instance provider.Instance
+	Launch   bool
+}
+
+// ClaimJob records a running job and places it on an instance, in one
+// transaction: a ready instance with a free slot (fewest jobs first), else
+// a new instance while the function has fewer than MaxInstances, else the
+// least busy instance, whose agent queues the job.
+func (s *Store) ClaimJob(ctx context.Context, j Job, pl Placement) (Placed, error) {
+	var placed Placed
+	err := s.inTx(ctx, "claim job", func(tx *sql.Tx) error {
+		var err error
+		if placed, err = place(ctx, tx, j.Function, pl, j.QueuedAt); err != nil {
+			return err
+		}
+		j.Instance = placed.Instance.ID
+		_, err = tx.ExecContext(ctx, `INSERT INTO jobs(id, function, version, owner, status, provider, instance, cold,
+			queued_at, started_at, memory_mb, payload, runner_pid, runner_start)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			j.ID, j.Function, j.Version, j.Owner, j.Status, j.Provider, j.Instance, j.Cold,
+			toMS(j.QueuedAt), nullMS(j.StartedAt), j.MemoryMB, j.Payload, j.RunnerPID, j.RunnerStart)
+		return err
+	})
+	return placed, err
+}
+
+// PlaceAgain moves a running job to another instance, after its instance
+// turned out to be gone.
+func (s *Store) PlaceAgain(ctx context.Context, jobID, fn string, pl Placement, now time.Time) (Placed, error) {
+	var placed Placed
+	err := s.inTx(ctx, "place job", func(tx *sql.Tx) error {
+		var err error
+		if placed, err = place(ctx, tx, fn, pl, now); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE jobs SET instance = ? WHERE id = ?`, placed.Instance.ID, jobID)
+		return err
+	})
+	return placed, err
+}
+
+func place(ctx context.Context, tx *sql.Tx, fn string, pl Placement, now time.Time) (Placed, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT i.id, i.state, i.endpoint, i.token, COALESCE(i.pid, 0), i.pid_start,
+		(SELECT COUNT(*) FROM jobs j WHERE j.instance = i.id AND j.status = 'running') AS busy
+		FROM instances i WHERE i.function = ? AND i.provider = ? AND i.state IN ('starting', 'ready')
+		ORDER BY busy, i.state = 'starting', i.seq`, fn, pl.Provider)
+	if err != nil {
+		return Placed{}, err
+	}
+	var n int
+	var least *provider.Instance
+	var chosen *provider.Instance
+	for rows.Next() {
+		var in provider.Instance
+		var busy int
+		if err := rows.Scan(&in.ID, &in.State, &in.Endpoint, &in.Token, &in.PID, &in.PIDStart, &busy); err != nil {
+			rows.Close()
+			return Placed{}, err
+		}
+		in.Function, in.Provider = fn, pl.Provider
+		n++
+		if least == nil {
+			c := in
+			least = &c
+		}
+		if chosen == nil && busy < pl.Slots {
+			c := in
+			chosen = &c
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return Placed{}, err
+	}
+	if chosen != nil {
+		return Placed{Instance: *chosen}, nil
+	}
+	if n >= pl.MaxInstances && least != nil {
+		return Placed{Instance: *least}, nil
+	}
+	var seq int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM instances WHERE function = ? AND provider = ?`, fn, pl.Provider).Scan(&seq); err != nil {
+		return Placed{}, err
+	}
+	in := provider.Instance{ID: pl.Provider + "-" + fn + "-" + strconv.Itoa(seq), Function: fn, Provider: pl.Provider, State: InstanceStarting}
+	// A row left by an instance that vanished may hold the id; it is replaced.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM instances WHERE id = ?`, in.ID); err != nil {
+		return Placed{}, err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO instances(id, function, version, provider, state, slots, cpus, memory_mb, disk_mb, seq, created_at, updated_at)
+		VALUES (?, ?, ?, ?, 'starting', ?, ?, ?, ?, ?, ?, ?)`,
+		in.ID, fn, pl.Version, pl.Provider, pl.Slots, pl.CPUs, pl.MemoryMB, pl.DiskMB, seq, toMS(now), toMS(now))
+	if err != nil {
+		return Placed{}, err
+	}
+	return Placed{Instance: in, Launch: true}, nil
+}
+
+// InstanceUp records a launched instance as ready.
+func (s *Store) InstanceUp(ctx context.Context, in provider.Instance, now time.Time) error {
+	return s.inTx(ctx, "record instance", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE instances SET state = 'ready', endpoint = ?, token = ?, pid = ?, pid_start = ?, updated_at = ? WHERE id = ?`,
+			in.Endpoint, in.Token, in.PID, in.PIDStart, toMS(now), in.ID)
+		return err
+	})
+}
+
+// RemoveInstance forgets an instance.
+func (s *Store) RemoveInstance(ctx context.Context, id string) error {
+	return s.inTx(ctx, "remove instance", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM instances WHERE id = ?`, id)
+		return err
+	})
+}
+
+// InstanceRow is an instance as recorded, with its jobs in flight.
+type InstanceRow struct {
+	provider.Instance
+	Version   int
+	Slots     int
+	CPUs      int
+	MemoryMB  int64
+	DiskMB    int64
+	InFlight  int
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ListInstances returns the recorded instances, of one function or all.
+func (s *Store) ListInstances(ctx context.Context, fn string) ([]InstanceRow, error) {
+	q := `SELECT i.id, i.function, i.provider, i.state, i.endpoint, i.token, COALESCE(i.pid, 0), i.pid_start,
+		i.version, i.slots, i.cpus, i.memory_mb, i.disk_mb, i.created_at, i.updated_at,
+		(SELECT COUNT(*) FROM jobs j WHERE j.instance = i.id AND j.status = 'running')
+		FROM instances i`
+	var args []any
+	if fn != "" {
+		q += ` WHERE i.function = ?`
+		args = append(args, fn)
+	}
+	rows, err := s.db.QueryContext(ctx, q+` ORDER BY i.function, i.seq`, args...)
+	if err != nil {
+		return nil, storeErr("list instances", err)
+	}
+	defer rows.Close()
+	var out []InstanceRow
+	for rows.Next() {
+		var r InstanceRow
+		var created, updated int64
+		if err := rows.Scan(&r.ID, &r.Function, &r.Provider, &r.State, &r.Endpoint, &r.Token, &r.PID, &r.PIDStart,
+			&r.Version, &r.Slots, &r.CPUs, &r.MemoryMB, &r.DiskMB, &created, &updated, &r.InFlight); err != nil {
+			return nil, storeErr("list instances", err)
+		}
+		r.CreatedAt, r.UpdatedAt = fromMS(created), fromMS(updated)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, storeErr("list instances", err)
+	}
+	return out, nil
+}
+
