@@ -329,7 +329,7 @@ func (r *Runner) RunScript(ctx context.Context, inv provider.Invocation) (provid
 	defer proc.Release()
 	p.closeChildEnds()
 	go p.feed(inv.Payload)
-	result, logs := NewCapped(provider.ResultLimit + 1), NewCapped(provider.LogLimit)
+	result, logs := NewCapped(provider.ResultLimit+1), NewCapped(provider.LogLimit)
 	readers := []<-chan struct{}{drain(p.stdoutR, result), drain(p.stderrR, logs)}
 
 	waited := make(chan error, 1)

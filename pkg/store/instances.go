@@ -190,4 +190,3 @@ func (s *Store) ListInstances(ctx context.Context, fn string) ([]InstanceRow, er
 	}
 	return out, nil
 }
-
