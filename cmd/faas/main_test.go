@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,8 +30,12 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
-			env.Setenv("FAAS_HOME", filepath.Join(env.WorkDir, ".faas"))
+			home := filepath.Join(env.WorkDir, ".faas")
+			env.Setenv("FAAS_HOME", home)
 			env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
+			// Agents outlive the commands that start them; stop this
+			// script's when it ends, as the idle timeout would later.
+			env.Defer(func() { stopAgents(home) })
 			return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o700)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -174,21 +179,41 @@ func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// cmdWaitFile waits until a file exists: `waitfile PATH`. It gives up after
-// a minute, so a broken script fails instead of hanging.
+// cmdWaitFile waits until a file exists (`waitfile PATH`) or is gone
+// (`! waitfile PATH`). It gives up after a minute, so a broken script fails
+// instead of hanging.
 func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: waitfile PATH")
+	if len(args) != 1 {
+		ts.Fatalf("usage: [!] waitfile PATH")
 	}
 	path := ts.MkAbs(args[0])
 	deadline := time.Now().Add(time.Minute)
 	for {
-		if _, err := os.Stat(path); err == nil {
+		if _, err := os.Stat(path); (err == nil) != neg {
 			return
 		}
 		if time.Now().After(deadline) {
-			ts.Fatalf("waitfile: %s did not appear within a minute", path)
+			ts.Fatalf("waitfile: %s did not appear (or go) within a minute", path)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// stopAgents ends the agents serving one FAAS_HOME.
+func stopAgents(home string) {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(b), "\x00")
+		if len(args) > 1 && args[1] == "agent" && strings.Contains(string(b), "\x00--home\x00"+home+"\x00") {
+			_ = syscall.Kill(pid, syscall.SIGTERM)
+		}
 	}
 }
