@@ -1,0 +1,276 @@
+package agent
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/provider"
+	"github.com/faasdev/faas/pkg/sandbox"
+)
+
+// The test binary doubles as the sandbox shim, as the faas binary does.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == sandbox.SandboxArg {
+		os.Exit(sandbox.SandboxMain(os.Args[2:]))
+	}
+	os.Exit(m.Run())
+}
+
+type harness struct {
+	t      *testing.T
+	home   string
+	client *Client
+	done   chan error
+	cancel context.CancelFunc
+	runner *sandbox.Runner
+}
+
+func start(t *testing.T, cfg Config) *harness {
+	t.Helper()
+	home := t.TempDir()
+	cfg.Home = home
+	cfg.Instance = "test-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	cfg.Function = "fn"
+	if cfg.Addr == "" {
+		cfg.Socket = filepath.Join(home, "a.sock")
+	}
+	s, err := New(cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := s.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &harness{t: t, home: home, done: make(chan error, 1), cancel: cancel, runner: s.runner}
+	go func() { h.done <- s.Serve(ctx, l) }()
+	endpoint := "unix:" + cfg.Socket
+	if cfg.Addr != "" {
+		endpoint = "http://" + l.Addr().String()
+	}
+	h.client = NewClient(endpoint, cfg.Token)
+	t.Cleanup(func() {
+		cancel()
+		<-h.done
+	})
+	return h
+}
+
+// deploy writes code under the agent's home and returns the request that
+// runs it.
+func (h *harness) deploy(code string, mutate func(*function.Config)) InvokeRequest {
+	h.t.Helper()
+	cfg := function.DefaultConfig()
+	cfg.Runtime = function.Python
+	cfg.Mode = function.DetectMode(cfg.Runtime, []byte(code))
+	cfg.TimeoutMS = 5000
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	sum := sha256.Sum256([]byte(code))
+	inv := provider.Invocation{Function: "fn", Version: 1, SHA256: hex.EncodeToString(sum[:]), Filename: "fn.py", Code: []byte(code), Config: cfg}
+	if _, err := h.runner.WriteCode(inv); err != nil {
+		h.t.Fatal(err)
+	}
+	return NewInvokeRequest(inv)
+}
+
+var jobs struct {
+	sync.Mutex
+	n int
+}
+
+func (h *harness) invoke(req InvokeRequest, payload string) InvokeResponse {
+	h.t.Helper()
+	jobs.Lock()
+	jobs.n++
+	req.JobID = "job" + strconv.Itoa(jobs.n)
+	jobs.Unlock()
+	req.Payload = []byte(payload)
+	resp, err := h.client.Invoke(context.Background(), req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return resp
+}
+
+const pidHandler = `import os, time
+def handler(event, context):
+    if event == "spin":
+        while True:
+            pass
+    if event == "slow":
+        time.sleep(0.2)
+    return os.getpid()
+`
+
+func TestWarmWorkersAndState(t *testing.T) {
+	h := start(t, Config{})
+	req := h.deploy("n = 0\ndef handler(event, context):\n    global n\n    n += 1\n    print('n is', n)\n    return n\n", nil)
+	first := h.invoke(req, "")
+	second := h.invoke(req, "")
+	if first.Status != "completed" || !first.Cold || string(first.Result) != "1" || string(first.Logs) != "n is 1\n" {
+		t.Fatalf("first: %+v", first)
+	}
+	if second.Cold || string(second.Result) != "2" || string(second.Logs) != "n is 2\n" || second.Worker != first.Worker {
+		t.Fatalf("second: %+v", second)
+	}
+	st, err := h.client.Stats(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Invoked != 2 || st.ColdStarts != 1 || st.Workers != 1 || st.InFlight != 0 || st.RSSBytes <= 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestTimeoutReplacesOnlyThatWorker(t *testing.T) {
+	h := start(t, Config{})
+	req := h.deploy(pidHandler, func(c *function.Config) { c.Concurrency = 2; c.TimeoutMS = 1000 })
+	// Warm two workers by running two calls at once.
+	var wg sync.WaitGroup
+	warm := make([]InvokeResponse, 2)
+	for i := range warm {
+		wg.Add(1)
+		go func() { defer wg.Done(); warm[i] = h.invoke(req, "slow") }()
+	}
+	wg.Wait()
+	pids := map[string]bool{string(warm[0].Result): true, string(warm[1].Result): true}
+	if len(pids) != 2 {
+		t.Fatalf("want two workers, got %v (%+v)", pids, warm)
+	}
+	spun := h.invoke(req, "spin")
+	if spun.Status != "timeout" || !strings.Contains(spun.Error, "killed after 1s") {
+		t.Fatalf("spin: %+v", spun)
+	}
+	// One of the two is gone; the other still answers warm, and a new one
+	// takes the dead one's place.
+	var after [2]InvokeResponse
+	for i := range after {
+		wg.Add(1)
+		go func() { defer wg.Done(); after[i] = h.invoke(req, "slow") }()
+	}
+	wg.Wait()
+	var warmKept, fresh int
+	for _, r := range after {
+		switch {
+		case !r.Cold && pids[string(r.Result)]:
+			warmKept++
+		case r.Cold && !pids[string(r.Result)]:
+			fresh++
+		}
+	}
+	if warmKept != 1 || fresh != 1 {
+		t.Fatalf("after the timeout: %+v / %+v (old pids %v)", after[0], after[1], pids)
+	}
+}
+
+func TestNewVersionRollsWithoutFailingJobsInFlight(t *testing.T) {
+	h := start(t, Config{})
+	dir := t.TempDir()
+	v1 := h.deploy("import os, time\ndef handler(event, context):\n    open(os.path.join(\""+dir+"\", 'in'), 'w').close()\n    while not os.path.exists(os.path.join(\""+dir+"\", 'go')):\n        time.sleep(0.005)\n    return 'v1'\n", nil)
+	v2 := h.deploy("def handler(event, context):\n    return 'v2'\n", nil)
+	old := make(chan InvokeResponse, 1)
+	go func() { old <- h.invoke(v1, "") }()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "in")); err == nil {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if r := h.invoke(v2, ""); string(r.Result) != "v2" || r.Status != "completed" {
+		t.Fatalf("v2: %+v", r)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-old; string(r.Result) != "v1" || r.Status != "completed" {
+		t.Fatalf("the job in flight on v1: %+v", r)
+	}
+}
+
+func TestCrashAndInitFailure(t *testing.T) {
+	h := start(t, Config{})
+	req := h.deploy("import os\ndef handler(event, context):\n    if event == 'die':\n        print('dying')\n        os._exit(3)\n    return 'ok'\n", nil)
+	if r := h.invoke(req, "die"); r.Status != "failed" || r.Error != "the worker exited with status 3" || !strings.Contains(string(r.Logs), "dying") {
+		t.Fatalf("die: %+v", r)
+	}
+	if r := h.invoke(req, "x"); r.Status != "completed" || !r.Cold {
+		t.Fatalf("after the crash: %+v", r)
+	}
+	bad := h.deploy("import nope_not_here\ndef handler(e, c):\n    return 1\n", nil)
+	if r := h.invoke(bad, ""); r.Status != "failed" || !strings.HasPrefix(r.Error, "init: ModuleNotFoundError") || !strings.Contains(string(r.Logs), "Traceback") {
+		t.Fatalf("init failure: %+v", r)
+	}
+}
+
+func TestScriptsRunPerInvocation(t *testing.T) {
+	h := start(t, Config{})
+	req := h.deploy("import sys\nprint(sys.stdin.read()[::-1])\n", nil)
+	if r := h.invoke(req, "abc"); r.Status != "completed" || string(r.Result) != "cba\n" || !r.Cold {
+		t.Fatalf("script: %+v", r)
+	}
+}
+
+func TestIdleAgentExits(t *testing.T) {
+	h := start(t, Config{Idle: 100 * time.Millisecond})
+	req := h.deploy("def handler(e, c):\n    return 1\n", nil)
+	h.invoke(req, "")
+	select {
+	case err := <-h.done:
+		h.done <- err
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the idle agent did not exit")
+	}
+	if _, err := h.client.Health(context.Background()); !errors.Is(err, provider.ErrGone) {
+		t.Fatalf("after exit: %v, want ErrGone", err)
+	}
+}
+
+func TestTCPNeedsTheToken(t *testing.T) {
+	h := start(t, Config{Addr: "127.0.0.1:0", Token: "s3cret"})
+	if _, err := h.client.Health(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.TrimPrefix(h.client.base, "http://")
+	for _, token := range []string{"", "wrong"} {
+		if _, err := NewClient("http://"+addr, token).Health(context.Background()); err == nil || !strings.Contains(err.Error(), "401") {
+			t.Errorf("token %q: %v, want 401", token, err)
+		}
+	}
+	if _, err := net.Dial("tcp", addr); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	h := start(t, Config{})
+	req := h.deploy("def handler(e, c):\n    return 1\n", nil)
+	missing := req
+	missing.SHA256 = strings.Repeat("0", 64)
+	missing.CodeName = ""
+	missing.JobID = "j"
+	if _, err := h.client.Invoke(context.Background(), missing); !errors.Is(err, ErrCodeMissing) {
+		t.Errorf("missing code: %v", err)
+	}
+	empty := InvokeRequest{}
+	if _, err := h.client.Invoke(context.Background(), empty); err == nil || !strings.Contains(err.Error(), "400") {
+		t.Errorf("empty request: %v", err)
+	}
+}
