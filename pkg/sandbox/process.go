@@ -73,7 +73,7 @@ func (r *Runner) Interpreter(rt function.Runtime) (string, error) {
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
 	}
-	return path, nil
+	return r.resolveLauncher(rt, path), nil
 }
 
 // CodePath is where a version's code lives on disk: named by its sha256, so

@@ -9,6 +9,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -239,4 +240,30 @@ func nullMS(t time.Time) sql.NullInt64 {
 		return sql.NullInt64{}
 	}
 	return sql.NullInt64{Int64: toMS(t), Valid: true}
+}
+
+// Hold keeps one idle connection to the database in home open until the
+// returned closer is closed. SQLite checkpoints and deletes the WAL when the
+// last connection closes, which would make every short faas command pay two
+// fsyncs and a WAL re-creation; a long-lived process (a local agent) holding
+// a connection spares them that. An idle connection holds no snapshot, so it
+// never blocks checkpoints or writers.
+func Hold(home string) (io.Closer, error) {
+	path := filepath.Join(home, FileName)
+	if _, err := os.Stat(path); err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=rw&_busy_timeout=1000")
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
+	var n int
+	if err := db.QueryRow("SELECT 1").Scan(&n); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }

@@ -12,11 +12,13 @@ import (
 	"github.com/faasdev/faas/pkg/agent"
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/store"
 )
 
 // NewCmd returns `faas agent`.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	var cfg agent.Config
+	var holdDB string
 	cmd := &cobra.Command{
 		Use:    "agent",
 		Short:  "Serve a function's invocations inside an instance",
@@ -37,6 +39,12 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return fault.Platformf("agent: %w", err)
 			}
+			if holdDB != "" {
+				// Best effort: without it only the commands get slower.
+				if c, err := store.Hold(holdDB); err == nil {
+					defer c.Close()
+				}
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			return s.Serve(ctx, l)
@@ -50,5 +58,6 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	fl.StringVar(&cfg.Addr, "addr", "", "TCP address to listen on (needs a token in FAAS_AGENT_TOKEN)")
 	fl.DurationVar(&cfg.Idle, "idle", agent.DefaultIdle, "exit after this long without invocations")
 	fl.BoolVar(&cfg.Pinned, "pinned", false, "never exit when idle")
+	fl.StringVar(&holdDB, "hold-db", "", "keep a connection to the faas database in this FAAS_HOME open (local instances)")
 	return cmd
 }

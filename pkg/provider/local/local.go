@@ -93,7 +93,7 @@ func (p *Provider) Launch(ctx context.Context, inst provider.Instance, inv provi
 		return inst, fault.Platformf("launch %s: %w", inst.ID, err)
 	}
 	defer logf.Close()
-	args := []string{"faas", "agent", "--instance", inst.ID, "--function", inv.Function, "--home", p.Home, "--socket", sock}
+	args := []string{"faas", "agent", "--instance", inst.ID, "--function", inv.Function, "--home", p.Home, "--socket", sock, "--hold-db", p.Home}
 	if p.Idle > 0 {
 		args = append(args, "--idle", p.Idle.String())
 	}

@@ -1,0 +1,265 @@
+// Command invoke measures, in one run on one machine, what an invocation
+// costs through faas against the fork-per-request floor:
+//
+//	(a) python3 hello.py run directly (a fresh interpreter),
+//	(b) the original design: a new python3 per request, payload passed in,
+//	(c) `faas invoke hello` as a whole CLI process against a warm instance,
+//	(d) the agent's own round trip for a warm handler, from Go,
+//	(e) the first invoke after a deploy (a cold start, whole CLI process),
+//
+// and the idle agent's memory. Run it from the repository root:
+//
+//	go run ./bench/invoke [-n 30]
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/faasdev/faas/pkg/agent"
+	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/proc"
+	"github.com/faasdev/faas/pkg/provider"
+)
+
+const handler = `def handler(event, context):
+    return {"message": "Hello, %s!" % event.get("name", "world")}
+`
+
+// The same work as a script, for (a).
+const script = `import json
+print(json.dumps({"message": "Hello, world!"}))
+`
+
+// The original design, for (b): a process per request that loads the
+// handler and feeds it the payload from stdin.
+const original = `import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("fn", sys.argv[1])
+mod = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mod)
+print(json.dumps(mod.handler(json.loads(sys.stdin.read() or "{}"), None)))
+`
+
+func main() {
+	n := flag.Int("n", 30, "runs per measurement (≥ 20)")
+	rt := flag.Int("rt", 500, "agent round trips for (d)")
+	flag.Parse()
+	if err := run(*n, *rt); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type series struct {
+	name string
+	d    []time.Duration
+}
+
+func (s series) q(p float64) time.Duration {
+	d := append([]time.Duration(nil), s.d...)
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	return d[min(len(d)-1, int(p*float64(len(d))))]
+}
+
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 2, 64)
+}
+
+func timeCmd(stdin string, env []string, argv ...string) (time.Duration, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = env
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	t := time.Now()
+	err := cmd.Run()
+	d := time.Since(t)
+	if err != nil {
+		return d, fmt.Errorf("%s: %v: %s", strings.Join(argv, " "), err, errb.String())
+	}
+	if !strings.Contains(out.String(), "Hello") {
+		return d, fmt.Errorf("%s printed %q", strings.Join(argv, " "), out.String())
+	}
+	return d, nil
+}
+
+func repeat(n int, name string, f func(i int) (time.Duration, error)) (series, error) {
+	s := series{name: name}
+	for i := 0; i < n; i++ {
+		d, err := f(i)
+		if err != nil {
+			return s, err
+		}
+		s.d = append(s.d, d)
+	}
+	return s, nil
+}
+
+func run(n, rt int) error {
+	if n < 20 {
+		return fmt.Errorf("-n must be at least 20")
+	}
+	dir, err := os.MkdirTemp("", "faas-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	faas := filepath.Join(dir, "faas")
+	build := exec.Command("go", "build", "-ldflags", "-s -w", "-o", faas, "./cmd/faas")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build faas (run from the repository root): %w", err)
+	}
+	for name, body := range map[string]string{"hello.py": handler, "script.py": script, "original.py": original} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			return err
+		}
+	}
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		return err
+	}
+	realPy, err := exec.Command(python, "-c", "import sys; print(sys.executable)").Output()
+	if err != nil {
+		return err
+	}
+	home := filepath.Join(dir, "home")
+	env := append(os.Environ(), "FAAS_HOME="+home, "FAAS_AGENT_IDLE=10m")
+	payload := `{"name":"Ada"}`
+
+	a, err := repeat(n, "(a) python3 script.py, direct", func(int) (time.Duration, error) {
+		return timeCmd("", env, python, filepath.Join(dir, "script.py"))
+	})
+	if err != nil {
+		return err
+	}
+	a2, err := repeat(n, "(a') the same with "+strings.TrimSpace(string(realPy)), func(int) (time.Duration, error) {
+		return timeCmd("", env, strings.TrimSpace(string(realPy)), filepath.Join(dir, "script.py"))
+	})
+	if err != nil {
+		return err
+	}
+	b, err := repeat(n, "(b) original design: python3 per request", func(int) (time.Duration, error) {
+		return timeCmd(payload, env, python, filepath.Join(dir, "original.py"), filepath.Join(dir, "hello.py"))
+	})
+	if err != nil {
+		return err
+	}
+	if out, err := exec.Command(faas, "deploy", filepath.Join(dir, "hello.py")).CombinedOutput(); err != nil {
+		return fmt.Errorf("deploy: %v: %s", err, out)
+	}
+	cmd := exec.Command(faas, "deploy", filepath.Join(dir, "hello.py"))
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("deploy: %v: %s", err, out)
+	}
+	if _, err := timeCmd("", env, faas, "invoke", "hello", "-d", payload); err != nil {
+		return err
+	}
+	c, err := repeat(n, "(c) faas invoke hello, warm, whole CLI", func(int) (time.Duration, error) {
+		return timeCmd("", env, faas, "invoke", "hello", "-d", payload)
+	})
+	if err != nil {
+		return err
+	}
+	d, rss, err := agentRoundTrip(home, rt, payload)
+	if err != nil {
+		return err
+	}
+	e, err := repeat(n, "(e) first invoke after a deploy (cold), whole CLI", func(i int) (time.Duration, error) {
+		name := "cold-" + strconv.Itoa(i)
+		cmd := exec.Command(faas, "deploy", filepath.Join(dir, "hello.py"), "--name", name)
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return 0, fmt.Errorf("deploy: %v: %s", err, out)
+		}
+		d, err := timeCmd("", env, faas, "invoke", name, "-d", payload)
+		rm := exec.Command(faas, "rm", name)
+		rm.Env = env
+		_ = rm.Run()
+		return d, err
+	})
+	if err != nil {
+		return err
+	}
+	rm := exec.Command(faas, "rm", "hello")
+	rm.Env = env
+	_ = rm.Run()
+
+	fmt.Printf("faas invoke benchmark: %d runs each (%d agent round trips), medians; %s\n\n", n, rt, time.Now().UTC().Format(time.RFC3339))
+	fmt.Println("| case | p50 ms | p90 ms | p50 / (a) | p50 / (a') |")
+	fmt.Println("|---|---:|---:|---:|---:|")
+	for _, s := range []series{a, a2, b, c, d, e} {
+		fmt.Printf("| %s | %s | %s | %.2f | %.2f |\n", s.name, ms(s.q(0.5)), ms(s.q(0.9)),
+			float64(s.q(0.5))/float64(a.q(0.5)), float64(s.q(0.5))/float64(a2.q(0.5)))
+	}
+	fmt.Printf("\nidle agent RSS: %.1f MiB (agent process alone; its Python worker: %.1f MiB)\n\n", float64(rss[0])/(1<<20), float64(rss[1])/(1<<20))
+	check := func(ok bool, what string) {
+		v := "MET"
+		if !ok {
+			v = "NOT MET"
+		}
+		fmt.Printf("- %s: %s\n", what, v)
+	}
+	check(c.q(0.5) <= a.q(0.5)/2, fmt.Sprintf("(c) ≤ 0.5 × (a): %.2f×", float64(c.q(0.5))/float64(a.q(0.5))))
+	check(c.q(0.5) <= a2.q(0.5)/2, fmt.Sprintf("(c) ≤ 0.5 × (a'), the interpreter without its launcher: %.2f×", float64(c.q(0.5))/float64(a2.q(0.5))))
+	check(d.q(0.5) <= time.Millisecond, "(d) p50 ≤ 1 ms: "+ms(d.q(0.5))+" ms")
+	check(e.q(0.5) <= a.q(0.5)+50*time.Millisecond, "(e) ≤ (a) + 50 ms: "+ms(e.q(0.5))+" vs "+ms(a.q(0.5)+50*time.Millisecond)+" ms")
+	check(e.q(0.5) <= a2.q(0.5)+50*time.Millisecond, "(e) ≤ (a') + 50 ms: "+ms(e.q(0.5))+" vs "+ms(a2.q(0.5)+50*time.Millisecond)+" ms")
+	check(rss[0] <= 20<<20, fmt.Sprintf("idle agent RSS ≤ 20 MB: %.1f MiB", float64(rss[0])/(1<<20)))
+	return nil
+}
+
+// agentRoundTrip times POST /invoke on the warm instance of hello, from Go
+// over its unix socket, and reads the idle agent's and worker's RSS.
+func agentRoundTrip(home string, n int, payload string) (series, [2]int64, error) {
+	ctx := context.Background()
+	eng, err := engine.Open(ctx, home)
+	if err != nil {
+		return series{}, [2]int64{}, err
+	}
+	defer eng.Close()
+	fn, err := eng.Function(ctx, "hello")
+	if err != nil {
+		return series{}, [2]int64{}, err
+	}
+	insts, err := eng.Store.ListInstances(ctx, "hello")
+	if err != nil || len(insts) == 0 {
+		return series{}, [2]int64{}, fmt.Errorf("no instance of hello: %v", err)
+	}
+	c := agent.NewClient(insts[0].Endpoint, insts[0].Token)
+	defer c.Close()
+	req := agent.NewInvokeRequest(provider.Invocation{
+		Function: fn.Name, Version: fn.Current.Version, SHA256: fn.Current.SHA256, Filename: fn.Current.Filename,
+		Code: fn.Current.Code, Config: fn.Current.Config, Payload: []byte(payload),
+	})
+	s, err := repeat(n, "(d) agent round trip, warm handler, from Go", func(i int) (time.Duration, error) {
+		req.JobID = "bench-" + strconv.Itoa(i)
+		t := time.Now()
+		resp, err := c.Invoke(ctx, req)
+		d := time.Since(t)
+		if err == nil && resp.Status != "completed" {
+			err = fmt.Errorf("round trip: %s %s", resp.Status, resp.Error)
+		}
+		return d, err
+	})
+	if err != nil {
+		return s, [2]int64{}, err
+	}
+	time.Sleep(2 * time.Second) // let the agent settle to idle
+	agentRSS, _ := proc.Usage(insts[0].PID)
+	st, err := c.Stats(ctx)
+	if err != nil {
+		return s, [2]int64{}, err
+	}
+	return s, [2]int64{agentRSS, st.RSSBytes - agentRSS}, nil
+}

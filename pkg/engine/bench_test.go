@@ -1,0 +1,50 @@
+package engine_test
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/faasdev/faas/pkg/app"
+	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/sandbox"
+)
+
+// The test binary doubles as faas for the agents and sandbox shims that
+// the real local provider starts.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && (os.Args[1] == "agent" || os.Args[1] == sandbox.SandboxArg) {
+		os.Exit(app.Main(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// BenchmarkInvokeWarm is the whole invoke path of the engine against a warm
+// local instance: read the function, claim the job and place it (one
+// transaction), the agent round trip, record the outcome (one transaction).
+func BenchmarkInvokeWarm(b *testing.B) {
+	ctx := context.Background()
+	e, err := engine.Open(ctx, b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	code := []byte("def handler(event, context):\n    return {'message': 'Hello, ' + event.get('name', 'world')}\n")
+	if _, err := e.Deploy(ctx, engine.DeployRequest{Filename: "hello.py", Code: code, Config: function.DefaultConfig()}); err != nil {
+		b.Fatal(err)
+	}
+	defer e.Remove(ctx, "hello")
+	req := engine.InvokeRequest{Name: "hello", Payload: []byte(`{"name":"Ada"}`)}
+	if j, err := e.Invoke(ctx, req); err != nil || j.Status != "completed" || !j.Cold {
+		b.Fatalf("cold invoke: %+v, %v", j, err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		j, err := e.Invoke(ctx, req)
+		if err != nil || j.Status != "completed" || j.Cold {
+			b.Fatalf("warm invoke: %+v, %v", j, err)
+		}
+	}
+}
