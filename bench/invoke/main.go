@@ -148,6 +148,16 @@ func run(n, rt int) error {
 	if err != nil {
 		return err
 	}
+	// The distribution's own interpreter, where there is one and it is not
+	// the one above: the fastest-starting Python on many machines.
+	var a3 series
+	if sys := "/usr/bin/python3"; isExec(sys) && !sameFile(sys, strings.TrimSpace(string(realPy))) {
+		if a3, err = repeat(n, "(a'') the same with "+sys, func(int) (time.Duration, error) {
+			return timeCmd("", env, sys, filepath.Join(dir, "script.py"))
+		}); err != nil {
+			return err
+		}
+	}
 	b, err := repeat(n, "(b) original design: python3 per request", func(int) (time.Duration, error) {
 		return timeCmd(payload, env, python, filepath.Join(dir, "original.py"), filepath.Join(dir, "hello.py"))
 	})
@@ -198,7 +208,11 @@ func run(n, rt int) error {
 	fmt.Printf("faas invoke benchmark: %d runs each (%d agent round trips), medians; %s\n\n", n, rt, time.Now().UTC().Format(time.RFC3339))
 	fmt.Println("| case | p50 ms | p90 ms | p50 / (a) | p50 / (a') |")
 	fmt.Println("|---|---:|---:|---:|---:|")
-	for _, s := range []series{a, a2, b, c, d, e} {
+	all := []series{a, a2}
+	if a3.d != nil {
+		all = append(all, a3)
+	}
+	for _, s := range append(all, b, c, d, e) {
 		fmt.Printf("| %s | %s | %s | %.2f | %.2f |\n", s.name, ms(s.q(0.5)), ms(s.q(0.9)),
 			float64(s.q(0.5))/float64(a.q(0.5)), float64(s.q(0.5))/float64(a2.q(0.5)))
 	}
@@ -212,6 +226,9 @@ func run(n, rt int) error {
 	}
 	check(c.q(0.5) <= a.q(0.5)/2, fmt.Sprintf("(c) ≤ 0.5 × (a): %.2f×", float64(c.q(0.5))/float64(a.q(0.5))))
 	check(c.q(0.5) <= a2.q(0.5)/2, fmt.Sprintf("(c) ≤ 0.5 × (a'), the interpreter without its launcher: %.2f×", float64(c.q(0.5))/float64(a2.q(0.5))))
+	if a3.d != nil {
+		check(c.q(0.5) <= a3.q(0.5)/2, fmt.Sprintf("(c) ≤ 0.5 × (a''): %.2f×", float64(c.q(0.5))/float64(a3.q(0.5))))
+	}
 	check(d.q(0.5) <= time.Millisecond, "(d) p50 ≤ 1 ms: "+ms(d.q(0.5))+" ms")
 	check(e.q(0.5) <= a.q(0.5)+50*time.Millisecond, "(e) ≤ (a) + 50 ms: "+ms(e.q(0.5))+" vs "+ms(a.q(0.5)+50*time.Millisecond)+" ms")
 	check(e.q(0.5) <= a2.q(0.5)+50*time.Millisecond, "(e) ≤ (a') + 50 ms: "+ms(e.q(0.5))+" vs "+ms(a2.q(0.5)+50*time.Millisecond)+" ms")
@@ -262,4 +279,15 @@ func agentRoundTrip(home string, n int, payload string) (series, [2]int64, error
 		return s, [2]int64{}, err
 	}
 	return s, [2]int64{agentRSS, st.RSSBytes - agentRSS}, nil
+}
+
+func isExec(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode()&0o111 != 0
+}
+
+func sameFile(a, b string) bool {
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
 }
