@@ -43,6 +43,7 @@ func TestScripts(t *testing.T) {
 			"noproc":   cmdNoProc,
 			"json":     cmdJSON,
 			"waitfile": cmdWaitFile,
+			"sumeq":    cmdSumEq,
 		},
 		RequireExplicitExec: true,
 	})
@@ -125,27 +126,9 @@ func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
 	if err := json.Unmarshal([]byte(ts.ReadFile("stdout")), &v); err != nil {
 		ts.Fatalf("stdout is not JSON: %v", err)
 	}
-	for _, p := range strings.Split(args[0], ".") {
-		switch cur := v.(type) {
-		case []any:
-			if p == "#" {
-				v = float64(len(cur))
-				continue
-			}
-			i, err := strconv.Atoi(p)
-			if err != nil || i < 0 || i >= len(cur) {
-				ts.Fatalf("json: no element %q in an array of %d", p, len(cur))
-			}
-			v = cur[i]
-		case map[string]any:
-			x, ok := cur[p]
-			if !ok {
-				ts.Fatalf("json: no key %q", p)
-			}
-			v = x
-		default:
-			ts.Fatalf("json: cannot index %T with %q", v, p)
-		}
+	v, err := jsonAt(v, args[0])
+	if err != nil {
+		ts.Fatalf("json: %v", err)
 	}
 	got := fmt.Sprint(v)
 	if f, ok := v.(float64); ok {
@@ -215,5 +198,77 @@ func stopAgents(home string) {
 		if len(args) > 1 && args[1] == "agent" && strings.Contains(string(b), "\x00--home\x00"+home+"\x00") {
 			_ = syscall.Kill(pid, syscall.SIGTERM)
 		}
+	}
+}
+
+// jsonAt walks a dotted path (array indices, # for an array's length).
+func jsonAt(v any, path string) (any, error) {
+	for _, p := range strings.Split(path, ".") {
+		switch cur := v.(type) {
+		case []any:
+			if p == "#" {
+				v = float64(len(cur))
+				continue
+			}
+			i, err := strconv.Atoi(p)
+			if err != nil || i < 0 || i >= len(cur) {
+				return nil, fmt.Errorf("no element %q in an array of %d", p, len(cur))
+			}
+			v = cur[i]
+		case map[string]any:
+			x, ok := cur[p]
+			if !ok {
+				return nil, fmt.Errorf("no key %q", p)
+			}
+			v = x
+		default:
+			return nil, fmt.Errorf("cannot index %T with %q", v, p)
+		}
+	}
+	return v, nil
+}
+
+// cmdSumEq checks that a number in one JSON file equals the sum of a field
+// over the array in another: `sumeq bill.json total.total_pico jobs.json cost_pico`.
+// Numbers are compared as exact integers.
+func cmdSumEq(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 4 {
+		ts.Fatalf("usage: sumeq FILE PATH ARRAYFILE FIELD")
+	}
+	read := func(file string) any {
+		dec := json.NewDecoder(strings.NewReader(ts.ReadFile(file)))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			ts.Fatalf("%s is not JSON: %v", file, err)
+		}
+		return v
+	}
+	want, err := jsonAt(read(args[0]), args[1])
+	if err != nil {
+		ts.Fatalf("sumeq: %v", err)
+	}
+	arr, ok := read(args[2]).([]any)
+	if !ok {
+		ts.Fatalf("sumeq: %s is not an array", args[2])
+	}
+	var sum int64
+	for _, e := range arr {
+		x, err := jsonAt(e, args[3])
+		if err != nil {
+			ts.Fatalf("sumeq: %v", err)
+		}
+		n, err := x.(json.Number).Int64()
+		if err != nil {
+			ts.Fatalf("sumeq: %v is not an integer", x)
+		}
+		sum += n
+	}
+	w, err := want.(json.Number).Int64()
+	if err != nil {
+		ts.Fatalf("sumeq: %v is not an integer", want)
+	}
+	if (w == sum) == neg {
+		ts.Fatalf("sumeq: %s %s is %d, the sum of %s over %s is %d", args[0], args[1], w, args[3], args[2], sum)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/faasdev/faas/pkg/billing"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/store"
 )
@@ -32,6 +33,12 @@ type JobJSON struct {
 	ExitCode        *int       `json:"exit_code"`
 	Error           string     `json:"error"`
 	LogsTruncated   bool       `json:"logs_truncated"`
+	// Cost at the prices in force when the job ended, exact, in
+	// pico-dollars (10⁻¹² USD), and as a dollar string.
+	RequestPico int64  `json:"request_pico"`
+	ComputePico int64  `json:"compute_pico"`
+	CostPico    int64  `json:"cost_pico"`
+	CostUSD     string `json:"cost_usd"`
 	// Present only where the record was read whole (invoke, jobs show).
 	Result *string `json:"result,omitempty"`
 	Logs   *string `json:"logs,omitempty"`
@@ -53,6 +60,8 @@ func NewJobJSON(j store.Job, whole bool) JobJSON {
 		DurationMS: float64(j.Duration.Microseconds()) / 1000, BilledMS: j.BilledMS,
 		MemoryMB: j.MemoryMB, PeakMemoryBytes: j.PeakMemoryBytes, ExitCode: j.ExitCode,
 		Error: j.Error, LogsTruncated: j.LogsTruncated,
+		RequestPico: j.RequestPico, ComputePico: j.ComputePico, CostPico: j.RequestPico + j.ComputePico,
+		CostUSD: billing.Pico(j.RequestPico + j.ComputePico).String(),
 	}
 	if whole {
 		r, l := string(j.Result), string(j.Logs)

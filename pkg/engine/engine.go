@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/faasdev/faas/pkg/billing"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/proc"
 	"github.com/faasdev/faas/pkg/provider"
@@ -29,6 +30,10 @@ type Engine struct {
 	providerOnce sync.Once
 	provider     provider.Provider
 	providerErr  error
+
+	settingsOnce sync.Once
+	settings     billing.Settings
+	settingsErr  error
 }
 
 // Home returns FAAS_HOME: $FAAS_HOME, else $XDG_DATA_HOME/faas, else

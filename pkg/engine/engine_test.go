@@ -212,17 +212,6 @@ func TestJobsValidatesFilters(t *testing.T) {
 	}
 }
 
-func TestBilledMS(t *testing.T) {
-	for d, want := range map[time.Duration]int64{
-		0: 1, time.Nanosecond: 1, time.Millisecond: 1, time.Millisecond + time.Nanosecond: 2,
-		1500 * time.Microsecond: 2, time.Second: 1000,
-	} {
-		if got := BilledMS(d); got != want {
-			t.Errorf("BilledMS(%v) = %d, want %d", d, got, want)
-		}
-	}
-}
-
 func TestJobIDsSortByTimeAndDiffer(t *testing.T) {
 	base := time.UnixMilli(1_800_000_000_000)
 	var ids []string

@@ -49,6 +49,13 @@ func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error)
 		return store.Job{}, err
 	}
 	now := e.Now()
+	if err := e.checkBudget(ctx, now); err != nil {
+		return store.Job{}, err
+	}
+	set, err := e.Settings(ctx)
+	if err != nil {
+		return store.Job{}, err
+	}
 	pid := os.Getpid()
 	cfg := fn.Current.Config
 	job := store.Job{
@@ -82,6 +89,7 @@ func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error)
 	}
 	applyOutcome(&job, out)
 	job.Cold = job.Cold || launched
+	price(&job, set.Sheet, cfg)
 	if err := e.Store.FinishJob(rec, job); err != nil {
 		return job, err
 	}
@@ -135,20 +143,12 @@ func applyOutcome(job *store.Job, out provider.Outcome) {
 	job.InitMS = out.InitMS
 	job.StartedAt, job.EndedAt = out.StartedAt, out.EndedAt
 	job.Duration = out.Duration()
-	job.BilledMS = BilledMS(job.Duration)
 	job.PeakMemoryBytes = out.PeakMemoryBytes
 	job.ExitCode = out.ExitCode
 	job.Error = out.Error
 	job.Result = out.Result
 	job.Logs = out.Logs
 	job.LogsTruncated = out.LogsTruncated
-}
-
-// BilledMS rounds a duration up to whole milliseconds, at least one, as
-// Lambda bills.
-func BilledMS(d time.Duration) int64 {
-	ms := int64((d + time.Millisecond - 1) / time.Millisecond)
-	return max(ms, 1)
 }
 
 // Jobs lists jobs, newest first, after marking as lost the running jobs

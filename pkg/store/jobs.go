@@ -49,7 +49,14 @@ type Job struct {
 	LogsTruncated   bool
 	RunnerPID       int
 	RunnerStart     int64
+	// RequestPico and ComputePico are what the job cost, in pico-dollars,
+	// at the prices in force when it ended.
+	RequestPico int64
+	ComputePico int64
 }
+
+// Month is the billing month of a time: "2006-01" in the local time zone.
+func Month(t time.Time) string { return t.Local().Format("2006-01") }
 
 // Ended reports whether the job reached a final status.
 func (j Job) Ended() bool {
@@ -79,17 +86,21 @@ func (s *Store) FinishJob(ctx context.Context, j Job) error {
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE jobs SET status = ?, instance = ?, cold = ?, init_ms = ?, started_at = ?,
 			ended_at = ?, duration_us = ?, billed_ms = ?, peak_memory_bytes = ?, exit_code = ?, error = ?,
-			result = ?, logs = ?, logs_truncated = ?
+			result = ?, logs = ?, logs_truncated = ?, request_pico = ?, compute_pico = ?
 			WHERE id = ? AND status = 'running'`,
 			j.Status, j.Instance, j.Cold, j.InitMS, nullMS(j.StartedAt), nullMS(j.EndedAt), j.Duration.Microseconds(),
-			j.BilledMS, j.PeakMemoryBytes, exit, j.Error, j.Result, j.Logs, j.LogsTruncated, j.ID)
+			j.BilledMS, j.PeakMemoryBytes, exit, j.Error, j.Result, j.Logs, j.LogsTruncated, j.RequestPico, j.ComputePico, j.ID)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return fault.Platformf("job %s was no longer running when it finished (marked lost?)", j.ID)
 		}
-		return nil
+		if cost := j.RequestPico + j.ComputePico; cost > 0 {
+			_, err = tx.ExecContext(ctx, `INSERT INTO spend(month, owner, pico) VALUES (?, ?, ?)
+				ON CONFLICT(month, owner) DO UPDATE SET pico = pico + excluded.pico`, Month(j.QueuedAt), j.Owner, cost)
+		}
+		return err
 	})
 }
 
@@ -141,14 +152,16 @@ func (s *Store) MarkLost(ctx context.Context, now time.Time, alive func(pid int,
 }
 
 const jobColumns = `id, function, version, owner, status, provider, instance, cold, init_ms, queued_at, started_at, ended_at,
-	duration_us, billed_ms, memory_mb, peak_memory_bytes, exit_code, error, logs_truncated, runner_pid, runner_start`
+	duration_us, billed_ms, memory_mb, peak_memory_bytes, exit_code, error, logs_truncated, runner_pid, runner_start,
+	request_pico, compute_pico`
 
 func scanJob(row rowScanner, extra ...any) (Job, error) {
 	var j Job
 	var queued int64
 	var started, ended, dur, billed, peak, exit, rpid, rstart sql.NullInt64
 	dest := []any{&j.ID, &j.Function, &j.Version, &j.Owner, &j.Status, &j.Provider, &j.Instance, &j.Cold, &j.InitMS,
-		&queued, &started, &ended, &dur, &billed, &j.MemoryMB, &peak, &exit, &j.Error, &j.LogsTruncated, &rpid, &rstart}
+		&queued, &started, &ended, &dur, &billed, &j.MemoryMB, &peak, &exit, &j.Error, &j.LogsTruncated, &rpid, &rstart,
+		&j.RequestPico, &j.ComputePico}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return Job{}, err
 	}

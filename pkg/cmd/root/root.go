@@ -5,6 +5,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/faasdev/faas/pkg/cmd/agent"
+	"github.com/faasdev/faas/pkg/cmd/bill"
+	"github.com/faasdev/faas/pkg/cmd/config"
 	"github.com/faasdev/faas/pkg/cmd/deploy"
 	"github.com/faasdev/faas/pkg/cmd/invoke"
 	"github.com/faasdev/faas/pkg/cmd/jobs"
@@ -43,6 +45,8 @@ Exit codes: 0 ok, 1 function failed, 2 usage, 3 platform, 4 not found,
 		rm.NewCmd(f, nil),
 		rollback.NewCmd(f, nil),
 		jobs.NewCmd(f, nil),
+		bill.NewCmd(f, nil),
+		config.NewCmd(f),
 		version.NewCmd(f),
 		agent.NewCmd(f),
 	)
