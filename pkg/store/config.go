@@ -63,8 +63,7 @@ type BillRow struct {
 	ComputePico int64
 }
 
-// BillFilter selects the jobs of a bill: ended (completed, failed or timed
-// out) and queued in [From, To).
+// BillFilter selects the days of a bill: [From, To), whole local days.
 type BillFilter struct {
 	From, To time.Time
 	Function string
@@ -74,8 +73,8 @@ type BillFilter struct {
 }
 
 func (f BillFilter) where() (string, []any) {
-	q := ` WHERE queued_at >= ? AND queued_at < ? AND status IN ('completed', 'failed', 'timeout')`
-	args := []any{toMS(f.From), toMS(f.To)}
+	q := ` WHERE day >= ? AND day < ?`
+	args := []any{Day(f.From), Day(f.To)}
 	if f.Function != "" {
 		q += ` AND function = ?`
 		args = append(args, f.Function)
@@ -87,12 +86,12 @@ func (f BillFilter) where() (string, []any) {
 	return q, args
 }
 
-// Bill sums a period's jobs per function, from the jobs_bill index alone.
+// Bill sums a period per function from the daily roll-up, which every
+// ended job updates in the transaction that records its cost.
 func (s *Store) Bill(ctx context.Context, f BillFilter) ([]BillRow, error) {
 	where, args := f.where()
-	rows, err := s.db.QueryContext(ctx, `SELECT function, COUNT(*), SUM(status != 'completed'), SUM(COALESCE(duration_us, 0)),
-		SUM(COALESCE(billed_ms, 0)), SUM(memory_mb * COALESCE(billed_ms, 0)), SUM(request_pico), SUM(compute_pico)
-		FROM jobs INDEXED BY jobs_bill`+where+` GROUP BY function ORDER BY function`, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT function, SUM(invocations), SUM(errors), SUM(duration_us), SUM(billed_ms),
+		SUM(mb_ms), SUM(request_pico), SUM(compute_pico) FROM usage_daily`+where+` GROUP BY function ORDER BY function`, args...)
 	if err != nil {
 		return nil, storeErr("bill", err)
 	}
@@ -108,12 +107,10 @@ func (s *Store) Bill(ctx context.Context, f BillFilter) ([]BillRow, error) {
 	return out, rows.Err()
 }
 
-// DailyCost sums a period's cost per day ("2026-11-03", in the local time
-// zone), for the bill's chart.
+// DailyCost sums a period's cost per day, for the bill's chart.
 func (s *Store) DailyCost(ctx context.Context, f BillFilter) (map[string]int64, error) {
 	where, args := f.where()
-	rows, err := s.db.QueryContext(ctx, `SELECT date(queued_at / 1000, 'unixepoch', 'localtime') AS day, SUM(request_pico + compute_pico)
-		FROM jobs INDEXED BY jobs_bill`+where+` GROUP BY day`, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT day, SUM(request_pico + compute_pico) FROM usage_daily`+where+` GROUP BY day`, args...)
 	if err != nil {
 		return nil, storeErr("bill by day", err)
 	}
@@ -128,4 +125,71 @@ func (s *Store) DailyCost(ctx context.Context, f BillFilter) (map[string]int64, 
 		out[d] = p
 	}
 	return out, rows.Err()
+}
+
+// SyntheticJobs describes ended jobs to insert in bulk, for benchmarks and
+// tests of the bill: N jobs of one function, the i-th queued at
+// From + i×Spacing, all alike but for the time.
+type SyntheticJobs struct {
+	N           int
+	Function    string
+	Owner       string
+	From        time.Time
+	Spacing     time.Duration
+	DurationUS  int64
+	BilledMS    int64
+	MemoryMB    int64
+	RequestPico int64
+	ComputePico int64
+	// FailEvery makes every n-th job failed (0: none).
+	FailEvery int
+}
+
+// InsertSynthetic inserts the jobs in one statement.
+func (s *Store) InsertSynthetic(ctx context.Context, j SyntheticJobs) error {
+	fail := j.FailEvery
+	if fail <= 0 {
+		fail = j.N + 1
+	}
+	return s.inTx(ctx, "insert synthetic jobs", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < ?)
+			INSERT INTO jobs(id, function, version, owner, status, provider, instance, queued_at, started_at, ended_at,
+				duration_us, billed_ms, memory_mb, exit_code, request_pico, compute_pico)
+			SELECT printf('syn:%s:%010d', ?, i), ?, 1, ?, CASE WHEN (i + 1) % ? = 0 THEN 'failed' ELSE 'completed' END,
+				'synthetic', '', ? + i * ?, ? + i * ?, ? + i * ? + ?, ?, ?, ?, 0, ?, ?
+			FROM seq`,
+			j.N, j.Function, j.Function, j.Owner, fail,
+			toMS(j.From), j.Spacing.Milliseconds(), toMS(j.From), j.Spacing.Milliseconds(),
+			toMS(j.From), j.Spacing.Milliseconds(), j.DurationUS/1000,
+			j.DurationUS, j.BilledMS, j.MemoryMB, j.RequestPico, j.ComputePico)
+		if err != nil {
+			return err
+		}
+		// The roll-up, as FinishJob keeps it. SQLite's localtime and Go's
+		// time.Local both follow TZ.
+		_, err = tx.ExecContext(ctx, `INSERT INTO usage_daily
+			SELECT date(queued_at / 1000, 'unixepoch', 'localtime'), function, owner, COUNT(*), SUM(status != 'completed'),
+				SUM(duration_us), SUM(billed_ms), SUM(memory_mb * billed_ms), SUM(request_pico), SUM(compute_pico)
+			FROM jobs WHERE id >= printf('syn:%s:', ?) AND id < printf('syn:%s;', ?) GROUP BY 1, 2, 3
+			ON CONFLICT(day, function, owner) DO UPDATE SET invocations = invocations + excluded.invocations,
+				errors = errors + excluded.errors, duration_us = duration_us + excluded.duration_us,
+				billed_ms = billed_ms + excluded.billed_ms, mb_ms = mb_ms + excluded.mb_ms,
+				request_pico = request_pico + excluded.request_pico, compute_pico = compute_pico + excluded.compute_pico`,
+			j.Function, j.Function)
+		return err
+	})
+}
+
+// AddUsage adds usage that did not come from jobs run here (an import, a
+// test of the bill's arithmetic) to a day's roll-up.
+func (s *Store) AddUsage(ctx context.Context, day time.Time, owner string, r BillRow) error {
+	return s.inTx(ctx, "add usage", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO usage_daily VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT(day, function, owner) DO UPDATE SET invocations = invocations + excluded.invocations,
+				errors = errors + excluded.errors, duration_us = duration_us + excluded.duration_us,
+				billed_ms = billed_ms + excluded.billed_ms, mb_ms = mb_ms + excluded.mb_ms,
+				request_pico = request_pico + excluded.request_pico, compute_pico = compute_pico + excluded.compute_pico`,
+			Day(day), r.Function, owner, r.Invocations, r.Errors, r.DurationUS, r.BilledMS, r.MBMS, r.RequestPico, r.ComputePico)
+		return err
+	})
 }

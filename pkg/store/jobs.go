@@ -58,6 +58,9 @@ type Job struct {
 // Month is the billing month of a time: "2006-01" in the local time zone.
 func Month(t time.Time) string { return t.Local().Format("2006-01") }
 
+// Day is the billing day of a time: "2006-01-02" in the local time zone.
+func Day(t time.Time) string { return t.Local().Format("2006-01-02") }
+
 // Ended reports whether the job reached a final status.
 func (j Job) Ended() bool {
 	return j.Status != StatusWaiting && j.Status != StatusRunning
@@ -97,9 +100,22 @@ func (s *Store) FinishJob(ctx context.Context, j Job) error {
 			return fault.Platformf("job %s was no longer running when it finished (marked lost?)", j.ID)
 		}
 		if cost := j.RequestPico + j.ComputePico; cost > 0 {
-			_, err = tx.ExecContext(ctx, `INSERT INTO spend(month, owner, pico) VALUES (?, ?, ?)
-				ON CONFLICT(month, owner) DO UPDATE SET pico = pico + excluded.pico`, Month(j.QueuedAt), j.Owner, cost)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO spend(month, owner, pico) VALUES (?, ?, ?)
+				ON CONFLICT(month, owner) DO UPDATE SET pico = pico + excluded.pico`, Month(j.QueuedAt), j.Owner, cost); err != nil {
+				return err
+			}
 		}
+		failed := 0
+		if j.Status != StatusCompleted {
+			failed = 1
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO usage_daily VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT(day, function, owner) DO UPDATE SET invocations = invocations + 1, errors = errors + excluded.errors,
+				duration_us = duration_us + excluded.duration_us, billed_ms = billed_ms + excluded.billed_ms,
+				mb_ms = mb_ms + excluded.mb_ms, request_pico = request_pico + excluded.request_pico,
+				compute_pico = compute_pico + excluded.compute_pico`,
+			Day(j.QueuedAt), j.Function, j.Owner, failed, j.Duration.Microseconds(), j.BilledMS, j.MemoryMB*j.BilledMS,
+			j.RequestPico, j.ComputePico)
 		return err
 	})
 }
