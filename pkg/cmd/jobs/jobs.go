@@ -193,9 +193,10 @@ func RunShow(ctx context.Context, o *ShowOptions) error {
 	field("duration", duration(j))
 	field("billed", fmt.Sprintf("%dms", j.BilledMS))
 	field("memory", fmt.Sprintf("%dM configured, %s peak", j.MemoryMB, cmdutil.Bytes(j.PeakMemoryBytes)))
-	field("cost", fmt.Sprintf("$%s = request $%s + compute $%s (%dM × %d ms = %s GB-s)",
-		billing.Pico(j.RequestPico+j.ComputePico), billing.Pico(j.RequestPico), billing.Pico(j.ComputePico),
+	field("request cost", "$"+billing.Pico(j.RequestPico).String())
+	field("compute cost", fmt.Sprintf("$%s (%dM × %d ms billed = %s GB-s)", billing.Pico(j.ComputePico),
 		j.MemoryMB, j.BilledMS, strconv.FormatFloat(float64(j.MemoryMB*j.BilledMS)/(1024*1000), 'f', -1, 64)))
+	field("total cost", "$"+billing.Pico(j.RequestPico+j.ComputePico).String())
 	fmt.Fprintf(w, "%s\n%s", st.Bold.Render("result:"), j.Result)
 	if len(j.Result) > 0 && j.Result[len(j.Result)-1] != '\n' {
 		fmt.Fprintln(w)
