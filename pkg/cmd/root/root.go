@@ -36,6 +36,7 @@ Exit codes: 0 ok, 1 function failed, 2 usage, 3 platform, 4 not found,
 		Version:       version.Current().Version,
 	}
 	cmd.SetFlagErrorFunc(cmdutil.FlagErrorFunc)
+	cmd.AddCommand(helpTopics()...)
 	cmd.SetOut(f.IOStreams.Out)
 	cmd.SetErr(f.IOStreams.ErrOut)
 	cmd.AddCommand(
@@ -51,4 +52,51 @@ Exit codes: 0 ok, 1 function failed, 2 usage, 3 platform, 4 not found,
 		agent.NewCmd(f),
 	)
 	return cmd
+}
+
+// helpTopics are `faas help exit-codes` and `faas help environment`.
+func helpTopics() []*cobra.Command {
+	return []*cobra.Command{
+		{
+			Use:   "exit-codes",
+			Short: "What faas' exit codes mean",
+			Long: `faas exits with a code that tells a failed function from a failed platform:
+
+  0    success
+  1    the function failed: a non-zero exit, an exception, out of memory, a
+       result over 6 MiB, or its worker crashed
+  2    usage error or bad input: a flag, a name, a file, a size, a month;
+       nothing was changed
+  3    platform error: a runtime or provider is missing, the sandbox, the
+       store or an instance failed, or the monthly budget is spent
+  4    not found: a function, version or job
+  124  the function timed out (its processes were killed)
+  130  interrupted (Ctrl-C); the job is recorded as failed
+
+Errors are one line on stderr: "error: what happened; what to do next".
+stdout carries data only.`,
+		},
+		{
+			Use:   "environment",
+			Short: "Environment variables that faas reads",
+			Long: `FAAS_HOME          where all state lives (default $XDG_DATA_HOME/faas, else
+                   ~/.local/share/faas): faas.db, code/, run/, logs/
+XDG_DATA_HOME      see FAAS_HOME
+FAAS_PYTHON        the python3 to run Python functions with (default: from PATH)
+FAAS_NODE          the node to run Node functions with (default: from PATH)
+FAAS_BASH          the bash to run bash functions with (default: from PATH)
+FAAS_SANDBOX       "rlimit" to confine functions with rlimits only, not cgroups
+FAAS_AGENT_IDLE    how long an idle instance lives, e.g. 2m (default 5m)
+FAAS_AGENT_TOKEN   the bearer token of an agent listening on TCP (in a VM)
+NO_COLOR           any value: no colour
+CLICOLOR           0: no colour
+CLICOLOR_FORCE     non-zero: colour even when stdout is not a terminal
+TZ                 the time zone of bill months and days
+
+A function sees none of these. It gets PATH, HOME, TMPDIR, LANG, its --env
+values, and FAAS_FUNCTION, FAAS_VERSION, FAAS_JOB_ID, FAAS_RUNTIME, FAAS_MODE,
+FAAS_MEMORY_MB, FAAS_TIMEOUT_MS, FAAS_DEADLINE_MS and FAAS_PAYLOAD (scripts,
+payloads under 32 KiB).`,
+		},
+	}
 }
