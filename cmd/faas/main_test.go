@@ -45,6 +45,13 @@ func TestScripts(t *testing.T) {
 			"waitfile": cmdWaitFile,
 			"sumeq":    cmdSumEq,
 		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "bashcompletion" {
+				_, err := os.Stat("/usr/share/bash-completion/bash_completion")
+				return err == nil, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		RequireExplicitExec: true,
 	})
 }
