@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -30,6 +31,14 @@ type Info struct {
 // info (`go install`).
 func Current() Info {
 	i := Info{Version: Version, Commit: Commit, Date: Date, Go: runtime.Version()}
+	// A release tool without git state stamps placeholders: prefer what
+	// the Go toolchain recorded.
+	if i.Commit == "none" || i.Commit == "unknown" {
+		i.Commit = ""
+	}
+	if strings.HasPrefix(i.Date, "0001-01-01") {
+		i.Date = ""
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if i.Version == "" && bi.Main.Version != "" {
 			i.Version = bi.Main.Version
