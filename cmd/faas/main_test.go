@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -44,6 +45,7 @@ func TestScripts(t *testing.T) {
 			"json":     cmdJSON,
 			"waitfile": cmdWaitFile,
 			"sumeq":    cmdSumEq,
+			"waitfor":  cmdWaitFor,
 		},
 		Condition: func(cond string) (bool, error) {
 			if cond == "bashcompletion" {
@@ -277,5 +279,29 @@ func cmdSumEq(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if (w == sum) == neg {
 		ts.Fatalf("sumeq: %s %s is %d, the sum of %s over %s is %d", args[0], args[1], w, args[3], args[2], sum)
+	}
+}
+
+// cmdWaitFor waits until a file contains a regular expression:
+// `waitfor FILE PATTERN`; it gives up after a minute.
+func cmdWaitFor(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitfor FILE PATTERN")
+	}
+	re, err := regexp.Compile(args[1])
+	if err != nil {
+		ts.Fatalf("waitfor: %v", err)
+	}
+	path := ts.MkAbs(args[0])
+	deadline := time.Now().Add(time.Minute)
+	for {
+		b, _ := os.ReadFile(path)
+		if re.Match(b) {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("waitfor: %s did not match %q within a minute; it holds:\n%s", args[0], args[1], b)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

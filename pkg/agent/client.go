@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -110,3 +111,42 @@ func (c *Client) Stats(ctx context.Context) (Stats, error) {
 
 // Close releases idle connections.
 func (c *Client) Close() { c.http.CloseIdleConnections() }
+
+// Logs streams the agent's log lines from since (zero: from now) to fn,
+// until ctx ends or the agent goes.
+func (c *Client) Logs(ctx context.Context, since time.Time, fn func(LogLine)) error {
+	url := c.base + "/logs"
+	if !since.IsZero() {
+		url += "?since=" + strconv.FormatInt(since.UnixMilli(), 10)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return fmt.Errorf("%w: %v", provider.ErrGone, err)
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fault.Platformf("agent /logs: %s", resp.Status)
+	}
+	dec := json.NewDecoder(resp.Body)
+	for {
+		var l LogLine
+		if err := dec.Decode(&l); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return nil
+		}
+		fn(l)
+	}
+}

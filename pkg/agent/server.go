@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -52,6 +53,7 @@ type Server struct {
 	started time.Time
 	log     *log.Logger
 	ids     func() string
+	hub     *hub
 
 	mu      sync.Mutex
 	pools   map[string]*pool
@@ -75,11 +77,12 @@ func New(cfg Config, logw io.Writer) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg: cfg, runner: r, started: time.Now(), ids: workerIDs(cfg.Instance),
+		cfg: cfg, runner: r, started: time.Now(), ids: workerIDs(cfg.Instance), hub: newHub(cfg.Instance, cfg.Function),
 		log:   log.New(logw, cfg.Instance+" ", log.LstdFlags|log.Lmicroseconds),
 		pools: map[string]*pool{}, scripts: map[string]chan struct{}{},
 	}
 	s.lastActive.Store(time.Now().UnixNano())
+	r.Logs = s.hub
 	return s, nil
 }
 
@@ -116,6 +119,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	mux.HandleFunc("POST /invoke", s.auth(s.handleInvoke))
 	mux.HandleFunc("GET /healthz", s.auth(s.handleHealth))
 	mux.HandleFunc("GET /stats", s.auth(s.handleStats))
+	mux.HandleFunc("GET /logs", s.auth(s.handleLogs))
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	s.log.Printf("serving %s on %s (idle %s, pinned %v, sandbox %s)", s.cfg.Function, l.Addr(), s.cfg.Idle, s.cfg.Pinned, s.runner.Sandbox.Kind)
 	served := make(chan error, 1)
@@ -139,6 +143,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		}
 	}
 	s.log.Printf("stopping: %s", reason)
+	s.hub.close()
 	sctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	err := hs.Shutdown(sctx)
@@ -301,4 +306,59 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 		st.CPUSeconds += cpu
 	}
 	writeJSON(w, http.StatusOK, st)
+}
+
+// handleLogs streams the lines of this instance's jobs as NDJSON, from
+// ?since=<unix ms> (within the recent lines kept) or from now, until the
+// follower goes or the agent stops.
+func (s *Server) handleLogs(w http.ResponseWriter, r *http.Request) {
+	var since time.Time
+	if v := r.URL.Query().Get("since"); v != "" {
+		ms, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, ErrorResponse{Error: "since: want Unix milliseconds"})
+			return
+		}
+		since = time.UnixMilli(ms)
+	}
+	past, c := s.hub.subscribe(since)
+	defer s.hub.unsubscribe(c)
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	flusher, _ := w.(http.Flusher)
+	enc := json.NewEncoder(w)
+	for _, l := range past {
+		_ = enc.Encode(l)
+	}
+	if flusher != nil {
+		flusher.Flush()
+	}
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case l, ok := <-c:
+			if !ok {
+				return
+			}
+			if err := enc.Encode(l); err != nil {
+				return
+			}
+			// Send what else is ready with it, then flush once.
+			for more := true; more; {
+				select {
+				case l, ok := <-c:
+					if !ok {
+						return
+					}
+					_ = enc.Encode(l)
+				default:
+					more = false
+				}
+			}
+			if flusher != nil {
+				flusher.Flush()
+			}
+		}
+	}
 }

@@ -58,6 +58,8 @@ type worker struct {
 
 	mu     sync.Mutex
 	logs   *sandbox.Capped // the current invocation's, nil between them
+	job    string          // the current invocation's job
+	sink   sandbox.LogSink
 	logEnd chan struct{}
 
 	initMS int64
@@ -126,7 +128,7 @@ func startWorker(r *sandbox.Runner, id string, inv provider.Invocation) (*worker
 	w := &worker{
 		id: id, memoryMB: inv.Config.MemoryMB, proc: proc, reqW: reqW,
 		frames: make(chan frame, 1), dead: make(chan struct{}), sentinel: []byte(sentinel + "\n"),
-		logEnd: make(chan struct{}, 1),
+		logEnd: make(chan struct{}, 1), sink: r.Logs,
 	}
 	initLogs := sandbox.NewCapped(provider.LogLimit)
 	w.logs = initLogs
@@ -176,6 +178,9 @@ func (w *worker) readLogs(r *os.File) {
 		w.mu.Lock()
 		if w.logs != nil && len(chunk) > 0 {
 			_, _ = w.logs.Write(chunk)
+			if w.sink != nil && w.job != "" {
+				w.sink.Write(w.job, chunk)
+			}
 		}
 		w.mu.Unlock()
 		if end {
@@ -261,8 +266,11 @@ type request struct {
 func (w *worker) invoke(ctx context.Context, jobID string, payload []byte, timeout time.Duration) (out provider.Outcome, alive bool) {
 	logs := sandbox.NewCapped(provider.LogLimit)
 	w.mu.Lock()
-	w.logs = logs
+	w.logs, w.job = logs, jobID
 	w.mu.Unlock()
+	if w.sink != nil {
+		defer w.sink.End(jobID)
+	}
 	select { // a stale end from a previous invocation must not end this one
 	case <-w.logEnd:
 	default:
@@ -296,7 +304,7 @@ func (w *worker) invoke(ctx context.Context, jobID string, payload []byte, timeo
 	}
 	w.waitLogEnd(alive)
 	w.mu.Lock()
-	w.logs = nil
+	w.logs, w.job = nil, ""
 	w.mu.Unlock()
 	out.Logs, out.LogsTruncated = logs.WithMarker(), logs.Overflowed()
 	out.PeakMemoryBytes = w.proc.Peak()

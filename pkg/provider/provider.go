@@ -106,3 +106,28 @@ type Provider interface {
 	// Alive recomputes whether the instance runs, without asking it.
 	Alive(inst Instance) bool
 }
+
+// LogLine is one line a function printed.
+type LogLine struct {
+	Time     time.Time `json:"time"`
+	JobID    string    `json:"job_id"`
+	Instance string    `json:"instance"`
+	Function string    `json:"function"`
+	Line     string    `json:"line"`
+}
+
+// LogStreamer is implemented by providers whose instances stream what their
+// jobs print while they run.
+type LogStreamer interface {
+	// FollowLogs calls fn for each line the instance's jobs print from
+	// since (zero: from now) until ctx ends or the instance goes.
+	FollowLogs(ctx context.Context, inst Instance, since time.Time, fn func(LogLine)) error
+}
+
+// InstanceLogger is implemented by providers that keep a log of each
+// instance's own life (start-up, crashes, stop).
+type InstanceLogger interface {
+	// InstanceLogs lists the log files of a function's instances, past and
+	// present, by instance id.
+	InstanceLogs(function string) (map[string]string, error)
+}

@@ -45,8 +45,20 @@ func (c *Capped) WithMarker() []byte {
 	return append(c.buf, fmt.Sprintf("\n[faas: log truncated: %d more bytes not kept]\n", c.dropped)...)
 }
 
-// drain copies r into c until EOF and then closes r.
-func drain(r *os.File, c *Capped) <-chan struct{} {
+// tee writes to a job's capped log and to a log sink.
+type tee struct {
+	c    *Capped
+	job  string
+	sink LogSink
+}
+
+func (t tee) Write(p []byte) (int, error) {
+	t.sink.Write(t.job, p)
+	return t.c.Write(p)
+}
+
+// drain copies r into w until EOF and then closes r.
+func drain(r *os.File, c io.Writer) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

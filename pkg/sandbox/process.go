@@ -7,6 +7,7 @@ package sandbox
 
 import (
 	"bytes"
+	"io"
 	"context"
 	"errors"
 	"fmt"
@@ -37,6 +38,15 @@ type Runner struct {
 	// LookPath finds interpreters; it is exec.LookPath outside tests.
 	LookPath func(string) (string, error)
 	Sandbox  Sandbox
+	// Logs, when set, also receives what functions print, as they print
+	// it (the agent streams it to followers).
+	Logs LogSink
+}
+
+// LogSink receives a job's output as it is written, and the job's end.
+type LogSink interface {
+	Write(jobID string, p []byte)
+	End(jobID string)
 }
 
 // New returns a runner for home with the host's sandbox.
@@ -330,7 +340,12 @@ func (r *Runner) RunScript(ctx context.Context, inv provider.Invocation) (provid
 	p.closeChildEnds()
 	go p.feed(inv.Payload)
 	result, logs := NewCapped(provider.ResultLimit+1), NewCapped(provider.LogLimit)
-	readers := []<-chan struct{}{drain(p.stdoutR, result), drain(p.stderrR, logs)}
+	var logw io.Writer = logs
+	if r.Logs != nil {
+		logw = tee{logs, inv.JobID, r.Logs}
+		defer r.Logs.End(inv.JobID)
+	}
+	readers := []<-chan struct{}{drain(p.stdoutR, result), drain(p.stderrR, logw)}
 
 	waited := make(chan error, 1)
 	go func() { waited <- proc.Cmd.Wait() }()

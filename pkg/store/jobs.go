@@ -273,3 +273,31 @@ func (s *Store) CountJobs(ctx context.Context) (map[string]int, error) {
 	}
 	return out, rows.Err()
 }
+
+// RecentLogs returns a function's latest jobs with their logs, oldest
+// first: at most limit jobs queued at or after since.
+func (s *Store) RecentLogs(ctx context.Context, function string, since time.Time, limit int) ([]Job, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+jobColumns+`, logs FROM jobs
+		WHERE function = ? AND queued_at >= ? ORDER BY queued_at DESC, id DESC LIMIT ?`, function, toMS(since), limit)
+	if err != nil {
+		return nil, storeErr("read logs", err)
+	}
+	defer rows.Close()
+	var out []Job
+	for rows.Next() {
+		var logs []byte
+		j, err := scanJob(rows, &logs)
+		if err != nil {
+			return nil, storeErr("read logs", err)
+		}
+		j.Logs = logs
+		out = append(out, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, storeErr("read logs", err)
+	}
+	for i, k := 0, len(out)-1; i < k; i, k = i+1, k-1 {
+		out[i], out[k] = out[k], out[i]
+	}
+	return out, nil
+}

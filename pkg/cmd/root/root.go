@@ -10,6 +10,7 @@ import (
 	"github.com/faasdev/faas/pkg/cmd/deploy"
 	"github.com/faasdev/faas/pkg/cmd/invoke"
 	"github.com/faasdev/faas/pkg/cmd/jobs"
+	"github.com/faasdev/faas/pkg/cmd/logs"
 	"github.com/faasdev/faas/pkg/cmd/ls"
 	"github.com/faasdev/faas/pkg/cmd/rm"
 	"github.com/faasdev/faas/pkg/cmd/rollback"
@@ -46,6 +47,7 @@ Exit codes: 0 ok, 1 function failed, 2 usage, 3 platform, 4 not found,
 		rm.NewCmd(f, nil),
 		rollback.NewCmd(f, nil),
 		jobs.NewCmd(f, nil),
+		logs.NewCmd(f, nil),
 		bill.NewCmd(f, nil),
 		config.NewCmd(f),
 		version.NewCmd(f),

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -198,3 +199,32 @@ func (p *Provider) Alive(inst provider.Instance) bool { return proc.Alive(inst.P
 
 // String describes the provider for errors.
 func (p *Provider) String() string { return fmt.Sprintf("local provider at %s", p.Home) }
+
+// FollowLogs streams an instance's job output from its agent.
+func (p *Provider) FollowLogs(ctx context.Context, inst provider.Instance, since time.Time, fn func(provider.LogLine)) error {
+	endpoint := inst.Endpoint
+	if endpoint == "" {
+		endpoint = p.Endpoint(inst.ID)
+	}
+	c := agent.NewClient(endpoint, inst.Token)
+	defer c.Close()
+	return c.Logs(ctx, since, fn)
+}
+
+// InstanceLogs lists the agent logs of a function's instances.
+func (p *Provider) InstanceLogs(function string) (map[string]string, error) {
+	paths, err := filepath.Glob(filepath.Join(p.Home, "logs", Name+"-"+function+"-*.log"))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	prefix := Name + "-" + function + "-"
+	for _, path := range paths {
+		id := strings.TrimSuffix(filepath.Base(path), ".log")
+		// local-a-1 must not take local-a-b-1's log: the rest is a number.
+		if _, err := strconv.Atoi(strings.TrimPrefix(id, prefix)); err == nil {
+			out[id] = path
+		}
+	}
+	return out, nil
+}
