@@ -52,8 +52,9 @@ print(json.dumps(mod.handler(json.loads(sys.stdin.read() or "{}"), None)))
 func main() {
 	n := flag.Int("n", 30, "runs per measurement (≥ 20)")
 	rt := flag.Int("rt", 500, "agent round trips for (d)")
+	followers := flag.Int("followers", 5, "`faas logs -f` processes attached for (c'), 0 to skip")
 	flag.Parse()
-	if err := run(*n, *rt); err != nil {
+	if err := run(*n, *rt, *followers); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -104,7 +105,7 @@ func repeat(n int, name string, f func(i int) (time.Duration, error)) (series, e
 	return s, nil
 }
 
-func run(n, rt int) error {
+func run(n, rt, followers int) error {
 	if n < 20 {
 		return fmt.Errorf("-n must be at least 20")
 	}
@@ -181,6 +182,31 @@ func run(n, rt int) error {
 	if err != nil {
 		return err
 	}
+	// (c') the same with followers attached: following must not slow
+	// invocations down.
+	var cf series
+	if followers > 0 {
+		var procs []*exec.Cmd
+		for i := 0; i < followers; i++ {
+			f := exec.Command(faas, "logs", "hello", "-f")
+			f.Env = env
+			if err := f.Start(); err != nil {
+				return err
+			}
+			procs = append(procs, f)
+		}
+		time.Sleep(500 * time.Millisecond) // let them connect
+		cf, err = repeat(n, fmt.Sprintf("(c') the same with %d `faas logs -f` followers", followers), func(int) (time.Duration, error) {
+			return timeCmd("", env, faas, "invoke", "hello", "-d", payload)
+		})
+		for _, f := range procs {
+			_ = f.Process.Kill()
+			_ = f.Wait()
+		}
+		if err != nil {
+			return err
+		}
+	}
 	d, rss, err := agentRoundTrip(home, rt, payload)
 	if err != nil {
 		return err
@@ -212,7 +238,11 @@ func run(n, rt int) error {
 	if a3.d != nil {
 		all = append(all, a3)
 	}
-	for _, s := range append(all, b, c, d, e) {
+	rest := []series{b, c}
+	if cf.d != nil {
+		rest = append(rest, cf)
+	}
+	for _, s := range append(append(all, rest...), d, e) {
 		fmt.Printf("| %s | %s | %s | %.2f | %.2f |\n", s.name, ms(s.q(0.5)), ms(s.q(0.9)),
 			float64(s.q(0.5))/float64(a.q(0.5)), float64(s.q(0.5))/float64(a2.q(0.5)))
 	}
@@ -228,6 +258,9 @@ func run(n, rt int) error {
 	check(c.q(0.5) <= a2.q(0.5)/2, fmt.Sprintf("(c) ≤ 0.5 × (a'), the interpreter without its launcher: %.2f×", float64(c.q(0.5))/float64(a2.q(0.5))))
 	if a3.d != nil {
 		check(c.q(0.5) <= a3.q(0.5)/2, fmt.Sprintf("(c) ≤ 0.5 × (a''): %.2f×", float64(c.q(0.5))/float64(a3.q(0.5))))
+	}
+	if cf.d != nil {
+		fmt.Printf("- followers: (c') / (c) = %.2f\n", float64(cf.q(0.5))/float64(c.q(0.5)))
 	}
 	check(d.q(0.5) <= time.Millisecond, "(d) p50 ≤ 1 ms: "+ms(d.q(0.5))+" ms")
 	check(e.q(0.5) <= a.q(0.5)+50*time.Millisecond, "(e) ≤ (a) + 50 ms: "+ms(e.q(0.5))+" vs "+ms(a.q(0.5)+50*time.Millisecond)+" ms")

@@ -92,7 +92,11 @@ func (s *IOStreams) Styles() *Styles {
 	if s.styles != nil {
 		return s.styles
 	}
-	r := lipgloss.NewRenderer(s.Out)
+	// The renderer never sees the terminal: given one, termenv queries it
+	// (background colour, cursor position) with escape sequences that
+	// land in pipes, pseudo-terminals and scripts. The colour decision is
+	// ours anyway.
+	r := lipgloss.NewRenderer(io.Discard)
 	if s.color {
 		r.SetColorProfile(termenv.ANSI256)
 	} else {

@@ -31,7 +31,19 @@ func (t *Table) Render() error {
 	if !t.s.stdoutTTY {
 		return writeTSV(t.s.Out, t.rows)
 	}
-	tbl := tablewriter.NewTable(t.s.Out,
+	return t.aligned(t.s.Out)
+}
+
+// String is the table aligned, with its header, whatever stdout is: for
+// full-screen views.
+func (t *Table) String() string {
+	var b strings.Builder
+	_ = t.aligned(&b)
+	return b.String()
+}
+
+func (t *Table) aligned(w io.Writer) error {
+	tbl := tablewriter.NewTable(w,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
 			Borders: tw.BorderNone,
 			Symbols: tw.NewSymbols(tw.StyleNone),

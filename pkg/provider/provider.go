@@ -131,3 +131,22 @@ type InstanceLogger interface {
 	// present, by instance id.
 	InstanceLogs(function string) (map[string]string, error)
 }
+
+// InstanceStats is what an instance reports of itself.
+type InstanceStats struct {
+	RSSBytes   int64
+	CPUSeconds float64
+	UptimeS    float64
+	IdleS      float64
+	InFlight   int
+	Workers    int
+	Invoked    int64
+	// DiskUsed is the instance's disk in use, where the provider knows it.
+	DiskUsed int64
+}
+
+// StatsReader is implemented by providers that can read an instance's
+// usage (the agent's /stats, a VM's info).
+type StatsReader interface {
+	Stats(ctx context.Context, inst Instance) (InstanceStats, error)
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/faasdev/faas/pkg/cmd/ls"
 	"github.com/faasdev/faas/pkg/cmd/rm"
 	"github.com/faasdev/faas/pkg/cmd/rollback"
+	"github.com/faasdev/faas/pkg/cmd/top"
 	"github.com/faasdev/faas/pkg/cmd/version"
 	"github.com/faasdev/faas/pkg/cmdutil"
 )
@@ -48,6 +49,7 @@ Exit codes: 0 ok, 1 function failed, 2 usage, 3 platform, 4 not found,
 		rollback.NewCmd(f, nil),
 		jobs.NewCmd(f, nil),
 		logs.NewCmd(f, nil),
+		top.NewCmd(f, nil),
 		bill.NewCmd(f, nil),
 		config.NewCmd(f),
 		version.NewCmd(f),

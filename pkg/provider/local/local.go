@@ -228,3 +228,19 @@ func (p *Provider) InstanceLogs(function string) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// Stats reads the agent's /stats.
+func (p *Provider) Stats(ctx context.Context, inst provider.Instance) (provider.InstanceStats, error) {
+	endpoint := inst.Endpoint
+	if endpoint == "" {
+		endpoint = p.Endpoint(inst.ID)
+	}
+	c := agent.NewClient(endpoint, inst.Token)
+	defer c.Close()
+	st, err := c.Stats(ctx)
+	if err != nil {
+		return provider.InstanceStats{}, err
+	}
+	return provider.InstanceStats{RSSBytes: st.RSSBytes, CPUSeconds: st.CPUSeconds, UptimeS: st.UptimeS, IdleS: st.IdleS,
+		InFlight: st.InFlight, Workers: st.Workers, Invoked: st.Invoked}, nil
+}

@@ -1,0 +1,187 @@
+package engine
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/faasdev/faas/pkg/billing"
+	"github.com/faasdev/faas/pkg/provider"
+	"github.com/faasdev/faas/pkg/store"
+)
+
+// InstanceView is one instance in a snapshot.
+type InstanceView struct {
+	ID          string        `json:"name"`
+	Function    string        `json:"function"`
+	Provider    string        `json:"provider"`
+	State       string        `json:"state"`
+	CPUs        int           `json:"vcpus"`
+	MemoryUsed  int64         `json:"memory_used_bytes"`
+	MemoryTotal int64         `json:"memory_total_bytes"`
+	DiskUsed    int64         `json:"disk_used_bytes"`
+	DiskTotal   int64         `json:"disk_total_bytes"`
+	CPUPct      float64       `json:"cpu_pct"`
+	Load        float64       `json:"load"`
+	InFlight    int           `json:"jobs_in_flight"`
+	Idle        time.Duration `json:"-"`
+	IdleS       float64       `json:"idle_s"`
+	Workers     int           `json:"workers"`
+	cpuSeconds  float64
+}
+
+// FunctionView is one function in a snapshot.
+type FunctionView struct {
+	Name       string  `json:"name"`
+	Version    int     `json:"version"`
+	Instances  int     `json:"instances"`
+	PerMinute  float64 `json:"invocations_per_min"`
+	Errors     int     `json:"errors"`
+	P50MS      float64 `json:"p50_ms"`
+	P95MS      float64 `json:"p95_ms"`
+	ColdStarts int     `json:"cold_starts"`
+	CostPico   int64   `json:"cost_month_pico"`
+	CostUSD    string  `json:"cost_month_usd"`
+	// Spark counts invocations per minute over the window, oldest first.
+	Spark []int `json:"invocations_per_minute"`
+}
+
+// WatcherView is the autoscale watcher's status.
+type WatcherView struct {
+	Running bool   `json:"running"`
+	Note    string `json:"note"`
+}
+
+// Snapshot is what `faas top` shows at one moment.
+type Snapshot struct {
+	Time      time.Time      `json:"time"`
+	WindowS   int            `json:"window_s"`
+	Instances []InstanceView `json:"instances"`
+	Functions []FunctionView `json:"functions"`
+	Watcher   WatcherView    `json:"watcher"`
+	Events    []string       `json:"scale_events"`
+}
+
+// topWindow is the activity a snapshot summarises.
+const topWindow = 15 * time.Minute
+
+// Snapshot samples every instance (the agents' /stats, each on its own: a
+// broken instance never hides the others), records the readings as usage
+// samples, and summarises the functions' recent jobs. prev, when given,
+// turns CPU seconds into a CPU percentage over the interval.
+func (e *Engine) Snapshot(ctx context.Context, prev *Snapshot) (Snapshot, error) {
+	now := e.Now()
+	snap := Snapshot{Time: now, WindowS: int(topWindow.Seconds()), Instances: []InstanceView{}, Functions: []FunctionView{},
+		Watcher: WatcherView{Note: "the autoscale watcher is not in this build"}, Events: []string{}}
+	p, err := e.Provider()
+	if err != nil {
+		return snap, err
+	}
+	rows, err := e.Store.ListInstances(ctx, "")
+	if err != nil {
+		return snap, err
+	}
+	prevCPU := map[string]float64{}
+	if prev != nil {
+		for _, in := range prev.Instances {
+			prevCPU[in.ID] = in.cpuSeconds
+		}
+	}
+	reader, _ := p.(provider.StatsReader)
+	var samples []store.Sample
+	perFn := map[string]int{}
+	for _, r := range rows {
+		v := InstanceView{ID: r.ID, Function: r.Function, Provider: r.Provider, State: r.State, CPUs: r.CPUs,
+			MemoryTotal: r.MemoryMB << 20 * int64(max(r.Slots, 1)), DiskTotal: r.DiskMB << 20, InFlight: r.InFlight}
+		if r.State == store.InstanceReady && !p.Alive(r.Instance) {
+			v.State = "stopped"
+		} else if reader != nil && r.State == store.InstanceReady {
+			sctx, cancel := context.WithTimeout(ctx, time.Second)
+			st, err := reader.Stats(sctx, r.Instance)
+			cancel()
+			if err != nil {
+				v.State = "unreachable"
+			} else {
+				v.MemoryUsed, v.DiskUsed, v.InFlight, v.Workers = st.RSSBytes, st.DiskUsed, st.InFlight, st.Workers
+				v.Idle = time.Duration(st.IdleS * float64(time.Second))
+				v.cpuSeconds = st.CPUSeconds
+				if last, ok := prevCPU[r.ID]; ok && prev != nil && now.After(prev.Time) {
+					v.CPUPct = (st.CPUSeconds - last) / now.Sub(prev.Time).Seconds() * 100
+				} else if st.UptimeS > 0 {
+					v.CPUPct = st.CPUSeconds / st.UptimeS * 100
+				}
+				v.Load = float64(st.InFlight) / float64(max(r.Slots, 1))
+			}
+		}
+		v.IdleS = v.Idle.Seconds()
+		if v.State == store.InstanceReady || v.State == store.InstanceStarting {
+			perFn[r.Function]++
+		}
+		snap.Instances = append(snap.Instances, v)
+		samples = append(samples, store.Sample{Time: now, Instance: v.ID, Function: v.Function, CPUPct: v.CPUPct,
+			MemUsed: v.MemoryUsed, MemTotal: v.MemoryTotal, DiskUsed: v.DiskUsed, DiskTotal: v.DiskTotal, Load: v.Load, InFlight: v.InFlight})
+	}
+	if err := e.Store.AddSamples(ctx, samples); err != nil {
+		return snap, err
+	}
+
+	fns, err := e.Store.ListFunctions(ctx)
+	if err != nil {
+		return snap, err
+	}
+	acts, err := e.Store.RecentActivity(ctx, now.Add(-topWindow))
+	if err != nil {
+		return snap, err
+	}
+	bill, err := e.Bill(ctx, BillRequest{})
+	if err != nil {
+		return snap, err
+	}
+	cost := map[string]int64{}
+	for _, r := range bill.Rows {
+		cost[r.Function] = r.RequestPico + r.ComputePico
+	}
+	byFn := map[string][]store.Activity{}
+	for _, a := range acts {
+		byFn[a.Function] = append(byFn[a.Function], a)
+	}
+	minutes := int(topWindow / time.Minute)
+	for _, f := range fns {
+		v := FunctionView{Name: f.Name, Version: f.Current.Version, Instances: perFn[f.Name], Spark: make([]int, minutes),
+			CostPico: cost[f.Name], CostUSD: billing.Pico(cost[f.Name]).String()}
+		var durs []time.Duration
+		for _, a := range byFn[f.Name] {
+			age := now.Sub(a.QueuedAt)
+			if i := minutes - 1 - int(age/time.Minute); i >= 0 && i < minutes {
+				v.Spark[i]++
+			}
+			if age <= time.Minute {
+				v.PerMinute++
+			}
+			switch a.Status {
+			case store.StatusFailed, store.StatusTimeout, store.StatusLost:
+				v.Errors++
+			}
+			if a.Cold {
+				v.ColdStarts++
+			}
+			if a.Status == store.StatusCompleted || a.Status == store.StatusFailed || a.Status == store.StatusTimeout {
+				durs = append(durs, a.Duration)
+			}
+		}
+		v.P50MS, v.P95MS = percentile(durs, 0.50), percentile(durs, 0.95)
+		snap.Functions = append(snap.Functions, v)
+	}
+	return snap, nil
+}
+
+func percentile(d []time.Duration, q float64) float64 {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := int(q*float64(len(s))+0.5) - 1
+	i = min(max(i, 0), len(s)-1)
+	return float64(s[i].Microseconds()) / 1000
+}
