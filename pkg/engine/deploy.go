@@ -14,6 +14,7 @@ import (
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/provider/local"
+	"github.com/faasdev/faas/pkg/provider/multipass"
 	"github.com/faasdev/faas/pkg/store"
 )
 
@@ -21,7 +22,7 @@ import (
 const (
 	ProviderAuto      = "auto"
 	ProviderLocal     = local.Name
-	ProviderMultipass = "multipass"
+	ProviderMultipass = multipass.Name
 )
 
 // Providers lists the --provider values.
@@ -76,6 +77,8 @@ type DeployResult struct {
 	Provider string
 	// Created is false when the same code and config were already current.
 	Created bool
+	// Notice is a remark for the user, such as why auto chose local.
+	Notice string
 }
 
 // Deploy validates a request and records it as the function's current
@@ -111,7 +114,7 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 	if cfg.Runtime == function.Exec && !bytes.HasPrefix(r.Code, []byte("#!")) && !bytes.HasPrefix(r.Code, []byte("\x7fELF")) {
 		return DeployResult{}, fault.Usagef("%s is not an executable (no #! line, not ELF): name its runtime with --runtime python|node|bash", filepath.Base(r.Filename))
 	}
-	prov, err := resolveProvider(r.Provider)
+	prov, notice, err := e.resolveProvider(ctx, r.Provider)
 	if err != nil {
 		return DeployResult{}, err
 	}
@@ -123,21 +126,37 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 	if err != nil {
 		return DeployResult{}, err
 	}
-	return DeployResult{Function: name, Version: v, Provider: prov, Created: created}, nil
+	return DeployResult{Function: name, Version: v, Provider: prov, Created: created, Notice: notice}, nil
 }
 
 // resolveProvider turns --provider into the provider recorded on the
-// function.
-func resolveProvider(p string) (string, error) {
+// function: auto is Multipass where its daemon answers, else local.
+func (e *Engine) resolveProvider(ctx context.Context, p string) (string, string, error) {
 	switch p {
-	case "", ProviderAuto, ProviderLocal:
-		// auto chooses Multipass only where a daemon answers; this build
-		// has no Multipass provider yet, so auto is local.
-		return ProviderLocal, nil
+	case ProviderLocal:
+		return ProviderLocal, "", nil
+	case "", ProviderAuto:
+		if e.override != nil {
+			return ProviderLocal, "", nil
+		}
+		bin, v, err := multipass.Detect(ctx)
+		switch {
+		case bin == "":
+			return ProviderLocal, "", nil
+		case err != nil || v.Daemon == "":
+			return ProviderLocal, "multipass is installed but its daemon does not answer: using the local provider", nil
+		}
+		if _, err := e.ProviderFor(ctx, ProviderMultipass); err != nil {
+			return ProviderLocal, "multipass cannot be used (" + err.Error() + "): using the local provider", nil
+		}
+		return ProviderMultipass, "", nil
 	case ProviderMultipass:
-		return "", fault.WithHint(fault.Platformf("the multipass provider is not available in this build"), "use --provider local (or auto)")
+		if _, err := e.ProviderFor(ctx, ProviderMultipass); err != nil {
+			return "", "", err
+		}
+		return ProviderMultipass, "", nil
 	}
-	return "", fault.Usagef("unknown provider %q: use auto, local or multipass", p)
+	return "", "", fault.Usagef("unknown provider %q: use auto, local or multipass", p)
 }
 
 // Functions lists deployed functions.
@@ -170,11 +189,11 @@ func (e *Engine) stopInstances(ctx context.Context, name string) error {
 	if err != nil || len(insts) == 0 {
 		return err
 	}
-	p, err := e.Provider()
-	if err != nil {
-		return err
-	}
 	for _, in := range insts {
+		p, err := e.ProviderFor(ctx, in.Provider)
+		if err != nil {
+			return err
+		}
 		if err := p.Stop(ctx, in.Instance); err != nil {
 			return err
 		}

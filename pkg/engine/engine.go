@@ -16,6 +16,7 @@ import (
 	"github.com/faasdev/faas/pkg/proc"
 	"github.com/faasdev/faas/pkg/provider"
 	"github.com/faasdev/faas/pkg/provider/local"
+	"github.com/faasdev/faas/pkg/provider/multipass"
 	"github.com/faasdev/faas/pkg/store"
 )
 
@@ -27,9 +28,9 @@ type Engine struct {
 	Owner string
 	Now   func() time.Time
 
-	providerOnce sync.Once
-	provider     provider.Provider
-	providerErr  error
+	provMu    sync.Mutex
+	providers map[string]provider.Provider
+	override  provider.Provider
 
 	settingsOnce sync.Once
 	settings     billing.Settings
@@ -64,18 +65,37 @@ func Open(ctx context.Context, home string) (*Engine, error) {
 // Close releases the database.
 func (e *Engine) Close() error { return e.Store.Close() }
 
-// SetProvider replaces the provider that runs invocations (tests).
-func (e *Engine) SetProvider(p provider.Provider) {
-	e.providerOnce.Do(func() {})
-	e.provider = p
-}
+// SetProvider makes every function run on p (tests).
+func (e *Engine) SetProvider(p provider.Provider) { e.override = p }
 
-// Provider returns the provider of the local machine.
-func (e *Engine) Provider() (provider.Provider, error) {
-	e.providerOnce.Do(func() {
-		e.provider, e.providerErr = local.New(e.Home)
-	})
-	return e.provider, e.providerErr
+// ProviderFor returns the provider of that name, made on first use.
+func (e *Engine) ProviderFor(ctx context.Context, name string) (provider.Provider, error) {
+	if e.override != nil {
+		return e.override, nil
+	}
+	e.provMu.Lock()
+	defer e.provMu.Unlock()
+	if p, ok := e.providers[name]; ok {
+		return p, nil
+	}
+	var p provider.Provider
+	var err error
+	switch name {
+	case local.Name, "":
+		p, err = local.New(e.Home)
+	case multipass.Name:
+		p, err = multipass.New(ctx, e.Home)
+	default:
+		err = fault.Platformf("unknown provider %q", name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if e.providers == nil {
+		e.providers = map[string]provider.Provider{}
+	}
+	e.providers[name] = p
+	return p, nil
 }
 
 const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"

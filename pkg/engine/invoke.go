@@ -44,7 +44,7 @@ func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error)
 	if err != nil {
 		return store.Job{}, err
 	}
-	p, err := e.Provider()
+	p, err := e.ProviderFor(ctx, fn.Provider)
 	if err != nil {
 		return store.Job{}, err
 	}

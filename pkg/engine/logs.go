@@ -85,14 +85,6 @@ func (e *Engine) FollowLogs(ctx context.Context, name string, since time.Time, f
 	if err := function.ValidateName(name); err != nil {
 		return err
 	}
-	p, err := e.Provider()
-	if err != nil {
-		return err
-	}
-	streamer, ok := p.(provider.LogStreamer)
-	if !ok {
-		return fault.Platformf("the %s provider cannot stream logs", p.Name())
-	}
 	var mu sync.Mutex
 	emit := func(l provider.LogLine) {
 		mu.Lock()
@@ -112,6 +104,14 @@ func (e *Engine) FollowLogs(ctx context.Context, name string, since time.Time, f
 			return err
 		}
 		for _, in := range insts {
+			p, err := e.ProviderFor(ctx, in.Provider)
+			if err != nil {
+				continue
+			}
+			streamer, ok := p.(provider.LogStreamer)
+			if !ok {
+				continue
+			}
 			if in.State == store.InstanceReady && in.PID > 0 && !p.Alive(in.Instance) {
 				continue // gone; the next invoke forgets it
 			}
@@ -170,7 +170,11 @@ func (e *Engine) InstanceLogs(ctx context.Context, name string, tailN int) ([]In
 	if err := function.ValidateName(name); err != nil {
 		return nil, err
 	}
-	p, err := e.Provider()
+	prov := ProviderLocal
+	if fn, err := e.Store.GetFunction(ctx, name); err == nil {
+		prov = fn.Provider
+	}
+	p, err := e.ProviderFor(ctx, prov)
 	if err != nil {
 		return nil, err
 	}

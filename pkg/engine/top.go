@@ -73,10 +73,6 @@ func (e *Engine) Snapshot(ctx context.Context, prev *Snapshot) (Snapshot, error)
 	now := e.Now()
 	snap := Snapshot{Time: now, WindowS: int(topWindow.Seconds()), Instances: []InstanceView{}, Functions: []FunctionView{},
 		Watcher: WatcherView{Note: "the autoscale watcher is not in this build"}, Events: []string{}}
-	p, err := e.Provider()
-	if err != nil {
-		return snap, err
-	}
 	rows, err := e.Store.ListInstances(ctx, "")
 	if err != nil {
 		return snap, err
@@ -87,13 +83,16 @@ func (e *Engine) Snapshot(ctx context.Context, prev *Snapshot) (Snapshot, error)
 			prevCPU[in.ID] = in.cpuSeconds
 		}
 	}
-	reader, _ := p.(provider.StatsReader)
 	var samples []store.Sample
 	perFn := map[string]int{}
 	for _, r := range rows {
 		v := InstanceView{ID: r.ID, Function: r.Function, Provider: r.Provider, State: r.State, CPUs: r.CPUs,
 			MemoryTotal: r.MemoryMB << 20 * int64(max(r.Slots, 1)), DiskTotal: r.DiskMB << 20, InFlight: r.InFlight}
-		if r.State == store.InstanceReady && !p.Alive(r.Instance) {
+		p, perr := e.ProviderFor(ctx, r.Provider)
+		reader, _ := p.(provider.StatsReader)
+		if perr != nil {
+			v.State = "unavailable"
+		} else if r.State == store.InstanceReady && !p.Alive(r.Instance) {
 			v.State = "stopped"
 		} else if reader != nil && r.State == store.InstanceReady {
 			sctx, cancel := context.WithTimeout(ctx, time.Second)

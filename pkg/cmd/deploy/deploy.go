@@ -146,6 +146,9 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	c := res.Version.Config
+	if res.Notice != "" {
+		o.IO.Infof("%s", res.Notice)
+	}
 	if res.Created {
 		o.IO.Successf("deployed %s v%d (%s %s, %s, %s memory, %s timeout)", res.Function, res.Version.Version,
 			c.Runtime, c.Mode, res.Provider, function.FormatSize(c.MemoryMB), c.Timeout())
