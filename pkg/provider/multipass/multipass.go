@@ -179,7 +179,7 @@ func (p *Provider) Launch(ctx context.Context, inst provider.Instance, inv provi
 	defer os.Remove(ci)
 	c := inv.Config
 	args := []string{"launch", image, "--name", vm, "--cpus", strconv.Itoa(c.CPUs), "--memory", function.FormatSize(max(c.MemoryMB*int64(max(c.Concurrency, 1)), 512)),
-		"--disk", function.FormatSize(c.DiskMB), "--timeout", strconv.Itoa(int(launchTimeout.Seconds()/2)), "--cloud-init", ci}
+		"--disk", function.FormatSize(c.DiskMB), "--timeout", strconv.Itoa(int(launchTimeout.Seconds() / 2)), "--cloud-init", ci}
 	var err error
 	for attempt := 0; attempt < 2; attempt++ {
 		if _, err = p.R.Run(ctx, launchTimeout, args...); err == nil {
