@@ -8,6 +8,7 @@ import (
 	"github.com/faasdev/faas/pkg/cmd/bill"
 	"github.com/faasdev/faas/pkg/cmd/config"
 	"github.com/faasdev/faas/pkg/cmd/deploy"
+	"github.com/faasdev/faas/pkg/cmd/doctor"
 	"github.com/faasdev/faas/pkg/cmd/invoke"
 	"github.com/faasdev/faas/pkg/cmd/jobs"
 	"github.com/faasdev/faas/pkg/cmd/logs"
@@ -52,6 +53,7 @@ Exit codes: 0 ok, 1 function failed, 2 usage, 3 platform, 4 not found,
 		top.NewCmd(f, nil),
 		bill.NewCmd(f, nil),
 		config.NewCmd(f),
+		doctor.NewCmd(f),
 		version.NewCmd(f),
 		agent.NewCmd(f),
 	)

@@ -1,0 +1,55 @@
+// Package doctor is `faas doctor`.
+package doctor
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/faasdev/faas/pkg/cmdutil"
+	"github.com/faasdev/faas/pkg/engine"
+)
+
+// NewCmd returns the doctor command.
+func NewCmd(f *cmdutil.Factory) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check what faas needs: Multipass, KVM, runtimes, the sandbox, the database",
+		Long: `Check what faas depends on and say what works: the Multipass client and
+daemon, KVM (usable only with hardware virtualisation: /proc/cpuinfo has vmx
+or svm), python3 and node, which limits the local sandbox enforces and how
+(cgroups or rlimits), and the database. It exits 0 whatever it finds.`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			home, err := engine.Home()
+			if err != nil {
+				return err
+			}
+			checks := engine.Doctor(cmd.Context(), home)
+			io := f.IOStreams
+			if output == cmdutil.OutputJSON {
+				return cmdutil.WriteJSON(io.Out, checks)
+			}
+			st := io.Styles()
+			for _, c := range checks {
+				mark := st.Success.Render("✓")
+				if !c.OK {
+					mark = st.Warning.Render("!")
+				}
+				if !io.IsStdoutTTY() {
+					mark = "ok"
+					if !c.OK {
+						mark = "no"
+					}
+					fmt.Fprintf(io.Out, "%s\t%s\t%s\n", c.Name, mark, c.Detail)
+					continue
+				}
+				fmt.Fprintf(io.Out, "%s %-9s %s\n", mark, c.Name, c.Detail)
+			}
+			return nil
+		},
+	}
+	cmdutil.AddOutputFlag(cmd, &output)
+	return cmd
+}

@@ -1,0 +1,81 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"github.com/faasdev/faas/pkg/provider/multipass"
+	"github.com/faasdev/faas/pkg/sandbox"
+	"github.com/faasdev/faas/pkg/store"
+)
+
+// Check is one line of `faas doctor`.
+type Check struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+}
+
+// Doctor checks what faas depends on. It opens no database it would not
+// otherwise have.
+func Doctor(ctx context.Context, home string) []Check {
+	var out []Check
+	add := func(name string, ok bool, detail string) { out = append(out, Check{name, ok, detail}) }
+
+	bin, v, err := multipass.Detect(ctx)
+	switch {
+	case bin == "":
+		add("multipass", false, "not installed: functions run on the local provider")
+	case err != nil || v.Daemon == "":
+		add("multipass", false, "client "+v.Client+" at "+bin+", but the daemon does not answer")
+	default:
+		add("multipass", true, "client "+v.Client+", daemon "+v.Daemon+" ("+bin+")")
+	}
+
+	// /dev/kvm can exist where only software (nested) virtualisation is
+	// there; only the CPU flags say the hardware does it.
+	cpuinfo, _ := os.ReadFile("/proc/cpuinfo")
+	flags := " " + strings.ReplaceAll(string(cpuinfo), "\t", " ") + " "
+	hw := strings.Contains(flags, " vmx ") || strings.Contains(flags, " svm ")
+	_, kvmErr := os.Stat("/dev/kvm")
+	switch {
+	case hw && kvmErr == nil:
+		add("kvm", true, "/dev/kvm and hardware virtualisation (vmx/svm)")
+	case kvmErr == nil:
+		add("kvm", false, "/dev/kvm exists but the CPU has no vmx/svm flag: VMs would be slow (software virtualisation)")
+	default:
+		add("kvm", false, "no /dev/kvm")
+	}
+
+	r, err := sandbox.New(home)
+	if err == nil {
+		for _, rt := range []struct{ name, prog string }{{"python", "python3"}, {"node", "node"}} {
+			path, err := exec.LookPath(rt.prog)
+			if err != nil {
+				add(rt.name, false, rt.prog+" not found: "+rt.name+" functions cannot run")
+				continue
+			}
+			ver, _ := exec.CommandContext(ctx, path, "--version").CombinedOutput()
+			add(rt.name, true, strings.TrimSpace(string(ver))+" ("+path+")")
+		}
+		sb := r.Sandbox
+		var parts []string
+		for _, k := range []string{"memory", "cpus", "processes", "timeout", "open files"} {
+			parts = append(parts, k+": "+sb.Enforces()[k])
+		}
+		add("sandbox", sb.Kind != sandbox.KindRlimit, sb.Kind+" ("+sb.Why+"); "+strings.Join(parts, "; "))
+	}
+
+	if _, err := os.Stat(home + "/" + store.FileName); err != nil {
+		add("database", true, "none yet at "+home+" (created by the first command that needs it)")
+	} else if st, err := store.Open(ctx, home); err != nil {
+		add("database", false, err.Error())
+	} else {
+		add("database", true, st.Path()+", schema version "+strconv.Itoa(store.SchemaVersion()))
+		st.Close()
+	}
+	return out
+}
