@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/faasdev/faas/internal/scripttest"
 )
 
 // faasCmd runs this test binary as faas (testscript.Main dispatches on the
@@ -31,7 +33,7 @@ func faasCmd(t *testing.T, home string, args ...string) *exec.Cmd {
 // presses q, and checks the rows and a clean exit.
 func TestTopTUI(t *testing.T) {
 	home := t.TempDir()
-	t.Cleanup(func() { stopAgents(home) })
+	t.Cleanup(func() { scripttest.StopAgents(home) })
 	fn := filepath.Join(t.TempDir(), "topfn.py")
 	if err := os.WriteFile(fn, []byte("def handler(event, context):\n    return 'hi'\n"), 0o600); err != nil {
 		t.Fatal(err)

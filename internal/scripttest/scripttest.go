@@ -1,0 +1,293 @@
+// Package scripttest holds what faas' testscript suites share: the
+// per-script setup (its own FAAS_HOME and HOME, agents stopped at the end)
+// and the custom commands.
+package scripttest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// Setup gives a script its own FAAS_HOME and HOME, and stops the agents it
+// started when it ends.
+func Setup(env *testscript.Env) error {
+	home := filepath.Join(env.WorkDir, ".faas")
+	env.Setenv("FAAS_HOME", home)
+	env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
+	// Agents outlive the commands that start them; stop this script's when
+	// it ends, as the idle timeout would later.
+	env.Defer(func() { StopAgents(home) })
+	return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o700)
+}
+
+// Cmds are the custom commands: exits, noproc, json, waitfile, sumeq,
+// waitfor.
+func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"exits":    cmdExits,
+		"noproc":   cmdNoProc,
+		"json":     cmdJSON,
+		"waitfile": cmdWaitFile,
+		"sumeq":    cmdSumEq,
+		"waitfor":  cmdWaitFor,
+	}
+}
+
+// cmdExits runs a program and checks its exit code: `exits 124 faas invoke slow`.
+// Its stdout and stderr are kept for the next stdout/stderr check. For faas
+// exiting 2, 3 or 4 it also checks the error contract.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits CODE PROGRAM [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: bad code %q", args[0])
+	}
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		got = ee.ExitCode()
+	case err != nil:
+		ts.Fatalf("exits: %v", err)
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d\nstderr: %s", strings.Join(args[1:], " "), got, want, ts.ReadFile("stderr"))
+	}
+	// The error contract: bad input, platform and not-found failures print
+	// nothing on stdout and exactly one line, "error: …", on stderr.
+	if args[1] == "faas" && (want == 2 || want == 3 || want == 4) {
+		stderr, stdout := ts.ReadFile("stderr"), ts.ReadFile("stdout")
+		if !strings.HasPrefix(stderr, "error: ") || strings.Count(stderr, "\n") != 1 || !strings.HasSuffix(stderr, "\n") {
+			ts.Fatalf("want one line \"error: …\" on stderr, got %q", stderr)
+		}
+		if stdout != "" {
+			ts.Fatalf("want nothing on stdout, got %q", stdout)
+		}
+	}
+}
+
+// cmdNoProc fails if any process' command line contains the pattern.
+func cmdNoProc(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: noproc PATTERN")
+	}
+	entries, _ := os.ReadDir("/proc")
+	var found []string
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || len(b) == 0 {
+			continue
+		}
+		line := strings.ReplaceAll(string(b), "\x00", " ")
+		if strings.Contains(line, args[0]) && !strings.Contains(line, "noproc") {
+			found = append(found, e.Name()+": "+line)
+		}
+	}
+	if neg != (len(found) == 0) {
+		return
+	}
+	if neg {
+		ts.Fatalf("no process matches %q", args[0])
+	}
+	ts.Fatalf("processes left behind:\n%s", strings.Join(found, "\n"))
+}
+
+// cmdJSON checks a value in the last stdout, parsed as JSON:
+// `json PATH OP VALUE` where PATH is dotted (0.status, length of an array
+// is PATH.#), OP is == (string form equal), ~ (contains), len (length of
+// the string form), > or < (numbers).
+func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: json PATH OP VALUE")
+	}
+	var v any
+	if err := json.Unmarshal([]byte(ts.ReadFile("stdout")), &v); err != nil {
+		ts.Fatalf("stdout is not JSON: %v", err)
+	}
+	v, err := jsonAt(v, args[0])
+	if err != nil {
+		ts.Fatalf("json: %v", err)
+	}
+	got := fmt.Sprint(v)
+	if f, ok := v.(float64); ok {
+		got = strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	op, want := args[1], args[2]
+	var ok bool
+	switch op {
+	case "==":
+		ok = got == want
+	case "~":
+		ok = strings.Contains(got, want)
+	case "len":
+		n, err := strconv.Atoi(want)
+		if err != nil {
+			ts.Fatalf("json: len wants a number, got %q", want)
+		}
+		ok = len(got) == n
+	case ">", "<":
+		g, err1 := strconv.ParseFloat(got, 64)
+		w, err2 := strconv.ParseFloat(want, 64)
+		if err1 != nil || err2 != nil {
+			ts.Fatalf("json: %s %s %s: not numbers", got, op, want)
+		}
+		ok = (op == ">" && g > w) || (op == "<" && g < w)
+	default:
+		ts.Fatalf("json: unknown op %q", op)
+	}
+	if ok == neg {
+		ts.Fatalf("json %s: got %q, want %s %q", args[0], got, op, want)
+	}
+}
+
+// cmdWaitFile waits until a file exists (`waitfile PATH`) or is gone
+// (`! waitfile PATH`). It gives up after a minute, so a broken script fails
+// instead of hanging.
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: [!] waitfile PATH")
+	}
+	path := ts.MkAbs(args[0])
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if _, err := os.Stat(path); (err == nil) != neg {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("waitfile: %s did not appear (or go) within a minute", path)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// StopAgents ends the agents serving one FAAS_HOME.
+func StopAgents(home string) {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(b), "\x00")
+		if len(args) > 1 && args[1] == "agent" && strings.Contains(string(b), "\x00--home\x00"+home+"\x00") {
+			_ = syscall.Kill(pid, syscall.SIGTERM)
+		}
+	}
+}
+
+// jsonAt walks a dotted path (array indices, # for an array's length).
+func jsonAt(v any, path string) (any, error) {
+	for _, p := range strings.Split(path, ".") {
+		switch cur := v.(type) {
+		case []any:
+			if p == "#" {
+				v = float64(len(cur))
+				continue
+			}
+			i, err := strconv.Atoi(p)
+			if err != nil || i < 0 || i >= len(cur) {
+				return nil, fmt.Errorf("no element %q in an array of %d", p, len(cur))
+			}
+			v = cur[i]
+		case map[string]any:
+			x, ok := cur[p]
+			if !ok {
+				return nil, fmt.Errorf("no key %q", p)
+			}
+			v = x
+		default:
+			return nil, fmt.Errorf("cannot index %T with %q", v, p)
+		}
+	}
+	return v, nil
+}
+
+// cmdSumEq checks that a number in one JSON file equals the sum of a field
+// over the array in another: `sumeq bill.json total.total_pico jobs.json cost_pico`.
+// Numbers are compared as exact integers.
+func cmdSumEq(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 4 {
+		ts.Fatalf("usage: sumeq FILE PATH ARRAYFILE FIELD")
+	}
+	read := func(file string) any {
+		dec := json.NewDecoder(strings.NewReader(ts.ReadFile(file)))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			ts.Fatalf("%s is not JSON: %v", file, err)
+		}
+		return v
+	}
+	want, err := jsonAt(read(args[0]), args[1])
+	if err != nil {
+		ts.Fatalf("sumeq: %v", err)
+	}
+	arr, ok := read(args[2]).([]any)
+	if !ok {
+		ts.Fatalf("sumeq: %s is not an array", args[2])
+	}
+	var sum int64
+	for _, e := range arr {
+		x, err := jsonAt(e, args[3])
+		if err != nil {
+			ts.Fatalf("sumeq: %v", err)
+		}
+		n, err := x.(json.Number).Int64()
+		if err != nil {
+			ts.Fatalf("sumeq: %v is not an integer", x)
+		}
+		sum += n
+	}
+	w, err := want.(json.Number).Int64()
+	if err != nil {
+		ts.Fatalf("sumeq: %v is not an integer", want)
+	}
+	if (w == sum) == neg {
+		ts.Fatalf("sumeq: %s %s is %d, the sum of %s over %s is %d", args[0], args[1], w, args[3], args[2], sum)
+	}
+}
+
+// cmdWaitFor waits until a file contains a regular expression:
+// `waitfor FILE PATTERN`; it gives up after a minute.
+func cmdWaitFor(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitfor FILE PATTERN")
+	}
+	re, err := regexp.Compile(args[1])
+	if err != nil {
+		ts.Fatalf("waitfor: %v", err)
+	}
+	path := ts.MkAbs(args[0])
+	deadline := time.Now().Add(time.Minute)
+	for {
+		b, _ := os.ReadFile(path)
+		if re.Match(b) {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("waitfor: %s did not match %q within a minute; it holds:\n%s", args[0], args[1], b)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
