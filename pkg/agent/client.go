@@ -43,6 +43,23 @@ func NewClient(endpoint, token string) *Client {
 	return c
 }
 
+// send adds the token and sends; an agent that cannot be dialled is
+// provider.ErrGone.
+func (c *Client) send(req *http.Request) (*http.Response, error) {
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return nil, fmt.Errorf("%w: %v", provider.ErrGone, err)
+		}
+		return nil, fault.Platformf("agent %s: %w", req.URL.Path, err)
+	}
+	return resp, nil
+}
+
 // ErrCodeMissing says the agent does not have the version's code.
 var ErrCodeMissing = errors.New("the instance does not have this version's code")
 
@@ -62,16 +79,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
-		var op *net.OpError
-		if errors.As(err, &op) && op.Op == "dial" {
-			return fmt.Errorf("%w: %v", provider.ErrGone, err)
-		}
-		return fault.Platformf("agent %s: %w", path, err)
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -123,15 +133,8 @@ func (c *Client) Logs(ctx context.Context, since time.Time, fn func(LogLine)) er
 	if err != nil {
 		return err
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
-		var op *net.OpError
-		if errors.As(err, &op) && op.Op == "dial" {
-			return fmt.Errorf("%w: %v", provider.ErrGone, err)
-		}
 		return err
 	}
 	defer resp.Body.Close()
