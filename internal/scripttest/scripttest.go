@@ -177,7 +177,8 @@ func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// StopAgents ends the agents serving one FAAS_HOME.
+// StopAgents ends the agents whose home is, or is under, home: a
+// FAAS_HOME, or the directory of the stand-in multipass's VMs.
 func StopAgents(home string) {
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
@@ -190,7 +191,7 @@ func StopAgents(home string) {
 			continue
 		}
 		args := strings.Split(string(b), "\x00")
-		if len(args) > 1 && args[1] == "agent" && strings.Contains(string(b), "\x00--home\x00"+home+"\x00") {
+		if len(args) > 1 && args[1] == "agent" && strings.Contains(string(b), "\x00--home\x00"+home) {
 			_ = syscall.Kill(pid, syscall.SIGTERM)
 		}
 	}

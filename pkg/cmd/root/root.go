@@ -2,6 +2,8 @@
 package root
 
 import (
+	"os"
+
 	"github.com/spf13/cobra"
 
 	"github.com/faasdev/faas/pkg/cmd/agent"
@@ -39,6 +41,14 @@ Exit codes: 0 ok, 1 function failed, 2 usage, 3 platform, 4 not found,
 		Version:       version.Current().Version,
 	}
 	cmd.SetFlagErrorFunc(cmdutil.FlagErrorFunc)
+	var debug bool
+	cmd.PersistentFlags().BoolVar(&debug, "debug", false, "print what faas runs (multipass command lines) on stderr")
+	cmd.PersistentPreRun = func(*cobra.Command, []string) {
+		if debug {
+			// Read by what runs external programs, made later and lazily.
+			os.Setenv("FAAS_DEBUG", "1")
+		}
+	}
 	cmd.AddCommand(helpTopics()...)
 	cmd.SetOut(f.IOStreams.Out)
 	cmd.SetErr(f.IOStreams.ErrOut)
@@ -94,6 +104,8 @@ FAAS_BASH          the bash to run bash functions with (default: from PATH)
 FAAS_SANDBOX       "rlimit" to confine functions with rlimits only, not cgroups
 FAAS_AGENT_IDLE    how long an idle instance lives, e.g. 2m (default 5m)
 FAAS_AGENT_TOKEN   the bearer token of an agent listening on TCP (in a VM)
+FAAS_AGENT_BINARY  the Linux faas binary copied into Multipass VMs (default: this one)
+FAAS_DEBUG         non-empty: print what faas runs on stderr (as --debug)
 NO_COLOR           any value: no colour
 CLICOLOR           0: no colour
 CLICOLOR_FORCE     non-zero: colour even when stdout is not a terminal

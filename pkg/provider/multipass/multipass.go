@@ -13,7 +13,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/faasdev/faas/pkg/agent"
@@ -54,9 +53,6 @@ type Provider struct {
 	// Linux binary of the VM's architecture, else FAAS_AGENT_BINARY.
 	AgentBinary string
 	code        *sandbox.Runner
-
-	mu     sync.Mutex
-	synced map[string]bool // instance/code pairs known present
 }
 
 // Version is what `multipass version --format json` says.
@@ -110,7 +106,11 @@ func New(ctx context.Context, home string) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Provider{R: &Runner{Bin: bin}, Home: home, AgentBinary: self, code: code, synced: map[string]bool{}}, nil
+	r := &Runner{Bin: bin}
+	if os.Getenv("FAAS_DEBUG") != "" {
+		r.Debug = os.Stderr
+	}
+	return &Provider{R: r, Home: home, AgentBinary: self, code: code}, nil
 }
 
 // Name implements provider.Provider.

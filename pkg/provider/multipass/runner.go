@@ -33,7 +33,8 @@ type CmdError struct {
 }
 
 func (e *CmdError) Error() string {
-	msg := strings.TrimSpace(e.Stderr)
+	// Errors are one line: multipass' detail lines are folded in.
+	msg := strings.Join(strings.Fields(strings.ReplaceAll(strings.TrimSpace(e.Stderr), "\n", " ")), " ")
 	if msg == "" {
 		msg = fmt.Sprintf("exit status %d", e.Code)
 	}
