@@ -1,3 +1,5 @@
+//go:build !integration
+
 // Package e2e runs faas against the stand-in multipass: the Multipass
 // provider's real code driving the fake CLI, whose VMs run the real agent.
 package e2e
@@ -37,6 +39,7 @@ func TestMultipassScripts(t *testing.T) {
 			return os.MkdirAll(vms, 0o700)
 		},
 		Cmds:                scripttest.Cmds(),
+		Condition:           condition(true),
 		RequireExplicitExec: true,
 	})
 }

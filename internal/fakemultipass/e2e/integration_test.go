@@ -1,0 +1,39 @@
+//go:build integration
+
+// The same scenarios against a real Multipass, where one is installed:
+//
+//	go test -tags integration -timeout 60m ./internal/fakemultipass/e2e/
+//
+// Lines marked [fake] (fault injection, looking inside the stand-in's VMs)
+// are skipped.
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/faasdev/faas/internal/scripttest"
+	"github.com/faasdev/faas/pkg/app"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"faas": func() { os.Exit(app.Main(os.Args[1:])) },
+	})
+}
+
+func TestMultipassScripts(t *testing.T) {
+	if _, err := exec.LookPath("multipass"); err != nil {
+		t.Skip("multipass is not installed")
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		Setup:               scripttest.Setup,
+		Cmds:                scripttest.Cmds(),
+		Condition:           condition(false),
+		RequireExplicitExec: true,
+	})
+}
