@@ -2,85 +2,34 @@ package billing
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
-)
 
-// Key is one setting of `faas config`.
-type Key struct {
-	Name    string
-	Default string
-	Help    string
-	parse   func(string) error
-}
+	"github.com/faasdev/faas/pkg/config"
+)
 
 func amount(v string) error { _, err := ParseDollars(v); return err }
 
-func count(max int64) func(string) error {
-	return func(v string) error {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 || n > max {
-			return fmt.Errorf("invalid value %q: use a whole number from 0 to %d", v, max)
-		}
-		return nil
-	}
-}
-
-func boolean(v string) error {
-	if _, err := strconv.ParseBool(v); err != nil {
-		return fmt.Errorf("invalid value %q: use true or false", v)
-	}
-	return nil
-}
-
-// Keys are every setting, with its default.
-var Keys = []Key{
-	{"price.request", "0.0000002", "dollars per request ($0.20 per 1M)", amount},
-	{"price.gb_second", "0.0000166667", "dollars per GB-second of configured memory", amount},
-	{"price.vcpu_second", "0", "dollars per vCPU-second (0: not charged)", amount},
-	{"price.disk_gb_month", "0", "dollars per GB-month of configured disk (0: not charged)", amount},
-	{"billing.granularity_ms", "1", "billed duration is rounded up to this many ms", func(v string) error {
-		if err := count(60_000)(v); err != nil {
-			return err
-		}
-		if v == "0" {
-			return fmt.Errorf("invalid value 0: use at least 1 ms")
-		}
-		return nil
-	}},
-	{"billing.init", "true", "bill a cold start's init time (Lambda does since August 2025)", boolean},
-	{"free_tier.enabled", "false", "apply a monthly free tier", boolean},
-	{"free_tier.requests", "1000000", "free requests per month", count(1 << 40)},
-	{"free_tier.gb_seconds", "400000", "free GB-seconds per month", count(1 << 40)},
-	{"budget.monthly", "", "refuse invocations once this many dollars are spent in a month (empty: no budget)", amount},
-}
-
-// Lookup finds a key.
-func Lookup(name string) (Key, bool) {
-	for _, k := range Keys {
-		if k.Name == name {
-			return k, true
-		}
-	}
-	return Key{}, false
-}
-
-// Validate checks a value for the key; "" resets it to the default.
-func (k Key) Validate(v string) error {
-	if v == "" {
-		return nil
-	}
-	return k.parse(v)
-}
-
-// KeyNames lists the keys, sorted.
-func KeyNames() []string {
-	out := make([]string, len(Keys))
-	for i, k := range Keys {
-		out[i] = k.Name
-	}
-	sort.Strings(out)
-	return out
+func init() {
+	config.Register(
+		config.Key{Name: "price.request", Default: "0.0000002", Help: "dollars per request ($0.20 per 1M)", Check: amount},
+		config.Key{Name: "price.gb_second", Default: "0.0000166667", Help: "dollars per GB-second of configured memory", Check: amount},
+		config.Key{Name: "price.vcpu_second", Default: "0", Help: "dollars per vCPU-second (0: not charged)", Check: amount},
+		config.Key{Name: "price.disk_gb_month", Default: "0", Help: "dollars per GB-month of configured disk (0: not charged)", Check: amount},
+		config.Key{Name: "billing.granularity_ms", Default: "1", Help: "billed duration is rounded up to this many ms", Check: func(v string) error {
+			if err := config.Count(60_000)(v); err != nil {
+				return err
+			}
+			if v == "0" {
+				return fmt.Errorf("invalid value 0: use at least 1 ms")
+			}
+			return nil
+		}},
+		config.Key{Name: "billing.init", Default: "true", Help: "bill a cold start's init time (Lambda does since August 2025)", Check: config.Bool},
+		config.Key{Name: "free_tier.enabled", Default: "false", Help: "apply a monthly free tier", Check: config.Bool},
+		config.Key{Name: "free_tier.requests", Default: "1000000", Help: "free requests per month", Check: config.Count(1 << 40)},
+		config.Key{Name: "free_tier.gb_seconds", Default: "400000", Help: "free GB-seconds per month", Check: config.Count(1 << 40)},
+		config.Key{Name: "budget.monthly", Default: "", Help: "refuse invocations once this many dollars are spent in a month (empty: no budget)", Check: amount},
+	)
 }
 
 // Settings are the sheet and budget a configuration gives.
@@ -92,13 +41,7 @@ type Settings struct {
 
 // FromConfig reads settings from stored values, defaults for the rest.
 func FromConfig(stored map[string]string) (Settings, error) {
-	get := func(name string) string {
-		if v, ok := stored[name]; ok {
-			return v
-		}
-		k, _ := Lookup(name)
-		return k.Default
-	}
+	get := func(name string) string { return config.Value(stored, name) }
 	var s Settings
 	var err error
 	pico := func(name string) Pico {

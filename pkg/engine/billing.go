@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/pkg/billing"
+	"github.com/faasdev/faas/pkg/config"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/store"
@@ -30,7 +31,7 @@ func (e *Engine) Settings(ctx context.Context) (billing.Settings, error) {
 
 // ConfigGet returns a setting's value and whether it is the default.
 func (e *Engine) ConfigGet(ctx context.Context, key string) (value string, isDefault bool, err error) {
-	k, ok := billing.Lookup(key)
+	k, ok := config.Lookup(key)
 	if !ok {
 		return "", false, unknownKey(key)
 	}
@@ -46,7 +47,7 @@ func (e *Engine) ConfigGet(ctx context.Context, key string) (value string, isDef
 
 // ConfigSet validates and stores a setting; "" resets it.
 func (e *Engine) ConfigSet(ctx context.Context, key, value string) error {
-	k, ok := billing.Lookup(key)
+	k, ok := config.Lookup(key)
 	if !ok {
 		return unknownKey(key)
 	}
@@ -63,7 +64,7 @@ func (e *Engine) Config(ctx context.Context) (map[string]string, error) {
 		return nil, err
 	}
 	out := map[string]string{}
-	for _, k := range billing.Keys {
+	for _, k := range config.Keys() {
 		out[k.Name] = k.Default
 		if v, ok := stored[k.Name]; ok {
 			out[k.Name] = v

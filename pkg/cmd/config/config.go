@@ -1,5 +1,5 @@
-// Package config is `faas config get|set|list`.
-package config
+// Package configcmd is `faas config get|set|list`.
+package configcmd
 
 import (
 	"context"
@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/faasdev/faas/pkg/billing"
 	"github.com/faasdev/faas/pkg/cmdutil"
+	"github.com/faasdev/faas/pkg/config"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/iostreams"
 )
@@ -26,7 +26,7 @@ func completeKeys(cmd *cobra.Command, args []string, _ string) ([]string, cobra.
 	if len(args) > 0 {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	return billing.KeyNames(), cobra.ShellCompDirectiveNoFileComp
+	return config.KeyNames(), cobra.ShellCompDirectiveNoFileComp
 }
 
 // NewCmd returns `faas config` with get, set and list.
@@ -115,14 +115,14 @@ func runList(ctx context.Context, o *Options) error {
 		return err
 	}
 	if o.Output == cmdutil.OutputJSON {
-		out := make([]keyJSON, 0, len(billing.Keys))
-		for _, k := range billing.Keys {
+		out := make([]keyJSON, 0, len(config.Keys()))
+		for _, k := range config.Keys() {
 			out = append(out, keyJSON{Key: k.Name, Value: values[k.Name], Default: k.Default, Help: k.Help})
 		}
 		return cmdutil.WriteJSON(o.IO.Out, out)
 	}
 	t := o.IO.NewTable("KEY", "VALUE", "DEFAULT", "MEANING")
-	for _, k := range billing.Keys {
+	for _, k := range config.Keys() {
 		t.AddRow(k.Name, values[k.Name], k.Default, k.Help)
 	}
 	return t.Render()

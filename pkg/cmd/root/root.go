@@ -8,7 +8,7 @@ import (
 
 	"github.com/faasdev/faas/pkg/cmd/agent"
 	"github.com/faasdev/faas/pkg/cmd/bill"
-	"github.com/faasdev/faas/pkg/cmd/config"
+	configcmd "github.com/faasdev/faas/pkg/cmd/config"
 	"github.com/faasdev/faas/pkg/cmd/deploy"
 	"github.com/faasdev/faas/pkg/cmd/doctor"
 	"github.com/faasdev/faas/pkg/cmd/invoke"
@@ -62,7 +62,7 @@ Exit codes: 0 ok, 1 function failed, 2 usage, 3 platform, 4 not found,
 		logs.NewCmd(f, nil),
 		top.NewCmd(f, nil),
 		bill.NewCmd(f, nil),
-		config.NewCmd(f),
+		configcmd.NewCmd(f),
 		doctor.NewCmd(f),
 		version.NewCmd(f),
 		agent.NewCmd(f),
