@@ -177,7 +177,8 @@ func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// StopAgents ends the agents whose home is, or is under, home: a
+// StopAgents ends the agents (and the autoscale watcher) whose home is,
+// or is under, home: a
 // FAAS_HOME, or the directory of the stand-in multipass's VMs.
 func StopAgents(home string) {
 	entries, _ := os.ReadDir("/proc")
@@ -193,6 +194,13 @@ func StopAgents(home string) {
 		args := strings.Split(string(b), "\x00")
 		if len(args) > 1 && args[1] == "agent" && strings.Contains(string(b), "\x00--home\x00"+home) {
 			_ = syscall.Kill(pid, syscall.SIGTERM)
+		}
+		// An autoscale watcher of this FAAS_HOME.
+		if len(args) > 2 && args[1] == "autoscale" && args[2] == "run" {
+			env, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+			if strings.Contains("\x00"+string(env), "\x00FAAS_HOME="+home+"\x00") {
+				_ = syscall.Kill(pid, syscall.SIGTERM)
+			}
 		}
 	}
 }

@@ -72,7 +72,17 @@ const topWindow = 15 * time.Minute
 func (e *Engine) Snapshot(ctx context.Context, prev *Snapshot) (Snapshot, error) {
 	now := e.Now()
 	snap := Snapshot{Time: now, WindowS: int(topWindow.Seconds()), Instances: []InstanceView{}, Functions: []FunctionView{},
-		Watcher: WatcherView{Note: "the autoscale watcher is not in this build"}, Events: []string{}}
+		Watcher: WatcherView{}, Events: []string{}}
+	if w := ReadWatcher(e.Home); w.Running {
+		snap.Watcher = WatcherView{Running: true, Note: w.String()}
+	} else {
+		snap.Watcher.Note = "not running (faas autoscale start)"
+	}
+	if evs, err := e.Store.ScaleEvents(ctx, "", now.Add(-time.Hour), 5); err == nil {
+		for _, ev := range evs {
+			snap.Events = append(snap.Events, ev.Time.Local().Format("15:04:05")+" "+ev.Kind+" "+ev.Function+" "+ev.Instance+": "+ev.Reason+" → "+ev.Outcome)
+		}
+	}
 	rows, err := e.Store.ListInstances(ctx, "")
 	if err != nil {
 		return snap, err

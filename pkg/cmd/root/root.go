@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/faasdev/faas/pkg/cmd/agent"
+	autoscalecmd "github.com/faasdev/faas/pkg/cmd/autoscale"
 	"github.com/faasdev/faas/pkg/cmd/bill"
 	configcmd "github.com/faasdev/faas/pkg/cmd/config"
 	"github.com/faasdev/faas/pkg/cmd/deploy"
@@ -62,6 +63,7 @@ Exit codes: 0 ok, 1 function failed, 2 usage, 3 platform, 4 not found,
 		logs.NewCmd(f, nil),
 		top.NewCmd(f, nil),
 		bill.NewCmd(f, nil),
+		autoscalecmd.NewCmd(f),
 		configcmd.NewCmd(f),
 		doctor.NewCmd(f),
 		version.NewCmd(f),

@@ -222,6 +222,9 @@ func render(io *iostreams.IOStreams, snap engine.Snapshot, sortKey string, inter
 		b.WriteString(ft.String())
 	}
 	fmt.Fprintf(&b, "\nautoscale: %s\n", snap.Watcher.Note)
+	for _, ev := range snap.Events {
+		fmt.Fprintf(&b, "  %s\n", ev)
+	}
 	return b.String()
 }
 

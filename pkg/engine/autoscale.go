@@ -1,0 +1,229 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/faasdev/faas/pkg/autoscale"
+	"github.com/faasdev/faas/pkg/provider"
+	"github.com/faasdev/faas/pkg/store"
+)
+
+// Resizer is implemented by providers that can give an instance more
+// CPUs, memory and disk (Multipass: stop, set, start).
+type Resizer interface {
+	Resize(ctx context.Context, inst provider.Instance, cpus int, memoryMB, diskMB int64) error
+}
+
+// AutoscaleSettings reads the watcher's settings and tick from config.
+func (e *Engine) AutoscaleSettings(ctx context.Context) (autoscale.Settings, time.Duration, error) {
+	stored, err := e.Store.Config(ctx)
+	if err != nil {
+		return autoscale.Settings{}, 0, err
+	}
+	s, tick := autoscale.FromConfig(stored)
+	return s, tick, nil
+}
+
+// TickResult is what one tick of the watcher did.
+type TickResult struct {
+	Snapshot Snapshot
+	Lost     int
+	Events   []store.ScaleEvent
+}
+
+// AutoscaleTick is one tick of the watcher: reconcile (jobs of dead
+// processes → lost, vanished instances forgotten), sample every instance,
+// and apply the policy to every function, recording each decision.
+func (e *Engine) AutoscaleTick(ctx context.Context, st autoscale.Settings, prev *Snapshot) (TickResult, error) {
+	var res TickResult
+	lost, err := e.Store.MarkLost(ctx, e.Now(), runnerAlive)
+	if err != nil {
+		return res, err
+	}
+	res.Lost = len(lost)
+	rows, err := e.Store.ListInstances(ctx, "")
+	if err != nil {
+		return res, err
+	}
+	for _, r := range rows {
+		if r.State != store.InstanceReady {
+			continue
+		}
+		p, err := e.ProviderFor(ctx, r.Provider)
+		if err == nil && !p.Alive(r.Instance) {
+			_ = e.Store.RemoveInstance(ctx, r.ID)
+			res.Events = append(res.Events, e.event(ctx, r.Function, r.ID, "reconcile", "the instance is gone (exited when idle, or deleted)", "forgotten"))
+		}
+	}
+	snap, err := e.Snapshot(ctx, prev)
+	if err != nil {
+		return res, err
+	}
+	res.Snapshot = snap
+	now := e.Now()
+	look := max(st.Window, st.StableWindow, st.PanicWindow) + time.Second
+	samples, err := e.Store.SamplesSince(ctx, now.Add(-look))
+	if err != nil {
+		return res, err
+	}
+	byInst := map[string][]autoscale.Sample{}
+	for _, x := range samples {
+		cpus := 1
+		for _, r := range rows {
+			if r.ID == x.Instance {
+				cpus = max(r.CPUs, 1)
+			}
+		}
+		mem := 0.0
+		if x.MemTotal > 0 {
+			mem = float64(x.MemUsed) / float64(x.MemTotal)
+		}
+		byInst[x.Instance] = append(byInst[x.Instance], autoscale.Sample{Time: x.Time, CPU: x.CPUPct / 100 / float64(cpus), Memory: mem, InFlight: x.InFlight})
+	}
+	resized := map[string]time.Time{}
+	if evs, err := e.Store.ScaleEvents(ctx, "", now.Add(-st.Window), 1000); err == nil {
+		for _, ev := range evs {
+			if ev.Kind == autoscale.Resize && resized[ev.Instance].Before(ev.Time) {
+				resized[ev.Instance] = ev.Time
+			}
+		}
+	}
+	lastJobs, err := e.Store.LastJobs(ctx)
+	if err != nil {
+		return res, err
+	}
+	fns, err := e.Store.ListFunctions(ctx)
+	if err != nil {
+		return res, err
+	}
+	rows, err = e.Store.ListInstances(ctx, "")
+	if err != nil {
+		return res, err
+	}
+	for _, f := range fns {
+		cfg := f.Current.Config
+		af := autoscale.Function{Name: f.Name, MinInstances: cfg.MinInstances, MaxInstances: max(cfg.MaxInstances, 1), LastJob: lastJobs[f.Name]}
+		for _, r := range rows {
+			if r.Function != f.Name || (r.State != store.InstanceReady && r.State != store.InstanceStarting) {
+				continue
+			}
+			af.Instances = append(af.Instances, autoscale.Instance{ID: r.ID, CPUs: r.CPUs, MemoryMB: r.MemoryMB, DiskMB: r.DiskMB,
+				Slots: r.Slots, InFlight: r.InFlight, Samples: byInst[r.ID], LastResize: resized[r.ID]})
+		}
+		for _, d := range autoscale.Decide(now, st, af) {
+			res.Events = append(res.Events, e.apply(ctx, f, d, rows))
+		}
+	}
+	return res, nil
+}
+
+func (e *Engine) event(ctx context.Context, fn, inst, kind, reason, outcome string) store.ScaleEvent {
+	ev := store.ScaleEvent{Time: e.Now(), Function: fn, Instance: inst, Kind: kind, Reason: reason, Outcome: outcome}
+	_ = e.Store.AddScaleEvent(context.WithoutCancel(ctx), ev)
+	return ev
+}
+
+// apply carries out one decision and records it.
+func (e *Engine) apply(ctx context.Context, f store.Function, d autoscale.Decision, rows []store.InstanceRow) store.ScaleEvent {
+	outcome := "done"
+	fail := func(err error) { outcome = "failed: " + err.Error() }
+	p, err := e.ProviderFor(ctx, f.Provider)
+	if err != nil {
+		return e.event(ctx, f.Name, d.Instance, d.Kind, d.Reason, "failed: "+err.Error())
+	}
+	find := func(id string) (store.InstanceRow, bool) {
+		for _, r := range rows {
+			if r.ID == id {
+				return r, true
+			}
+		}
+		return store.InstanceRow{}, false
+	}
+	inv := provider.Invocation{Function: f.Name, Version: f.Current.Version, SHA256: f.Current.SHA256,
+		Filename: f.Current.Filename, Code: f.Current.Code, Config: f.Current.Config}
+	cfg := f.Current.Config
+	pl := store.Placement{Provider: p.Name(), Slots: max(cfg.Concurrency, 1), MaxInstances: max(cfg.MaxInstances, 1),
+		MemoryMB: cfg.MemoryMB, CPUs: cfg.CPUs, DiskMB: cfg.DiskMB, Version: f.Current.Version}
+	switch d.Kind {
+	case autoscale.Resize:
+		r, ok := find(d.Instance)
+		rs, can := p.(Resizer)
+		switch {
+		case !ok:
+			outcome = "skipped: the instance is gone"
+		case !can:
+			outcome = "skipped: the " + p.Name() + " provider cannot resize an instance"
+		default:
+			// Drain: no new jobs, wait for the ones in flight, then resize.
+			_ = e.Store.SetInstanceState(ctx, r.ID, "draining", e.Now())
+			e.drain(ctx, r.ID, cfg.Timeout()+5*time.Second)
+			if err := rs.Resize(ctx, r.Instance, d.CPUs, d.MemoryMB, d.DiskMB); err != nil {
+				fail(err)
+			} else {
+				_ = e.Store.ResizeInstance(ctx, r.ID, d.CPUs, d.MemoryMB, d.DiskMB, e.Now())
+			}
+			_ = e.Store.SetInstanceState(context.WithoutCancel(ctx), r.ID, store.InstanceReady, e.Now())
+		}
+	case autoscale.ScaleOut, autoscale.Warm:
+		added := 0
+		for i := 0; i < d.Count; i++ {
+			in, err := e.Store.NewInstance(ctx, f.Name, pl, e.Now())
+			if err != nil {
+				fail(err)
+				break
+			}
+			up, err := p.Launch(ctx, in, inv)
+			if err != nil {
+				_ = e.Store.RemoveInstance(context.WithoutCancel(ctx), in.ID)
+				fail(err)
+				break
+			}
+			if err := e.Store.InstanceUp(ctx, up, e.Now()); err != nil {
+				fail(err)
+				break
+			}
+			added++
+		}
+		if outcome == "done" {
+			outcome = fmt.Sprintf("added %d", added)
+		}
+	case autoscale.ScaleIn, autoscale.ScaleZero:
+		removed := 0
+		for _, r := range rows {
+			if r.Function != f.Name || r.InFlight > 0 || (d.Kind == autoscale.ScaleIn && r.ID != d.Instance) {
+				continue
+			}
+			if err := p.Stop(ctx, r.Instance); err != nil {
+				fail(err)
+				continue
+			}
+			_ = e.Store.RemoveInstance(ctx, r.ID)
+			removed++
+		}
+		if outcome == "done" {
+			outcome = fmt.Sprintf("removed %d", removed)
+		}
+	}
+	return e.event(ctx, f.Name, d.Instance, d.Kind, d.Reason, outcome)
+}
+
+// drain waits until an instance has no job in flight, or gives up.
+func (e *Engine) drain(ctx context.Context, id string, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		rows, err := e.Store.ListInstances(ctx, "")
+		if err != nil {
+			return
+		}
+		busy := false
+		for _, r := range rows {
+			busy = busy || (r.ID == id && r.InFlight > 0)
+		}
+		if !busy {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

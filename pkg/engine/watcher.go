@@ -1,0 +1,175 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/proc"
+)
+
+// WatcherStatus is the watcher's state file, $FAAS_HOME/run/autoscale.json.
+type WatcherStatus struct {
+	Running   bool      `json:"running"`
+	PID       int       `json:"pid"`
+	PIDStart  int64     `json:"pid_start"`
+	StartedAt time.Time `json:"started_at"`
+	LastTick  time.Time `json:"last_tick"`
+	Ticks     int64     `json:"ticks"`
+	Tick      string    `json:"tick"`
+	LastError string    `json:"last_error"`
+}
+
+func watcherFile(home string) string { return filepath.Join(home, "run", "autoscale.json") }
+
+// WatcherLog is the watcher's log.
+func WatcherLog(home string) string { return filepath.Join(home, "logs", "autoscale.log") }
+
+// ReadWatcher returns the watcher's status, recomputing whether it runs.
+func ReadWatcher(home string) WatcherStatus {
+	var st WatcherStatus
+	b, err := os.ReadFile(watcherFile(home))
+	if err != nil {
+		return st
+	}
+	_ = json.Unmarshal(b, &st)
+	st.Running = proc.Alive(st.PID, st.PIDStart)
+	return st
+}
+
+func writeWatcher(home string, st WatcherStatus) error {
+	b, _ := json.MarshalIndent(st, "", "  ")
+	tmp := watcherFile(home) + ".tmp"
+	if err := os.MkdirAll(filepath.Dir(tmp), 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, watcherFile(home))
+}
+
+// StartWatcher detaches `faas autoscale run`, refusing a second watcher.
+func StartWatcher(home string) (int, error) {
+	if st := ReadWatcher(home); st.Running {
+		return 0, fault.WithHint(fault.Usagef("the autoscale watcher already runs (pid %d since %s)", st.PID, st.StartedAt.Format(time.RFC3339)),
+			"stop it with `faas autoscale stop`")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return 0, fault.Platformf("find the faas executable: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(WatcherLog(home)), 0o700); err != nil {
+		return 0, fault.Platformf("start the watcher: %w", err)
+	}
+	logf, err := os.OpenFile(WatcherLog(home), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return 0, fault.Platformf("start the watcher: %w", err)
+	}
+	defer logf.Close()
+	devnull, _ := os.Open(os.DevNull)
+	defer devnull.Close()
+	cmd := &exec.Cmd{Path: self, Args: []string{"faas", "autoscale", "run"}, Stdin: devnull, Stdout: logf, Stderr: logf,
+		Env: append(os.Environ(), "FAAS_HOME="+home), SysProcAttr: &syscall.SysProcAttr{Setsid: true}}
+	if err := cmd.Start(); err != nil {
+		return 0, fault.Platformf("start the watcher: %w", err)
+	}
+	pid := cmd.Process.Pid
+	go func() { _ = cmd.Wait() }()
+	// Wait until it has written its status, so that status and a second
+	// start see it.
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if st := ReadWatcher(home); st.Running && st.PID == pid {
+			return pid, nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return pid, fault.WithHint(fault.Platformf("the watcher did not start"), "see "+WatcherLog(home))
+}
+
+// StopWatcher asks the watcher to finish its tick and exit, and waits.
+func StopWatcher(home string) (bool, error) {
+	st := ReadWatcher(home)
+	if !st.Running {
+		return false, nil
+	}
+	if err := syscall.Kill(st.PID, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return false, fault.Platformf("stop the watcher: %w", err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for proc.Alive(st.PID, st.PIDStart) {
+		if time.Now().After(deadline) {
+			return true, fault.Platformf("the watcher (pid %d) did not stop within 2 minutes", st.PID)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true, nil
+}
+
+// RunWatcher is the watcher's loop, in the foreground, until ctx ends
+// (SIGTERM: the tick in progress finishes first).
+func (e *Engine) RunWatcher(ctx context.Context, logw io.Writer) error {
+	lg := log.New(logw, "autoscale ", log.LstdFlags)
+	if cur := ReadWatcher(e.Home); cur.Running && cur.PID != os.Getpid() {
+		return fault.Usagef("the autoscale watcher already runs (pid %d)", cur.PID)
+	}
+	pid := os.Getpid()
+	st := WatcherStatus{PID: pid, PIDStart: proc.Start(pid), StartedAt: e.Now()}
+	settings, tick, err := e.AutoscaleSettings(ctx)
+	if err != nil {
+		return err
+	}
+	st.Tick = tick.String()
+	if err := writeWatcher(e.Home, st); err != nil {
+		return fault.Platformf("watcher status: %w", err)
+	}
+	lg.Printf("started (pid %d, tick %s)", pid, tick)
+	var prev *Snapshot
+	for {
+		tctx := context.WithoutCancel(ctx) // a tick is never cut short
+		res, err := e.AutoscaleTick(tctx, settings, prev)
+		st.Ticks++
+		st.LastTick = e.Now()
+		st.LastError = ""
+		if err != nil {
+			st.LastError = err.Error()
+			lg.Printf("tick: %v", err)
+		} else {
+			prev = &res.Snapshot
+			for _, ev := range res.Events {
+				lg.Printf("%s %s %s: %s → %s", ev.Kind, ev.Function, ev.Instance, ev.Reason, ev.Outcome)
+			}
+			if res.Lost > 0 {
+				lg.Printf("marked %d jobs lost", res.Lost)
+			}
+		}
+		_ = writeWatcher(e.Home, st)
+		select {
+		case <-ctx.Done():
+			lg.Printf("stopped after %d ticks", st.Ticks)
+			return nil
+		case <-time.After(tick):
+		}
+		if s, t, err := e.AutoscaleSettings(ctx); err == nil {
+			settings, tick = s, t
+		}
+	}
+}
+
+// String describes the status.
+func (s WatcherStatus) String() string {
+	if !s.Running {
+		return "not running"
+	}
+	return fmt.Sprintf("running (pid %d) since %s, %d ticks, last %s", s.PID, s.StartedAt.Format(time.RFC3339), s.Ticks, s.LastTick.Format(time.RFC3339))
+}

@@ -1,0 +1,126 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/faasdev/faas/pkg/provider"
+)
+
+// ScaleEvent is one decision of the watcher.
+type ScaleEvent struct {
+	ID       int64     `json:"id"`
+	Time     time.Time `json:"time"`
+	Function string    `json:"function"`
+	Instance string    `json:"instance"`
+	Kind     string    `json:"kind"`
+	Reason   string    `json:"reason"`
+	Outcome  string    `json:"outcome"`
+}
+
+// AddScaleEvent records a decision.
+func (s *Store) AddScaleEvent(ctx context.Context, e ScaleEvent) error {
+	return s.inTx(ctx, "record scale event", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO scale_events(time, function, instance, kind, reason, outcome) VALUES (?, ?, ?, ?, ?, ?)`,
+			toMS(e.Time), e.Function, e.Instance, e.Kind, e.Reason, e.Outcome)
+		return err
+	})
+}
+
+// ScaleEvents lists decisions since a time, newest first.
+func (s *Store) ScaleEvents(ctx context.Context, function string, since time.Time, limit int) ([]ScaleEvent, error) {
+	q := `SELECT id, time, function, instance, kind, reason, outcome FROM scale_events WHERE time >= ?`
+	args := []any{toMS(since)}
+	if function != "" {
+		q += ` AND function = ?`
+		args = append(args, function)
+	}
+	q += ` ORDER BY time DESC, id DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, storeErr("list scale events", err)
+	}
+	defer rows.Close()
+	var out []ScaleEvent
+	for rows.Next() {
+		var e ScaleEvent
+		var t int64
+		if err := rows.Scan(&e.ID, &t, &e.Function, &e.Instance, &e.Kind, &e.Reason, &e.Outcome); err != nil {
+			return nil, storeErr("list scale events", err)
+		}
+		e.Time = fromMS(t)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// SamplesSince returns the usage samples taken since a time, oldest first.
+func (s *Store) SamplesSince(ctx context.Context, since time.Time) ([]Sample, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT time, instance, function, cpu_pct, mem_used, mem_total, disk_used, disk_total, load, in_flight
+		FROM usage_samples WHERE time >= ? ORDER BY time`, toMS(since))
+	if err != nil {
+		return nil, storeErr("read samples", err)
+	}
+	defer rows.Close()
+	var out []Sample
+	for rows.Next() {
+		var x Sample
+		var t int64
+		if err := rows.Scan(&t, &x.Instance, &x.Function, &x.CPUPct, &x.MemUsed, &x.MemTotal, &x.DiskUsed, &x.DiskTotal, &x.Load, &x.InFlight); err != nil {
+			return nil, storeErr("read samples", err)
+		}
+		x.Time = fromMS(t)
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// LastJobs returns when each function last had a job queued.
+func (s *Store) LastJobs(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT function, MAX(queued_at) FROM jobs GROUP BY function`)
+	if err != nil {
+		return nil, storeErr("read last jobs", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var f string
+		var t int64
+		if err := rows.Scan(&f, &t); err != nil {
+			return nil, storeErr("read last jobs", err)
+		}
+		out[f] = fromMS(t)
+	}
+	return out, rows.Err()
+}
+
+// NewInstance records a new starting instance of a function, for the
+// watcher to launch (scale-out, warm pool).
+func (s *Store) NewInstance(ctx context.Context, fn string, pl Placement, now time.Time) (provider.Instance, error) {
+	var in provider.Instance
+	err := s.inTx(ctx, "add instance", func(tx *sql.Tx) error {
+		// No slot is ever free and there is no ceiling: always a new one.
+		p, err := place(ctx, tx, fn, Placement{Provider: pl.Provider, Slots: 0, MaxInstances: 1 << 30, MemoryMB: pl.MemoryMB, CPUs: pl.CPUs, DiskMB: pl.DiskMB, Version: pl.Version}, now)
+		in = p.Instance
+		return err
+	})
+	return in, err
+}
+
+// SetInstanceState records an instance's state (draining while resized).
+func (s *Store) SetInstanceState(ctx context.Context, id, state string, now time.Time) error {
+	return s.inTx(ctx, "set instance state", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE instances SET state = ?, updated_at = ? WHERE id = ?`, state, toMS(now), id)
+		return err
+	})
+}
+
+// ResizeInstance records an instance's new size.
+func (s *Store) ResizeInstance(ctx context.Context, id string, cpus int, memoryMB, diskMB int64, now time.Time) error {
+	return s.inTx(ctx, "resize instance", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE instances SET cpus = ?, memory_mb = ?, disk_mb = ?, updated_at = ? WHERE id = ?`, cpus, memoryMB, diskMB, toMS(now), id)
+		return err
+	})
+}
