@@ -31,8 +31,13 @@ var keys []Key
 // Register adds keys to the registry.
 func Register(ks ...Key) { keys = append(keys, ks...) }
 
-// Keys are every registered setting, in registration order.
-func Keys() []Key { return keys }
+// Keys are every registered setting, sorted by name (registration order
+// follows package initialisation, which is no order to show).
+func Keys() []Key {
+	out := append([]Key(nil), keys...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
 
 // Lookup finds a key.
 func Lookup(name string) (Key, bool) {

@@ -88,6 +88,9 @@ type Instance struct {
 	Token    string
 	PID      int
 	PIDStart int64
+	// MemoryMB, when a provider sets it at launch, is the instance's real
+	// memory (a VM gets at least what an OS needs).
+	MemoryMB int64
 }
 
 // Provider launches instances and runs invocations on them.

@@ -133,6 +133,9 @@ func (s *Store) InstanceUp(ctx context.Context, in provider.Instance, now time.T
 	return s.inTx(ctx, "record instance", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE instances SET state = 'ready', endpoint = ?, token = ?, pid = ?, pid_start = ?, updated_at = ? WHERE id = ?`,
 			in.Endpoint, in.Token, in.PID, in.PIDStart, toMS(now), in.ID)
+		if err == nil && in.MemoryMB > 0 {
+			_, err = tx.ExecContext(ctx, `UPDATE instances SET memory_mb = ? WHERE id = ?`, in.MemoryMB, in.ID)
+		}
 		return err
 	})
 }

@@ -178,7 +178,8 @@ func (p *Provider) Launch(ctx context.Context, inst provider.Instance, inv provi
 	}
 	defer os.Remove(ci)
 	c := inv.Config
-	args := []string{"launch", image, "--name", vm, "--cpus", strconv.Itoa(c.CPUs), "--memory", function.FormatSize(max(c.MemoryMB*int64(max(c.Concurrency, 1)), 512)),
+	memory := max(c.MemoryMB*int64(max(c.Concurrency, 1)), 512)
+	args := []string{"launch", image, "--name", vm, "--cpus", strconv.Itoa(c.CPUs), "--memory", function.FormatSize(memory),
 		"--disk", function.FormatSize(c.DiskMB), "--timeout", strconv.Itoa(int(launchTimeout.Seconds() / 2)), "--cloud-init", ci}
 	var err error
 	for attempt := 0; attempt < 2; attempt++ {
@@ -204,6 +205,7 @@ func (p *Provider) Launch(ctx context.Context, inst provider.Instance, inv provi
 	}
 	inst.Endpoint = "http://" + ip + ":" + strconv.Itoa(agentPort)
 	inst.Token = token
+	inst.MemoryMB = memory
 	if err := p.waitHealthy(ctx, inst); err != nil {
 		_ = p.purge(context.WithoutCancel(ctx), vm)
 		return inst, err
