@@ -112,7 +112,14 @@ func (e *Engine) AutoscaleTick(ctx context.Context, st autoscale.Settings, prev 
 			af.Instances = append(af.Instances, autoscale.Instance{ID: r.ID, CPUs: r.CPUs, MemoryMB: r.MemoryMB, DiskMB: r.DiskMB,
 				Slots: r.Slots, InFlight: r.InFlight, Samples: byInst[r.ID], LastResize: resized[r.ID]})
 		}
-		for _, d := range autoscale.Decide(now, st, af) {
+		fst := st
+		if cfg.ScaleTarget > 0 {
+			fst.Target = cfg.ScaleTarget
+		}
+		if cfg.ScaleIdleMS > 0 {
+			fst.Idle = time.Duration(cfg.ScaleIdleMS) * time.Millisecond
+		}
+		for _, d := range autoscale.Decide(now, fst, af) {
 			res.Events = append(res.Events, e.apply(ctx, f, d, rows))
 		}
 	}

@@ -78,6 +78,9 @@ type Config struct {
 	MinInstances int               `json:"min_instances"`
 	MaxInstances int               `json:"max_instances"`
 	Env          map[string]string `json:"env"`
+	// Autoscale overrides of the global settings (0: the global one).
+	ScaleTarget float64 `json:"scale_target,omitempty"`
+	ScaleIdleMS int64   `json:"scale_idle_ms,omitempty"`
 }
 
 // Timeout returns the configured timeout as a duration.
@@ -124,6 +127,10 @@ func (c Config) Validate() error {
 		return fault.Usagef("max-instances %d is out of range: use 1 to %d", c.MaxInstances, MaxInstances)
 	case c.MinInstances > c.MaxInstances:
 		return fault.Usagef("min-instances %d is above max-instances %d", c.MinInstances, c.MaxInstances)
+	case c.ScaleTarget < 0 || c.ScaleTarget > 1000:
+		return fault.Usagef("scale-target %g is out of range: use more than 0 (jobs in flight per slot)", c.ScaleTarget)
+	case c.ScaleIdleMS < 0:
+		return fault.Usagef("scale-idle must be a positive duration")
 	}
 	for k, v := range c.Env {
 		if err := validateEnv(k, v); err != nil {

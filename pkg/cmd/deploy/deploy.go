@@ -33,6 +33,8 @@ type Options struct {
 	MinInstances int
 	MaxInstances int
 	Env          []string
+	ScaleTarget  float64
+	ScaleIdle    time.Duration
 	Provider     string
 	Output       string
 }
@@ -78,6 +80,8 @@ The function's name is printed on stdout; what was done goes to stderr.`,
 	fl.IntVar(&opts.MinInstances, "min-instances", def.MinInstances, "instances kept warm")
 	fl.IntVar(&opts.MaxInstances, "max-instances", def.MaxInstances, "most instances at once")
 	fl.StringArrayVar(&opts.Env, "env", nil, "environment variable KEY=VALUE (repeatable)")
+	fl.Float64Var(&opts.ScaleTarget, "scale-target", 0, "autoscale: jobs in flight per slot to aim for (default: autoscale.target)")
+	fl.DurationVar(&opts.ScaleIdle, "scale-idle", 0, "autoscale: scale to zero after this long without jobs (default: autoscale.idle)")
 	fl.StringVar(&opts.Provider, "provider", engine.ProviderAuto, "auto|local|multipass")
 	cmdutil.AddOutputFlag(cmd, &opts.Output, "name", cmdutil.OutputJSON)
 	_ = cmd.RegisterFlagCompletionFunc("runtime", fixed("python", "node", "bash", "exec"))
@@ -121,6 +125,10 @@ func (o *Options) request() (engine.DeployRequest, error) {
 	cfg.TimeoutMS = o.Timeout.Milliseconds()
 	cfg.CPUs, cfg.Concurrency = o.CPUs, o.Concurrency
 	cfg.MinInstances, cfg.MaxInstances = o.MinInstances, o.MaxInstances
+	if o.ScaleIdle < 0 {
+		return r, fault.Usagef("--scale-idle %s: use a positive duration such as 2m", o.ScaleIdle)
+	}
+	cfg.ScaleTarget, cfg.ScaleIdleMS = o.ScaleTarget, o.ScaleIdle.Milliseconds()
 	if cfg.Env, err = function.ParseEnv(o.Env); err != nil {
 		return r, err
 	}
