@@ -90,7 +90,7 @@ func (e *Engine) AutoscaleTick(ctx context.Context, st autoscale.Settings, prev 
 			}
 		}
 	}
-	lastJobs, err := e.Store.LastJobs(ctx)
+	lastJobs, err := e.Store.LastJobs(ctx, now)
 	if err != nil {
 		return res, err
 	}

@@ -77,9 +77,11 @@ func (s *Store) SamplesSince(ctx context.Context, since time.Time) ([]Sample, er
 	return out, rows.Err()
 }
 
-// LastJobs returns when each function last had a job queued.
-func (s *Store) LastJobs(ctx context.Context) (map[string]time.Time, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT function, MAX(queued_at) FROM jobs GROUP BY function`)
+// LastJobs returns when each function was last busy: the latest end of
+// its jobs, or now for a job still running.
+func (s *Store) LastJobs(ctx context.Context, now time.Time) (map[string]time.Time, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT function, MAX(CASE WHEN status IN ('waiting', 'running') THEN ? ELSE COALESCE(ended_at, queued_at) END)
+		FROM jobs GROUP BY function`, toMS(now))
 	if err != nil {
 		return nil, storeErr("read last jobs", err)
 	}
