@@ -80,11 +80,33 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// cmdNoProc fails if any process' command line contains the pattern.
+// cmdNoProc waits (up to 10 s) until no process' command line contains
+// the pattern, and fails if one still does: killing is asynchronous.
+// `! noproc PATTERN` checks at once that one does.
 func cmdNoProc(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 1 {
 		ts.Fatalf("usage: noproc PATTERN")
 	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		found := matching(args[0])
+		if neg {
+			if len(found) == 0 {
+				ts.Fatalf("no process matches %q", args[0])
+			}
+			return
+		}
+		if len(found) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("processes left behind:\n%s", strings.Join(found, "\n"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func matching(pattern string) []string {
 	entries, _ := os.ReadDir("/proc")
 	var found []string
 	for _, e := range entries {
@@ -96,17 +118,11 @@ func cmdNoProc(ts *testscript.TestScript, neg bool, args []string) {
 			continue
 		}
 		line := strings.ReplaceAll(string(b), "\x00", " ")
-		if strings.Contains(line, args[0]) && !strings.Contains(line, "noproc") {
+		if strings.Contains(line, pattern) && !strings.Contains(line, "noproc") {
 			found = append(found, e.Name()+": "+line)
 		}
 	}
-	if neg != (len(found) == 0) {
-		return
-	}
-	if neg {
-		ts.Fatalf("no process matches %q", args[0])
-	}
-	ts.Fatalf("processes left behind:\n%s", strings.Join(found, "\n"))
+	return found
 }
 
 // cmdJSON checks a value in the last stdout, parsed as JSON:

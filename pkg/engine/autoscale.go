@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -177,6 +178,9 @@ func (e *Engine) apply(ctx context.Context, f store.Function, d autoscale.Decisi
 		added := 0
 		for i := 0; i < d.Count; i++ {
 			in, err := e.Store.NewInstance(ctx, f.Name, pl, e.Now())
+			if errors.Is(err, store.ErrAtMax) {
+				break
+			}
 			if err != nil {
 				fail(err)
 				break

@@ -115,6 +115,21 @@ func (e *Engine) runPlaced(ctx context.Context, p provider.Provider, placed stor
 			inst, launched = up, true
 		} else if inst.Endpoint == "" {
 			inst.Endpoint = p.Endpoint(inst.ID)
+			if inst.Endpoint == "" {
+				// Launched by someone else, with an address (and token) known
+				// only once it is up: wait for its row to say so.
+				up, ok, err := e.waitReady(ctx, inst.ID, inv.Function)
+				if err != nil {
+					return provider.Outcome{}, launched, err
+				}
+				if !ok {
+					if placed, err = e.Store.PlaceAgain(ctx, inv.JobID, inv.Function, pl, e.Now()); err != nil {
+						return provider.Outcome{}, false, err
+					}
+					continue
+				}
+				inst = up
+			}
 		}
 		out, err := p.Invoke(ctx, inst, inv, inst.State == store.InstanceStarting)
 		if err != nil && ctx.Err() != nil {
@@ -196,4 +211,34 @@ func validStatus(s string) bool {
 func (e *Engine) reconcile(ctx context.Context) error {
 	_, err := e.Store.MarkLost(ctx, e.Now(), runnerAlive)
 	return err
+}
+
+// waitReady waits for a starting instance to be ready; ok is false when
+// its launch failed (the row is gone).
+func (e *Engine) waitReady(ctx context.Context, id, fn string) (provider.Instance, bool, error) {
+	deadline := time.Now().Add(10 * time.Minute)
+	for delay := 20 * time.Millisecond; ; delay = min(2*delay, 500*time.Millisecond) {
+		rows, err := e.Store.ListInstances(ctx, fn)
+		if err != nil {
+			return provider.Instance{}, false, err
+		}
+		found := false
+		for _, r := range rows {
+			if r.ID != id {
+				continue
+			}
+			found = true
+			if r.State == store.InstanceReady {
+				return r.Instance, true, nil
+			}
+		}
+		if !found || time.Now().After(deadline) {
+			return provider.Instance{}, false, nil
+		}
+		select {
+		case <-ctx.Done():
+			return provider.Instance{}, false, ctx.Err()
+		case <-time.After(delay):
+		}
+	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/faasdev/faas/pkg/provider"
@@ -98,11 +99,24 @@ func (s *Store) LastJobs(ctx context.Context, now time.Time) (map[string]time.Ti
 	return out, rows.Err()
 }
 
+// ErrAtMax says a function already has max_instances instances.
+var ErrAtMax = errors.New("the function is at max_instances")
+
 // NewInstance records a new starting instance of a function, for the
-// watcher to launch (scale-out, warm pool).
+// watcher to launch (scale-out, warm pool), unless the function already
+// has max_instances: checked in the transaction, since invocations add
+// instances too.
 func (s *Store) NewInstance(ctx context.Context, fn string, pl Placement, now time.Time) (provider.Instance, error) {
 	var in provider.Instance
 	err := s.inTx(ctx, "add instance", func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM instances WHERE function = ? AND provider = ?
+			AND state IN ('starting', 'ready', 'draining')`, fn, pl.Provider).Scan(&n); err != nil {
+			return err
+		}
+		if n >= pl.MaxInstances {
+			return ErrAtMax
+		}
 		// No slot is ever free and there is no ceiling: always a new one.
 		p, err := place(ctx, tx, fn, Placement{Provider: pl.Provider, Slots: 0, MaxInstances: 1 << 30, MemoryMB: pl.MemoryMB, CPUs: pl.CPUs, DiskMB: pl.DiskMB, Version: pl.Version}, now)
 		in = p.Instance

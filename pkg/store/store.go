@@ -213,7 +213,7 @@ func (s *Store) inTx(ctx context.Context, what string, fn func(*sql.Tx) error) e
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
 		var fe *fault.Error
-		if errors.As(err, &fe) {
+		if errors.As(err, &fe) || errors.Is(err, ErrAtMax) {
 			return err
 		}
 		return storeErr(what, err)
