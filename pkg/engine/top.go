@@ -112,6 +112,12 @@ func (e *Engine) Snapshot(ctx context.Context, prev *Snapshot) (Snapshot, error)
 				v.State = "unreachable"
 			} else {
 				v.MemoryUsed, v.DiskUsed, v.InFlight, v.Workers = st.RSSBytes, st.DiskUsed, st.InFlight, st.Workers
+				if st.MemoryTotal > 0 {
+					v.MemoryTotal = st.MemoryTotal
+				}
+				if st.DiskTotal > 0 {
+					v.DiskTotal = st.DiskTotal
+				}
 				v.Idle = time.Duration(st.IdleS * float64(time.Second))
 				v.cpuSeconds = st.CPUSeconds
 				if last, ok := prevCPU[r.ID]; ok && prev != nil && now.After(prev.Time) {

@@ -146,6 +146,10 @@ type InstanceStats struct {
 	Invoked    int64
 	// DiskUsed is the instance's disk in use, where the provider knows it.
 	DiskUsed int64
+	// MemoryTotal and DiskTotal are the instance's own, where the provider
+	// knows them (a VM); 0: the configured limits apply.
+	MemoryTotal int64
+	DiskTotal   int64
 }
 
 // StatsReader is implemented by providers that can read an instance's

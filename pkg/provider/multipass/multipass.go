@@ -412,10 +412,12 @@ func (p *Provider) Stats(ctx context.Context, inst provider.Instance) (provider.
 	if err != nil {
 		return provider.InstanceStats{}, platform(err)
 	}
-	st := provider.InstanceStats{RSSBytes: in.Memory.Used}
+	st := provider.InstanceStats{RSSBytes: in.Memory.Used, MemoryTotal: in.Memory.Total}
 	for _, d := range in.Disks {
 		n, _ := strconv.ParseInt(d.Used, 10, 64)
+		t, _ := strconv.ParseInt(d.Total, 10, 64)
 		st.DiskUsed += n
+		st.DiskTotal += t
 	}
 	if inst.Endpoint != "" {
 		c := agent.NewClient(inst.Endpoint, inst.Token)
