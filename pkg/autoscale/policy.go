@@ -166,7 +166,8 @@ func vertical(now time.Time, st Settings, fn string, in Instance) (Decision, boo
 }
 
 // perSlot is the mean over a window of the function's jobs in flight per
-// slot, summed across instances at each sample time (rounded to the second).
+// slot, summed across instances at each sample time (one tick samples all
+// instances at the same time).
 func perSlot(now time.Time, f Function, d time.Duration) (float64, bool) {
 	totals := map[int64]float64{}
 	slots := 0
@@ -176,7 +177,7 @@ func perSlot(now time.Time, f Function, d time.Duration) (float64, bool) {
 		ss, covered := window(in.Samples, now, d)
 		coveredAll = coveredAll && covered
 		for _, s := range ss {
-			totals[s.Time.Unix()] += float64(s.InFlight)
+			totals[s.Time.UnixMilli()] += float64(s.InFlight)
 		}
 	}
 	if !coveredAll || len(totals) == 0 {

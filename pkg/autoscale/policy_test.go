@@ -121,6 +121,23 @@ func TestHorizontal(t *testing.T) {
 	}
 }
 
+// Samples taken several times a second are not added up into one.
+func TestLoadIsNotSummedWithinASecond(t *testing.T) {
+	st := Defaults()
+	st.PanicWindow, st.StableWindow = time.Second, time.Second
+	now := t0
+	var ss []Sample
+	for d := 1200 * time.Millisecond; d >= 0; d -= 200 * time.Millisecond {
+		ss = append(ss, Sample{Time: now.Add(-d), InFlight: 1})
+	}
+	in := vm("a", ss)
+	in.Slots = 2
+	// One job on two slots is 0.5 per slot: under the 0.7 target, no panic.
+	if ds := Decide(now, st, Function{Name: "f", MaxInstances: 5, Instances: []Instance{in}, LastJob: now}); len(ds) != 0 {
+		t.Fatalf("decisions %+v", ds)
+	}
+}
+
 func TestScaleToZeroAndWarmPool(t *testing.T) {
 	st := Defaults()
 	now := t0
