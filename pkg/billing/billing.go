@@ -81,10 +81,6 @@ func (p Pico) Human() string {
 	return p.Cents()
 }
 
-// Dollars is the amount as a float, for JSON consumers that want a number;
-// the exact amount is the pico-dollar integer beside it.
-func (p Pico) Dollars() float64 { return float64(p) / float64(Dollar) }
-
 // Sheet is a price sheet.
 type Sheet struct {
 	// Request is the price of one request.

@@ -342,16 +342,12 @@ func TestNewJobJSON(t *testing.T) {
 	}
 }
 
-func TestNewFunctionJSONAndEnvKeys(t *testing.T) {
+func TestNewFunctionJSON(t *testing.T) {
 	c := function.DefaultConfig()
 	c.Runtime, c.Mode, c.Env = function.Python, function.Handler, nil
 	f := store.Function{Name: "fn", Provider: "local", Versions: 3, Current: store.Version{Version: 2, Config: c}}
 	v := cmdutil.NewFunctionJSON(f)
 	if v.Env == nil || v.Version != 2 || v.Versions != 3 || v.Runtime != "python" || v.Mode != "handler" || v.MemoryMB != 256 {
 		t.Errorf("NewFunctionJSON = %+v", v)
-	}
-	c.Env = map[string]string{"Z": "1", "A": "2", "M": "3"}
-	if got := cmdutil.EnvKeys(c); !reflect.DeepEqual(got, []string{"A", "M", "Z"}) {
-		t.Errorf("EnvKeys = %q, want [A M Z]", got)
 	}
 }

@@ -2,12 +2,10 @@ package cmdutil
 
 import (
 	"math"
-	"sort"
 	"strconv"
 	"time"
 
 	"github.com/faasdev/faas/pkg/billing"
-	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/store"
 )
 
@@ -107,16 +105,6 @@ func NewFunctionJSON(f store.Function) FunctionJSON {
 		TimeoutMS: c.TimeoutMS, Concurrency: c.Concurrency, MinInstances: c.MinInstances,
 		MaxInstances: c.MaxInstances, Env: env, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt,
 	}
-}
-
-// EnvKeys lists a config's environment variable names, sorted.
-func EnvKeys(c function.Config) []string {
-	keys := make([]string, 0, len(c.Env))
-	for k := range c.Env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // Ago prints a time relative to now for terminals.

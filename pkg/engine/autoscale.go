@@ -11,12 +11,6 @@ import (
 	"github.com/faasdev/faas/pkg/store"
 )
 
-// Resizer is implemented by providers that can give an instance more
-// CPUs, memory and disk (Multipass: stop, set, start).
-type Resizer interface {
-	Resize(ctx context.Context, inst provider.Instance, cpus int, memoryMB, diskMB int64) error
-}
-
 // AutoscaleSettings reads the watcher's settings and tick from config.
 func (e *Engine) AutoscaleSettings(ctx context.Context) (autoscale.Settings, time.Duration, error) {
 	stored, err := e.Store.Config(ctx)
@@ -69,14 +63,13 @@ func (e *Engine) AutoscaleTick(ctx context.Context, st autoscale.Settings, prev 
 	if err != nil {
 		return res, err
 	}
+	cpusOf := map[string]int{}
+	for _, r := range rows {
+		cpusOf[r.ID] = r.CPUs
+	}
 	byInst := map[string][]autoscale.Sample{}
 	for _, x := range samples {
-		cpus := 1
-		for _, r := range rows {
-			if r.ID == x.Instance {
-				cpus = max(r.CPUs, 1)
-			}
-		}
+		cpus := max(cpusOf[x.Instance], 1)
 		mem := 0.0
 		if x.MemTotal > 0 {
 			mem = float64(x.MemUsed) / float64(x.MemTotal)
@@ -157,7 +150,7 @@ func (e *Engine) apply(ctx context.Context, f store.Function, d autoscale.Decisi
 	switch d.Kind {
 	case autoscale.Resize:
 		r, ok := find(d.Instance)
-		rs, can := p.(Resizer)
+		rs, can := p.(provider.Resizer)
 		switch {
 		case !ok:
 			outcome = "skipped: the instance is gone"

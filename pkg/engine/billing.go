@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"regexp"
 	"strconv"
 	"time"
@@ -187,9 +186,4 @@ func (e *Engine) Bill(ctx context.Context, r BillRequest) (Bill, error) {
 	}
 	b.Spent = billing.Pico(spent)
 	return b, nil
-}
-
-// String names the bill's period.
-func (b Bill) String() string {
-	return fmt.Sprintf("%s (%s to %s)", b.Month, b.From.Format(time.RFC3339), b.To.Format(time.RFC3339))
 }

@@ -42,9 +42,6 @@ const (
 	Script Mode = "script"
 )
 
-// Modes lists the modes.
-var Modes = []Mode{Handler, Script}
-
 // Limits and defaults. Memory and disk are in MiB.
 const (
 	DefaultMemoryMB    = 256

@@ -157,3 +157,9 @@ type InstanceStats struct {
 type StatsReader interface {
 	Stats(ctx context.Context, inst Instance) (InstanceStats, error)
 }
+
+// Resizer is implemented by providers that can give an instance more
+// CPUs, memory and disk (Multipass: stop, set, start).
+type Resizer interface {
+	Resize(ctx context.Context, inst Instance, cpus int, memoryMB, diskMB int64) error
+}

@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +22,14 @@ import (
 	"github.com/faasdev/faas/pkg/proc"
 	"github.com/faasdev/faas/pkg/provider"
 	"github.com/faasdev/faas/pkg/sandbox"
+)
+
+// The optional capabilities the engine finds by type assertion: checked
+// here, so that losing one is a compile error rather than a silent skip.
+var (
+	_ provider.LogStreamer    = (*Provider)(nil)
+	_ provider.InstanceLogger = (*Provider)(nil)
+	_ provider.StatsReader    = (*Provider)(nil)
 )
 
 // Name is the provider's name as recorded on functions and jobs.
@@ -196,9 +203,6 @@ func (p *Provider) Stop(ctx context.Context, inst provider.Instance) error {
 
 // Alive reports whether the instance's agent process still runs.
 func (p *Provider) Alive(inst provider.Instance) bool { return proc.Alive(inst.PID, inst.PIDStart) }
-
-// String describes the provider for errors.
-func (p *Provider) String() string { return fmt.Sprintf("local provider at %s", p.Home) }
 
 // FollowLogs streams an instance's job output from its agent.
 func (p *Provider) FollowLogs(ctx context.Context, inst provider.Instance, since time.Time, fn func(provider.LogLine)) error {

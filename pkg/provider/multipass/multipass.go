@@ -34,6 +34,13 @@ const (
 	maxLaunches = 2 // multipassd falls over under many parallel launches (#3336)
 )
 
+// The optional capabilities the engine finds by type assertion.
+var (
+	_ provider.LogStreamer = (*Provider)(nil)
+	_ provider.StatsReader = (*Provider)(nil)
+	_ provider.Resizer     = (*Provider)(nil)
+)
+
 // Per-call timeouts, after the upstream test suite's.
 var (
 	launchTimeout = 10 * time.Minute
