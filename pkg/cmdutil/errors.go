@@ -50,7 +50,7 @@ func ExitCode(err error) int {
 		return ExitUsage
 	}
 	switch fault.KindOf(err) {
-	case fault.Usage:
+	case fault.Usage, fault.Conflict, fault.Unauthorized, fault.TooLarge:
 		return ExitUsage
 	case fault.NotFound:
 		return ExitNotFound

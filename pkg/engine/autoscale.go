@@ -88,7 +88,7 @@ func (e *Engine) AutoscaleTick(ctx context.Context, st autoscale.Settings, prev 
 	if err != nil {
 		return res, err
 	}
-	fns, err := e.Store.ListFunctions(ctx)
+	fns, err := e.Store.ListFunctions(ctx, "", false)
 	if err != nil {
 		return res, err
 	}

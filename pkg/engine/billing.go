@@ -164,6 +164,9 @@ func (e *Engine) Bill(ctx context.Context, r BillRequest) (Bill, error) {
 		return Bill{}, err
 	}
 	f := store.BillFilter{From: from, To: to, Function: r.Function, Owner: r.Owner, OwnerSet: r.OwnerSet}
+	if e.Scoped {
+		f.Owner, f.OwnerSet = e.Owner, true
+	}
 	rows, err := e.Store.Bill(ctx, f)
 	if err != nil {
 		return Bill{}, err

@@ -121,7 +121,7 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 	sum := sha256.Sum256(r.Code)
 	v, created, err := e.Store.Deploy(ctx, store.DeployRequest{
 		Name: name, Provider: prov, Owner: e.Owner, Filename: filepath.Base(r.Filename),
-		Code: r.Code, SHA256: hex.EncodeToString(sum[:]), Config: cfg, Now: e.Now(),
+		Code: r.Code, SHA256: hex.EncodeToString(sum[:]), Config: cfg, Now: e.Now(), OwnerOnly: e.Scoped,
 	})
 	if err != nil {
 		return DeployResult{}, err
@@ -161,7 +161,7 @@ func (e *Engine) resolveProvider(ctx context.Context, p string) (string, string,
 
 // Functions lists deployed functions.
 func (e *Engine) Functions(ctx context.Context) ([]store.Function, error) {
-	return e.Store.ListFunctions(ctx)
+	return e.Store.ListFunctions(ctx, e.Owner, e.Scoped)
 }
 
 // Function returns one function with its current version.
@@ -169,13 +169,18 @@ func (e *Engine) Function(ctx context.Context, name string) (store.Function, err
 	if err := function.ValidateName(name); err != nil {
 		return store.Function{}, err
 	}
-	return e.Store.GetFunction(ctx, name)
+	return e.function(ctx, name)
 }
 
 // Remove deletes a function and its versions; its jobs are kept.
 func (e *Engine) Remove(ctx context.Context, name string) error {
 	if err := function.ValidateName(name); err != nil {
 		return err
+	}
+	if e.Scoped {
+		if _, err := e.function(ctx, name); err != nil {
+			return err
+		}
 	}
 	if err := e.Store.DeleteFunction(ctx, name); err != nil {
 		return err
@@ -211,6 +216,11 @@ func (e *Engine) Rollback(ctx context.Context, name string, to int) (from, now i
 	}
 	if to < 0 {
 		return 0, 0, fault.Usagef("--to %d: versions start at 1", to)
+	}
+	if e.Scoped {
+		if _, err := e.function(ctx, name); err != nil {
+			return 0, 0, err
+		}
 	}
 	return e.Store.Rollback(ctx, name, to, e.Now())
 }

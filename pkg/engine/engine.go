@@ -20,12 +20,20 @@ import (
 	"github.com/faasdev/faas/pkg/store"
 )
 
-// Engine ties the store to the providers.
+// Engine ties the store to the providers. The local command line has one
+// unscoped engine; `faas serve` has a scoped view per token (As).
 type Engine struct {
-	Home  string
-	Store *store.Store
+	*core
 	// Owner is recorded on what this engine creates ("" for the local user).
 	Owner string
+	// Scoped engines see and touch only their owner's functions and jobs.
+	Scoped bool
+}
+
+// core is what every view of an engine shares.
+type core struct {
+	Home  string
+	Store *store.Store
 	Now   func() time.Time
 
 	provMu    sync.Mutex
@@ -59,7 +67,23 @@ func Open(ctx context.Context, home string) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{Home: home, Store: st, Now: time.Now}, nil
+	return &Engine{core: &core{Home: home, Store: st, Now: time.Now}}, nil
+}
+
+// As returns a view of the engine scoped to owner: it records owner on what
+// it creates and sees only owner's functions, jobs and bill.
+func (e *Engine) As(owner string) *Engine {
+	return &Engine{core: e.core, Owner: owner, Scoped: true}
+}
+
+// function reads a function the engine may see: another owner's is not
+// found, as if it did not exist.
+func (e *Engine) function(ctx context.Context, name string) (store.Function, error) {
+	f, err := e.Store.GetFunction(ctx, name)
+	if err == nil && e.Scoped && f.Owner != e.Owner {
+		return store.Function{}, fault.WithHint(fault.NotFoundf("function %q not found", name), "run `faas ls` to see deployed functions")
+	}
+	return f, err
 }
 
 // Close releases the database.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/faasdev/faas/pkg/fault"
@@ -17,6 +18,22 @@ import (
 // PayloadLimit is the largest payload a synchronous invoke accepts, as
 // Lambda's.
 const PayloadLimit = 6 << 20
+
+// PlatformErrorPrefix starts the error of a job that failed because of the
+// platform, not the function.
+const PlatformErrorPrefix = "platform: "
+
+var (
+	selfStartOnce sync.Once
+	selfStartTime int64
+)
+
+// selfStart is this process's start time, which with its pid names it as a
+// job's runner.
+func selfStart() int64 {
+	selfStartOnce.Do(func() { selfStartTime = proc.Start(os.Getpid()) })
+	return selfStartTime
+}
 
 // InvokeRequest is one synchronous invocation.
 type InvokeRequest struct {
@@ -40,7 +57,7 @@ func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error)
 	if r.Timeout < 0 || r.Timeout > function.MaxTimeout {
 		return store.Job{}, fault.Usagef("--timeout %s is out of range: use more than 0s and at most %s", r.Timeout, function.MaxTimeout)
 	}
-	fn, err := e.Store.GetFunction(ctx, r.Name)
+	fn, err := e.function(ctx, r.Name)
 	if err != nil {
 		return store.Job{}, err
 	}
@@ -52,36 +69,50 @@ func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error)
 	if err := e.checkBudget(ctx, now); err != nil {
 		return store.Job{}, err
 	}
-	set, err := e.Settings(ctx)
-	if err != nil {
-		return store.Job{}, err
-	}
 	pid := os.Getpid()
 	cfg := fn.Current.Config
 	job := store.Job{
 		ID: NewJobID(now), Function: fn.Name, Version: fn.Current.Version, Owner: e.Owner,
 		Status: store.StatusRunning, Provider: p.Name(), QueuedAt: now, StartedAt: now,
-		MemoryMB: cfg.MemoryMB, Payload: r.Payload,
-		RunnerPID: pid, RunnerStart: proc.Start(pid),
+		MemoryMB: cfg.MemoryMB, Payload: r.Payload, Timeout: r.Timeout, Attempts: 1,
+		RunnerPID: pid, RunnerStart: selfStart(),
 	}
-	pl := store.Placement{Provider: p.Name(), Slots: max(cfg.Concurrency, 1), MaxInstances: max(cfg.MaxInstances, 1),
-		MemoryMB: cfg.MemoryMB, CPUs: cfg.CPUs, DiskMB: cfg.DiskMB, Version: fn.Current.Version}
+	pl := placement(p, fn)
 	placed, err := e.Store.ClaimJob(ctx, job, pl)
 	if err != nil {
 		return store.Job{}, err
 	}
+	return e.execute(ctx, job, fn, p, placed, pl, r.Timeout)
+}
+
+// placement says how a job of fn is placed.
+func placement(p provider.Provider, fn store.Function) store.Placement {
+	cfg := fn.Current.Config
+	return store.Placement{Provider: p.Name(), Slots: max(cfg.Concurrency, 1), MaxInstances: max(cfg.MaxInstances, 1),
+		MemoryMB: cfg.MemoryMB, CPUs: cfg.CPUs, DiskMB: cfg.DiskMB, Version: fn.Current.Version}
+}
+
+// execute runs a claimed and placed job and records how it ended. An
+// async job that failed with retries left goes back to the queue.
+func (e *Engine) execute(ctx context.Context, job store.Job, fn store.Function, p provider.Provider, placed store.Placed, pl store.Placement, timeout time.Duration) (store.Job, error) {
+	set, err := e.Settings(ctx)
+	if err != nil {
+		return job, err
+	}
+	cfg := fn.Current.Config
 	inv := provider.Invocation{
 		JobID: job.ID, Function: fn.Name, Version: fn.Current.Version, SHA256: fn.Current.SHA256,
 		Filename: fn.Current.Filename, Code: fn.Current.Code, Config: cfg,
-		Payload: r.Payload, Timeout: r.Timeout,
+		Payload: job.Payload, Timeout: timeout,
 	}
 	out, launched, runErr := e.runPlaced(ctx, p, placed, inv, pl)
 	// The result is recorded even when the caller is interrupted.
 	rec := context.WithoutCancel(ctx)
 	if runErr != nil {
 		job.Status = store.StatusFailed
-		job.Error = "platform: " + runErr.Error()
+		job.Error = PlatformErrorPrefix + runErr.Error()
 		job.EndedAt = e.Now()
+		job.Requeue = job.Attempts <= job.Retries
 		if err := e.Store.FinishJob(rec, job); err != nil {
 			return job, err
 		}
@@ -90,6 +121,7 @@ func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error)
 	applyOutcome(&job, out)
 	job.Cold = job.Cold || launched
 	price(&job, set.Sheet, cfg)
+	job.Requeue = job.Status != store.StatusCompleted && !out.Interrupted && job.Attempts <= job.Retries
 	if err := e.Store.FinishJob(rec, job); err != nil {
 		return job, err
 	}
@@ -183,6 +215,9 @@ func (e *Engine) Jobs(ctx context.Context, f store.JobFilter) ([]store.Job, erro
 	if err := e.reconcile(ctx); err != nil {
 		return nil, err
 	}
+	if e.Scoped {
+		f.Owner, f.OwnerSet = e.Owner, true
+	}
 	return e.Store.ListJobs(ctx, f)
 }
 
@@ -194,7 +229,11 @@ func (e *Engine) Job(ctx context.Context, id string) (store.Job, error) {
 	if err := e.reconcile(ctx); err != nil {
 		return store.Job{}, err
 	}
-	return e.Store.GetJob(ctx, id)
+	j, err := e.Store.GetJob(ctx, id)
+	if err == nil && e.Scoped && j.Owner != e.Owner {
+		return store.Job{}, fault.WithHint(fault.NotFoundf("job %q not found", id), "run `faas jobs` to see recent jobs")
+	}
+	return j, err
 }
 
 func validStatus(s string) bool {

@@ -60,6 +60,11 @@ func (e *Engine) Logs(ctx context.Context, r LogsRequest) ([]provider.LogLine, e
 	if err := function.ValidateName(r.Function); err != nil {
 		return nil, err
 	}
+	if e.Scoped {
+		if _, err := e.function(ctx, r.Function); err != nil {
+			return nil, err
+		}
+	}
 	jobs, err := e.Store.RecentLogs(ctx, r.Function, r.Since, recentJobs)
 	if err != nil {
 		return nil, err
@@ -84,6 +89,11 @@ func tail(lines []provider.LogLine, n int) []provider.LogLine {
 func (e *Engine) FollowLogs(ctx context.Context, name string, since time.Time, fn func(provider.LogLine)) error {
 	if err := function.ValidateName(name); err != nil {
 		return err
+	}
+	if e.Scoped {
+		if _, err := e.function(ctx, name); err != nil {
+			return err
+		}
 	}
 	var mu sync.Mutex
 	emit := func(l provider.LogLine) {

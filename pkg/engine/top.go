@@ -78,8 +78,24 @@ func (e *Engine) Snapshot(ctx context.Context, prev *Snapshot) (Snapshot, error)
 	} else {
 		snap.Watcher.Note = "not running (faas autoscale start)"
 	}
+	// A scoped view shows only its owner's functions and their instances.
+	var owned map[string]bool
+	if e.Scoped {
+		fns, err := e.Store.ListFunctions(ctx, e.Owner, true)
+		if err != nil {
+			return snap, err
+		}
+		owned = map[string]bool{}
+		for _, f := range fns {
+			owned[f.Name] = true
+		}
+	}
+	visible := func(fn string) bool { return owned == nil || owned[fn] }
 	if evs, err := e.Store.ScaleEvents(ctx, "", now.Add(-time.Hour), 5); err == nil {
 		for _, ev := range evs {
+			if !visible(ev.Function) {
+				continue
+			}
 			snap.Events = append(snap.Events, ev.Time.Local().Format("15:04:05")+" "+ev.Kind+" "+ev.Function+" "+ev.Instance+": "+ev.Reason+" → "+ev.Outcome)
 		}
 	}
@@ -96,6 +112,9 @@ func (e *Engine) Snapshot(ctx context.Context, prev *Snapshot) (Snapshot, error)
 	var samples []store.Sample
 	perFn := map[string]int{}
 	for _, r := range rows {
+		if !visible(r.Function) {
+			continue
+		}
 		v := InstanceView{ID: r.ID, Function: r.Function, Provider: r.Provider, State: r.State, CPUs: r.CPUs,
 			MemoryTotal: r.MemoryMB << 20 * int64(max(r.Slots, 1)), DiskTotal: r.DiskMB << 20, InFlight: r.InFlight}
 		p, perr := e.ProviderFor(ctx, r.Provider)
@@ -140,7 +159,7 @@ func (e *Engine) Snapshot(ctx context.Context, prev *Snapshot) (Snapshot, error)
 		return snap, err
 	}
 
-	fns, err := e.Store.ListFunctions(ctx)
+	fns, err := e.Store.ListFunctions(ctx, e.Owner, e.Scoped)
 	if err != nil {
 		return snap, err
 	}

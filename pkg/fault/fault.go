@@ -18,6 +18,17 @@ const (
 	Usage
 	// NotFound is a function, version or job that does not exist.
 	NotFound
+	// Conflict is a request at odds with the state: a name another owner
+	// holds (exit 2, HTTP 409).
+	Conflict
+	// Unauthorized is a request to `faas serve` without a valid token
+	// (exit 2, HTTP 401).
+	Unauthorized
+	// Busy is a request refused for now: an owner at its concurrency limit
+	// (exit 3, HTTP 429).
+	Busy
+	// TooLarge is a request body over the server's limit (exit 2, HTTP 413).
+	TooLarge
 )
 
 // Error carries a Kind and, optionally, what the user can do next.
@@ -36,6 +47,12 @@ func newf(k Kind, format string, args ...any) *Error {
 
 // Usagef returns a usage error (exit 2).
 func Usagef(format string, args ...any) error { return newf(Usage, format, args...) }
+
+// Conflictf returns a conflict error (exit 2).
+func Conflictf(format string, args ...any) error { return newf(Conflict, format, args...) }
+
+// Newf returns an error of kind k.
+func Newf(k Kind, format string, args ...any) error { return newf(k, format, args...) }
 
 // NotFoundf returns a not-found error (exit 4).
 func NotFoundf(format string, args ...any) error { return newf(NotFound, format, args...) }

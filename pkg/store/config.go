@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"time"
+
+	"github.com/faasdev/faas/pkg/fault"
 )
 
 // Config returns every stored setting.
@@ -191,5 +193,62 @@ func (s *Store) AddUsage(ctx context.Context, day time.Time, owner string, r Bil
 				request_pico = request_pico + excluded.request_pico, compute_pico = compute_pico + excluded.compute_pico`,
 			Day(day), r.Function, owner, r.Invocations, r.Errors, r.DurationUS, r.BilledMS, r.MBMS, r.RequestPico, r.ComputePico)
 		return err
+	})
+}
+
+// Token is an API token of `faas serve`, by its name (the owner).
+type Token struct {
+	Name      string
+	Hash      string
+	CreatedAt time.Time
+}
+
+// CreateToken records a token's hash under a new name.
+func (s *Store) CreateToken(ctx context.Context, t Token) error {
+	return s.inTx(ctx, "create token", func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM tokens WHERE name = ?`, t.Name).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return fault.WithHint(fault.Conflictf("a token named %q exists", t.Name),
+				"revoke it first with `faas serve token revoke "+t.Name+"`, or choose another name")
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO tokens(name, hash, created_at) VALUES (?, ?, ?)`, t.Name, t.Hash, toMS(t.CreatedAt))
+		return err
+	})
+}
+
+// Tokens lists the tokens, by name.
+func (s *Store) Tokens(ctx context.Context) ([]Token, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, hash, created_at FROM tokens ORDER BY name`)
+	if err != nil {
+		return nil, storeErr("list tokens", err)
+	}
+	defer rows.Close()
+	var out []Token
+	for rows.Next() {
+		var t Token
+		var at int64
+		if err := rows.Scan(&t.Name, &t.Hash, &at); err != nil {
+			return nil, storeErr("list tokens", err)
+		}
+		t.CreatedAt = fromMS(at)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RevokeToken deletes a token.
+func (s *Store) RevokeToken(ctx context.Context, name string) error {
+	return s.inTx(ctx, "revoke token", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE name = ?`, name)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fault.WithHint(fault.NotFoundf("token %q not found", name), "list them with `faas serve token list`")
+		}
+		return nil
 	})
 }

@@ -43,6 +43,8 @@ type DeployRequest struct {
 	SHA256   string
 	Config   function.Config
 	Now      time.Time
+	// OwnerOnly refuses to add a version to another owner's function.
+	OwnerOnly bool
 }
 
 // Deploy records a new version and makes it current, unless the current
@@ -55,12 +57,15 @@ func (s *Store) Deploy(ctx context.Context, r DeployRequest) (v Version, created
 	}
 	err = s.inTx(ctx, "deploy "+r.Name, func(tx *sql.Tx) error {
 		var cur, maxV int
-		var curSHA, curCfg, curProvider string
-		err := tx.QueryRowContext(ctx, `SELECT f.current_version, f.provider, v.sha256, v.config,
+		var curSHA, curCfg, curProvider, curOwner string
+		err := tx.QueryRowContext(ctx, `SELECT f.current_version, f.provider, f.owner, v.sha256, v.config,
 			(SELECT MAX(version) FROM versions WHERE function = f.name)
 			FROM functions f JOIN versions v ON v.function = f.name AND v.version = f.current_version
-			WHERE f.name = ?`, r.Name).Scan(&cur, &curProvider, &curSHA, &curCfg, &maxV)
+			WHERE f.name = ?`, r.Name).Scan(&cur, &curProvider, &curOwner, &curSHA, &curCfg, &maxV)
 		switch {
+		case err == nil && r.OwnerOnly && curOwner != r.Owner:
+			return fault.WithHint(fault.Conflictf("the function name %q is taken by another owner", r.Name),
+				"deploy it under another name")
 		case errors.Is(err, sql.ErrNoRows):
 			if _, err := tx.ExecContext(ctx, `INSERT INTO functions(name, provider, owner, current_version, created_at, updated_at)
 				VALUES (?, ?, ?, 1, ?, ?)`, r.Name, r.Provider, r.Owner, toMS(r.Now), toMS(r.Now)); err != nil {
@@ -136,14 +141,15 @@ func (s *Store) GetFunction(ctx context.Context, name string) (Function, error) 
 	return f, nil
 }
 
-// ListFunctions returns every function with its current version, without
-// code, ordered by name.
-func (s *Store) ListFunctions(ctx context.Context) ([]Function, error) {
+// ListFunctions returns the functions with their current version, without
+// code, ordered by name: every function, or only owner's when ownerSet.
+func (s *Store) ListFunctions(ctx context.Context, owner string, ownerSet bool) ([]Function, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT f.name, f.provider, f.owner, f.created_at, f.updated_at,
 		v.version, v.sha256, v.filename, v.config, v.created_at,
 		(SELECT COUNT(*) FROM versions WHERE function = f.name)
 		FROM functions f JOIN versions v ON v.function = f.name AND v.version = f.current_version
-		ORDER BY f.name`)
+		WHERE NOT ? OR f.owner = ?
+		ORDER BY f.name`, ownerSet, owner)
 	if err != nil {
 		return nil, storeErr("list functions", err)
 	}

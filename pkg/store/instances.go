@@ -47,10 +47,10 @@ func (s *Store) ClaimJob(ctx context.Context, j Job, pl Placement) (Placed, erro
 		}
 		j.Instance = placed.Instance.ID
 		_, err = tx.ExecContext(ctx, `INSERT INTO jobs(id, function, version, owner, status, provider, instance, cold,
-			queued_at, started_at, memory_mb, payload, runner_pid, runner_start)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			queued_at, started_at, memory_mb, payload, runner_pid, runner_start, attempts, timeout_ms)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
 			j.ID, j.Function, j.Version, j.Owner, j.Status, j.Provider, j.Instance, j.Cold,
-			toMS(j.QueuedAt), nullMS(j.StartedAt), j.MemoryMB, j.Payload, j.RunnerPID, j.RunnerStart)
+			toMS(j.QueuedAt), nullMS(j.StartedAt), j.MemoryMB, j.Payload, j.RunnerPID, j.RunnerStart, j.Timeout.Milliseconds())
 		return err
 	})
 	return placed, err

@@ -53,6 +53,14 @@ type Job struct {
 	// at the prices in force when it ended.
 	RequestPico int64
 	ComputePico int64
+	// Retries is how many more runs a failed async job gets; Attempts how
+	// many runs it had. Timeout overrides the function's when positive.
+	Retries  int
+	Attempts int
+	Timeout  time.Duration
+	// Requeue, when finishing, bills this run and puts the job back in the
+	// queue instead of ending it (a retry). Not stored.
+	Requeue bool
 }
 
 // Month is the billing month of a time: "2006-01" in the local time zone.
@@ -87,12 +95,20 @@ func (s *Store) FinishJob(ctx context.Context, j Job) error {
 		if j.ExitCode != nil {
 			exit = sql.NullInt64{Int64: int64(*j.ExitCode), Valid: true}
 		}
+		// A retried job's runs each add their cost: the job's cost is what
+		// all its runs cost.
+		status := j.Status
+		if j.Requeue {
+			status = StatusWaiting
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE jobs SET status = ?, instance = ?, cold = ?, init_ms = ?, started_at = ?,
-			ended_at = ?, duration_us = ?, billed_ms = ?, peak_memory_bytes = ?, exit_code = ?, error = ?,
-			result = ?, logs = ?, logs_truncated = ?, request_pico = ?, compute_pico = ?
+			ended_at = ?, duration_us = ?, billed_ms = COALESCE(billed_ms, 0) + ?, peak_memory_bytes = ?, exit_code = ?, error = ?,
+			result = ?, logs = ?, logs_truncated = ?, request_pico = request_pico + ?, compute_pico = compute_pico + ?,
+			runner_pid = CASE WHEN ? THEN NULL ELSE runner_pid END
 			WHERE id = ? AND status = 'running'`,
-			j.Status, j.Instance, j.Cold, j.InitMS, nullMS(j.StartedAt), nullMS(j.EndedAt), j.Duration.Microseconds(),
-			j.BilledMS, j.PeakMemoryBytes, exit, j.Error, j.Result, j.Logs, j.LogsTruncated, j.RequestPico, j.ComputePico, j.ID)
+			status, j.Instance, j.Cold, j.InitMS, nullMS(j.StartedAt), nullMS(j.EndedAt), j.Duration.Microseconds(),
+			j.BilledMS, j.PeakMemoryBytes, exit, j.Error, j.Result, j.Logs, j.LogsTruncated, j.RequestPico, j.ComputePico,
+			j.Requeue, j.ID)
 		if err != nil {
 			return err
 		}
@@ -169,15 +185,16 @@ func (s *Store) MarkLost(ctx context.Context, now time.Time, alive func(pid int,
 
 const jobColumns = `id, function, version, owner, status, provider, instance, cold, init_ms, queued_at, started_at, ended_at,
 	duration_us, billed_ms, memory_mb, peak_memory_bytes, exit_code, error, logs_truncated, runner_pid, runner_start,
-	request_pico, compute_pico`
+	request_pico, compute_pico, retries, attempts, timeout_ms`
 
 func scanJob(row rowScanner, extra ...any) (Job, error) {
 	var j Job
 	var queued int64
 	var started, ended, dur, billed, peak, exit, rpid, rstart sql.NullInt64
+	var timeoutMS int64
 	dest := []any{&j.ID, &j.Function, &j.Version, &j.Owner, &j.Status, &j.Provider, &j.Instance, &j.Cold, &j.InitMS,
 		&queued, &started, &ended, &dur, &billed, &j.MemoryMB, &peak, &exit, &j.Error, &j.LogsTruncated, &rpid, &rstart,
-		&j.RequestPico, &j.ComputePico}
+		&j.RequestPico, &j.ComputePico, &j.Retries, &j.Attempts, &timeoutMS}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return Job{}, err
 	}
@@ -185,6 +202,7 @@ func scanJob(row rowScanner, extra ...any) (Job, error) {
 	j.Duration = time.Duration(dur.Int64) * time.Microsecond
 	j.BilledMS, j.PeakMemoryBytes = billed.Int64, peak.Int64
 	j.RunnerPID, j.RunnerStart = int(rpid.Int64), rstart.Int64
+	j.Timeout = time.Duration(timeoutMS) * time.Millisecond
 	if exit.Valid {
 		c := int(exit.Int64)
 		j.ExitCode = &c
@@ -213,6 +231,9 @@ type JobFilter struct {
 	Function string
 	Status   string
 	Limit    int
+	// Owner filters by owner when OwnerSet (Owner "" is the local user).
+	Owner    string
+	OwnerSet bool
 }
 
 // ListJobs returns the newest jobs first, without payload, result or logs.
@@ -226,6 +247,10 @@ func (s *Store) ListJobs(ctx context.Context, f JobFilter) ([]Job, error) {
 	if f.Status != "" {
 		where = append(where, "status = ?")
 		args = append(args, f.Status)
+	}
+	if f.OwnerSet {
+		where = append(where, "owner = ?")
+		args = append(args, f.Owner)
 	}
 	q := `SELECT ` + jobColumns + ` FROM jobs`
 	if len(where) > 0 {
@@ -300,4 +325,60 @@ func (s *Store) RecentLogs(ctx context.Context, function string, since time.Time
 		out[i], out[k] = out[k], out[i]
 	}
 	return out, nil
+}
+
+// EnqueueJob records a waiting job (an async invocation) for a dispatcher
+// to claim.
+func (s *Store) EnqueueJob(ctx context.Context, j Job) error {
+	return s.inTx(ctx, "queue job", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO jobs(id, function, version, owner, status, provider, queued_at, memory_mb,
+			payload, retries, timeout_ms) VALUES (?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?)`,
+			j.ID, j.Function, j.Version, j.Owner, j.Provider, toMS(j.QueuedAt), j.MemoryMB, j.Payload, j.Retries,
+			j.Timeout.Milliseconds())
+		return err
+	})
+}
+
+// ClaimNext takes the oldest waiting job, atomically: it becomes running,
+// run by the process (pid, start), with one more attempt. ok is false when
+// the queue is empty. The job comes with its payload.
+func (s *Store) ClaimNext(ctx context.Context, now time.Time, pid int, pidStart int64) (j Job, ok bool, err error) {
+	var id string
+	err = s.inTx(ctx, "claim queued job", func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT id FROM jobs WHERE status = 'waiting' ORDER BY queued_at, id LIMIT 1`).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			id = ""
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE jobs SET status = 'running', started_at = ?, runner_pid = ?, runner_start = ?,
+			attempts = attempts + 1 WHERE id = ? AND status = 'waiting'`, toMS(now), pid, pidStart, id)
+		return err
+	})
+	if err != nil || id == "" {
+		return Job{}, false, err
+	}
+	j, err = s.GetJob(ctx, id)
+	return j, err == nil, err
+}
+
+// StartQueued points a claimed job at the version it runs (the function's
+// current one when it was claimed).
+func (s *Store) StartQueued(ctx context.Context, id string, version int, memoryMB int64, provider string) error {
+	return s.inTx(ctx, "start queued job", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE jobs SET version = ?, memory_mb = ?, provider = ? WHERE id = ? AND status = 'running'`,
+			version, memoryMB, provider, id)
+		return err
+	})
+}
+
+// CountWaiting counts the queue.
+func (s *Store) CountWaiting(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM jobs WHERE status = 'waiting'`).Scan(&n); err != nil {
+		return 0, storeErr("count queued jobs", err)
+	}
+	return n, nil
 }

@@ -300,7 +300,7 @@ func TestDeployVersions(t *testing.T) {
 	if !created || v.Version != 1 {
 		t.Errorf("other function = v%d created=%v, want v1 created=true", v.Version, created)
 	}
-	fs, err := s.ListFunctions(ctx)
+	fs, err := s.ListFunctions(ctx, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -792,7 +792,7 @@ func TestGetFunctionAndDeleteNotFound(t *testing.T) {
 	_, err := s.GetFunction(ctx, "missing")
 	wantKind(t, err, fault.NotFound)
 	wantKind(t, s.DeleteFunction(ctx, "missing"), fault.NotFound)
-	fs, err := s.ListFunctions(ctx)
+	fs, err := s.ListFunctions(ctx, "", false)
 	if err != nil || len(fs) != 0 {
 		t.Errorf("ListFunctions on empty store = %v, %v", fs, err)
 	}

@@ -1,0 +1,333 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/proc"
+	"github.com/faasdev/faas/pkg/store"
+)
+
+// MaxRetries bounds --retries.
+const MaxRetries = 10
+
+// SubmitRequest is one asynchronous invocation.
+type SubmitRequest struct {
+	Name    string
+	Payload []byte
+	Timeout time.Duration
+	// Retries is how many times a failed run is run again (0: never).
+	Retries int
+}
+
+// Submit queues a job for a dispatcher and returns it, waiting. The
+// function must exist (a missing one is not found before anything is
+// queued) and the budget must allow it.
+func (e *Engine) Submit(ctx context.Context, r SubmitRequest) (store.Job, error) {
+	if err := function.ValidateName(r.Name); err != nil {
+		return store.Job{}, err
+	}
+	if len(r.Payload) > PayloadLimit {
+		return store.Job{}, fault.Usagef("payload is %d bytes, over the %d MiB limit", len(r.Payload), PayloadLimit>>20)
+	}
+	if r.Timeout < 0 || r.Timeout > function.MaxTimeout {
+		return store.Job{}, fault.Usagef("--timeout %s is out of range: use more than 0s and at most %s", r.Timeout, function.MaxTimeout)
+	}
+	if r.Retries < 0 || r.Retries > MaxRetries {
+		return store.Job{}, fault.Usagef("--retries %d is out of range: use 0 to %d", r.Retries, MaxRetries)
+	}
+	fn, err := e.function(ctx, r.Name)
+	if err != nil {
+		return store.Job{}, err
+	}
+	now := e.Now()
+	if err := e.checkBudget(ctx, now); err != nil {
+		return store.Job{}, err
+	}
+	job := store.Job{
+		ID: NewJobID(now), Function: fn.Name, Version: fn.Current.Version, Owner: e.Owner, Status: store.StatusWaiting,
+		Provider: fn.Provider, QueuedAt: now, MemoryMB: fn.Current.Config.MemoryMB, Payload: r.Payload,
+		Retries: r.Retries, Timeout: r.Timeout,
+	}
+	if err := e.Store.EnqueueJob(ctx, job); err != nil {
+		return store.Job{}, err
+	}
+	return job, nil
+}
+
+// RunNext claims the oldest waiting job and runs it to its end (or back to
+// the queue, for a retry). ok is false when the queue was empty.
+func (e *Engine) RunNext(ctx context.Context) (store.Job, bool, error) {
+	job, ok, err := e.Store.ClaimNext(ctx, e.Now(), os.Getpid(), selfStart())
+	if err != nil || !ok {
+		return job, ok, err
+	}
+	job, err = e.runClaimed(ctx, job)
+	return job, true, err
+}
+
+// runClaimed runs a job claimed from the queue on its function's current
+// version.
+func (e *Engine) runClaimed(ctx context.Context, job store.Job) (store.Job, error) {
+	rec := context.WithoutCancel(ctx)
+	fail := func(err error) (store.Job, error) {
+		job.Status, job.Error, job.EndedAt = store.StatusFailed, PlatformErrorPrefix+err.Error(), e.Now()
+		if ferr := e.Store.FinishJob(rec, job); ferr != nil {
+			return job, ferr
+		}
+		return job, err
+	}
+	fn, err := e.Store.GetFunction(ctx, job.Function)
+	if err == nil && fn.Owner != job.Owner {
+		err = fault.NotFoundf("function %q not found", job.Function)
+	}
+	if err != nil {
+		if fault.KindOf(err) == fault.NotFound {
+			err = errors.New("the function was removed before the job ran")
+		}
+		return fail(err)
+	}
+	p, err := e.ProviderFor(ctx, fn.Provider)
+	if err != nil {
+		job.Requeue = job.Attempts <= job.Retries
+		return fail(err)
+	}
+	job.Version, job.MemoryMB, job.Provider = fn.Current.Version, fn.Current.Config.MemoryMB, p.Name()
+	if err := e.Store.StartQueued(ctx, job.ID, job.Version, job.MemoryMB, job.Provider); err != nil {
+		return fail(err)
+	}
+	pl := placement(p, fn)
+	placed, err := e.Store.PlaceAgain(ctx, job.ID, fn.Name, pl, e.Now())
+	if err != nil {
+		return fail(err)
+	}
+	return e.execute(ctx, job, fn, p, placed, pl, job.Timeout)
+}
+
+// DispatchOptions shape a dispatcher.
+type DispatchOptions struct {
+	// Workers is how many jobs run at once.
+	Workers int
+	// Wake, when it receives, makes the dispatcher look at the queue at
+	// once; otherwise it looks every Poll.
+	Wake <-chan struct{}
+	Poll time.Duration
+	// IdleExit, when positive, ends the dispatcher once the queue has been
+	// empty and nothing has run for that long.
+	IdleExit time.Duration
+	// Log receives a line per job (may be nil).
+	Log io.Writer
+}
+
+// Dispatch runs queued jobs until ctx ends (or it has been idle for
+// IdleExit). Jobs in progress when ctx ends run to their end first: their
+// context is not ctx's.
+func (e *Engine) Dispatch(ctx context.Context, o DispatchOptions) error {
+	if o.Workers < 1 {
+		o.Workers = 1
+	}
+	if o.Poll <= 0 {
+		o.Poll = 250 * time.Millisecond
+	}
+	slots := make(chan struct{}, o.Workers)
+	done := make(chan struct{}, o.Workers)
+	defer func() {
+		for range o.Workers {
+			slots <- struct{}{} // wait for the jobs in progress
+		}
+	}()
+	lastBusy := time.Now()
+	for {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		job, ok, err := e.Store.ClaimNext(context.WithoutCancel(ctx), e.Now(), os.Getpid(), selfStart())
+		if err == nil && ok {
+			lastBusy = time.Now()
+			go func() {
+				defer func() {
+					<-slots
+					select {
+					case done <- struct{}{}:
+					default:
+					}
+				}()
+				j, err := e.runClaimed(context.WithoutCancel(ctx), job)
+				if o.Log != nil {
+					line, _ := json.Marshal(map[string]any{"time": e.Now().UTC(), "job_id": j.ID, "function": j.Function,
+						"status": j.Status, "attempt": j.Attempts, "requeued": j.Requeue, "error": errString(err)})
+					_, _ = o.Log.Write(append(line, '\n'))
+				}
+			}()
+			continue
+		}
+		<-slots
+		if err != nil && o.Log != nil {
+			_, _ = io.WriteString(o.Log, "claim: "+err.Error()+"\n")
+		}
+		if len(slots) > 0 {
+			lastBusy = time.Now()
+		} else if o.IdleExit > 0 && time.Since(lastBusy) >= o.IdleExit {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-o.Wake:
+		case <-done:
+		case <-time.After(o.Poll):
+		}
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// WaitJob waits until a job has ended, or timeout has passed (0: no
+// limit), and returns it as it then is.
+func (e *Engine) WaitJob(ctx context.Context, id string, timeout time.Duration) (store.Job, error) {
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	for delay := 2 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
+		j, err := e.Job(ctx, id)
+		if err != nil || j.Ended() {
+			return j, err
+		}
+		wait := delay
+		if !deadline.IsZero() {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return j, nil
+			}
+			wait = min(wait, left)
+		}
+		select {
+		case <-ctx.Done():
+			return j, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// ServerStatus is what run/serve.json says about a running `faas serve`.
+type ServerStatus struct {
+	PID       int       `json:"pid"`
+	PIDStart  int64     `json:"pid_start"`
+	Addr      string    `json:"addr"`
+	StartedAt time.Time `json:"started_at"`
+	Running   bool      `json:"-"`
+}
+
+// ServerFile is where a running server describes itself.
+func ServerFile(home string) string { return filepath.Join(home, "run", "serve.json") }
+
+// ReadServer reads run/serve.json; Running says whether that server lives.
+func ReadServer(home string) ServerStatus {
+	var st ServerStatus
+	b, err := os.ReadFile(ServerFile(home))
+	if err != nil || json.Unmarshal(b, &st) != nil {
+		return ServerStatus{}
+	}
+	st.Running = st.PID > 0 && proc.Alive(st.PID, st.PIDStart)
+	return st
+}
+
+// WriteServer records this process as the home's server, atomically.
+func WriteServer(home, addr string, now time.Time) error {
+	st := ServerStatus{PID: os.Getpid(), PIDStart: selfStart(), Addr: addr, StartedAt: now.UTC()}
+	b, _ := json.Marshal(st)
+	if err := os.MkdirAll(filepath.Dir(ServerFile(home)), 0o700); err != nil {
+		return err
+	}
+	tmp := ServerFile(home) + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, ServerFile(home))
+}
+
+// RemoveServer removes run/serve.json if it is this process's.
+func RemoveServer(home string) {
+	if st := ReadServer(home); st.PID == os.Getpid() {
+		_ = os.Remove(ServerFile(home))
+	}
+}
+
+// DispatcherLog is the log of the detached dispatchers.
+func DispatcherLog(home string) string { return filepath.Join(home, "logs", "dispatch.log") }
+
+// EnsureDispatcher makes sure something will run the queue: a live
+// `faas serve` on this home does; otherwise a detached `faas dispatch` is
+// started (it exits when the queue has been empty for a while, and only
+// one runs at a time).
+func EnsureDispatcher(home string) error {
+	if ReadServer(home).Running {
+		return nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fault.Platformf("find the faas executable: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(DispatcherLog(home)), 0o700); err != nil {
+		return fault.Platformf("start the dispatcher: %w", err)
+	}
+	logf, err := os.OpenFile(DispatcherLog(home), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return fault.Platformf("start the dispatcher: %w", err)
+	}
+	defer logf.Close()
+	devnull, _ := os.Open(os.DevNull)
+	defer devnull.Close()
+	cmd := &exec.Cmd{Path: self, Args: []string{"faas", "dispatch"}, Stdin: devnull, Stdout: logf, Stderr: logf,
+		Env: append(os.Environ(), "FAAS_HOME="+home), SysProcAttr: &syscall.SysProcAttr{Setsid: true}}
+	if err := cmd.Start(); err != nil {
+		return fault.Platformf("start the dispatcher: %w", err)
+	}
+	return cmd.Process.Release()
+}
+
+// RunDispatcher is `faas dispatch`: unless another dispatcher holds the
+// home's lock, run the queue until it has been empty for idle. After
+// letting the lock go it looks once more, so a job queued while it was
+// leaving is not stranded.
+func (e *Engine) RunDispatcher(ctx context.Context, workers int, idle time.Duration, logw io.Writer) error {
+	path := filepath.Join(e.Home, "run", "dispatch.lock")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fault.Platformf("dispatcher lock: %w", err)
+	}
+	for {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return fault.Platformf("dispatcher lock: %w", err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close()
+			return nil // another dispatcher runs the queue
+		}
+		err = e.Dispatch(ctx, DispatchOptions{Workers: workers, IdleExit: idle, Log: logw})
+		f.Close() // releases the lock
+		if err != nil || ctx.Err() != nil {
+			return err
+		}
+		if n, err := e.Store.CountWaiting(ctx); err != nil || n == 0 || ReadServer(e.Home).Running {
+			return err
+		}
+	}
+}

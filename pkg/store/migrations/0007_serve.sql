@@ -1,0 +1,18 @@
+-- faas serve: who may call the API. Only a token's SHA-256 is kept; the
+-- token's name is the owner of what it creates.
+CREATE TABLE tokens (
+    name       TEXT PRIMARY KEY,
+    hash       TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+);
+
+-- Async jobs: how often a failed job runs again, how many runs it had, and
+-- its own timeout (0: the function's), kept for when it is dispatched.
+ALTER TABLE jobs ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN timeout_ms INTEGER NOT NULL DEFAULT 0;
+-- The queue, oldest first.
+CREATE INDEX jobs_waiting ON jobs(queued_at, id) WHERE status = 'waiting';
+-- An owner's recent jobs and functions.
+CREATE INDEX jobs_owner_recent ON jobs(owner, queued_at DESC);
+CREATE INDEX functions_owner ON functions(owner, name);
