@@ -126,6 +126,8 @@ type DispatchOptions struct {
 	IdleExit time.Duration
 	// Log receives a line per job (may be nil).
 	Log io.Writer
+	// Done, when set, is called with each run's job as it ended.
+	Done func(store.Job, error)
 }
 
 // Dispatch runs queued jobs until ctx ends (or it has been idle for
@@ -164,6 +166,9 @@ func (e *Engine) Dispatch(ctx context.Context, o DispatchOptions) error {
 					}
 				}()
 				j, err := e.runClaimed(context.WithoutCancel(ctx), job)
+				if o.Done != nil {
+					o.Done(j, err)
+				}
 				if o.Log != nil {
 					line, _ := json.Marshal(map[string]any{"time": e.Now().UTC(), "job_id": j.ID, "function": j.Function,
 						"status": j.Status, "attempt": j.Attempts, "requeued": j.Requeue, "error": errString(err)})

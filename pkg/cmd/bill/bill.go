@@ -14,10 +14,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/faasdev/faas/pkg/billing"
+	"github.com/faasdev/faas/pkg/api"
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/iostreams"
-	"github.com/faasdev/faas/pkg/store"
 )
 
 // Options of `faas bill`.
@@ -70,66 +70,6 @@ taken off the month's totals at the current prices.`,
 	return cmd
 }
 
-// lineJSON is one function's line, or the total.
-type lineJSON struct {
-	Function    string  `json:"function,omitempty"`
-	Invocations int64   `json:"invocations"`
-	Errors      int64   `json:"errors"`
-	DurationMS  float64 `json:"duration_ms"`
-	BilledMS    int64   `json:"billed_ms"`
-	GBSeconds   float64 `json:"gb_seconds"`
-	RequestPico int64   `json:"request_pico"`
-	ComputePico int64   `json:"compute_pico"`
-	TotalPico   int64   `json:"total_pico"`
-	TotalUSD    string  `json:"total_usd"`
-}
-
-type billJSON struct {
-	Month     string     `json:"month"`
-	TimeZone  string     `json:"time_zone"`
-	From      time.Time  `json:"from"`
-	To        time.Time  `json:"to"`
-	Functions []lineJSON `json:"functions"`
-	Total     lineJSON   `json:"total"`
-	FreeTier  struct {
-		Enabled           bool  `json:"enabled"`
-		RequestCreditPico int64 `json:"request_credit_pico"`
-		ComputeCreditPico int64 `json:"compute_credit_pico"`
-	} `json:"free_tier"`
-	DuePico int64  `json:"due_pico"`
-	DueUSD  string `json:"due_usd"`
-	Budget  *struct {
-		MonthlyPico int64 `json:"monthly_pico"`
-		SpentPico   int64 `json:"spent_pico"`
-	} `json:"budget"`
-	Daily map[string]int64 `json:"daily_pico"`
-}
-
-func line(r store.BillRow) lineJSON {
-	total := r.RequestPico + r.ComputePico
-	return lineJSON{
-		Function: r.Function, Invocations: r.Invocations, Errors: r.Errors,
-		DurationMS: float64(r.DurationUS) / 1000, BilledMS: r.BilledMS,
-		GBSeconds:   float64(r.MBMS) / (1024 * 1000),
-		RequestPico: r.RequestPico, ComputePico: r.ComputePico, TotalPico: total,
-		TotalUSD: billing.Pico(total).String(),
-	}
-}
-
-func totalLine(b engine.Bill) lineJSON {
-	t := store.BillRow{}
-	for _, r := range b.Rows {
-		t.Invocations += r.Invocations
-		t.Errors += r.Errors
-		t.DurationUS += r.DurationUS
-		t.BilledMS += r.BilledMS
-		t.MBMS += r.MBMS
-		t.RequestPico += r.RequestPico
-		t.ComputePico += r.ComputePico
-	}
-	return line(t)
-}
-
 // Run prints the bill.
 func Run(ctx context.Context, o *Options) error {
 	eng, err := o.Engine()
@@ -142,43 +82,26 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	switch o.Output {
 	case cmdutil.OutputJSON:
-		return cmdutil.WriteJSON(o.IO.Out, toJSON(b))
+		return cmdutil.WriteJSON(o.IO.Out, api.NewBill(b, zone(b.From)))
 	case "csv":
 		return writeCSV(o, b)
 	}
 	return writeTable(o, b)
 }
 
-func toJSON(b engine.Bill) billJSON {
-	out := billJSON{Month: b.Month, TimeZone: zone(b.From), From: b.From, To: b.To,
-		Functions: []lineJSON{}, Total: totalLine(b), DuePico: int64(b.Due), DueUSD: b.Due.String(), Daily: b.Daily}
-	for _, r := range b.Rows {
-		out.Functions = append(out.Functions, line(r))
-	}
-	out.FreeTier.Enabled = b.Settings.Sheet.FreeTier
-	out.FreeTier.RequestCreditPico, out.FreeTier.ComputeCreditPico = int64(b.RequestCredit), int64(b.ComputeCredit)
-	if b.Settings.Budget > 0 {
-		out.Budget = &struct {
-			MonthlyPico int64 `json:"monthly_pico"`
-			SpentPico   int64 `json:"spent_pico"`
-		}{int64(b.Settings.Budget), int64(b.Spent)}
-	}
-	return out
-}
-
 func writeCSV(o *Options, b engine.Bill) error {
 	w := csv.NewWriter(o.IO.Out)
 	_ = w.Write([]string{"month", "function", "invocations", "errors", "duration_ms", "billed_ms", "gb_seconds", "request_usd", "compute_usd", "total_usd"})
-	row := func(name string, l lineJSON) {
+	row := func(name string, l api.BillLine) {
 		_ = w.Write([]string{b.Month, name, strconv.FormatInt(l.Invocations, 10), strconv.FormatInt(l.Errors, 10),
 			strconv.FormatFloat(l.DurationMS, 'f', -1, 64), strconv.FormatInt(l.BilledMS, 10),
 			strconv.FormatFloat(l.GBSeconds, 'f', -1, 64), billing.Pico(l.RequestPico).String(),
 			billing.Pico(l.ComputePico).String(), billing.Pico(l.TotalPico).String()})
 	}
 	for _, r := range b.Rows {
-		row(r.Function, line(r))
+		row(r.Function, api.NewBillLine(r))
 	}
-	row("(total)", totalLine(b))
+	row("(total)", api.TotalLine(b))
 	if b.Settings.Sheet.FreeTier {
 		_ = w.Write([]string{b.Month, "(free tier)", "", "", "", "", "", "-" + b.RequestCredit.String(), "-" + b.ComputeCredit.String(), "-" + (b.RequestCredit + b.ComputeCredit).String()})
 	}
@@ -197,15 +120,15 @@ func writeTable(o *Options, b engine.Bill) error {
 		fmt.Fprintln(io.ErrOut, "no invocations this month")
 	}
 	t := io.NewTable("FUNCTION", "INVOCATIONS", "ERRORS", "DURATION (s)", "BILLED (s)", "GB-S", "REQUESTS", "COMPUTE", "TOTAL")
-	add := func(name string, l lineJSON) {
+	add := func(name string, l api.BillLine) {
 		t.AddRow(name, strconv.FormatInt(l.Invocations, 10), strconv.FormatInt(l.Errors, 10), seconds(l.DurationMS),
 			seconds(float64(l.BilledMS)), strconv.FormatFloat(l.GBSeconds, 'f', 3, 64), billing.Pico(l.RequestPico).Cents(),
 			billing.Pico(l.ComputePico).Cents(), billing.Pico(l.TotalPico).Cents())
 	}
 	for _, r := range b.Rows {
-		add(r.Function, line(r))
+		add(r.Function, api.NewBillLine(r))
 	}
-	tot := totalLine(b)
+	tot := api.TotalLine(b)
 	add("total", tot)
 	if b.Settings.Sheet.FreeTier {
 		t.AddRow("free tier", "", "", "", "", "", "-"+b.RequestCredit.Cents(), "-"+b.ComputeCredit.Cents(), "-"+(b.RequestCredit+b.ComputeCredit).Cents())

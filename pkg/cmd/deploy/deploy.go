@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/faasdev/faas/pkg/api"
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/fault"
@@ -168,7 +169,7 @@ func Run(ctx context.Context, o *Options) error {
 		if err != nil {
 			return err
 		}
-		return cmdutil.WriteJSON(o.IO.Out, cmdutil.NewFunctionJSON(fn))
+		return cmdutil.WriteJSON(o.IO.Out, api.NewFunction(fn))
 	}
 	_, err = fmt.Fprintln(o.IO.Out, res.Function)
 	return err

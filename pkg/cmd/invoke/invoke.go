@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/faasdev/faas/pkg/api"
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/fault"
@@ -132,7 +133,7 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	if o.Output == cmdutil.OutputJSON {
-		if err := cmdutil.WriteJSON(o.IO.Out, cmdutil.NewJobJSON(job, true)); err != nil {
+		if err := cmdutil.WriteJSON(o.IO.Out, api.NewJob(job, true)); err != nil {
 			return err
 		}
 	} else if job.Status == store.StatusCompleted {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/faasdev/faas/pkg/billing"
+	"github.com/faasdev/faas/pkg/api"
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/iostreams"
@@ -67,9 +68,9 @@ func RunList(ctx context.Context, o *ListOptions) error {
 		return err
 	}
 	if o.Output == cmdutil.OutputJSON {
-		out := make([]cmdutil.JobJSON, 0, len(jobs))
+		out := make([]api.Job, 0, len(jobs))
 		for _, j := range jobs {
-			out = append(out, cmdutil.NewJobJSON(j, false))
+			out = append(out, api.NewJob(j, false))
 		}
 		return cmdutil.WriteJSON(o.IO.Out, out)
 	}
@@ -170,7 +171,7 @@ func RunShow(ctx context.Context, o *ShowOptions) error {
 		return err
 	}
 	if o.Output == cmdutil.OutputJSON {
-		return cmdutil.WriteJSON(o.IO.Out, cmdutil.NewJobJSON(j, true))
+		return cmdutil.WriteJSON(o.IO.Out, api.NewJob(j, true))
 	}
 	st := o.IO.Styles()
 	w := o.IO.Out

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/faasdev/faas/pkg/api"
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/function"
@@ -52,9 +53,9 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	if o.Output == cmdutil.OutputJSON {
-		out := make([]cmdutil.FunctionJSON, 0, len(fns))
+		out := make([]api.Function, 0, len(fns))
 		for _, f := range fns {
-			out = append(out, cmdutil.NewFunctionJSON(f))
+			out = append(out, api.NewFunction(f))
 		}
 		return cmdutil.WriteJSON(o.IO.Out, out)
 	}

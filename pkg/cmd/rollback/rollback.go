@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/faasdev/faas/pkg/api"
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/iostreams"
@@ -62,7 +63,7 @@ func Run(ctx context.Context, o *Options) error {
 		if err != nil {
 			return err
 		}
-		return cmdutil.WriteJSON(o.IO.Out, cmdutil.NewFunctionJSON(fn))
+		return cmdutil.WriteJSON(o.IO.Out, api.NewFunction(fn))
 	}
 	_, err = fmt.Fprintln(o.IO.Out, to)
 	return err

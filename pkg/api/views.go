@@ -1,17 +1,18 @@
-package cmdutil
+// Package api is the JSON contract of faas: the records `-o json` prints
+// (docs/json.md) and `faas serve` speaks, with the conversions both ways
+// that let the command line talk to a remote server and print the same.
+package api
 
 import (
-	"math"
-	"strconv"
 	"time"
 
 	"github.com/faasdev/faas/pkg/billing"
 	"github.com/faasdev/faas/pkg/store"
 )
 
-// JobJSON is a job as `-o json` prints it (docs/json.md). Times are RFC 3339
+// Job is a job as `-o json` prints it (docs/json.md). Times are RFC 3339
 // in UTC; unset times are null.
-type JobJSON struct {
+type Job struct {
 	ID              string     `json:"id"`
 	Function        string     `json:"function"`
 	Version         int        `json:"version"`
@@ -37,6 +38,10 @@ type JobJSON struct {
 	ComputePico int64  `json:"compute_pico"`
 	CostPico    int64  `json:"cost_pico"`
 	CostUSD     string `json:"cost_usd"`
+	// Retries is how many more runs a failed async job was allowed;
+	// Attempts how many runs it had.
+	Retries  int `json:"retries"`
+	Attempts int `json:"attempts"`
 	// Present only where the record was read whole (invoke, jobs show).
 	Result *string `json:"result,omitempty"`
 	Logs   *string `json:"logs,omitempty"`
@@ -49,15 +54,15 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-// NewJobJSON converts a job; whole adds the result and logs.
-func NewJobJSON(j store.Job, whole bool) JobJSON {
-	v := JobJSON{
+// NewJob converts a job; whole adds the result and logs.
+func NewJob(j store.Job, whole bool) Job {
+	v := Job{
 		ID: j.ID, Function: j.Function, Version: j.Version, Owner: j.Owner, Status: j.Status,
 		Provider: j.Provider, Instance: j.Instance, Cold: j.Cold, InitMS: j.InitMS,
 		QueuedAt: j.QueuedAt, StartedAt: timePtr(j.StartedAt), EndedAt: timePtr(j.EndedAt),
 		DurationMS: float64(j.Duration.Microseconds()) / 1000, BilledMS: j.BilledMS,
 		MemoryMB: j.MemoryMB, PeakMemoryBytes: j.PeakMemoryBytes, ExitCode: j.ExitCode,
-		Error: j.Error, LogsTruncated: j.LogsTruncated,
+		Error: j.Error, LogsTruncated: j.LogsTruncated, Retries: j.Retries, Attempts: j.Attempts,
 		RequestPico: j.RequestPico, ComputePico: j.ComputePico, CostPico: j.RequestPico + j.ComputePico,
 		CostUSD: billing.Pico(j.RequestPico + j.ComputePico).String(),
 	}
@@ -68,8 +73,8 @@ func NewJobJSON(j store.Job, whole bool) JobJSON {
 	return v
 }
 
-// FunctionJSON is a function as `-o json` prints it.
-type FunctionJSON struct {
+// Function is a function as `-o json` prints it.
+type Function struct {
 	Name         string            `json:"name"`
 	Version      int               `json:"version"`
 	Versions     int               `json:"versions"`
@@ -91,14 +96,14 @@ type FunctionJSON struct {
 	UpdatedAt    time.Time         `json:"updated_at"`
 }
 
-// NewFunctionJSON converts a function with its current version.
-func NewFunctionJSON(f store.Function) FunctionJSON {
+// NewFunction converts a function with its current version.
+func NewFunction(f store.Function) Function {
 	c := f.Current.Config
 	env := c.Env
 	if env == nil {
 		env = map[string]string{}
 	}
-	return FunctionJSON{
+	return Function{
 		Name: f.Name, Version: f.Current.Version, Versions: f.Versions, Runtime: string(c.Runtime),
 		Mode: string(c.Mode), Provider: f.Provider, Owner: f.Owner, Filename: f.Current.Filename,
 		SHA256: f.Current.SHA256, MemoryMB: c.MemoryMB, CPUs: c.CPUs, DiskMB: c.DiskMB,
@@ -107,58 +112,3 @@ func NewFunctionJSON(f store.Function) FunctionJSON {
 	}
 }
 
-// Ago prints a time relative to now for terminals.
-func Ago(now, t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	d := now.Sub(t)
-	switch {
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return plural(int(d.Minutes()), "minute") + " ago"
-	case d < 48*time.Hour:
-		return plural(int(d.Hours()), "hour") + " ago"
-	}
-	return plural(int(d.Hours()/24), "day") + " ago"
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return strconv.Itoa(n) + " " + unit + "s"
-}
-
-// Timestamp prints a time: relative on a terminal, RFC 3339 when piped.
-func Timestamp(tty bool, now, t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	if tty {
-		return Ago(now, t)
-	}
-	return t.UTC().Format(time.RFC3339)
-}
-
-// Bytes prints a byte count in binary units, with one decimal; the unit is
-// chosen after rounding, so 1048575 is 1.0MiB, not 1024.0KiB.
-func Bytes(n int64) string {
-	if n <= 0 {
-		return "-"
-	}
-	if n < 1<<10 {
-		return strconv.FormatInt(n, 10) + "B"
-	}
-	v := float64(n) / (1 << 10)
-	units := []string{"KiB", "MiB", "GiB", "TiB"}
-	u := 0
-	for u < len(units)-1 && math.Round(v*10)/10 >= 1024 {
-		v /= 1024
-		u++
-	}
-	return oneDecimal(v) + units[u]
-}
-
-func oneDecimal(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
