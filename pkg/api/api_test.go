@@ -11,7 +11,6 @@ import (
 	"github.com/faasdev/faas/pkg/store"
 )
 
-
 func TestNewJobJSON(t *testing.T) {
 	q := time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
 	code := 0

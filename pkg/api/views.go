@@ -111,4 +111,3 @@ func NewFunction(f store.Function) Function {
 		MaxInstances: c.MaxInstances, Env: env, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt,
 	}
 }
-

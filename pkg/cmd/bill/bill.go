@@ -13,8 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/faasdev/faas/pkg/billing"
 	"github.com/faasdev/faas/pkg/api"
+	"github.com/faasdev/faas/pkg/billing"
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/iostreams"
