@@ -11,13 +11,17 @@ func CompleteFunctionNames(f *Factory) func(*cobra.Command, []string, string) ([
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		eng, err := f.Engine()
+		b, err := f.Backend()
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		names, err := eng.Store.FunctionNames(cmd.Context())
+		fns, err := b.Functions(cmd.Context())
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		names := make([]string, len(fns))
+		for i, fn := range fns {
+			names[i] = fn.Name
 		}
 		return names, cobra.ShellCompDirectiveNoFileComp
 	}

@@ -5,19 +5,57 @@ package cmdutil
 
 import (
 	"context"
+	"os"
 	"sync"
+	"time"
 
 	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/iostreams"
+	"github.com/faasdev/faas/pkg/provider"
+	"github.com/faasdev/faas/pkg/remote"
+	"github.com/faasdev/faas/pkg/store"
+)
+
+// Backend is what the everyday commands run against: the local engine, or
+// a `faas serve` when FAAS_SERVER is set. Both return the same records, so
+// the commands print the same.
+type Backend interface {
+	Deploy(context.Context, engine.DeployRequest) (engine.DeployResult, error)
+	Function(ctx context.Context, name string) (store.Function, error)
+	Functions(context.Context) ([]store.Function, error)
+	Remove(ctx context.Context, name string) error
+	Invoke(context.Context, engine.InvokeRequest) (store.Job, error)
+	Submit(context.Context, engine.SubmitRequest) (store.Job, error)
+	Jobs(context.Context, store.JobFilter) ([]store.Job, error)
+	Job(ctx context.Context, id string) (store.Job, error)
+	WaitJob(ctx context.Context, id string, timeout time.Duration) (store.Job, error)
+	Logs(context.Context, engine.LogsRequest) ([]provider.LogLine, error)
+	Bill(context.Context, engine.BillRequest) (engine.Bill, error)
+}
+
+var (
+	_ Backend = (*engine.Engine)(nil)
+	_ Backend = (*remote.Client)(nil)
 )
 
 // Factory hands commands their dependencies. Engine opens the database on
 // first use only, so `faas --help` and `faas completion` create nothing.
 type Factory struct {
 	IOStreams *iostreams.IOStreams
-	Engine    func() (*engine.Engine, error)
+	// Engine is the local engine; with FAAS_SERVER set it is an error, for
+	// the commands that only run on the server's host.
+	Engine func() (*engine.Engine, error)
+	// Backend is the local engine, or the remote server.
+	Backend func() (Backend, error)
 	// Close releases whatever Engine opened.
 	Close func()
+}
+
+// Remote returns FAAS_SERVER and FAAS_TOKEN; server is "" when the
+// command line runs locally.
+func Remote() (server, token string) {
+	return os.Getenv("FAAS_SERVER"), os.Getenv("FAAS_TOKEN")
 }
 
 // New returns the factory of a real process.
@@ -27,6 +65,10 @@ func New(ctx context.Context, io *iostreams.IOStreams) *Factory {
 	var err error
 	f := &Factory{IOStreams: io}
 	f.Engine = func() (*engine.Engine, error) {
+		if server, _ := Remote(); server != "" {
+			return nil, fault.WithHint(fault.Usagef("this command runs only where the functions live, not against FAAS_SERVER=%s", server),
+				"run it on the server's host, or unset FAAS_SERVER")
+		}
 		once.Do(func() {
 			var home string
 			if home, err = engine.Home(); err == nil {
@@ -34,6 +76,16 @@ func New(ctx context.Context, io *iostreams.IOStreams) *Factory {
 			}
 		})
 		return eng, err
+	}
+	f.Backend = func() (Backend, error) {
+		if server, token := Remote(); server != "" {
+			return remote.New(server, token)
+		}
+		e, err := f.Engine()
+		if err != nil {
+			return nil, err
+		}
+		return e, nil
 	}
 	f.Close = func() {
 		if eng != nil {

@@ -23,14 +23,14 @@ import (
 // Options of `faas bill`.
 type Options struct {
 	IO      *iostreams.IOStreams
-	Engine  func() (*engine.Engine, error)
+	Backend func() (cmdutil.Backend, error)
 	Request engine.BillRequest
 	Output  string
 }
 
 // NewCmd returns the bill command.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Engine: f.Engine}
+	opts := &Options{IO: f.IOStreams, Backend: f.Backend}
 	cmd := &cobra.Command{
 		Use:   "bill",
 		Short: "Print a month's pay-as-you-use bill",
@@ -72,7 +72,7 @@ taken off the month's totals at the current prices.`,
 
 // Run prints the bill.
 func Run(ctx context.Context, o *Options) error {
-	eng, err := o.Engine()
+	eng, err := o.Backend()
 	if err != nil {
 		return err
 	}

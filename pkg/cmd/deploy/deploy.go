@@ -19,8 +19,8 @@ import (
 
 // Options are the parsed flags and the dependencies of a deploy.
 type Options struct {
-	IO     *iostreams.IOStreams
-	Engine func() (*engine.Engine, error)
+	IO      *iostreams.IOStreams
+	Backend func() (cmdutil.Backend, error)
 
 	File         string
 	Name         string
@@ -42,7 +42,7 @@ type Options struct {
 
 // NewCmd returns the deploy command; runF replaces the run in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Engine: f.Engine}
+	opts := &Options{IO: f.IOStreams, Backend: f.Backend}
 	cmd := &cobra.Command{
 		Use:   "deploy FILE",
 		Short: "Turn a file into a function",
@@ -146,7 +146,7 @@ func Run(ctx context.Context, o *Options) error {
 	if r.Code, err = engine.ReadCode(o.File); err != nil {
 		return err
 	}
-	eng, err := o.Engine()
+	eng, err := o.Backend()
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@
 package invoke
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,29 +13,29 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/faasdev/faas/pkg/api"
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/iostreams"
-	"github.com/faasdev/faas/pkg/store"
 )
 
 // Options are the parsed flags and the dependencies of an invoke.
 type Options struct {
-	IO     *iostreams.IOStreams
-	Engine func() (*engine.Engine, error)
+	IO      *iostreams.IOStreams
+	Backend func() (cmdutil.Backend, error)
 
 	Name    string
 	Data    string
 	HasData bool
 	Timeout time.Duration
 	Output  string
+	Async   bool
+	Retries int
 }
 
 // NewCmd returns the invoke command; runF replaces the run in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Engine: f.Engine}
+	opts := &Options{IO: f.IOStreams, Backend: f.Backend}
 	cmd := &cobra.Command{
 		Use:   "invoke NAME",
 		Short: "Run a function and record the job",
@@ -46,10 +45,16 @@ The payload is -d DATA, -d @FILE (-d @- for stdin), or stdin when it is
 piped. stdout carries the function's result and nothing else; -o json prints
 the whole job record instead. The exit code says how it went: 0 completed,
 1 the function failed, 124 it timed out, 2 bad input, 3 platform error,
-4 no such function.`,
+4 no such function.
+
+--async queues the job and prints only its id; the server's dispatcher (or,
+without a server, a background dispatcher) runs it. Wait for it with
+` + "`faas jobs wait ID`" + `. --retries N runs a failed async job again up to N
+times; every run is billed.`,
 		Example: `  faas invoke hello -d '{"name":"Ada"}'
   echo '{"n": 3}' | faas invoke square
-  faas invoke resize -d @photo.json -o json | jq .status`,
+  faas invoke resize -d @photo.json -o json | jq .status
+  id=$(faas invoke --async --retries 2 report) && faas jobs wait "$id"`,
 		Args: cmdutil.ExactArgs(1, "the NAME of a function"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
@@ -63,6 +68,8 @@ the whole job record instead. The exit code says how it went: 0 completed,
 	}
 	cmd.Flags().StringVarP(&opts.Data, "data", "d", "", "payload: DATA, @FILE, or @- for stdin")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 0, "override the function's timeout for this call")
+	cmd.Flags().BoolVar(&opts.Async, "async", false, "queue the job and print its id")
+	cmd.Flags().IntVar(&opts.Retries, "retries", 0, "with --async: run a failed job again up to N times")
 	cmdutil.AddOutputFlag(cmd, &opts.Output, "result", cmdutil.OutputJSON)
 	return cmd
 }
@@ -115,11 +122,17 @@ func Run(ctx context.Context, o *Options) error {
 	if o.Timeout < 0 {
 		return fault.Usagef("--timeout %s: use a positive duration such as 30s", o.Timeout)
 	}
+	if o.Retries != 0 && !o.Async {
+		return fault.WithHint(fault.Usagef("--retries applies to async invocations"), "add --async")
+	}
 	payload, err := o.payload()
 	if err != nil {
 		return err
 	}
-	eng, err := o.Engine()
+	if o.Async {
+		return o.submit(ctx, payload)
+	}
+	eng, err := o.Backend()
 	if err != nil {
 		return err
 	}
@@ -132,38 +145,27 @@ func Run(ctx context.Context, o *Options) error {
 		}
 		return err
 	}
-	if o.Output == cmdutil.OutputJSON {
-		if err := cmdutil.WriteJSON(o.IO.Out, api.NewJob(job, true)); err != nil {
-			return err
-		}
-	} else if job.Status == store.StatusCompleted {
-		if _, err := o.IO.Out.Write(job.Result); err != nil {
-			return err
-		}
-		if o.IO.IsStdoutTTY() && len(job.Result) > 0 && !bytes.HasSuffix(job.Result, []byte("\n")) {
-			fmt.Fprintln(o.IO.Out)
-		}
-	}
-	return jobExit(o.IO, job)
+	return cmdutil.WriteJobResult(o.IO, job, o.Output)
 }
 
-// jobExit turns a finished job into the command's exit, explaining
-// failures on stderr.
-func jobExit(io *iostreams.IOStreams, job store.Job) error {
-	code := cmdutil.ExitOK
-	switch job.Status {
-	case store.StatusCompleted:
-		return nil
-	case store.StatusTimeout:
-		code = cmdutil.ExitTimeout
-	default:
-		code = cmdutil.ExitFunction
-		if strings.HasPrefix(job.Error, "interrupted") {
-			code = cmdutil.ExitInterrupted
+// submit queues the job and prints its id (or, with -o json, its record).
+func (o *Options) submit(ctx context.Context, payload []byte) error {
+	b, err := o.Backend()
+	if err != nil {
+		return err
+	}
+	job, err := b.Submit(ctx, engine.SubmitRequest{Name: o.Name, Payload: payload, Timeout: o.Timeout, Retries: o.Retries})
+	if err != nil {
+		return err
+	}
+	if eng, ok := b.(*engine.Engine); ok {
+		if err := engine.EnsureDispatcher(eng.Home); err != nil {
+			return fault.WithHint(err, "the job "+job.ID+" is queued; it runs when `faas serve` or another dispatcher starts")
 		}
 	}
-	st := io.Styles()
-	fmt.Fprintf(io.ErrOut, "%s function %s %s: %s; see `faas jobs show %s`\n",
-		st.Error.Render("error:"), job.Function, job.Status, job.Error, job.ID)
-	return &cmdutil.ExitError{Code: code}
+	if o.Output == cmdutil.OutputJSON {
+		return cmdutil.WriteJSON(o.IO.Out, map[string]string{"job_id": job.ID, "status": job.Status})
+	}
+	_, err = fmt.Fprintln(o.IO.Out, job.ID)
+	return err
 }

@@ -13,23 +13,23 @@ import (
 	"github.com/faasdev/faas/pkg/api"
 	"github.com/faasdev/faas/pkg/billing"
 	"github.com/faasdev/faas/pkg/cmdutil"
-	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/iostreams"
 	"github.com/faasdev/faas/pkg/store"
 )
 
 // ListOptions of `faas jobs`.
 type ListOptions struct {
-	IO     *iostreams.IOStreams
-	Engine func() (*engine.Engine, error)
-	Now    func() time.Time
-	Filter store.JobFilter
-	Output string
+	IO      *iostreams.IOStreams
+	Backend func() (cmdutil.Backend, error)
+	Now     func() time.Time
+	Filter  store.JobFilter
+	Output  string
 }
 
 // NewCmd returns `faas jobs` with its `show` subcommand.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *ListOptions) error) *cobra.Command {
-	opts := &ListOptions{IO: f.IOStreams, Engine: f.Engine, Now: time.Now}
+	opts := &ListOptions{IO: f.IOStreams, Backend: f.Backend, Now: time.Now}
 	cmd := &cobra.Command{
 		Use:   "jobs",
 		Short: "List recent invocations",
@@ -53,13 +53,13 @@ process has died is marked lost first.`,
 		return store.Statuses, cobra.ShellCompDirectiveNoFileComp
 	})
 	_ = cmd.RegisterFlagCompletionFunc("function", cmdutil.CompleteFunctionNames(f))
-	cmd.AddCommand(newShowCmd(f, nil))
+	cmd.AddCommand(newShowCmd(f, nil), newWaitCmd(f, nil))
 	return cmd
 }
 
 // RunList lists jobs.
 func RunList(ctx context.Context, o *ListOptions) error {
-	eng, err := o.Engine()
+	eng, err := o.Backend()
 	if err != nil {
 		return err
 	}
@@ -114,14 +114,14 @@ func duration(j store.Job) string {
 
 // ShowOptions of `faas jobs show`.
 type ShowOptions struct {
-	IO     *iostreams.IOStreams
-	Engine func() (*engine.Engine, error)
-	ID     string
-	Output string
+	IO      *iostreams.IOStreams
+	Backend func() (cmdutil.Backend, error)
+	ID      string
+	Output  string
 }
 
 func newShowCmd(f *cmdutil.Factory, runF func(context.Context, *ShowOptions) error) *cobra.Command {
-	opts := &ShowOptions{IO: f.IOStreams, Engine: f.Engine}
+	opts := &ShowOptions{IO: f.IOStreams, Backend: f.Backend}
 	cmd := &cobra.Command{
 		Use:   "show ID",
 		Short: "Show one job: its record, result and logs",
@@ -144,11 +144,11 @@ func completeJobIDs(f *cmdutil.Factory) func(*cobra.Command, []string, string) (
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		eng, err := f.Engine()
+		b, err := f.Backend()
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		jobs, err := eng.Store.ListJobs(cmd.Context(), store.JobFilter{Limit: 50})
+		jobs, err := b.Jobs(cmd.Context(), store.JobFilter{Limit: 50})
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
@@ -162,7 +162,7 @@ func completeJobIDs(f *cmdutil.Factory) func(*cobra.Command, []string, string) (
 
 // RunShow shows a job.
 func RunShow(ctx context.Context, o *ShowOptions) error {
-	eng, err := o.Engine()
+	eng, err := o.Backend()
 	if err != nil {
 		return err
 	}
@@ -214,4 +214,68 @@ func rfc(t time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// WaitOptions of `faas jobs wait`.
+type WaitOptions struct {
+	IO      *iostreams.IOStreams
+	Backend func() (cmdutil.Backend, error)
+	ID      string
+	Timeout time.Duration
+	Output  string
+}
+
+func newWaitCmd(f *cmdutil.Factory, runF func(context.Context, *WaitOptions) error) *cobra.Command {
+	opts := &WaitOptions{IO: f.IOStreams, Backend: f.Backend}
+	cmd := &cobra.Command{
+		Use:   "wait ID",
+		Short: "Wait for a job to end, print its result and exit with its code",
+		Long: `Block until the job ID ends, then print its result on stdout (the whole
+record with -o json) and exit as ` + "`faas invoke`" + ` would have: 0 completed, 1 the
+function failed, 124 it timed out, 3 the platform failed or the job was lost.
+With --timeout, a job still waiting or running then exits 124 and prints
+nothing on stdout.`,
+		Example: `  id=$(faas invoke --async resize -d @photo.json)
+  faas jobs wait "$id" > out.json`,
+		Args: cmdutil.ExactArgs(1, "a job ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ID = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return RunWait(cmd.Context(), opts)
+		},
+		ValidArgsFunction: completeJobIDs(f),
+	}
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 0, "give up after this long (0: wait as long as it takes)")
+	cmdutil.AddOutputFlag(cmd, &opts.Output, "result", cmdutil.OutputJSON)
+	return cmd
+}
+
+// RunWait waits for a job.
+func RunWait(ctx context.Context, o *WaitOptions) error {
+	if o.Timeout < 0 {
+		return fault.Usagef("--timeout %s: use a positive duration such as 30s, or 0 for no limit", o.Timeout)
+	}
+	if o.ID == "" || len(o.ID) > 64 {
+		return fault.Usagef("invalid job id %q", o.ID)
+	}
+	b, err := o.Backend()
+	if err != nil {
+		return err
+	}
+	stop := o.IO.Progress("waiting for " + o.ID)
+	j, err := b.WaitJob(ctx, o.ID, o.Timeout)
+	stop()
+	if err != nil {
+		if ctx.Err() != nil {
+			return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted}
+		}
+		return err
+	}
+	if !j.Ended() {
+		fmt.Fprintf(o.IO.ErrOut, "%s job %s is still %s after %s\n", o.IO.Styles().Error.Render("error:"), j.ID, j.Status, o.Timeout)
+		return &cmdutil.ExitError{Code: cmdutil.ExitTimeout}
+	}
+	return cmdutil.WriteJobResult(o.IO, j, o.Output)
 }

@@ -23,6 +23,7 @@ import (
 type Options struct {
 	IO        *iostreams.IOStreams
 	Engine    func() (*engine.Engine, error)
+	Backend   func() (cmdutil.Backend, error)
 	Now       func() time.Time
 	Name      string
 	JobID     string
@@ -35,7 +36,7 @@ type Options struct {
 
 // NewCmd returns the logs command.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Engine: f.Engine, Now: time.Now}
+	opts := &Options{IO: f.IOStreams, Engine: f.Engine, Backend: f.Backend, Now: time.Now}
 	cmd := &cobra.Command{
 		Use:   "logs NAME",
 		Short: "Show what a function printed",
@@ -102,11 +103,13 @@ func Run(ctx context.Context, o *Options) error {
 	if o.Follow && o.JobID != "" {
 		return fault.Usagef("--follow and --job do not go together: a job's logs are complete when it ends")
 	}
-	eng, err := o.Engine()
-	if err != nil {
-		return err
-	}
 	if o.Instances {
+		// Instance logs and following read the instances themselves: only
+		// where they run.
+		eng, err := o.Engine()
+		if err != nil {
+			return err
+		}
 		lines, err := eng.InstanceLogs(ctx, o.Name, o.Tail)
 		if err != nil {
 			return err
@@ -125,7 +128,11 @@ func Run(ctx context.Context, o *Options) error {
 	p := printer{io: o.IO, json: o.Output == cmdutil.OutputJSON, enc: json.NewEncoder(o.IO.Out)}
 	start := o.Now()
 	if !o.Follow || o.Since != "" || o.Tail > 0 {
-		lines, err := eng.Logs(ctx, engine.LogsRequest{Function: o.Name, JobID: o.JobID, Since: since, Tail: o.Tail})
+		b, err := o.Backend()
+		if err != nil {
+			return err
+		}
+		lines, err := b.Logs(ctx, engine.LogsRequest{Function: o.Name, JobID: o.JobID, Since: since, Tail: o.Tail})
 		if err != nil {
 			return err
 		}
@@ -137,6 +144,10 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	if !o.Follow {
 		return nil
+	}
+	eng, err := o.Engine()
+	if err != nil {
+		return err
 	}
 	if err := eng.FollowLogs(ctx, o.Name, start, func(l provider.LogLine) { _ = p.print(l) }); err != nil {
 		return err

@@ -10,22 +10,21 @@ import (
 
 	"github.com/faasdev/faas/pkg/api"
 	"github.com/faasdev/faas/pkg/cmdutil"
-	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/iostreams"
 )
 
 // Options of `faas ls`.
 type Options struct {
-	IO     *iostreams.IOStreams
-	Engine func() (*engine.Engine, error)
-	Output string
-	Now    func() time.Time
+	IO      *iostreams.IOStreams
+	Backend func() (cmdutil.Backend, error)
+	Output  string
+	Now     func() time.Time
 }
 
 // NewCmd returns the ls command.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Engine: f.Engine, Now: time.Now}
+	opts := &Options{IO: f.IOStreams, Backend: f.Backend, Now: time.Now}
 	cmd := &cobra.Command{
 		Use:     "ls",
 		Aliases: []string{"list"},
@@ -44,7 +43,7 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 
 // Run lists.
 func Run(ctx context.Context, o *Options) error {
-	eng, err := o.Engine()
+	eng, err := o.Backend()
 	if err != nil {
 		return err
 	}

@@ -7,20 +7,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/faasdev/faas/pkg/cmdutil"
-	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/iostreams"
 )
 
 // Options of `faas rm`.
 type Options struct {
-	IO     *iostreams.IOStreams
-	Engine func() (*engine.Engine, error)
-	Name   string
+	IO      *iostreams.IOStreams
+	Backend func() (cmdutil.Backend, error)
+	Name    string
 }
 
 // NewCmd returns the rm command.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Engine: f.Engine}
+	opts := &Options{IO: f.IOStreams, Backend: f.Backend}
 	cmd := &cobra.Command{
 		Use:   "rm NAME",
 		Short: "Remove a function and all its versions",
@@ -41,7 +40,7 @@ for the bill and the logs.`,
 
 // Run removes.
 func Run(ctx context.Context, o *Options) error {
-	eng, err := o.Engine()
+	eng, err := o.Backend()
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/faasdev/faas/pkg/cmd/bill"
 	configcmd "github.com/faasdev/faas/pkg/cmd/config"
 	"github.com/faasdev/faas/pkg/cmd/deploy"
+	"github.com/faasdev/faas/pkg/cmd/dispatch"
 	"github.com/faasdev/faas/pkg/cmd/doctor"
 	"github.com/faasdev/faas/pkg/cmd/invoke"
 	"github.com/faasdev/faas/pkg/cmd/jobs"
@@ -18,6 +19,7 @@ import (
 	"github.com/faasdev/faas/pkg/cmd/ls"
 	"github.com/faasdev/faas/pkg/cmd/rm"
 	"github.com/faasdev/faas/pkg/cmd/rollback"
+	"github.com/faasdev/faas/pkg/cmd/serve"
 	"github.com/faasdev/faas/pkg/cmd/top"
 	"github.com/faasdev/faas/pkg/cmd/version"
 	"github.com/faasdev/faas/pkg/cmdutil"
@@ -68,6 +70,8 @@ Exit codes: 0 ok, 1 function failed, 2 usage, 3 platform, 4 not found,
 		doctor.NewCmd(f),
 		version.NewCmd(f),
 		agent.NewCmd(f),
+		serve.NewCmd(f),
+		dispatch.NewCmd(f),
 	)
 	return cmd
 }

@@ -1,0 +1,39 @@
+// Package dispatch is the hidden `faas dispatch`: the background runner of
+// queued jobs when no `faas serve` runs, started by `faas invoke --async`.
+package dispatch
+
+import (
+	"context"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/faasdev/faas/pkg/cmdutil"
+)
+
+// NewCmd returns `faas dispatch`.
+func NewCmd(f *cmdutil.Factory) *cobra.Command {
+	var idle time.Duration
+	var workers int
+	cmd := &cobra.Command{
+		Use:    "dispatch",
+		Short:  "Run queued jobs until the queue has been empty for a while",
+		Hidden: true,
+		Args:   cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			eng, err := f.Engine()
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			return eng.RunDispatcher(ctx, workers, idle, f.IOStreams.ErrOut)
+		},
+	}
+	cmd.Flags().DurationVar(&idle, "idle", 2*time.Second, "exit after the queue has been empty this long")
+	cmd.Flags().IntVar(&workers, "workers", max(4, 2*runtime.NumCPU()), "jobs run at once")
+	return cmd
+}

@@ -1,0 +1,222 @@
+// Package serve is `faas serve` and `faas serve token create|list|revoke`.
+package serve
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"fmt"
+	"net"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/faasdev/faas/pkg/cmdutil"
+	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/server"
+	"github.com/faasdev/faas/pkg/store"
+)
+
+// Options of `faas serve`.
+type Options struct {
+	Addr     string
+	TLSCert  string
+	TLSKey   string
+	PerOwner int
+	Workers  int
+	Quiet    bool
+}
+
+// NewCmd returns `faas serve`.
+func NewCmd(f *cmdutil.Factory) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the API over HTTP for a team, and run the async queue",
+		Long: `Serve faas' JSON API over HTTP: deploy, invoke (sync and async), jobs,
+logs and bills, for everyone holding a token. Each token's owner sees only
+its own functions, jobs and bill. The server also runs queued (async) jobs.
+
+Make a token with ` + "`faas serve token create NAME`" + `; on another machine set
+FAAS_SERVER=http://HOST:PORT and FAAS_TOKEN=TOKEN and use faas as usual.
+
+It binds to loopback unless told otherwise; a non-loopback --addr without
+--tls-cert and --tls-key prints a warning, since tokens would cross the
+network in the clear. SIGTERM (or Ctrl-C) stops it gracefully: requests
+and jobs in progress finish first. docs/serve.md describes the API.`,
+		Example: `  faas serve token create alice
+  faas serve --addr 127.0.0.1:8080
+  curl -H "Authorization: Bearer $TOKEN" -d '{"name":"Ada"}' localhost:8080/v1/functions/hello/invoke`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return run(cmd.Context(), f, o)
+		},
+	}
+	cmd.Flags().StringVar(&o.Addr, "addr", "127.0.0.1:8080", "address to listen on (port 0: any free port)")
+	cmd.Flags().StringVar(&o.TLSCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
+	cmd.Flags().StringVar(&o.TLSKey, "tls-key", "", "and this key (PEM)")
+	cmd.Flags().IntVar(&o.PerOwner, "max-inflight", 64, "synchronous invokes one owner may have in flight; more get 429")
+	cmd.Flags().IntVar(&o.Workers, "workers", max(8, 4*runtime.NumCPU()), "queued jobs run at once")
+	cmd.Flags().BoolVar(&o.Quiet, "quiet", false, "do not log each request on stderr")
+	cmd.AddCommand(newTokenCmd(f))
+	return cmd
+}
+
+func run(_ context.Context, f *cmdutil.Factory, o *Options) error {
+	if (o.TLSCert == "") != (o.TLSKey == "") {
+		return fault.Usagef("--tls-cert and --tls-key go together")
+	}
+	if o.PerOwner < 1 || o.Workers < 1 {
+		return fault.Usagef("--max-inflight and --workers must be at least 1")
+	}
+	host, _, err := net.SplitHostPort(o.Addr)
+	if err != nil {
+		return fault.WithHint(fault.Usagef("--addr %q: %v", o.Addr, err), "use HOST:PORT, such as 127.0.0.1:8080")
+	}
+	eng, err := f.Engine()
+	if err != nil {
+		return err
+	}
+	io := f.IOStreams
+	if st := engine.ReadServer(eng.Home); st.Running {
+		return fault.WithHint(fault.Usagef("faas serve already runs for %s (pid %d on %s)", eng.Home, st.PID, st.Addr),
+			"stop it first, or give this one its own FAAS_HOME")
+	}
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return fault.WithHint(fault.Platformf("listen on %s: %v", o.Addr, err), "choose another --addr")
+	}
+	if ip := net.ParseIP(host); o.TLSCert == "" && (ip == nil || !ip.IsLoopback()) && host != "localhost" {
+		fmt.Fprintf(io.ErrOut, "%s listening on %s without TLS: tokens and payloads cross the network in the clear; pass --tls-cert and --tls-key, or bind to 127.0.0.1\n",
+			io.Styles().Warning.Render("warning:"), o.Addr)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	// Jobs left running by a server that died are lost; waiting ones run.
+	if _, err := eng.Jobs(ctx, store.JobFilter{Limit: 1}); err != nil {
+		return err
+	}
+	addr := ln.Addr().String()
+	if err := engine.WriteServer(eng.Home, addr, time.Now()); err != nil {
+		ln.Close()
+		return fault.Platformf("record the server in %s: %v", engine.ServerFile(eng.Home), err)
+	}
+	defer engine.RemoveServer(eng.Home)
+	scheme := "http"
+	if o.TLSCert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(io.ErrOut, "faas serve: listening on %s://%s (FAAS_HOME %s)\n", scheme, addr, eng.Home)
+	opts := server.Options{Engine: eng, PerOwner: o.PerOwner, Workers: o.Workers}
+	if !o.Quiet {
+		opts.Log = io.ErrOut
+	}
+	err = server.New(opts).Serve(ctx, ln, o.TLSCert, o.TLSKey)
+	fmt.Fprintln(io.ErrOut, "faas serve: stopped")
+	if err != nil {
+		return fault.Platformf("serve: %w", err)
+	}
+	return nil
+}
+
+func newTokenCmd(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "Create, list and revoke the server's API tokens",
+		Args:  cmdutil.NoArgs,
+	}
+	create := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a token for the owner NAME and print it, once",
+		Long: `Create an API token for the owner NAME and print it on stdout. It is shown
+this once: only its SHA-256 is kept. What the token deploys and runs is
+NAME's, and NAME sees only that, and gets its own bill.`,
+		Args: cmdutil.ExactArgs(1, "the owner's NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			if err := function.ValidateName(name); err != nil {
+				return fault.Usagef("invalid token name %q: use letters, digits and hyphens, a letter first, at most 63", name)
+			}
+			eng, err := f.Engine()
+			if err != nil {
+				return err
+			}
+			token := NewToken()
+			if err := eng.Store.CreateToken(cmd.Context(), store.Token{Name: name, Hash: server.HashToken(token), CreatedAt: time.Now()}); err != nil {
+				return err
+			}
+			f.IOStreams.Successf("created a token for %s; it is shown only now", name)
+			_, err = fmt.Fprintln(f.IOStreams.Out, token)
+			return err
+		},
+	}
+	var output string
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the tokens' names",
+		Args:  cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			eng, err := f.Engine()
+			if err != nil {
+				return err
+			}
+			ts, err := eng.Store.Tokens(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if output == cmdutil.OutputJSON {
+				type tokenJSON struct {
+					Name      string    `json:"name"`
+					CreatedAt time.Time `json:"created_at"`
+				}
+				out := make([]tokenJSON, 0, len(ts))
+				for _, t := range ts {
+					out = append(out, tokenJSON{t.Name, t.CreatedAt})
+				}
+				return cmdutil.WriteJSON(f.IOStreams.Out, out)
+			}
+			if len(ts) == 0 {
+				f.IOStreams.Infof("no tokens: create one with `faas serve token create NAME`")
+				return nil
+			}
+			t := f.IOStreams.NewTable("NAME", "CREATED")
+			for _, tk := range ts {
+				t.AddRow(tk.Name, tk.CreatedAt.UTC().Format(time.RFC3339))
+			}
+			return t.Render()
+		},
+	}
+	cmdutil.AddOutputFlag(list, &output)
+	revoke := &cobra.Command{
+		Use:   "revoke NAME",
+		Short: "Revoke a token: its requests get 401 from now on",
+		Args:  cmdutil.ExactArgs(1, "the token's NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			eng, err := f.Engine()
+			if err != nil {
+				return err
+			}
+			if err := eng.Store.RevokeToken(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			f.IOStreams.Successf("revoked the token %s", args[0])
+			return nil
+		},
+	}
+	cmd.AddCommand(create, list, revoke)
+	return cmd
+}
+
+// NewToken returns a new random token: "faas_" and 52 characters of
+// base32, 256 bits.
+func NewToken() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return "faas_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
