@@ -32,15 +32,19 @@ func Setup(env *testscript.Env) error {
 }
 
 // Cmds are the custom commands: exits, noproc, json, waitfile, sumeq,
-// waitfor.
+// waitfor, envfile, waitserver, http, termserver.
 func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		"exits":    cmdExits,
-		"noproc":   cmdNoProc,
-		"json":     cmdJSON,
-		"waitfile": cmdWaitFile,
-		"sumeq":    cmdSumEq,
-		"waitfor":  cmdWaitFor,
+		"exits":      cmdExits,
+		"noproc":     cmdNoProc,
+		"json":       cmdJSON,
+		"waitfile":   cmdWaitFile,
+		"sumeq":      cmdSumEq,
+		"waitfor":    cmdWaitFor,
+		"envfile":    cmdEnvFile,
+		"waitserver": cmdWaitServer,
+		"http":       cmdHTTP,
+		"termserver": cmdTermServer,
 	}
 }
 
@@ -211,8 +215,8 @@ func StopAgents(home string) {
 		if len(args) > 1 && args[1] == "agent" && strings.Contains(string(b), "\x00--home\x00"+home) {
 			_ = syscall.Kill(pid, syscall.SIGTERM)
 		}
-		// An autoscale watcher of this FAAS_HOME.
-		if len(args) > 2 && args[1] == "autoscale" && args[2] == "run" {
+		// An autoscale watcher, server or dispatcher of this FAAS_HOME.
+		if len(args) > 2 && args[1] == "autoscale" && args[2] == "run" || len(args) > 1 && (args[1] == "serve" || args[1] == "dispatch") {
 			env, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
 			if strings.Contains("\x00"+string(env), "\x00FAAS_HOME="+home+"\x00") {
 				_ = syscall.Kill(pid, syscall.SIGTERM)

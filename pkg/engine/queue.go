@@ -336,3 +336,34 @@ func (e *Engine) RunDispatcher(ctx context.Context, workers int, idle time.Durat
 		}
 	}
 }
+
+// TokensStamp is touched whenever a token is created or revoked, so that a
+// running server reloads its tokens before the next request.
+func TokensStamp(home string) string { return filepath.Join(home, "run", "tokens.stamp") }
+
+// CreateToken records an API token's hash for the owner name.
+func (e *Engine) CreateToken(ctx context.Context, name, hash string) error {
+	if err := e.Store.CreateToken(ctx, store.Token{Name: name, Hash: hash, CreatedAt: e.Now()}); err != nil {
+		return err
+	}
+	return e.stampTokens()
+}
+
+// RevokeToken deletes the owner name's token.
+func (e *Engine) RevokeToken(ctx context.Context, name string) error {
+	if err := e.Store.RevokeToken(ctx, name); err != nil {
+		return err
+	}
+	return e.stampTokens()
+}
+
+func (e *Engine) stampTokens() error {
+	path := TokensStamp(e.Home)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fault.Platformf("tell the server: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(e.Now().UTC().Format(time.RFC3339Nano)+"\n"), 0o600); err != nil {
+		return fault.Platformf("tell the server: %w", err)
+	}
+	return nil
+}

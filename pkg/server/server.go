@@ -16,6 +16,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,6 +63,7 @@ type Server struct {
 	tokensMu     sync.Mutex
 	tokens       []tokenEntry
 	tokensLoaded time.Time
+	tokensStamp  time.Time
 }
 
 type tokenEntry struct {
@@ -203,12 +205,17 @@ func (s *Server) owner(ctx context.Context, token string) (string, bool) {
 		return "", false
 	}
 	sum := sha256.Sum256([]byte(token))
+	// `faas serve token create|revoke` touch a stamp file: a changed stamp
+	// reloads the tokens before this request is judged.
+	var stamp time.Time
+	if fi, err := os.Stat(engine.TokensStamp(s.eng.Home)); err == nil {
+		stamp = fi.ModTime()
+	}
 	for attempt := 0; attempt < 2; attempt++ {
 		s.tokensMu.Lock()
-		if attempt == 1 || time.Since(s.tokensLoaded) > 2*time.Second {
-			// Tokens created or revoked since are seen within seconds,
-			// and an unknown token reloads at most every 250 ms.
-			if time.Since(s.tokensLoaded) > 250*time.Millisecond {
+		if s.tokensLoaded.IsZero() || !stamp.Equal(s.tokensStamp) || attempt == 1 {
+			// An unknown token reloads at most every 250 ms.
+			if attempt == 0 || time.Since(s.tokensLoaded) > 250*time.Millisecond {
 				if ts, err := s.eng.Store.Tokens(ctx); err == nil {
 					s.tokens = s.tokens[:0]
 					for _, t := range ts {
@@ -219,7 +226,7 @@ func (s *Server) owner(ctx context.Context, token string) (string, bool) {
 							s.tokens = append(s.tokens, e)
 						}
 					}
-					s.tokensLoaded = time.Now()
+					s.tokensLoaded, s.tokensStamp = time.Now(), stamp
 				}
 			}
 		}

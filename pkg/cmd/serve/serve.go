@@ -148,7 +148,7 @@ NAME's, and NAME sees only that, and gets its own bill.`,
 				return err
 			}
 			token := NewToken()
-			if err := eng.Store.CreateToken(cmd.Context(), store.Token{Name: name, Hash: server.HashToken(token), CreatedAt: time.Now()}); err != nil {
+			if err := eng.CreateToken(cmd.Context(), name, server.HashToken(token)); err != nil {
 				return err
 			}
 			f.IOStreams.Successf("created a token for %s; it is shown only now", name)
@@ -202,7 +202,7 @@ NAME's, and NAME sees only that, and gets its own bill.`,
 			if err != nil {
 				return err
 			}
-			if err := eng.Store.RevokeToken(cmd.Context(), args[0]); err != nil {
+			if err := eng.RevokeToken(cmd.Context(), args[0]); err != nil {
 				return err
 			}
 			f.IOStreams.Successf("revoked the token %s", args[0])
