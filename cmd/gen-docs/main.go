@@ -37,9 +37,9 @@ func main() {
 
 func run(dir string) error {
 	io, _, _, _ := iostreams.Test()
-	f := &cmdutil.Factory{IOStreams: io, Engine: func() (*engine.Engine, error) {
-		return nil, fault.Platformf("gen-docs opens no database")
-	}, Close: func() {}}
+	none := func() (*engine.Engine, error) { return nil, fault.Platformf("gen-docs opens no database") }
+	f := &cmdutil.Factory{IOStreams: io, Engine: none, Local: none,
+		Backend: func() (cmdutil.Backend, error) { return nil, fault.Platformf("gen-docs opens no database") }, Close: func() {}}
 	cmd := root.NewCmd(f)
 	cmd.InitDefaultCompletionCmd()
 	cmd.InitDefaultHelpCmd()

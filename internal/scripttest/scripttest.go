@@ -32,19 +32,20 @@ func Setup(env *testscript.Env) error {
 }
 
 // Cmds are the custom commands: exits, noproc, json, waitfile, sumeq,
-// waitfor, envfile, waitserver, http, termserver.
+// waitfor, envfile, waitserver, http, termserver, waitrefused.
 func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		"exits":      cmdExits,
-		"noproc":     cmdNoProc,
-		"json":       cmdJSON,
-		"waitfile":   cmdWaitFile,
-		"sumeq":      cmdSumEq,
-		"waitfor":    cmdWaitFor,
-		"envfile":    cmdEnvFile,
-		"waitserver": cmdWaitServer,
-		"http":       cmdHTTP,
-		"termserver": cmdTermServer,
+		"exits":       cmdExits,
+		"noproc":      cmdNoProc,
+		"json":        cmdJSON,
+		"waitfile":    cmdWaitFile,
+		"sumeq":       cmdSumEq,
+		"waitfor":     cmdWaitFor,
+		"envfile":     cmdEnvFile,
+		"waitserver":  cmdWaitServer,
+		"http":        cmdHTTP,
+		"termserver":  cmdTermServer,
+		"waitrefused": cmdWaitRefused,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -152,4 +153,22 @@ func cmdTermServer(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("termserver: no server recorded: %v", err)
 	}
 	ts.Check(syscall.Kill(st.PID, syscall.SIGTERM))
+}
+
+// cmdWaitRefused waits until $SERVER refuses connections: a stopping
+// server has closed its listener.
+func cmdWaitRefused(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: waitrefused")
+	}
+	addr := strings.TrimPrefix(ts.Getenv("SERVER"), "http://")
+	deadline := time.Now().Add(time.Minute)
+	for ; time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return
+		}
+		c.Close()
+	}
+	ts.Fatalf("waitrefused: %s still takes connections after a minute", addr)
 }

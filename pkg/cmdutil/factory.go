@@ -46,6 +46,9 @@ type Factory struct {
 	// Engine is the local engine; with FAAS_SERVER set it is an error, for
 	// the commands that only run on the server's host.
 	Engine func() (*engine.Engine, error)
+	// Local is the local engine whatever FAAS_SERVER says: for the server
+	// itself and what runs beside it.
+	Local func() (*engine.Engine, error)
 	// Backend is the local engine, or the remote server.
 	Backend func() (Backend, error)
 	// Close releases whatever Engine opened.
@@ -64,11 +67,7 @@ func New(ctx context.Context, io *iostreams.IOStreams) *Factory {
 	var eng *engine.Engine
 	var err error
 	f := &Factory{IOStreams: io}
-	f.Engine = func() (*engine.Engine, error) {
-		if server, _ := Remote(); server != "" {
-			return nil, fault.WithHint(fault.Usagef("this command runs only where the functions live, not against FAAS_SERVER=%s", server),
-				"run it on the server's host, or unset FAAS_SERVER")
-		}
+	f.Local = func() (*engine.Engine, error) {
 		once.Do(func() {
 			var home string
 			if home, err = engine.Home(); err == nil {
@@ -76,6 +75,13 @@ func New(ctx context.Context, io *iostreams.IOStreams) *Factory {
 			}
 		})
 		return eng, err
+	}
+	f.Engine = func() (*engine.Engine, error) {
+		if server, _ := Remote(); server != "" {
+			return nil, fault.WithHint(fault.Usagef("this command runs only where the functions live, not against FAAS_SERVER=%s", server),
+				"run it on the server's host, or unset FAAS_SERVER")
+		}
+		return f.Local()
 	}
 	f.Backend = func() (Backend, error) {
 		if server, token := Remote(); server != "" {

@@ -24,7 +24,7 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 		Hidden: true,
 		Args:   cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := f.Engine()
+			eng, err := f.Local()
 			if err != nil {
 				return err
 			}

@@ -79,7 +79,7 @@ func run(_ context.Context, f *cmdutil.Factory, o *Options) error {
 	if err != nil {
 		return fault.WithHint(fault.Usagef("--addr %q: %v", o.Addr, err), "use HOST:PORT, such as 127.0.0.1:8080")
 	}
-	eng, err := f.Engine()
+	eng, err := f.Local()
 	if err != nil {
 		return err
 	}
@@ -143,7 +143,7 @@ NAME's, and NAME sees only that, and gets its own bill.`,
 			if err := function.ValidateName(name); err != nil {
 				return fault.Usagef("invalid token name %q: use letters, digits and hyphens, a letter first, at most 63", name)
 			}
-			eng, err := f.Engine()
+			eng, err := f.Local()
 			if err != nil {
 				return err
 			}
@@ -162,7 +162,7 @@ NAME's, and NAME sees only that, and gets its own bill.`,
 		Short: "List the tokens' names",
 		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := f.Engine()
+			eng, err := f.Local()
 			if err != nil {
 				return err
 			}
@@ -198,7 +198,7 @@ NAME's, and NAME sees only that, and gets its own bill.`,
 		Short: "Revoke a token: its requests get 401 from now on",
 		Args:  cmdutil.ExactArgs(1, "the token's NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := f.Engine()
+			eng, err := f.Local()
 			if err != nil {
 				return err
 			}
