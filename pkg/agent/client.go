@@ -33,7 +33,8 @@ func NewClient(endpoint, token string) *Client {
 			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 				return d.DialContext(ctx, "unix", path)
 			},
-			DisableCompression: true,
+			DisableCompression:  true,
+			MaxIdleConnsPerHost: 64,
 		}}
 		c.base = "http://agent"
 	} else {
@@ -64,6 +65,14 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 var ErrCodeMissing = errors.New("the instance does not have this version's code")
 
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	return c.doKeyed(ctx, method, path, "", in, out)
+}
+
+// doKeyed is do with an idempotency key: a request sent on a kept-alive
+// connection that the agent had closed before reading anything (an agent
+// that exited when idle) is then sent again on a new one by net/http.
+// Nothing it was sent is run twice: the agent never saw it.
+func (c *Client) doKeyed(ctx context.Context, method, path, key string, in, out any) error {
 	var body *bytes.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -79,6 +88,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("X-Idempotency-Key", key)
+	}
 	resp, err := c.send(req)
 	if err != nil {
 		return err
@@ -101,7 +113,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 // Invoke runs an invocation on the agent.
 func (c *Client) Invoke(ctx context.Context, req InvokeRequest) (InvokeResponse, error) {
 	var out InvokeResponse
-	err := c.do(ctx, http.MethodPost, "/invoke", req, &out)
+	err := c.doKeyed(ctx, http.MethodPost, "/invoke", req.JobID, req, &out)
 	return out, err
 }
 

@@ -115,30 +115,45 @@ func notFoundFunction(name string) error {
 }
 
 // GetFunction returns a function with its current version, code included.
+// Versions never change once written, so the version read last is kept in
+// memory per function (with the function's creation time, so a function
+// removed and deployed again is not mistaken for the old one): the hot path
+// reads one small row.
 func (s *Store) GetFunction(ctx context.Context, name string) (Function, error) {
 	var f Function
 	var created, updated int64
-	var cfg string
-	var vcreated int64
-	err := s.db.QueryRowContext(ctx, `SELECT f.name, f.provider, f.owner, f.created_at, f.updated_at,
-		v.version, v.sha256, v.filename, v.code, v.config, v.created_at,
-		(SELECT COUNT(*) FROM versions WHERE function = f.name)
-		FROM functions f JOIN versions v ON v.function = f.name AND v.version = f.current_version
-		WHERE f.name = ?`, name).Scan(&f.Name, &f.Provider, &f.Owner, &created, &updated,
-		&f.Current.Version, &f.Current.SHA256, &f.Current.Filename, &f.Current.Code, &cfg, &vcreated, &f.Versions)
+	err := s.db.QueryRowContext(ctx, `SELECT name, provider, owner, created_at, updated_at, current_version,
+		(SELECT COUNT(*) FROM versions WHERE function = f.name) FROM functions f WHERE name = ?`, name).Scan(
+		&f.Name, &f.Provider, &f.Owner, &created, &updated, &f.Current.Version, &f.Versions)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Function{}, notFoundFunction(name)
 	}
 	if err != nil {
 		return Function{}, storeErr("read function "+name, err)
 	}
-	if err := json.Unmarshal([]byte(cfg), &f.Current.Config); err != nil {
+	f.CreatedAt, f.UpdatedAt = fromMS(created), fromMS(updated)
+	if c, ok := s.versions.Load(name); ok {
+		if c := c.(cachedVersion); c.created == created && c.v.Version == f.Current.Version {
+			f.Current = c.v
+			return f, nil
+		}
+	}
+	v, err := scanVersion(s.db.QueryRowContext(ctx, versionSelect+` WHERE function = ? AND version = ?`, name, f.Current.Version))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Function{}, notFoundFunction(name)
+	}
+	if err != nil {
 		return Function{}, storeErr("read function "+name, err)
 	}
-	f.Current.Function = f.Name
-	f.Current.CreatedAt = fromMS(vcreated)
-	f.CreatedAt, f.UpdatedAt = fromMS(created), fromMS(updated)
+	s.versions.Store(name, cachedVersion{created, v})
+	f.Current = v
 	return f, nil
+}
+
+// cachedVersion is a function's version as GetFunction last read it.
+type cachedVersion struct {
+	created int64
+	v       Version
 }
 
 // ListFunctions returns the functions with their current version, without

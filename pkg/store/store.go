@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -37,6 +38,13 @@ const busyTimeout = 30 * time.Second
 type Store struct {
 	db   *sql.DB
 	path string
+	// writeMu serialises this process's write transactions: SQLite takes
+	// one writer at a time, and a writer that finds the lock taken sleeps
+	// in its busy handler (for milliseconds) instead of queueing.
+	writeMu sync.Mutex
+	// versions caches the version GetFunction read last, per function
+	// (name → cachedVersion).
+	versions sync.Map
 }
 
 // Open opens (creating if needed) the database in home, applying any
@@ -55,7 +63,7 @@ func Open(ctx context.Context, home string) (*Store, error) {
 	}
 	f.Close()
 	dsn := "file:" + path + "?_busy_timeout=" + strconv.Itoa(int(busyTimeout.Milliseconds())) +
-		"&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate"
+		"&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate&_stmt_cache_size=64"
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fault.Platformf("open database %s: %w", path, err)
@@ -206,6 +214,8 @@ func storeErr(what string, err error) error {
 
 // inTx runs fn in one write transaction (BEGIN IMMEDIATE).
 func (s *Store) inTx(ctx context.Context, what string, fn func(*sql.Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return storeErr(what, err)

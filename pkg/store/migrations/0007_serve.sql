@@ -13,6 +13,5 @@ ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN timeout_ms INTEGER NOT NULL DEFAULT 0;
 -- The queue, oldest first.
 CREATE INDEX jobs_waiting ON jobs(queued_at, id) WHERE status = 'waiting';
--- An owner's recent jobs and functions.
-CREATE INDEX jobs_owner_recent ON jobs(owner, queued_at DESC);
+-- An owner's functions (an owner's jobs use jobs_owner_month).
 CREATE INDEX functions_owner ON functions(owner, name);

@@ -1,0 +1,356 @@
+// Command serve measures `faas serve` under load, in one run on one
+// machine, against the original design's model:
+//
+//	(a) faas serve: synchronous invokes of a warm no-op Python handler on
+//	    2 instances, over HTTP with a token, every job recorded in SQLite;
+//	(b) the original design: a minimal HTTP handler that runs a fresh
+//	    python3 per request with the payload on stdin.
+//
+// A Go load generator on loopback keeps -c requests in flight for -d each,
+// over keep-alive connections, and reports invocations/s and p50/p99
+// latency; faas' own overhead per call comes from its /metrics. Run it from
+// the repository root:
+//
+//	go run ./bench/serve [-c 16] [-d 10s]
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/faasdev/faas/pkg/server"
+)
+
+const noop = `def handler(event, context):
+    return event
+`
+
+// The original design: a process per request that loads the handler and
+// feeds it the payload from stdin.
+const original = `import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("fn", sys.argv[1])
+mod = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mod)
+print(json.dumps(mod.handler(json.loads(sys.stdin.read() or "{}"), None)))
+`
+
+func main() {
+	conc := flag.Int("c", 16, "requests in flight")
+	dur := flag.Duration("d", 10*time.Second, "how long to load each case")
+	baseDur := flag.Duration("bd", 5*time.Second, "how long to load the original design")
+	slots := flag.Int("concurrency", 2, "the handler's concurrency per instance")
+	flag.Parse()
+	if err := run(*conc, *dur, *baseDur, *slots); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type result struct {
+	n        int64
+	errors   int64
+	elapsed  time.Duration
+	lat      []time.Duration
+	firstErr string
+}
+
+func (r result) rps() float64 { return float64(r.n) / r.elapsed.Seconds() }
+
+func (r result) q(p float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	return r.lat[min(len(r.lat)-1, int(p*float64(len(r.lat))))]
+}
+
+// load keeps c requests in flight for d and records each latency.
+func load(url, token string, c int, d time.Duration, body []byte) result {
+	tr := &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c, DisableCompression: true}
+	client := &http.Client{Transport: tr}
+	defer tr.CloseIdleConnections()
+	var n, errs atomic.Int64
+	var mu sync.Mutex
+	var firstErr string
+	lats := make([][]time.Duration, c)
+	start := time.Now()
+	deadline := start.Add(d)
+	var wg sync.WaitGroup
+	for i := range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+				if token != "" {
+					req.Header.Set("Authorization", "Bearer "+token)
+				}
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK || (resp.Header.Get("X-Faas-Status") != "" && resp.Header.Get("X-Faas-Status") != "completed") {
+						err = fmt.Errorf("%s %s", resp.Status, resp.Header.Get("X-Faas-Error"))
+					}
+				}
+				if err != nil {
+					errs.Add(1)
+					mu.Lock()
+					if firstErr == "" {
+						firstErr = err.Error()
+					}
+					mu.Unlock()
+					continue
+				}
+				lats[i] = append(lats[i], time.Since(t0))
+				n.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	r := result{n: n.Load(), errors: errs.Load(), elapsed: time.Since(start), firstErr: firstErr}
+	for _, l := range lats {
+		r.lat = append(r.lat, l...)
+	}
+	sort.Slice(r.lat, func(i, j int) bool { return r.lat[i] < r.lat[j] })
+	return r
+}
+
+func run(conc int, dur, baseDur time.Duration, slots int) error {
+	dir, err := os.MkdirTemp("", "faas-bench-serve-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	faas := filepath.Join(dir, "faas")
+	build := exec.Command("go", "build", "-ldflags", "-s -w", "-o", faas, "./cmd/faas")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build faas (run from the repository root): %w", err)
+	}
+	home := filepath.Join(dir, "home")
+	env := append(os.Environ(), "FAAS_HOME="+home, "NO_COLOR=1")
+	env = withoutServer(env)
+	fn := filepath.Join(dir, "noop.py")
+	if err := os.WriteFile(fn, []byte(noop), 0o644); err != nil {
+		return err
+	}
+	faasCmd := func(args ...string) (string, error) {
+		cmd := exec.Command(faas, args...)
+		cmd.Env = env
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Run(); err != nil {
+			return "", fmt.Errorf("faas %s: %v: %s", strings.Join(args, " "), err, errb.String())
+		}
+		return strings.TrimSpace(out.String()), nil
+	}
+	token, err := faasCmd("serve", "token", "create", "bench")
+	if err != nil {
+		return err
+	}
+	srv := exec.Command(faas, "serve", "--addr", "127.0.0.1:0", "--quiet", "--max-inflight", "100000")
+	srv.Env = env
+	srv.Stderr = os.Stderr
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		_ = srv.Process.Signal(os.Interrupt)
+		_ = srv.Wait()
+		stopAgents(home)
+	}()
+	addr, err := waitServer(home)
+	if err != nil {
+		return err
+	}
+	base := "http://" + addr
+	// Deployed through the server, so that the token's owner has it.
+	env = append(env, "FAAS_SERVER="+base, "FAAS_TOKEN="+token)
+	if _, err := faasCmd("deploy", fn, "--max-instances", "2", "--concurrency", strconv.Itoa(slots), "--memory", "128M"); err != nil {
+		return err
+	}
+	url := base + "/v1/functions/noop/invoke"
+	body := []byte(`{"n": 1}`)
+
+	// Warm both instances: enough concurrent calls that a second starts.
+	fmt.Fprintf(os.Stderr, "warming up…\n")
+	if w := load(url, token, 2*slots+2, 2*time.Second, body); w.n == 0 {
+		return fmt.Errorf("warm-up: no invocation succeeded: %s", w.firstErr)
+	}
+	before, err := scrape(base, token)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "(a) faas serve, %d in flight for %s…\n", conc, dur)
+	a := load(url, token, conc, dur, body)
+	after, err := scrape(base, token)
+	if err != nil {
+		return err
+	}
+	env = withoutServer(env)
+	instances, _ := faasCmd("top", "--once", "-o", "json")
+	nInst := strings.Count(instances, `"provider":`)
+
+	// (b) the original design behind a minimal HTTP handler.
+	orig := filepath.Join(dir, "original.py")
+	if err := os.WriteFile(orig, []byte(original), 0o644); err != nil {
+		return err
+	}
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		payload, _ := io.ReadAll(r.Body)
+		cmd := exec.Command(python, orig, fn)
+		cmd.Stdin = bytes.NewReader(payload)
+		out, err := cmd.Output()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		_, _ = w.Write(out)
+	})}
+	go func() { _ = hs.Serve(ln) }()
+	fmt.Fprintf(os.Stderr, "(b) original design (%s per request), %d in flight for %s…\n", python, conc, baseDur)
+	b := load("http://"+ln.Addr().String()+"/", "", conc, baseDur, body)
+	_ = hs.Shutdown(context.Background())
+
+	over := diff(after, before)
+	p50 := server.Quantile(0.5, over.bounds, over.cum) * 1e3
+	p99 := server.Quantile(0.99, over.bounds, over.cum) * 1e3
+	fmt.Printf("\n`faas serve` under load: %d requests in flight, loopback, 2 instances of a no-op Python handler (%d slots each), %d CPUs\n\n",
+		conc, slots, runtimeCPUs())
+	fmt.Println("| case | invocations/s | p50 ms | p99 ms | errors |")
+	fmt.Println("|---|---|---|---|---|")
+	row := func(name string, r result) {
+		fmt.Printf("| %s | %.0f | %.2f | %.2f | %d |\n", name, r.rps(), ms(r.q(0.5)), ms(r.q(0.99)), r.errors)
+	}
+	row("(a) faas serve, sync invoke", a)
+	row("(b) original design: python3 per request", b)
+	fmt.Printf("\n(a)/(b) throughput: %.1f×\n", a.rps()/b.rps())
+	fmt.Printf("platform overhead per call (faas_platform_overhead_seconds over (a), %d calls): p50 %.3f ms, p99 %.3f ms\n",
+		over.cum[len(over.cum)-1], p50, p99)
+	fmt.Printf("instances at the end of (a): %d\n", nInst)
+	if a.firstErr != "" || b.firstErr != "" {
+		fmt.Printf("first errors: (a) %q (b) %q\n", a.firstErr, b.firstErr)
+	}
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func runtimeCPUs() int {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	return strings.Count(string(b), "processor\t:")
+}
+
+func withoutServer(env []string) []string {
+	out := env[:0]
+	for _, e := range env {
+		if !strings.HasPrefix(e, "FAAS_SERVER=") && !strings.HasPrefix(e, "FAAS_TOKEN=") {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func waitServer(home string) (string, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		var st struct {
+			Addr string `json:"addr"`
+		}
+		if b, err := os.ReadFile(filepath.Join(home, "run", "serve.json")); err == nil && json.Unmarshal(b, &st) == nil && st.Addr != "" {
+			if resp, err := http.Get("http://" + st.Addr + "/healthz"); err == nil {
+				resp.Body.Close()
+				return st.Addr, nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return "", fmt.Errorf("faas serve did not come up")
+}
+
+type hist struct {
+	bounds []float64
+	cum    []uint64
+}
+
+// scrape reads the overhead histogram from /metrics.
+func scrape(base, token string) (hist, error) {
+	req, _ := http.NewRequest(http.MethodGet, base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return hist{}, err
+	}
+	defer resp.Body.Close()
+	var h hist
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		rest, ok := strings.CutPrefix(line, `faas_platform_overhead_seconds_bucket{le="`)
+		if !ok {
+			continue
+		}
+		le, count, _ := strings.Cut(rest, `"} `)
+		b := math.Inf(1)
+		if le != "+Inf" {
+			b, _ = strconv.ParseFloat(le, 64)
+		}
+		c, _ := strconv.ParseUint(count, 10, 64)
+		h.bounds = append(h.bounds, b)
+		h.cum = append(h.cum, c)
+	}
+	return h, sc.Err()
+}
+
+func diff(a, b hist) hist {
+	out := hist{bounds: a.bounds, cum: make([]uint64, len(a.cum))}
+	for i := range a.cum {
+		out.cum[i] = a.cum[i]
+		if i < len(b.cum) {
+			out.cum[i] -= b.cum[i]
+		}
+	}
+	return out
+}
+
+// stopAgents ends the local agents of home.
+func stopAgents(home string) {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || !strings.Contains(string(b), "\x00--home\x00"+home) {
+			continue
+		}
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			if p, err := os.FindProcess(pid); err == nil {
+				_ = p.Signal(os.Interrupt)
+			}
+		}
+	}
+}
