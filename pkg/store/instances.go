@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"sort"
 	"strconv"
 	"time"
 
@@ -72,37 +73,50 @@ func (s *Store) PlaceAgain(ctx context.Context, jobID, fn string, pl Placement, 
 }
 
 func place(ctx context.Context, tx *sql.Tx, fn string, pl Placement, now time.Time) (Placed, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT i.id, i.state, i.endpoint, i.token, COALESCE(i.pid, 0), i.pid_start,
+	// Sorted here, not by ORDER BY: SQLite sorts through a temporary
+	// B-tree, which costs more than the query itself on this hot path.
+	rows, err := tx.QueryContext(ctx, `SELECT i.id, i.state, i.endpoint, i.token, COALESCE(i.pid, 0), i.pid_start, i.seq,
 		(SELECT COUNT(*) FROM jobs j WHERE j.instance = i.id AND j.status = 'running') AS busy
-		FROM instances i WHERE i.function = ? AND i.provider = ? AND i.state IN ('starting', 'ready')
-		ORDER BY busy, i.state = 'starting', i.seq`, fn, pl.Provider)
+		FROM instances i WHERE i.function = ? AND i.provider = ? AND i.state IN ('starting', 'ready')`, fn, pl.Provider)
 	if err != nil {
 		return Placed{}, err
 	}
-	var n int
-	var least *provider.Instance
-	var chosen *provider.Instance
+	type cand struct {
+		in        provider.Instance
+		seq, busy int
+	}
+	var cands []cand
 	for rows.Next() {
-		var in provider.Instance
-		var busy int
-		if err := rows.Scan(&in.ID, &in.State, &in.Endpoint, &in.Token, &in.PID, &in.PIDStart, &busy); err != nil {
+		var c cand
+		if err := rows.Scan(&c.in.ID, &c.in.State, &c.in.Endpoint, &c.in.Token, &c.in.PID, &c.in.PIDStart, &c.seq, &c.busy); err != nil {
 			rows.Close()
 			return Placed{}, err
 		}
-		in.Function, in.Provider = fn, pl.Provider
-		n++
-		if least == nil {
-			c := in
-			least = &c
-		}
-		if chosen == nil && busy < pl.Slots {
-			c := in
-			chosen = &c
-		}
+		c.in.Function, c.in.Provider = fn, pl.Provider
+		cands = append(cands, c)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return Placed{}, err
+	}
+	// Fewest jobs first, ready before starting, oldest first.
+	sort.Slice(cands, func(i, j int) bool {
+		a, b := cands[i], cands[j]
+		if a.busy != b.busy {
+			return a.busy < b.busy
+		}
+		if as, bs := a.in.State == InstanceStarting, b.in.State == InstanceStarting; as != bs {
+			return !as
+		}
+		return a.seq < b.seq
+	})
+	n := len(cands)
+	var least, chosen *provider.Instance
+	if n > 0 {
+		least = &cands[0].in
+		if cands[0].busy < pl.Slots {
+			chosen = &cands[0].in
+		}
 	}
 	if chosen != nil {
 		return Placed{Instance: *chosen}, nil
