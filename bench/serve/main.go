@@ -205,6 +205,22 @@ func run(conc int, dur, baseDur time.Duration, slots int) error {
 	if err != nil {
 		return err
 	}
+	// (a') as many in flight as the instances have slots: what faas adds
+	// to a call when no call waits for a slot.
+	fit := 2 * slots
+	fmt.Fprintf(os.Stderr, "(a') faas serve, %d in flight for %s…\n", fit, dur/2)
+	a2 := load(url, token, fit, dur/2, body)
+	after2, err := scrape(base, token)
+	if err != nil {
+		return err
+	}
+	// (a'') one call at a time: the overhead of a call on an idle server.
+	fmt.Fprintf(os.Stderr, "(a'') faas serve, 1 in flight for %s…\n", dur/2)
+	a1 := load(url, token, 1, dur/2, body)
+	after1, err := scrape(base, token)
+	if err != nil {
+		return err
+	}
 	env = withoutServer(env)
 	instances, _ := faasCmd("top", "--once", "-o", "json")
 	nInst := strings.Count(instances, `"provider":`)
@@ -238,9 +254,7 @@ func run(conc int, dur, baseDur time.Duration, slots int) error {
 	b := load("http://"+ln.Addr().String()+"/", "", conc, baseDur, body)
 	_ = hs.Shutdown(context.Background())
 
-	over := diff(after, before)
-	p50 := server.Quantile(0.5, over.bounds, over.cum) * 1e3
-	p99 := server.Quantile(0.99, over.bounds, over.cum) * 1e3
+	over, over2, over1 := diff(after, before), diff(after2, after), diff(after1, after2)
 	fmt.Printf("\n`faas serve` under load: %d requests in flight, loopback, 2 instances of a no-op Python handler (%d slots each), %d CPUs\n\n",
 		conc, slots, runtimeCPUs())
 	fmt.Println("| case | invocations/s | p50 ms | p99 ms | errors |")
@@ -248,11 +262,16 @@ func run(conc int, dur, baseDur time.Duration, slots int) error {
 	row := func(name string, r result) {
 		fmt.Printf("| %s | %.0f | %.2f | %.2f | %d |\n", name, r.rps(), ms(r.q(0.5)), ms(r.q(0.99)), r.errors)
 	}
-	row("(a) faas serve, sync invoke", a)
-	row("(b) original design: python3 per request", b)
+	row(fmt.Sprintf("(a) faas serve, sync invoke, %d in flight", conc), a)
+	row(fmt.Sprintf("(a') faas serve, sync invoke, %d in flight (= slots)", fit), a2)
+	row("(a'') faas serve, sync invoke, 1 in flight", a1)
+	row(fmt.Sprintf("(b) original design: python3 per request, %d in flight", conc), b)
 	fmt.Printf("\n(a)/(b) throughput: %.1f×\n", a.rps()/b.rps())
-	fmt.Printf("platform overhead per call (faas_platform_overhead_seconds over (a), %d calls): p50 %.3f ms, p99 %.3f ms\n",
-		over.cum[len(over.cum)-1], p50, p99)
+	q := func(h hist, p float64) float64 { return server.Quantile(p, h.bounds, h.cum) * 1e3 }
+	fmt.Printf("platform overhead per call (faas_platform_overhead_seconds: request time less the function's):\n")
+	fmt.Printf("  (a'') %d calls, one at a time:           p50 %.3f ms, p99 %.3f ms\n", over1.cum[len(over1.cum)-1], q(over1, 0.5), q(over1, 0.99))
+	fmt.Printf("  (a')  %d calls, none waiting for a slot: p50 %.3f ms, p99 %.3f ms\n", over2.cum[len(over2.cum)-1], q(over2, 0.5), q(over2, 0.99))
+	fmt.Printf("  (a)   %d calls, %d waiting for a slot:  p50 %.3f ms, p99 %.3f ms\n", over.cum[len(over.cum)-1], conc-fit, q(over, 0.5), q(over, 0.99))
 	fmt.Printf("instances at the end of (a): %d\n", nInst)
 	if a.firstErr != "" || b.firstErr != "" {
 		fmt.Printf("first errors: (a) %q (b) %q\n", a.firstErr, b.firstErr)
