@@ -25,6 +25,9 @@ func Setup(env *testscript.Env) error {
 	home := filepath.Join(env.WorkDir, ".faas")
 	env.Setenv("FAAS_HOME", home)
 	env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
+	// A race-built faas sleeps a second at exit by default; scripts run
+	// hundreds of them. Races are still reported as they happen.
+	env.Setenv("GORACE", strings.TrimSpace("atexit_sleep_ms=0 "+os.Getenv("GORACE")))
 	// Agents outlive the commands that start them; stop this script's when
 	// it ends, as the idle timeout would later.
 	env.Defer(func() { StopAgents(home) })

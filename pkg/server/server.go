@@ -26,6 +26,7 @@ import (
 	"github.com/faasdev/faas/pkg/api"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/store"
 )
 
@@ -345,7 +346,8 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request, eng *engine.Engi
 // form: the file in the part "file", the rest in the part "request" (the
 // same JSON without code) or as fields name, runtime, mode, provider.
 func readDeploy(r *http.Request) (api.DeployRequest, error) {
-	var req api.DeployRequest
+	// Keys left out take the same defaults as `faas deploy`'s flags.
+	req := api.DeployRequest{Config: function.DefaultConfig()}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {
 	case "application/json", "":
