@@ -62,8 +62,8 @@ func Home() (string, error) {
 }
 
 // Open opens the engine on home, creating the database if needed.
-func Open(ctx context.Context, home string) (*Engine, error) {
-	st, err := store.Open(ctx, home)
+func Open(ctx context.Context, home string, opts ...store.Option) (*Engine, error) {
+	st, err := store.Open(ctx, home, opts...)
 	if err != nil {
 		return nil, err
 	}

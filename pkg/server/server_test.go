@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/faasdev/faas/pkg/app"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/sandbox"
 	"github.com/faasdev/faas/pkg/server"
+	"github.com/faasdev/faas/pkg/store"
 )
 
 // The test binary doubles as faas for the agents the local provider starts.
@@ -28,7 +30,7 @@ func TestMain(m *testing.M) {
 // owner; it returns the base URL.
 func start(tb testing.TB, owners ...string) (string, *engine.Engine, map[string]string) {
 	ctx, cancel := context.WithCancel(context.Background())
-	e, err := engine.Open(ctx, tb.TempDir())
+	e, err := engine.Open(ctx, tb.TempDir(), store.BackgroundCheckpoints(500*time.Millisecond))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -79,10 +79,17 @@ func run(_ context.Context, f *cmdutil.Factory, o *Options) error {
 	if err != nil {
 		return fault.WithHint(fault.Usagef("--addr %q: %v", o.Addr, err), "use HOST:PORT, such as 127.0.0.1:8080")
 	}
-	eng, err := f.Local()
+	home, err := engine.Home()
 	if err != nil {
 		return err
 	}
+	// The server's own engine: it checkpoints the database in the
+	// background rather than in its writers' commits.
+	eng, err := engine.Open(context.Background(), home, store.BackgroundCheckpoints(500*time.Millisecond))
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
 	io := f.IOStreams
 	if st := engine.ReadServer(eng.Home); st.Running {
 		return fault.WithHint(fault.Usagef("faas serve already runs for %s (pid %d on %s)", eng.Home, st.PID, st.Addr),
