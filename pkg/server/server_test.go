@@ -3,6 +3,9 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"math"
 	"io"
 	"net"
 	"net/http"
@@ -10,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faasdev/faas/pkg/api"
 	"github.com/faasdev/faas/pkg/app"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/function"
@@ -101,4 +105,75 @@ func BenchmarkServeInvoke(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A JSON deploy (code in base64) takes faas deploy's defaults for what it
+// leaves out; a long poll returns when the async job ends.
+func TestJSONDeployAndLongPoll(t *testing.T) {
+	base, _, tokens := start(t, "ada")
+	c := &http.Client{}
+	body := []byte(`{"filename": "hello.py", "code": "` + base64.StdEncoding.EncodeToString([]byte("def handler(event, context):\n    return 'hi ' + event['n']\n")) + `", "config": {"memory_mb": 128}}`)
+	resp, b := do(t, c, http.MethodPost, base+"/v1/functions", tokens["ada"], body)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("deploy: %s %s", resp.Status, b)
+	}
+	var d api.Deployed
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	def := function.DefaultConfig()
+	if d.Function.Name != "hello" || d.Function.Owner != "ada" || d.Function.MemoryMB != 128 || d.Function.TimeoutMS != def.TimeoutMS || d.Function.Runtime != "python" || !d.Created {
+		t.Fatalf("deployed %+v", d)
+	}
+	// The same again is unchanged: 200, not 201.
+	if resp, b := do(t, c, http.MethodPost, base+"/v1/functions", tokens["ada"], body); resp.StatusCode != http.StatusOK {
+		t.Fatalf("redeploy: %s %s", resp.Status, b)
+	}
+	resp, b = do(t, c, http.MethodPost, base+"/v1/functions/hello/invoke?async=true", tokens["ada"], []byte(`{"n": "there"}`))
+	if resp.StatusCode != http.StatusAccepted || resp.Header.Get("Location") == "" {
+		t.Fatalf("async: %s %s", resp.Status, b)
+	}
+	var q api.Queued
+	if err := json.Unmarshal(b, &q); err != nil || q.Status != "waiting" {
+		t.Fatalf("queued %s: %v", b, err)
+	}
+	resp, b = do(t, c, http.MethodGet, base+"/v1/jobs/"+q.JobID+"?wait=30s", tokens["ada"], nil)
+	var j api.Job
+	if err := json.Unmarshal(b, &j); err != nil || resp.StatusCode != 200 || j.Status != "completed" || j.Result == nil || *j.Result != "hi there" {
+		t.Fatalf("long poll: %s %s %v", resp.Status, b, err)
+	}
+	// Bad input is a 400 with its kind, and changes nothing.
+	for _, bad := range []string{`{"filename": "x.py"`, `{"code": "aGk="}`, `{"filename": "bad name.py", "code": "aGk="}`} {
+		resp, b := do(t, c, http.MethodPost, base+"/v1/functions", tokens["ada"], []byte(bad))
+		var e api.Error
+		if resp.StatusCode != http.StatusBadRequest || json.Unmarshal(b, &e) != nil || e.Kind != "usage" {
+			t.Errorf("deploy %s: %s %s", bad, resp.Status, b)
+		}
+	}
+	resp, b = do(t, c, http.MethodGet, base+"/v1/functions", tokens["ada"], nil)
+	var fns []api.Function
+	if err := json.Unmarshal(b, &fns); err != nil || len(fns) != 1 {
+		t.Fatalf("functions after bad deploys: %s", b)
+	}
+}
+
+func TestQuantile(t *testing.T) {
+	bounds := []float64{1, 2, 4, math.Inf(1)}
+	for _, c := range []struct {
+		q    float64
+		cum  []uint64
+		want float64
+	}{
+		{0.5, []uint64{0, 10, 10, 10}, 1.5}, // all in (1, 2]: halfway
+		{0.5, []uint64{10, 10, 10, 10}, 0.5},
+		{0.99, []uint64{0, 0, 100, 100}, 3.98},
+		{0.5, []uint64{0, 0, 0, 4}, 4}, // in +Inf: the last finite bound
+	} {
+		if got := server.Quantile(c.q, bounds, c.cum); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("Quantile(%v, %v) = %v, want %v", c.q, c.cum, got, c.want)
+		}
+	}
+	if got := server.Quantile(0.5, bounds, []uint64{0, 0, 0, 0}); !math.IsNaN(got) {
+		t.Errorf("empty histogram: %v, want NaN", got)
+	}
 }
