@@ -21,6 +21,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"github.com/faasdev/faas/bench/internal/benchutil"
 	"github.com/faasdev/faas/pkg/billing"
 	"github.com/faasdev/faas/pkg/store"
 )
@@ -41,17 +42,11 @@ func median(d []time.Duration) time.Duration {
 }
 
 func run(jobs, n int) error {
-	dir, err := os.MkdirTemp("", "faas-bench-bill-")
+	dir, faas, err := benchutil.BuildFaas("faas-bench-bill-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	faas := filepath.Join(dir, "faas")
-	build := exec.Command("go", "build", "-ldflags", "-s -w", "-o", faas, "./cmd/faas")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build faas (run from the repository root): %w", err)
-	}
 	home := filepath.Join(dir, "home")
 	ctx := context.Background()
 	st, err := store.Open(ctx, home)

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faasdev/faas/bench/internal/benchutil"
 	"github.com/faasdev/faas/pkg/agent"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/proc"
@@ -109,17 +110,11 @@ func run(n, rt, followers int) error {
 	if n < 20 {
 		return fmt.Errorf("-n must be at least 20")
 	}
-	dir, err := os.MkdirTemp("", "faas-bench-")
+	dir, faas, err := benchutil.BuildFaas("faas-bench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	faas := filepath.Join(dir, "faas")
-	build := exec.Command("go", "build", "-ldflags", "-s -w", "-o", faas, "./cmd/faas")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build faas (run from the repository root): %w", err)
-	}
 	for name, body := range map[string]string{"hello.py": handler, "script.py": script, "original.py": original} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			return err

@@ -35,6 +35,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/faasdev/faas/bench/internal/benchutil"
 	"github.com/faasdev/faas/pkg/server"
 )
 
@@ -134,17 +135,11 @@ func load(url, token string, c int, d time.Duration, body []byte) result {
 }
 
 func run(conc int, dur, baseDur time.Duration, slots int) error {
-	dir, err := os.MkdirTemp("", "faas-bench-serve-")
+	dir, faas, err := benchutil.BuildFaas("faas-bench-serve-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	faas := filepath.Join(dir, "faas")
-	build := exec.Command("go", "build", "-ldflags", "-s -w", "-o", faas, "./cmd/faas")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build faas (run from the repository root): %w", err)
-	}
 	home := filepath.Join(dir, "home")
 	env := append(os.Environ(), "FAAS_HOME="+home, "NO_COLOR=1")
 	env = withoutServer(env)

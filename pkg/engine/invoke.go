@@ -48,14 +48,8 @@ type InvokeRequest struct {
 // bad input and platform failures. The job is on the record before the
 // function starts and is always finished, whatever happens.
 func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error) {
-	if err := function.ValidateName(r.Name); err != nil {
+	if err := validateCall(r.Name, r.Payload, r.Timeout); err != nil {
 		return store.Job{}, err
-	}
-	if len(r.Payload) > PayloadLimit {
-		return store.Job{}, fault.Usagef("payload is %d bytes, over the %d MiB limit", len(r.Payload), PayloadLimit>>20)
-	}
-	if r.Timeout < 0 || r.Timeout > function.MaxTimeout {
-		return store.Job{}, fault.Usagef("--timeout %s is out of range: use more than 0s and at most %s", r.Timeout, function.MaxTimeout)
 	}
 	fn, err := e.function(ctx, r.Name)
 	if err != nil {
@@ -83,6 +77,20 @@ func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error)
 		return store.Job{}, err
 	}
 	return e.execute(ctx, job, fn, p, placed, pl, r.Timeout)
+}
+
+// validateCall checks what every invocation, sync or async, is given.
+func validateCall(name string, payload []byte, timeout time.Duration) error {
+	if err := function.ValidateName(name); err != nil {
+		return err
+	}
+	if len(payload) > PayloadLimit {
+		return fault.Usagef("payload is %d bytes, over the %d MiB limit", len(payload), PayloadLimit>>20)
+	}
+	if timeout < 0 || timeout > function.MaxTimeout {
+		return fault.Usagef("--timeout %s is out of range: use more than 0s and at most %s", timeout, function.MaxTimeout)
+	}
+	return nil
 }
 
 // placement says how a job of fn is placed.

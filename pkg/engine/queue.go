@@ -6,13 +6,11 @@ import (
 	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/faasdev/faas/pkg/fault"
-	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/proc"
 	"github.com/faasdev/faas/pkg/store"
 )
@@ -33,14 +31,8 @@ type SubmitRequest struct {
 // function must exist (a missing one is not found before anything is
 // queued) and the budget must allow it.
 func (e *Engine) Submit(ctx context.Context, r SubmitRequest) (store.Job, error) {
-	if err := function.ValidateName(r.Name); err != nil {
+	if err := validateCall(r.Name, r.Payload, r.Timeout); err != nil {
 		return store.Job{}, err
-	}
-	if len(r.Payload) > PayloadLimit {
-		return store.Job{}, fault.Usagef("payload is %d bytes, over the %d MiB limit", len(r.Payload), PayloadLimit>>20)
-	}
-	if r.Timeout < 0 || r.Timeout > function.MaxTimeout {
-		return store.Job{}, fault.Usagef("--timeout %s is out of range: use more than 0s and at most %s", r.Timeout, function.MaxTimeout)
 	}
 	if r.Retries < 0 || r.Retries > MaxRetries {
 		return store.Job{}, fault.Usagef("--retries %d is out of range: use 0 to %d", r.Retries, MaxRetries)
@@ -286,26 +278,10 @@ func EnsureDispatcher(home string) error {
 	if ReadServer(home).Running {
 		return nil
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return fault.Platformf("find the faas executable: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(DispatcherLog(home)), 0o700); err != nil {
+	if _, err := detach(home, DispatcherLog(home), "dispatch"); err != nil {
 		return fault.Platformf("start the dispatcher: %w", err)
 	}
-	logf, err := os.OpenFile(DispatcherLog(home), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return fault.Platformf("start the dispatcher: %w", err)
-	}
-	defer logf.Close()
-	devnull, _ := os.Open(os.DevNull)
-	defer devnull.Close()
-	cmd := &exec.Cmd{Path: self, Args: []string{"faas", "dispatch"}, Stdin: devnull, Stdout: logf, Stderr: logf,
-		Env: append(os.Environ(), "FAAS_HOME="+home), SysProcAttr: &syscall.SysProcAttr{Setsid: true}}
-	if err := cmd.Start(); err != nil {
-		return fault.Platformf("start the dispatcher: %w", err)
-	}
-	return cmd.Process.Release()
+	return nil
 }
 
 // RunDispatcher is `faas dispatch`: unless another dispatcher holds the

@@ -64,27 +64,10 @@ func StartWatcher(home string) (int, error) {
 		return 0, fault.WithHint(fault.Usagef("the autoscale watcher already runs (pid %d since %s)", st.PID, st.StartedAt.Format(time.RFC3339)),
 			"stop it with `faas autoscale stop`")
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return 0, fault.Platformf("find the faas executable: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(WatcherLog(home)), 0o700); err != nil {
-		return 0, fault.Platformf("start the watcher: %w", err)
-	}
-	logf, err := os.OpenFile(WatcherLog(home), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	pid, err := detach(home, WatcherLog(home), "autoscale", "run")
 	if err != nil {
 		return 0, fault.Platformf("start the watcher: %w", err)
 	}
-	defer logf.Close()
-	devnull, _ := os.Open(os.DevNull)
-	defer devnull.Close()
-	cmd := &exec.Cmd{Path: self, Args: []string{"faas", "autoscale", "run"}, Stdin: devnull, Stdout: logf, Stderr: logf,
-		Env: append(os.Environ(), "FAAS_HOME="+home), SysProcAttr: &syscall.SysProcAttr{Setsid: true}}
-	if err := cmd.Start(); err != nil {
-		return 0, fault.Platformf("start the watcher: %w", err)
-	}
-	pid := cmd.Process.Pid
-	go func() { _ = cmd.Wait() }()
 	// Wait until it has written its status, so that status and a second
 	// start see it.
 	deadline := time.Now().Add(10 * time.Second)
@@ -172,4 +155,30 @@ func (s WatcherStatus) String() string {
 		return "not running"
 	}
 	return fmt.Sprintf("running (pid %d) since %s, %d ticks, last %s", s.PID, s.StartedAt.Format(time.RFC3339), s.Ticks, s.LastTick.Format(time.RFC3339))
+}
+
+// detach starts this faas with args in its own session, for home, its
+// output appended to logPath, and does not wait for it.
+func detach(home, logPath string, args ...string) (int, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return 0, fmt.Errorf("find the faas executable: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o700); err != nil {
+		return 0, err
+	}
+	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return 0, err
+	}
+	defer logf.Close()
+	devnull, _ := os.Open(os.DevNull)
+	defer devnull.Close()
+	cmd := &exec.Cmd{Path: self, Args: append([]string{"faas"}, args...), Stdin: devnull, Stdout: logf, Stderr: logf,
+		Env: append(os.Environ(), "FAAS_HOME="+home), SysProcAttr: &syscall.SysProcAttr{Setsid: true}}
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	go func() { _ = cmd.Wait() }()
+	return cmd.Process.Pid, nil
 }

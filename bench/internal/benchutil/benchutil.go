@@ -1,0 +1,27 @@
+// Package benchutil is what the benchmark programs under bench/ share.
+package benchutil
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// BuildFaas builds faas as a release is built (-ldflags "-s -w") into a new
+// temporary directory named after prefix, run from the repository root. It
+// returns the directory (remove it when done) and the binary.
+func BuildFaas(prefix string) (dir, faas string, err error) {
+	dir, err = os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", "", err
+	}
+	faas = filepath.Join(dir, "faas")
+	build := exec.Command("go", "build", "-ldflags", "-s -w", "-o", faas, "./cmd/faas")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		os.RemoveAll(dir)
+		return "", "", fmt.Errorf("build faas (run from the repository root): %w", err)
+	}
+	return dir, faas, nil
+}
