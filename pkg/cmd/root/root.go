@@ -88,11 +88,14 @@ func helpTopics() []*cobra.Command {
   1    the function failed: a non-zero exit, an exception, out of memory, a
        result over 6 MiB, or its worker crashed
   2    usage error or bad input: a flag, a name, a file, a size, a month;
-       nothing was changed
+       with FAAS_SERVER also a missing or unknown token, a function name
+       another owner holds, a body over 6 MiB; nothing was changed
   3    platform error: a runtime or provider is missing, the sandbox, the
-       store or an instance failed, or the monthly budget is spent
+       store or an instance failed, the monthly budget is spent, a job was
+       lost, or the server cannot be reached or is at the owner's limit
   4    not found: a function, version or job
-  124  the function timed out (its processes were killed)
+  124  the function timed out (its processes were killed); for
+       ` + "`faas jobs wait --timeout`" + `, the job had not ended
   130  interrupted (Ctrl-C); the job is recorded as failed
 
 Errors are one line on stderr: "error: what happened; what to do next".
