@@ -251,9 +251,9 @@ type ownedHandler func(w http.ResponseWriter, r *http.Request, eng *engine.Engin
 
 func (s *Server) auth(h ownedHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		owner, known := s.owner(r.Context(), strings.TrimSpace(token))
-		if !ok || !known {
+		if !strings.EqualFold(scheme, "Bearer") || !known {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="faas"`)
 			s.fail(w, fault.WithHint(fault.Newf(fault.Unauthorized, "missing or unknown API token"),
 				"send Authorization: Bearer TOKEN; an admin makes one with `faas serve token create NAME`"))

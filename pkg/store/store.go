@@ -297,11 +297,29 @@ func (s *Store) inTx(ctx context.Context, what string, fn func(*sql.Tx) error) e
 			}
 			s.pending = s.pending[len(batch):]
 			s.qmu.Unlock()
-			if len(batch) > 0 {
-				s.runBatch(batch)
-			}
-			<-s.lead
+			s.lead1(batch)
 		}
+	}
+}
+
+// lead1 runs one batch as the leader. Whatever happens, the lead is given
+// back and every writer of the batch hears back: a panic in one writer's
+// work (recovered by net/http, say) must not leave the others waiting.
+func (s *Store) lead1(batch []*txReq) {
+	defer func() { <-s.lead }()
+	defer func() {
+		if p := recover(); p != nil {
+			for _, r := range batch {
+				select {
+				case r.done <- fault.Platformf("%s: aborted: %v", r.what, p):
+				default: // it had its answer
+				}
+			}
+			panic(p)
+		}
+	}()
+	if len(batch) > 0 {
+		s.runBatch(batch)
 	}
 }
 
@@ -317,73 +335,73 @@ type txReq struct {
 }
 
 func (s *Store) runBatch(batch []*txReq) {
-	fail := func(r *txReq, err error) {
-		var fe *fault.Error
-		if !errors.As(err, &fe) && !errors.Is(err, ErrAtMax) {
-			err = storeErr(r.what, err)
+	answered := make([]bool, len(batch))
+	answer := func(i int, err error) {
+		if answered[i] {
+			return
 		}
-		r.done <- err
+		answered[i] = true
+		var fe *fault.Error
+		if err != nil && !errors.As(err, &fe) && !errors.Is(err, ErrAtMax) {
+			err = storeErr(batch[i].what, err)
+		}
+		batch[i].done <- err
+	}
+	var ok []int // run, awaiting the commit
+	// abort answers everyone not yet answered: nothing of theirs is written.
+	abort := func(err error) {
+		for i := range batch {
+			answer(i, err)
+		}
 	}
 	tx, err := s.db.BeginTx(context.WithoutCancel(batch[0].ctx), nil)
 	if err != nil {
-		for _, r := range batch {
-			fail(r, err)
-		}
+		abort(err)
 		return
 	}
 	defer tx.Rollback()
-	var ok []*txReq
-	for _, r := range batch {
+	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
-			fail(r, err)
+			answer(i, err)
 			continue
 		}
 		if len(batch) == 1 {
 			if err := r.fn(tx); err != nil {
-				fail(r, err)
+				answer(i, err)
 				return
 			}
-			ok = append(ok, r)
+			ok = append(ok, i)
 			break
 		}
 		if _, err := tx.ExecContext(r.ctx, "SAVEPOINT w"); err != nil {
-			fail(r, err)
+			answer(i, err)
 			continue
 		}
 		if err := r.fn(tx); err != nil {
+			answer(i, err)
 			_, rerr := tx.Exec("ROLLBACK TO w")
 			if rerr == nil {
 				_, rerr = tx.Exec("RELEASE w")
 			}
-			fail(r, err)
 			if rerr != nil {
 				// The transaction is in an unknown state: write nothing.
-				for _, o := range ok {
-					fail(o, rerr)
-				}
+				abort(rerr)
 				return
 			}
 			continue
 		}
 		if _, err := tx.Exec("RELEASE w"); err != nil {
-			fail(r, err)
-			for _, o := range ok {
-				fail(o, err)
-			}
+			abort(err)
 			return
 		}
-		ok = append(ok, r)
+		ok = append(ok, i)
 	}
 	if len(ok) == 0 {
 		return
 	}
 	err = tx.Commit()
-	for _, r := range ok {
-		if err != nil {
-			fail(r, err)
-		} else {
-			r.done <- nil
-		}
+	for _, i := range ok {
+		answer(i, err)
 	}
 }
 
