@@ -32,6 +32,7 @@ type Backend interface {
 	WaitJob(ctx context.Context, id string, timeout time.Duration) (store.Job, error)
 	Logs(context.Context, engine.LogsRequest) ([]provider.LogLine, error)
 	Bill(context.Context, engine.BillRequest) (engine.Bill, error)
+	Snapshot(ctx context.Context, prev *engine.Snapshot) (engine.Snapshot, error)
 }
 
 var (

@@ -283,5 +283,19 @@ func (c *Client) Bill(ctx context.Context, r engine.BillRequest) (engine.Bill, e
 	return b.Engine(), nil
 }
 
+// Snapshot reads what `faas top` shows of the owner's functions. CPU is
+// the instances' average since they started (the server keeps no previous
+// snapshot per caller).
+func (c *Client) Snapshot(ctx context.Context, _ *engine.Snapshot) (engine.Snapshot, error) {
+	var s engine.Snapshot
+	if _, err := c.do(ctx, http.MethodGet, "/v1/top", nil, nil, "", &s); err != nil {
+		return engine.Snapshot{}, err
+	}
+	for i := range s.Instances {
+		s.Instances[i].Idle = time.Duration(s.Instances[i].IdleS * float64(time.Second))
+	}
+	return s, nil
+}
+
 // String names the server, for messages.
 func (c *Client) String() string { return fmt.Sprintf("faas server %s", c.base.Host) }

@@ -21,7 +21,7 @@ import (
 // Options of `faas top`.
 type Options struct {
 	IO       *iostreams.IOStreams
-	Engine   func() (*engine.Engine, error)
+	Backend  func() (cmdutil.Backend, error)
 	Interval time.Duration
 	Once     bool
 	Output   string
@@ -29,7 +29,7 @@ type Options struct {
 
 // NewCmd returns the top command.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Engine: f.Engine}
+	opts := &Options{IO: f.IOStreams, Backend: f.Backend}
 	cmd := &cobra.Command{
 		Use:   "top",
 		Short: "Show instances and functions, live",
@@ -63,7 +63,7 @@ func Run(ctx context.Context, o *Options) error {
 	if o.Interval < 100*time.Millisecond {
 		return fault.Usagef("--interval %s: use 100ms or more", o.Interval)
 	}
-	eng, err := o.Engine()
+	eng, err := o.Backend()
 	if err != nil {
 		return err
 	}
@@ -107,7 +107,7 @@ func printOnce(io *iostreams.IOStreams, snap engine.Snapshot) error {
 
 type model struct {
 	ctx      context.Context
-	eng      *engine.Engine
+	eng      cmdutil.Backend
 	io       *iostreams.IOStreams
 	interval time.Duration
 	snap     *engine.Snapshot
