@@ -3,13 +3,22 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"math"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -176,4 +185,68 @@ func TestQuantile(t *testing.T) {
 	if got := server.Quantile(0.5, bounds, []uint64{0, 0, 0, 0}); !math.IsNaN(got) {
 		t.Errorf("empty histogram: %v, want NaN", got)
 	}
+}
+
+// With a certificate the server speaks HTTPS, and tokens work as over HTTP.
+func TestServeTLS(t *testing.T) {
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "faas test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	_ = os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	_ = os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	e, err := engine.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if err := e.CreateToken(ctx, "ada", server.HashToken("faas_tls")); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- server.New(server.Options{Engine: e}).Serve(ctx, ln, certFile, keyFile) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	pool := x509.NewCertPool()
+	pool.AddCert(must(x509.ParseCertificate(der)))
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	url := "https://" + ln.Addr().String()
+	if resp, b := do(t, c, http.MethodGet, url+"/v1/functions", "faas_tls", nil); resp.StatusCode != 200 || resp.TLS == nil || string(bytes.TrimSpace(b)) != "[]" {
+		t.Fatalf("over TLS: %s %s", resp.Status, b)
+	}
+	if resp, _ := do(t, c, http.MethodGet, url+"/v1/functions", "faas_wrong", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("wrong token over TLS: %s", resp.Status)
+	}
+	// Plain HTTP to the TLS port is refused by the server.
+	if resp, _ := do(t, &http.Client{}, http.MethodGet, "http://"+ln.Addr().String()+"/healthz", "", nil); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("plain HTTP to the TLS port: %s", resp.Status)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
