@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math"
 	"math/big"
@@ -19,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,8 +68,10 @@ func start(tb testing.TB, owners ...string) (string, *engine.Engine, map[string]
 		if err := <-done; err != nil {
 			tb.Error(err)
 		}
-		for _, f := range []string{"noop", "hello"} {
-			_ = e.Remove(context.Background(), f)
+		// Removing a function stops its agents.
+		fns, _ := e.Functions(context.Background())
+		for _, f := range fns {
+			_ = e.Remove(context.Background(), f.Name)
 		}
 		e.Close()
 	})
@@ -249,4 +253,74 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// Two owners hammer one server with sync and async invokes at once: every
+// call is one job of its owner, and each owner's bill is exactly the sum of
+// its jobs' costs (group commit loses and mixes nothing).
+func TestConcurrentOwnersLoseNothing(t *testing.T) {
+	base, e, tokens := start(t, "ada", "bob")
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
+	code := []byte("def handler(event, context):\n    return event\n")
+	for _, o := range []string{"ada", "bob"} {
+		cfg := function.DefaultConfig()
+		cfg.MaxInstances, cfg.Concurrency = 2, 2
+		if _, err := e.As(o).Deploy(context.Background(), engine.DeployRequest{Name: "echo-" + o, Filename: "echo.py", Code: code, Config: cfg}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const perWorker, workers = 15, 4
+	var wg sync.WaitGroup
+	ids := map[string][]string{}
+	var mu sync.Mutex
+	for _, o := range []string{"ada", "bob"} {
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range perWorker {
+					url := base + "/v1/functions/echo-" + o + "/invoke"
+					if i%3 == 0 {
+						url += "?async=true"
+					}
+					resp, b := do(t, c, http.MethodPost, url, tokens[o], []byte(fmt.Sprintf(`{"w":%d,"i":%d}`, w, i)))
+					if resp.StatusCode != 200 && resp.StatusCode != 202 {
+						t.Errorf("%s: %s %s", o, resp.Status, b)
+						return
+					}
+					mu.Lock()
+					ids[o] = append(ids[o], resp.Header.Get("X-Faas-Job-Id"))
+					mu.Unlock()
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	for _, o := range []string{"ada", "bob"} {
+		if len(ids[o]) != perWorker*workers {
+			t.Fatalf("%s: %d answers", o, len(ids[o]))
+		}
+		var sum int64
+		for _, id := range ids[o] {
+			resp, b := do(t, c, http.MethodGet, base+"/v1/jobs/"+id+"?wait=30s", tokens[o], nil)
+			var j api.Job
+			if err := json.Unmarshal(b, &j); err != nil || resp.StatusCode != 200 || j.Status != "completed" || j.Owner != o {
+				t.Fatalf("%s job %s: %s %s", o, id, resp.Status, b)
+			}
+			sum += j.CostPico
+		}
+		resp, b := do(t, c, http.MethodGet, base+"/v1/bill", tokens[o], nil)
+		var bill api.Bill
+		if err := json.Unmarshal(b, &bill); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("bill: %s %s", resp.Status, b)
+		}
+		if bill.Total.Invocations != perWorker*workers || bill.Total.TotalPico != sum || len(bill.Functions) != 1 || bill.Functions[0].Function != "echo-"+o {
+			t.Errorf("%s: bill %+v, jobs' costs sum to %d", o, bill.Total, sum)
+		}
+		resp, b = do(t, c, http.MethodGet, base+"/v1/jobs?limit=0", tokens[o], nil)
+		var js []api.Job
+		if err := json.Unmarshal(b, &js); err != nil || len(js) != perWorker*workers {
+			t.Errorf("%s: %d jobs listed (%s)", o, len(js), resp.Status)
+		}
+	}
 }
