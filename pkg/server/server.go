@@ -149,7 +149,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 	dctx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
 	dispatched := make(chan error, 1)
 	go func() {
-		dispatched <- s.eng.Dispatch(dctx, engine.DispatchOptions{Workers: s.o.Workers, Wake: s.wake, Poll: time.Second,
+		dispatched <- s.eng.Dispatch(dctx, engine.DispatchOptions{Workers: s.o.Workers, Wake: s.wake, Poll: 250 * time.Millisecond,
 			Log: s.o.Log, Done: s.observe})
 	}()
 	served := make(chan error, 1)
