@@ -6,12 +6,13 @@
 //	(b) the original design: a minimal HTTP handler that runs a fresh
 //	    python3 per request with the payload on stdin.
 //
-// A Go load generator on loopback keeps -c requests in flight for -d each,
+// A load generator on loopback keeps -c requests in flight for -d each,
 // over keep-alive connections, and reports invocations/s and p50/p99
-// latency; faas' own overhead per call comes from its /metrics. Run it from
-// the repository root:
+// latency: wrk when it is installed (apt-get install wrk), else a Go one
+// (-loader go|wrk picks). faas' own overhead per call comes from its
+// /metrics. Run it from the repository root:
 //
-//	go run ./bench/serve [-c 16] [-d 10s]
+//	go run ./bench/serve [-c 16] [-d 10s] [-loader wrk]
 package main
 
 import (
@@ -28,6 +29,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -57,7 +59,20 @@ func main() {
 	dur := flag.Duration("d", 10*time.Second, "how long to load each case")
 	baseDur := flag.Duration("bd", 5*time.Second, "how long to load the original design")
 	slots := flag.Int("concurrency", 2, "the handler's concurrency per instance")
+	loader := flag.String("loader", "auto", "load generator: auto (wrk if installed), wrk or go")
 	flag.Parse()
+	switch *loader {
+	case "auto":
+		if _, err := exec.LookPath("wrk"); err == nil {
+			measure = wrkLoad
+		}
+	case "wrk":
+		measure = wrkLoad
+	case "go":
+	default:
+		fmt.Fprintln(os.Stderr, "bench: -loader auto|wrk|go")
+		os.Exit(2)
+	}
 	if err := run(*conc, *dur, *baseDur, *slots); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -68,13 +83,21 @@ type result struct {
 	n        int64
 	errors   int64
 	elapsed  time.Duration
-	lat      []time.Duration
+	lat      []time.Duration // sorted; or, from wrk, perc
+	perc     map[float64]time.Duration
 	firstErr string
+	loader   string
 }
+
+// measure is the load generator of the measured phases.
+var measure = load
 
 func (r result) rps() float64 { return float64(r.n) / r.elapsed.Seconds() }
 
 func (r result) q(p float64) time.Duration {
+	if r.perc != nil {
+		return r.perc[p]
+	}
 	if len(r.lat) == 0 {
 		return 0
 	}
@@ -126,7 +149,7 @@ func load(url, token string, c int, d time.Duration, body []byte) result {
 		}()
 	}
 	wg.Wait()
-	r := result{n: n.Load(), errors: errs.Load(), elapsed: time.Since(start), firstErr: firstErr}
+	r := result{n: n.Load(), errors: errs.Load(), elapsed: time.Since(start), firstErr: firstErr, loader: "go"}
 	for _, l := range lats {
 		r.lat = append(r.lat, l...)
 	}
@@ -195,7 +218,7 @@ func run(conc int, dur, baseDur time.Duration, slots int) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "(a) faas serve, %d in flight for %s…\n", conc, dur)
-	a := load(url, token, conc, dur, body)
+	a := measure(url, token, conc, dur, body)
 	after, err := scrape(base, token)
 	if err != nil {
 		return err
@@ -204,14 +227,14 @@ func run(conc int, dur, baseDur time.Duration, slots int) error {
 	// to a call when no call waits for a slot.
 	fit := 2 * slots
 	fmt.Fprintf(os.Stderr, "(a') faas serve, %d in flight for %s…\n", fit, dur/2)
-	a2 := load(url, token, fit, dur/2, body)
+	a2 := measure(url, token, fit, dur/2, body)
 	after2, err := scrape(base, token)
 	if err != nil {
 		return err
 	}
 	// (a'') one call at a time: the overhead of a call on an idle server.
 	fmt.Fprintf(os.Stderr, "(a'') faas serve, 1 in flight for %s…\n", dur/2)
-	a1 := load(url, token, 1, dur/2, body)
+	a1 := measure(url, token, 1, dur/2, body)
 	after1, err := scrape(base, token)
 	if err != nil {
 		return err
@@ -251,7 +274,7 @@ func run(conc int, dur, baseDur time.Duration, slots int) error {
 		go func() { _ = hs.Serve(ln) }()
 		defer hs.Shutdown(context.Background())
 		fmt.Fprintf(os.Stderr, "(b) original design (%s per request), %d in flight for %s…\n", python, conc, baseDur)
-		return load("http://"+ln.Addr().String()+"/", "", conc, baseDur, body), nil
+		return measure("http://"+ln.Addr().String()+"/", "", conc, baseDur, body), nil
 	}
 	b, err := original(python)
 	if err != nil {
@@ -271,7 +294,7 @@ func run(conc int, dur, baseDur time.Duration, slots int) error {
 	over, over2, over1 := diff(after, before), diff(after2, after), diff(after1, after2)
 	fmt.Printf("\n`faas serve` under load: %d requests in flight, loopback, 2 instances of a no-op Python handler (%d slots each), %d CPUs\n\n",
 		conc, slots, runtimeCPUs())
-	fmt.Printf("(b) runs %s\n\n", python)
+	fmt.Printf("load generator: %s; (b) runs %s\n\n", a.loader, python)
 	fmt.Println("| case | invocations/s | p50 ms | p99 ms | errors |")
 	fmt.Println("|---|---|---|---|---|")
 	row := func(name string, r result) {
@@ -393,4 +416,80 @@ func stopAgents(home string) {
 			}
 		}
 	}
+}
+
+var (
+	wrkTotal = regexp.MustCompile(`(\d+) requests in ([0-9.]+)(us|ms|s|m)`)
+	wrkPerc  = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([0-9.]+)(us|ms|s)`)
+	wrkErrs  = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
+	wrkSock  = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
+)
+
+func unit(v float64, u string) time.Duration {
+	switch u {
+	case "us":
+		return time.Duration(v * float64(time.Microsecond))
+	case "ms":
+		return time.Duration(v * float64(time.Millisecond))
+	case "m":
+		return time.Duration(v * float64(time.Minute))
+	}
+	return time.Duration(v * float64(time.Second))
+}
+
+// wrkLoad runs wrk with c connections (one thread per CPU) for d, POSTing
+// body with the token, and reads its totals and latency percentiles.
+func wrkLoad(url, token string, c int, d time.Duration, body []byte) result {
+	r := result{loader: "wrk"}
+	dir, err := os.MkdirTemp("", "faas-wrk-")
+	if err != nil {
+		r.firstErr = err.Error()
+		return r
+	}
+	defer os.RemoveAll(dir)
+	script := fmt.Sprintf("wrk.method = \"POST\"\nwrk.body = %q\n", body)
+	if token != "" {
+		script += fmt.Sprintf("wrk.headers[\"Authorization\"] = %q\n", "Bearer "+token)
+	}
+	lua := filepath.Join(dir, "post.lua")
+	if err := os.WriteFile(lua, []byte(script), 0o600); err != nil {
+		r.firstErr = err.Error()
+		return r
+	}
+	threads := 1 // one event loop keeps up, and leaves the CPUs to what is measured
+	out, err := exec.Command("wrk", "-t", strconv.Itoa(threads), "-c", strconv.Itoa(c), "-d", strconv.Itoa(int(d.Seconds()))+"s",
+		"--latency", "-s", lua, url).CombinedOutput()
+	if err != nil {
+		r.firstErr = fmt.Sprintf("wrk: %v: %s", err, out)
+		return r
+	}
+	m := wrkTotal.FindSubmatch(out)
+	if m == nil {
+		r.firstErr = "wrk: no totals in: " + string(out)
+		return r
+	}
+	r.n, _ = strconv.ParseInt(string(m[1]), 10, 64)
+	v, _ := strconv.ParseFloat(string(m[2]), 64)
+	r.elapsed = unit(v, string(m[3]))
+	r.perc = map[float64]time.Duration{}
+	for _, p := range wrkPerc.FindAllSubmatch(out, -1) {
+		v, _ := strconv.ParseFloat(string(p[2]), 64)
+		q := 0.5
+		if string(p[1]) == "99" {
+			q = 0.99
+		}
+		r.perc[q] = unit(v, string(p[3]))
+	}
+	if e := wrkErrs.FindSubmatch(out); e != nil {
+		r.errors, _ = strconv.ParseInt(string(e[1]), 10, 64)
+		r.firstErr = "non-2xx responses"
+	}
+	if e := wrkSock.FindSubmatch(out); e != nil {
+		for _, x := range e[1:] {
+			k, _ := strconv.ParseInt(string(x), 10, 64)
+			r.errors += k
+		}
+	}
+	r.n -= r.errors
+	return r
 }
