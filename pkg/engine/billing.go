@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"time"
@@ -13,20 +15,33 @@ import (
 	"github.com/faasdev/faas/pkg/store"
 )
 
-// Settings returns the price sheet and budget in force, read once per
-// engine.
+// Settings returns the price sheet and budget in force. They are read
+// once, and again after `faas config set` (in any process) has touched
+// run/config.stamp, so a long-lived server bills at the prices of the
+// moment.
 func (e *Engine) Settings(ctx context.Context) (billing.Settings, error) {
-	e.settingsOnce.Do(func() {
-		var stored map[string]string
-		if stored, e.settingsErr = e.Store.Config(ctx); e.settingsErr == nil {
-			e.settings, e.settingsErr = billing.FromConfig(stored)
-			if e.settingsErr != nil {
-				e.settingsErr = fault.WithHint(fault.Platformf("%w", e.settingsErr), "fix it with `faas config set KEY VALUE`")
-			}
-		}
-	})
+	var stamp time.Time
+	if fi, err := os.Stat(configStamp(e.Home)); err == nil {
+		stamp = fi.ModTime()
+	}
+	e.settingsMu.Lock()
+	defer e.settingsMu.Unlock()
+	if e.settingsLoaded && stamp.Equal(e.settingsStamp) {
+		return e.settings, e.settingsErr
+	}
+	stored, err := e.Store.Config(ctx)
+	if err != nil {
+		return billing.Settings{}, err // not kept: the next call tries again
+	}
+	e.settings, e.settingsErr = billing.FromConfig(stored)
+	if e.settingsErr != nil {
+		e.settingsErr = fault.WithHint(fault.Platformf("%w", e.settingsErr), "fix it with `faas config set KEY VALUE`")
+	}
+	e.settingsLoaded, e.settingsStamp = true, stamp
 	return e.settings, e.settingsErr
 }
+
+func configStamp(home string) string { return filepath.Join(home, "run", "config.stamp") }
 
 // ConfigGet returns a setting's value and whether it is the default.
 func (e *Engine) ConfigGet(ctx context.Context, key string) (value string, isDefault bool, err error) {
@@ -53,7 +68,11 @@ func (e *Engine) ConfigSet(ctx context.Context, key, value string) error {
 	if err := k.Validate(value); err != nil {
 		return fault.Usagef("%s: %w", key, err)
 	}
-	return e.Store.SetConfig(ctx, key, value, e.Now())
+	if err := e.Store.SetConfig(ctx, key, value, e.Now()); err != nil {
+		return err
+	}
+	// Tell long-lived processes (faas serve) to read the settings again.
+	return touch(configStamp(e.Home), e.Now())
 }
 
 // Config returns every setting with its value.

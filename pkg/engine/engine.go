@@ -40,9 +40,11 @@ type core struct {
 	providers map[string]provider.Provider
 	override  provider.Provider
 
-	settingsOnce sync.Once
-	settings     billing.Settings
-	settingsErr  error
+	settingsMu     sync.Mutex
+	settingsLoaded bool
+	settingsStamp  time.Time
+	settings       billing.Settings
+	settingsErr    error
 }
 
 // Home returns FAAS_HOME: $FAAS_HOME, else $XDG_DATA_HOME/faas, else

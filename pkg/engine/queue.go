@@ -333,12 +333,15 @@ func (e *Engine) RevokeToken(ctx context.Context, name string) error {
 	return e.stampTokens()
 }
 
-func (e *Engine) stampTokens() error {
-	path := TokensStamp(e.Home)
+func (e *Engine) stampTokens() error { return touch(TokensStamp(e.Home), e.Now()) }
+
+// touch writes a stamp file, whose changed modification time tells a
+// running server to read something again.
+func touch(path string, now time.Time) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fault.Platformf("tell the server: %w", err)
 	}
-	if err := os.WriteFile(path, []byte(e.Now().UTC().Format(time.RFC3339Nano)+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(now.UTC().Format(time.RFC3339Nano)+"\n"), 0o600); err != nil {
 		return fault.Platformf("tell the server: %w", err)
 	}
 	return nil
