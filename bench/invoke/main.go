@@ -41,14 +41,6 @@ const script = `import json
 print(json.dumps({"message": "Hello, world!"}))
 `
 
-// The original design, for (b): a process per request that loads the
-// handler and feeds it the payload from stdin.
-const original = `import importlib.util, json, sys
-spec = importlib.util.spec_from_file_location("fn", sys.argv[1])
-mod = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(mod)
-print(json.dumps(mod.handler(json.loads(sys.stdin.read() or "{}"), None)))
-`
 
 func main() {
 	n := flag.Int("n", 30, "runs per measurement (≥ 20)")
@@ -115,7 +107,7 @@ func run(n, rt, followers int) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	for name, body := range map[string]string{"hello.py": handler, "script.py": script, "original.py": original} {
+	for name, body := range map[string]string{"hello.py": handler, "script.py": script, "original.py": benchutil.Original} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			return err
 		}

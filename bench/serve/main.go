@@ -45,14 +45,6 @@ const noop = `def handler(event, context):
     return event
 `
 
-// The original design: a process per request that loads the handler and
-// feeds it the payload from stdin.
-const original = `import importlib.util, json, sys
-spec = importlib.util.spec_from_file_location("fn", sys.argv[1])
-mod = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(mod)
-print(json.dumps(mod.handler(json.loads(sys.stdin.read() or "{}"), None)))
-`
 
 func main() {
 	conc := flag.Int("c", 16, "requests in flight")
@@ -245,7 +237,7 @@ func run(conc int, dur, baseDur time.Duration, slots int) error {
 
 	// (b) the original design behind a minimal HTTP handler.
 	orig := filepath.Join(dir, "original.py")
-	if err := os.WriteFile(orig, []byte(original), 0o644); err != nil {
+	if err := os.WriteFile(orig, []byte(benchutil.Original), 0o644); err != nil {
 		return err
 	}
 	python, err := exec.LookPath("python3")

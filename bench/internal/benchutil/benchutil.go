@@ -25,3 +25,13 @@ func BuildFaas(prefix string) (dir, faas string, err error) {
 	}
 	return dir, faas, nil
 }
+
+// Original is the original design's model of an invocation: a fresh python3
+// per request that loads the handler file (argv[1]) and feeds it the
+// payload from stdin.
+const Original = `import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("fn", sys.argv[1])
+mod = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mod)
+print(json.dumps(mod.handler(json.loads(sys.stdin.read() or "{}"), None)))
+`
