@@ -41,7 +41,6 @@ const script = `import json
 print(json.dumps({"message": "Hello, world!"}))
 `
 
-
 func main() {
 	n := flag.Int("n", 30, "runs per measurement (≥ 20)")
 	rt := flag.Int("rt", 500, "agent round trips for (d)")

@@ -45,7 +45,6 @@ const noop = `def handler(event, context):
     return event
 `
 
-
 func main() {
 	conc := flag.Int("c", 16, "requests in flight")
 	dur := flag.Duration("d", 10*time.Second, "how long to load each case")
