@@ -77,6 +77,12 @@ func (d Deployed) Engine() engine.DeployResult {
 	return engine.DeployResult{Function: f.Name, Version: f.Current, Provider: f.Provider, Created: d.Created, Notice: d.Notice}
 }
 
+// RolledBack is the answer to a rollback.
+type RolledBack struct {
+	From    int `json:"from"`
+	Version int `json:"version"`
+}
+
 // Queued is the answer to an async invoke (202).
 type Queued struct {
 	JobID  string `json:"job_id"`

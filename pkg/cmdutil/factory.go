@@ -25,6 +25,7 @@ type Backend interface {
 	Function(ctx context.Context, name string) (store.Function, error)
 	Functions(context.Context) ([]store.Function, error)
 	Remove(ctx context.Context, name string) error
+	Rollback(ctx context.Context, name string, to int) (from, now int, err error)
 	Invoke(context.Context, engine.InvokeRequest) (store.Job, error)
 	Submit(context.Context, engine.SubmitRequest) (store.Job, error)
 	Jobs(context.Context, store.JobFilter) ([]store.Job, error)

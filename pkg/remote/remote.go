@@ -146,6 +146,19 @@ func (c *Client) Remove(ctx context.Context, name string) error {
 	return err
 }
 
+// Rollback makes an earlier version current (to == 0: the one before).
+func (c *Client) Rollback(ctx context.Context, name string, to int) (from, now int, err error) {
+	var r api.RolledBack
+	q := url.Values{}
+	if to != 0 {
+		q.Set("to", strconv.Itoa(to))
+	}
+	if _, err := c.do(ctx, http.MethodPost, "/v1/functions/"+esc(name)+"/rollback", q, nil, "", &r); err != nil {
+		return 0, 0, err
+	}
+	return r.From, r.Version, nil
+}
+
 // Invoke runs a function and returns the whole job.
 func (c *Client) Invoke(ctx context.Context, r engine.InvokeRequest) (store.Job, error) {
 	q := url.Values{"output": {"job"}}

@@ -90,6 +90,7 @@ func New(o Options) *Server {
 	m.HandleFunc("GET /v1/functions/{name}", s.auth(s.getFunction))
 	m.HandleFunc("DELETE /v1/functions/{name}", s.auth(s.removeFunction))
 	m.HandleFunc("POST /v1/functions/{name}/invoke", s.auth(s.invoke))
+	m.HandleFunc("POST /v1/functions/{name}/rollback", s.auth(s.rollback))
 	m.HandleFunc("GET /v1/functions/{name}/logs", s.auth(s.functionLogs))
 	m.HandleFunc("GET /v1/jobs", s.auth(s.listJobs))
 	m.HandleFunc("GET /v1/jobs/{id}", s.auth(s.getJob))
@@ -424,6 +425,24 @@ func (s *Server) removeFunction(w http.ResponseWriter, r *http.Request, eng *eng
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) rollback(w http.ResponseWriter, r *http.Request, eng *engine.Engine) {
+	to := 0
+	if v := r.URL.Query().Get("to"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			s.fail(w, fault.Usagef("to=%s: use a version number", v))
+			return
+		}
+		to = n
+	}
+	from, now, err := eng.Rollback(r.Context(), r.PathValue("name"), to)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.RolledBack{From: from, Version: now})
 }
 
 // --- invocations ---

@@ -9,22 +9,21 @@ import (
 
 	"github.com/faasdev/faas/pkg/api"
 	"github.com/faasdev/faas/pkg/cmdutil"
-	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/iostreams"
 )
 
 // Options of `faas rollback`.
 type Options struct {
-	IO     *iostreams.IOStreams
-	Engine func() (*engine.Engine, error)
-	Name   string
-	To     int
-	Output string
+	IO      *iostreams.IOStreams
+	Backend func() (cmdutil.Backend, error)
+	Name    string
+	To      int
+	Output  string
 }
 
 // NewCmd returns the rollback command.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Engine: f.Engine}
+	opts := &Options{IO: f.IOStreams, Backend: f.Backend}
 	cmd := &cobra.Command{
 		Use:   "rollback NAME",
 		Short: "Make an earlier version of a function current",
@@ -49,7 +48,7 @@ Its code and config both come back. The version number is printed on stdout.`,
 
 // Run rolls back.
 func Run(ctx context.Context, o *Options) error {
-	eng, err := o.Engine()
+	eng, err := o.Backend()
 	if err != nil {
 		return err
 	}

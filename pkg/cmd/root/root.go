@@ -116,7 +116,7 @@ FAAS_AGENT_TOKEN   the bearer token of an agent listening on TCP (in a VM)
 FAAS_AGENT_BINARY  the Linux faas binary copied into Multipass VMs (default: this one)
 FAAS_DEBUG         non-empty: print what faas runs on stderr (as --debug)
 FAAS_SERVER        http://HOST:PORT of a ` + "`faas serve`" + `: deploy, invoke, ls, rm, jobs,
-                   logs, bill and top go there instead of the local FAAS_HOME
+                   logs, rollback, bill and top go there instead of FAAS_HOME
 FAAS_TOKEN         the API token for FAAS_SERVER (` + "`faas serve token create NAME`" + `)
 NO_COLOR           any value: no colour
 CLICOLOR           0: no colour
