@@ -144,4 +144,10 @@ func NewJobID(now time.Time) string {
 }
 
 // runnerAlive reports whether the process that recorded a job still runs.
-func runnerAlive(pid int, start int64) bool { return proc.Alive(pid, start) }
+// This process is, without a look at /proc: a server runs most jobs itself.
+func runnerAlive(pid int, start int64) bool {
+	if pid == os.Getpid() && start == selfStart() {
+		return true
+	}
+	return proc.Alive(pid, start)
+}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/faasdev/faas/pkg/billing"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/proc"
@@ -60,7 +61,11 @@ func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error)
 		return store.Job{}, err
 	}
 	now := e.Now()
-	if err := e.checkBudget(ctx, now); err != nil {
+	set, err := e.Settings(ctx)
+	if err != nil {
+		return store.Job{}, err
+	}
+	if err := e.checkBudget(ctx, set, now); err != nil {
 		return store.Job{}, err
 	}
 	pid := os.Getpid()
@@ -76,7 +81,7 @@ func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error)
 	if err != nil {
 		return store.Job{}, err
 	}
-	return e.execute(ctx, job, fn, p, placed, pl, r.Timeout)
+	return e.execute(ctx, job, fn, p, placed, pl, set.Sheet)
 }
 
 // validateCall checks what every invocation, sync or async, is given.
@@ -102,16 +107,14 @@ func placement(p provider.Provider, fn store.Function) store.Placement {
 
 // execute runs a claimed and placed job and records how it ended. An
 // async job that failed with retries left goes back to the queue.
-func (e *Engine) execute(ctx context.Context, job store.Job, fn store.Function, p provider.Provider, placed store.Placed, pl store.Placement, timeout time.Duration) (store.Job, error) {
-	set, err := e.Settings(ctx)
-	if err != nil {
-		return job, err
-	}
+// It runs with the job's own timeout (0: the function's) and is priced by
+// sheet.
+func (e *Engine) execute(ctx context.Context, job store.Job, fn store.Function, p provider.Provider, placed store.Placed, pl store.Placement, sheet billing.Sheet) (store.Job, error) {
 	cfg := fn.Current.Config
 	inv := provider.Invocation{
 		JobID: job.ID, Function: fn.Name, Version: fn.Current.Version, SHA256: fn.Current.SHA256,
 		Filename: fn.Current.Filename, Code: fn.Current.Code, Config: cfg,
-		Payload: job.Payload, Timeout: timeout,
+		Payload: job.Payload, Timeout: job.Timeout,
 	}
 	out, launched, runErr := e.runPlaced(ctx, p, placed, inv, pl)
 	// The result is recorded even when the caller is interrupted.
@@ -128,7 +131,7 @@ func (e *Engine) execute(ctx context.Context, job store.Job, fn store.Function, 
 	}
 	applyOutcome(&job, out)
 	job.Cold = job.Cold || launched
-	price(&job, set.Sheet, cfg)
+	price(&job, sheet, cfg)
 	job.Requeue = job.Status != store.StatusCompleted && !out.Interrupted && job.Attempts <= job.Retries
 	if err := e.Store.FinishJob(rec, job); err != nil {
 		return job, err

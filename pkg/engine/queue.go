@@ -42,7 +42,11 @@ func (e *Engine) Submit(ctx context.Context, r SubmitRequest) (store.Job, error)
 		return store.Job{}, err
 	}
 	now := e.Now()
-	if err := e.checkBudget(ctx, now); err != nil {
+	set, err := e.Settings(ctx)
+	if err != nil {
+		return store.Job{}, err
+	}
+	if err := e.checkBudget(ctx, set, now); err != nil {
 		return store.Job{}, err
 	}
 	job := store.Job{
@@ -56,16 +60,6 @@ func (e *Engine) Submit(ctx context.Context, r SubmitRequest) (store.Job, error)
 	return job, nil
 }
 
-// RunNext claims the oldest waiting job and runs it to its end (or back to
-// the queue, for a retry). ok is false when the queue was empty.
-func (e *Engine) RunNext(ctx context.Context) (store.Job, bool, error) {
-	job, ok, err := e.Store.ClaimNext(ctx, e.Now(), os.Getpid(), selfStart())
-	if err != nil || !ok {
-		return job, ok, err
-	}
-	job, err = e.runClaimed(ctx, job)
-	return job, true, err
-}
 
 // runClaimed runs a job claimed from the queue on its function's current
 // version.
@@ -78,8 +72,14 @@ func (e *Engine) runClaimed(ctx context.Context, job store.Job) (store.Job, erro
 		}
 		return job, err
 	}
+	set, err := e.Settings(ctx)
+	if err != nil {
+		return fail(err)
+	}
 	fn, err := e.Store.GetFunction(ctx, job.Function)
-	if err == nil && fn.Owner != job.Owner {
+	if err == nil && job.Owner != "" && fn.Owner != job.Owner {
+		// Removed, and deployed again by another owner. (The local user,
+		// owner "", may run anyone's functions.)
 		err = fault.NotFoundf("function %q not found", job.Function)
 	}
 	if err != nil {
@@ -93,16 +93,14 @@ func (e *Engine) runClaimed(ctx context.Context, job store.Job) (store.Job, erro
 		job.Requeue = job.Attempts <= job.Retries
 		return fail(err)
 	}
+	// It runs the function's current version: PlaceAgain records which.
 	job.Version, job.MemoryMB, job.Provider = fn.Current.Version, fn.Current.Config.MemoryMB, p.Name()
-	if err := e.Store.StartQueued(ctx, job.ID, job.Version, job.MemoryMB, job.Provider); err != nil {
-		return fail(err)
-	}
 	pl := placement(p, fn)
 	placed, err := e.Store.PlaceAgain(ctx, job.ID, fn.Name, pl, e.Now())
 	if err != nil {
 		return fail(err)
 	}
-	return e.execute(ctx, job, fn, p, placed, pl, job.Timeout)
+	return e.execute(ctx, job, fn, p, placed, pl, set.Sheet)
 }
 
 // DispatchOptions shape a dispatcher.
@@ -202,8 +200,10 @@ func (e *Engine) WaitJob(ctx context.Context, id string, timeout time.Duration) 
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
 	}
+	// One full read (and reconcile) first; then only the job's status, and
+	// the whole record once it has ended.
+	j, err := e.Job(ctx, id)
 	for delay := 2 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
-		j, err := e.Job(ctx, id)
 		if err != nil || j.Ended() {
 			return j, err
 		}
@@ -219,6 +219,14 @@ func (e *Engine) WaitJob(ctx context.Context, id string, timeout time.Duration) 
 		case <-ctx.Done():
 			return j, ctx.Err()
 		case <-time.After(wait):
+		}
+		st, serr := e.Store.JobState(ctx, id)
+		switch {
+		case serr != nil:
+			err = serr
+		case st.Status != j.Status || st.Status == store.StatusRunning && !runnerAlive(st.RunnerPID, st.RunnerStart):
+			// It moved on, or its runner died (Job marks it lost).
+			j, err = e.Job(ctx, id)
 		}
 	}
 }

@@ -31,9 +31,6 @@ func (c *Capped) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Bytes are the kept bytes.
-func (c *Capped) Bytes() []byte { return c.buf }
-
 // Overflowed reports whether anything was dropped.
 func (c *Capped) Overflowed() bool { return c.dropped > 0 }
 

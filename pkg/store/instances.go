@@ -14,7 +14,6 @@ import (
 const (
 	InstanceStarting = "starting"
 	InstanceReady    = "ready"
-	InstanceBroken   = "broken"
 )
 
 // Placement says how to place a job on a function's instances.
@@ -47,18 +46,13 @@ func (s *Store) ClaimJob(ctx context.Context, j Job, pl Placement) (Placed, erro
 			return err
 		}
 		j.Instance = placed.Instance.ID
-		_, err = tx.ExecContext(ctx, `INSERT INTO jobs(id, function, version, owner, status, provider, instance, cold,
-			queued_at, started_at, memory_mb, payload, runner_pid, runner_start, attempts, timeout_ms)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
-			j.ID, j.Function, j.Version, j.Owner, j.Status, j.Provider, j.Instance, j.Cold,
-			toMS(j.QueuedAt), nullMS(j.StartedAt), j.MemoryMB, j.Payload, j.RunnerPID, j.RunnerStart, j.Timeout.Milliseconds())
-		return err
+		return insertJob(ctx, tx, j)
 	})
 	return placed, err
 }
 
-// PlaceAgain moves a running job to another instance, after its instance
-// turned out to be gone.
+// PlaceAgain places a running job (again): after its instance turned out
+// to be gone, or, claimed from the queue, on the version pl describes.
 func (s *Store) PlaceAgain(ctx context.Context, jobID, fn string, pl Placement, now time.Time) (Placed, error) {
 	var placed Placed
 	err := s.inTx(ctx, "place job", func(tx *sql.Tx) error {
@@ -66,7 +60,8 @@ func (s *Store) PlaceAgain(ctx context.Context, jobID, fn string, pl Placement, 
 		if placed, err = place(ctx, tx, fn, pl, now); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE jobs SET instance = ? WHERE id = ?`, placed.Instance.ID, jobID)
+		_, err = tx.ExecContext(ctx, `UPDATE jobs SET instance = ?, version = ?, provider = ?, memory_mb = ? WHERE id = ?`,
+			placed.Instance.ID, pl.Version, pl.Provider, pl.MemoryMB, jobID)
 		return err
 	})
 	return placed, err

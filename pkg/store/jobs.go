@@ -74,17 +74,19 @@ func (j Job) Ended() bool {
 	return j.Status != StatusWaiting && j.Status != StatusRunning
 }
 
-// StartJob inserts a job that is already running (a synchronous invoke
-// claims and starts in one step).
+// StartJob inserts a job that is already running, unplaced (tests).
 func (s *Store) StartJob(ctx context.Context, j Job) error {
-	return s.inTx(ctx, "record job", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO jobs(id, function, version, owner, status, provider, instance, cold,
-			queued_at, started_at, memory_mb, payload, runner_pid, runner_start)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			j.ID, j.Function, j.Version, j.Owner, j.Status, j.Provider, j.Instance, j.Cold,
-			toMS(j.QueuedAt), nullMS(j.StartedAt), j.MemoryMB, j.Payload, j.RunnerPID, j.RunnerStart)
-		return err
-	})
+	return s.inTx(ctx, "record job", func(tx *sql.Tx) error { return insertJob(ctx, tx, j) })
+}
+
+// insertJob writes a new running job.
+func insertJob(ctx context.Context, tx *sql.Tx, j Job) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO jobs(id, function, version, owner, status, provider, instance, cold,
+		queued_at, started_at, memory_mb, payload, runner_pid, runner_start, attempts, timeout_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		j.ID, j.Function, j.Version, j.Owner, j.Status, j.Provider, j.Instance, j.Cold,
+		toMS(j.QueuedAt), nullMS(j.StartedAt), j.MemoryMB, j.Payload, j.RunnerPID, j.RunnerStart, j.Attempts, j.Timeout.Milliseconds())
+	return err
 }
 
 // FinishJob writes a job's outcome. Only a job still running can finish, so
@@ -144,6 +146,11 @@ func (s *Store) MarkLost(ctx context.Context, now time.Time, alive func(pid int,
 		return nil, storeErr("find running jobs", err)
 	}
 	var dead []string
+	type runner struct {
+		pid   int
+		start int64
+	}
+	checked := map[runner]bool{} // most running jobs share a runner: look once
 	for rows.Next() {
 		var id string
 		var pid int
@@ -152,7 +159,16 @@ func (s *Store) MarkLost(ctx context.Context, now time.Time, alive func(pid int,
 			rows.Close()
 			return nil, storeErr("find running jobs", err)
 		}
-		if pid > 0 && !alive(pid, start) {
+		if pid <= 0 {
+			continue
+		}
+		r := runner{pid, start}
+		up, seen := checked[r]
+		if !seen {
+			up = alive(pid, start)
+			checked[r] = up
+		}
+		if !up {
 			dead = append(dead, id)
 		}
 	}
@@ -212,18 +228,38 @@ func scanJob(row rowScanner, extra ...any) (Job, error) {
 
 // GetJob returns one job with its payload, result and logs.
 func (s *Store) GetJob(ctx context.Context, id string) (Job, error) {
-	var j Job
-	row := s.db.QueryRowContext(ctx, `SELECT `+jobColumns+`, payload, result, logs FROM jobs WHERE id = ?`, id)
-	var payload, result, logs []byte
-	j, err := scanJob(row, &payload, &result, &logs)
+	j, err := scanWhole(s.db.QueryRowContext(ctx, selectWhole, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Job{}, fault.WithHint(fault.NotFoundf("job %q not found", id), "run `faas jobs` to see recent jobs")
 	}
 	if err != nil {
 		return Job{}, storeErr("read job "+id, err)
 	}
-	j.Payload, j.Result, j.Logs = payload, result, logs
 	return j, nil
+}
+
+// JobState is what a waiter polls: a job's status and its runner.
+func (s *Store) JobState(ctx context.Context, id string) (Job, error) {
+	var j Job
+	err := s.db.QueryRowContext(ctx, `SELECT status, COALESCE(runner_pid, 0), COALESCE(runner_start, 0) FROM jobs WHERE id = ?`, id).
+		Scan(&j.Status, &j.RunnerPID, &j.RunnerStart)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Job{}, fault.NotFoundf("job %q not found", id)
+	}
+	if err != nil {
+		return Job{}, storeErr("read job "+id, err)
+	}
+	return j, nil
+}
+
+const selectWhole = `SELECT ` + jobColumns + `, payload, result, logs FROM jobs WHERE id = ?`
+
+// scanWhole reads a job with its payload, result and logs.
+func scanWhole(row rowScanner) (Job, error) {
+	var payload, result, logs []byte
+	j, err := scanJob(row, &payload, &result, &logs)
+	j.Payload, j.Result, j.Logs = payload, result, logs
+	return j, err
 }
 
 // JobFilter selects jobs; zero fields match everything.
@@ -280,7 +316,7 @@ func (s *Store) ListJobs(ctx context.Context, f JobFilter) ([]Job, error) {
 	return out, nil
 }
 
-// CountJobs counts jobs by status, for tests and doctor.
+// CountJobs counts jobs by status (tests).
 func (s *Store) CountJobs(ctx context.Context) (map[string]int, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM jobs GROUP BY status`)
 	if err != nil {
@@ -340,38 +376,27 @@ func (s *Store) EnqueueJob(ctx context.Context, j Job) error {
 }
 
 // ClaimNext takes the oldest waiting job, atomically: it becomes running,
-// run by the process (pid, start), with one more attempt. ok is false when
-// the queue is empty. The job comes with its payload.
+// run by the process (pid, start), with one more attempt, and is read back
+// whole in the same transaction. ok is false when the queue is empty.
 func (s *Store) ClaimNext(ctx context.Context, now time.Time, pid int, pidStart int64) (j Job, ok bool, err error) {
-	var id string
 	err = s.inTx(ctx, "claim queued job", func(tx *sql.Tx) error {
+		var id string
 		err := tx.QueryRowContext(ctx, `SELECT id FROM jobs WHERE status = 'waiting' ORDER BY queued_at, id LIMIT 1`).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
-			id = ""
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE jobs SET status = 'running', started_at = ?, runner_pid = ?, runner_start = ?,
-			attempts = attempts + 1 WHERE id = ? AND status = 'waiting'`, toMS(now), pid, pidStart, id)
+		if _, err = tx.ExecContext(ctx, `UPDATE jobs SET status = 'running', started_at = ?, runner_pid = ?, runner_start = ?,
+			attempts = attempts + 1 WHERE id = ? AND status = 'waiting'`, toMS(now), pid, pidStart, id); err != nil {
+			return err
+		}
+		j, err = scanWhole(tx.QueryRowContext(ctx, selectWhole, id))
+		ok = err == nil
 		return err
 	})
-	if err != nil || id == "" {
-		return Job{}, false, err
-	}
-	j, err = s.GetJob(ctx, id)
-	return j, err == nil, err
-}
-
-// StartQueued points a claimed job at the version it runs (the function's
-// current one when it was claimed).
-func (s *Store) StartQueued(ctx context.Context, id string, version int, memoryMB int64, provider string) error {
-	return s.inTx(ctx, "start queued job", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE jobs SET version = ?, memory_mb = ?, provider = ? WHERE id = ? AND status = 'running'`,
-			version, memoryMB, provider, id)
-		return err
-	})
+	return j, ok && err == nil, err
 }
 
 // CountWaiting counts the queue.

@@ -286,9 +286,16 @@ func (s *Store) inTx(ctx context.Context, what string, fn func(*sql.Tx) error) e
 	s.pending = append(s.pending, r)
 	s.qmu.Unlock()
 	for {
+		// A leader answers its batch before it gives the lead back: a
+		// writer already answered must return, not lead the next batch.
 		select {
 		case err := <-r.done:
-			return err
+			return r.result(err)
+		default:
+		}
+		select {
+		case err := <-r.done:
+			return r.result(err)
 		case s.lead <- struct{}{}:
 			s.qmu.Lock()
 			batch := s.pending
@@ -302,22 +309,9 @@ func (s *Store) inTx(ctx context.Context, what string, fn func(*sql.Tx) error) e
 	}
 }
 
-// lead1 runs one batch as the leader. Whatever happens, the lead is given
-// back and every writer of the batch hears back: a panic in one writer's
-// work (recovered by net/http, say) must not leave the others waiting.
+// lead1 runs one batch as the leader and gives the lead back.
 func (s *Store) lead1(batch []*txReq) {
 	defer func() { <-s.lead }()
-	defer func() {
-		if p := recover(); p != nil {
-			for _, r := range batch {
-				select {
-				case r.done <- fault.Platformf("%s: aborted: %v", r.what, p):
-				default: // it had its answer
-				}
-			}
-			panic(p)
-		}
-	}()
 	if len(batch) > 0 {
 		s.runBatch(batch)
 	}
@@ -332,6 +326,28 @@ type txReq struct {
 	what string
 	fn   func(*sql.Tx) error
 	done chan error
+	// panicked is what fn panicked with; the writer panics with it in its
+	// own goroutine, not in the leader's.
+	panicked any
+}
+
+// run runs the writer's work, turning a panic into its error.
+func (r *txReq) run(tx *sql.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.panicked = p
+			err = fault.Platformf("%s: panic: %v", r.what, p)
+		}
+	}()
+	return r.fn(tx)
+}
+
+// result is what inTx returns for the answer err: a panic is raised again.
+func (r *txReq) result(err error) error {
+	if r.panicked != nil {
+		panic(r.panicked)
+	}
+	return err
 }
 
 func (s *Store) runBatch(batch []*txReq) {
@@ -366,7 +382,7 @@ func (s *Store) runBatch(batch []*txReq) {
 			continue
 		}
 		if len(batch) == 1 {
-			if err := r.fn(tx); err != nil {
+			if err := r.run(tx); err != nil {
 				answer(i, err)
 				return
 			}
@@ -377,7 +393,7 @@ func (s *Store) runBatch(batch []*txReq) {
 			answer(i, err)
 			continue
 		}
-		if err := r.fn(tx); err != nil {
+		if err := r.run(tx); err != nil {
 			answer(i, err)
 			_, rerr := tx.Exec("ROLLBACK TO w")
 			if rerr == nil {
