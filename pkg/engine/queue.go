@@ -60,7 +60,6 @@ func (e *Engine) Submit(ctx context.Context, r SubmitRequest) (store.Job, error)
 	return job, nil
 }
 
-
 // runClaimed runs a job claimed from the queue on its function's current
 // version.
 func (e *Engine) runClaimed(ctx context.Context, job store.Job) (store.Job, error) {
