@@ -274,3 +274,39 @@ func TestBadRequests(t *testing.T) {
 		t.Errorf("empty request: %v", err)
 	}
 }
+
+// A call waiting for the only worker gets a new one when that worker dies
+// (it waited forever before: a dead worker freed its place but woke no one).
+func TestWaiterGetsADeadWorkersPlace(t *testing.T) {
+	h := start(t, Config{})
+	req := h.deploy(`import os, time
+def handler(event, context):
+    if event == "die":
+        time.sleep(0.3)
+        os._exit(3)
+    return "ok"
+`, func(c *function.Config) { c.Concurrency = 1 })
+	died := make(chan InvokeResponse, 1)
+	go func() { died <- h.invoke(req, "die") }()
+	// The second call queues behind the first: give it a deadline so that a
+	// regression fails instead of hanging.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	waiter := req
+	waiter.JobID, waiter.Payload = "waiter", []byte("ok")
+	// Wait until "die" holds the worker.
+	for st, err := h.client.Stats(ctx); err == nil && st.InFlight == 0; st, err = h.client.Stats(ctx) {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the first call never started")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	resp, err := h.client.Invoke(ctx, waiter)
+	if err != nil || resp.Status != "completed" || string(resp.Result) != "ok" {
+		t.Fatalf("the waiting call: %+v, %v", resp, err)
+	}
+	if d := <-died; d.Status != "failed" {
+		t.Fatalf("the dying call: %+v", d)
+	}
+}

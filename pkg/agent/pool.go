@@ -23,68 +23,65 @@ type pool struct {
 	r    *sandbox.Runner
 	ids  func() string
 
+	// slots holds a token per invocation in progress (at most size): a
+	// call waits for a slot, then takes an idle worker or, when none is
+	// idle, starts one. A worker that dies frees its slot like any other,
+	// so whoever waits gets it.
+	slots chan struct{}
+	idle  chan *worker
+
 	mu      sync.Mutex
-	started int
 	retired bool
-	idle    chan *worker
 	all     map[*worker]bool
 }
 
 func newPool(r *sandbox.Runner, inv provider.Invocation, ids func() string) *pool {
 	size := max(inv.Config.Concurrency, 1)
 	return &pool{sha: inv.SHA256, inv: inv, size: size, r: r, ids: ids,
-		idle: make(chan *worker, size), all: map[*worker]bool{}}
+		slots: make(chan struct{}, size), idle: make(chan *worker, size), all: map[*worker]bool{}}
 }
 
-// acquire returns a warm worker, or starts one (cold) while the pool has
-// room, or waits for one to be free. The init logs are returned when a
-// new worker failed to start.
+// acquire waits for a slot, then returns an idle (warm) worker or starts
+// one (cold). A worker is started only when none is idle, so the pool never
+// has more workers than slots. The init logs are returned when a new
+// worker failed to start.
 func (p *pool) acquire(ctx context.Context) (w *worker, cold bool, initLogs []byte, err error) {
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, false, nil, ctx.Err()
+	}
 	select {
 	case w := <-p.idle:
 		return w, false, nil, nil
 	default:
 	}
+	w, logs, err := startWorker(p.r, p.ids(), p.inv)
+	if err != nil {
+		<-p.slots
+		return nil, true, logs, err
+	}
 	p.mu.Lock()
-	if p.started < p.size {
-		p.started++
-		p.mu.Unlock()
-		w, logs, err := startWorker(p.r, p.ids(), p.inv)
-		if err != nil {
-			p.mu.Lock()
-			p.started--
-			p.mu.Unlock()
-			return nil, true, logs, err
-		}
-		p.mu.Lock()
-		p.all[w] = true
-		p.mu.Unlock()
-		return w, true, nil, nil
-	}
+	p.all[w] = true
 	p.mu.Unlock()
-	select {
-	case w := <-p.idle:
-		return w, false, nil, nil
-	case <-ctx.Done():
-		return nil, false, nil, ctx.Err()
-	}
+	return w, true, nil, nil
 }
 
-// release gives a worker back; a dead one, or any of a retired pool, is
-// stopped and its place freed.
+// release gives a worker back and frees its slot; a dead one, or any of a
+// retired pool, is stopped.
 func (p *pool) release(w *worker, alive bool) {
 	p.mu.Lock()
 	keep := alive && !p.retired
 	if !keep {
-		p.started--
 		delete(p.all, w)
 	}
 	p.mu.Unlock()
 	if keep {
-		p.idle <- w
-		return
+		p.idle <- w // never blocks: workers ≤ slots = cap(idle)
+	} else {
+		go w.stop()
 	}
-	go w.stop()
+	<-p.slots
 }
 
 // retire stops the idle workers now and the busy ones as they finish.
@@ -96,7 +93,6 @@ func (p *pool) retire() {
 		select {
 		case w := <-p.idle:
 			p.mu.Lock()
-			p.started--
 			delete(p.all, w)
 			p.mu.Unlock()
 			w.stop()
