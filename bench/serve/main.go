@@ -19,7 +19,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -38,6 +37,8 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/bench/internal/benchutil"
+	"github.com/faasdev/faas/internal/scripttest"
+	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/server"
 )
 
@@ -184,7 +185,7 @@ func run(conc int, dur, baseDur time.Duration, slots int) error {
 	defer func() {
 		_ = srv.Process.Signal(os.Interrupt)
 		_ = srv.Wait()
-		stopAgents(home)
+		scripttest.StopAgents(home)
 	}()
 	addr, err := waitServer(home)
 	if err != nil {
@@ -334,10 +335,7 @@ func withoutServer(env []string) []string {
 func waitServer(home string) (string, error) {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		var st struct {
-			Addr string `json:"addr"`
-		}
-		if b, err := os.ReadFile(filepath.Join(home, "run", "serve.json")); err == nil && json.Unmarshal(b, &st) == nil && st.Addr != "" {
+		if st := engine.ReadServer(home); st.Running {
 			if resp, err := http.Get("http://" + st.Addr + "/healthz"); err == nil {
 				resp.Body.Close()
 				return st.Addr, nil
@@ -391,22 +389,6 @@ func diff(a, b hist) hist {
 		}
 	}
 	return out
-}
-
-// stopAgents ends the local agents of home.
-func stopAgents(home string) {
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !strings.Contains(string(b), "\x00--home\x00"+home) {
-			continue
-		}
-		if pid, err := strconv.Atoi(e.Name()); err == nil {
-			if p, err := os.FindProcess(pid); err == nil {
-				_ = p.Signal(os.Interrupt)
-			}
-		}
-	}
 }
 
 var (

@@ -82,9 +82,9 @@ func TotalLine(b engine.Bill) BillLine {
 	return NewBillLine(t)
 }
 
-// NewBill converts a bill; zone names its time zone.
-func NewBill(b engine.Bill, zone string) Bill {
-	out := Bill{Month: b.Month, TimeZone: zone, From: b.From, To: b.To,
+// NewBill converts a bill.
+func NewBill(b engine.Bill) Bill {
+	out := Bill{Month: b.Month, TimeZone: b.Zone, From: b.From, To: b.To,
 		Functions: []BillLine{}, Total: TotalLine(b), DuePico: int64(b.Due), DueUSD: b.Due.String(), Daily: b.Daily}
 	for _, r := range b.Rows {
 		out.Functions = append(out.Functions, NewBillLine(r))
@@ -97,12 +97,9 @@ func NewBill(b engine.Bill, zone string) Bill {
 	return out
 }
 
-// Engine turns a bill read from JSON back into the engine's, for printing:
-// its times carry the bill's zone name.
+// Engine turns a bill read from JSON back into the engine's, for printing.
 func (b Bill) Engine() engine.Bill {
-	_, off := b.From.Zone()
-	loc := time.FixedZone(b.TimeZone, off)
-	out := engine.Bill{Month: b.Month, From: b.From.In(loc), To: b.To.In(loc), Daily: b.Daily,
+	out := engine.Bill{Month: b.Month, Zone: b.TimeZone, From: b.From, To: b.To, Daily: b.Daily,
 		RequestCredit: billing.Pico(b.FreeTier.RequestCreditPico), ComputeCredit: billing.Pico(b.FreeTier.ComputeCreditPico),
 		Due: billing.Pico(b.DuePico)}
 	for _, l := range b.Functions {

@@ -92,6 +92,8 @@ type Function struct {
 	MinInstances int               `json:"min_instances"`
 	MaxInstances int               `json:"max_instances"`
 	Env          map[string]string `json:"env"`
+	ScaleTarget  float64           `json:"scale_target"`
+	ScaleIdleMS  int64             `json:"scale_idle_ms"`
 	CreatedAt    time.Time         `json:"created_at"`
 	UpdatedAt    time.Time         `json:"updated_at"`
 }
@@ -108,6 +110,7 @@ func NewFunction(f store.Function) Function {
 		Mode: string(c.Mode), Provider: f.Provider, Owner: f.Owner, Filename: f.Current.Filename,
 		SHA256: f.Current.SHA256, MemoryMB: c.MemoryMB, CPUs: c.CPUs, DiskMB: c.DiskMB,
 		TimeoutMS: c.TimeoutMS, Concurrency: c.Concurrency, MinInstances: c.MinInstances,
-		MaxInstances: c.MaxInstances, Env: env, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt,
+		MaxInstances: c.MaxInstances, Env: env, ScaleTarget: c.ScaleTarget, ScaleIdleMS: c.ScaleIdleMS,
+		CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt,
 	}
 }

@@ -153,7 +153,10 @@ type BillRequest struct {
 
 // Bill is a month's bill.
 type Bill struct {
-	Month    string
+	Month string
+	// Zone names the time zone of the month: $TZ, else the zone's
+	// abbreviation at the month's start.
+	Zone     string
 	From, To time.Time
 	Rows     []store.BillRow
 	Totals   billing.Totals
@@ -189,7 +192,10 @@ func (e *Engine) Bill(ctx context.Context, r BillRequest) (Bill, error) {
 	if err != nil {
 		return Bill{}, err
 	}
-	b := Bill{Month: from.Format("2006-01"), From: from, To: to, Rows: rows, Settings: set}
+	b := Bill{Month: from.Format("2006-01"), Zone: os.Getenv("TZ"), From: from, To: to, Rows: rows, Settings: set}
+	if b.Zone == "" {
+		b.Zone, _ = from.Zone()
+	}
 	for _, row := range rows {
 		b.Totals.Requests += row.Invocations
 		b.Totals.MBMS += row.MBMS

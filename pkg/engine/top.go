@@ -12,21 +12,20 @@ import (
 
 // InstanceView is one instance in a snapshot.
 type InstanceView struct {
-	ID          string        `json:"name"`
-	Function    string        `json:"function"`
-	Provider    string        `json:"provider"`
-	State       string        `json:"state"`
-	CPUs        int           `json:"vcpus"`
-	MemoryUsed  int64         `json:"memory_used_bytes"`
-	MemoryTotal int64         `json:"memory_total_bytes"`
-	DiskUsed    int64         `json:"disk_used_bytes"`
-	DiskTotal   int64         `json:"disk_total_bytes"`
-	CPUPct      float64       `json:"cpu_pct"`
-	Load        float64       `json:"load"`
-	InFlight    int           `json:"jobs_in_flight"`
-	Idle        time.Duration `json:"-"`
-	IdleS       float64       `json:"idle_s"`
-	Workers     int           `json:"workers"`
+	ID          string  `json:"name"`
+	Function    string  `json:"function"`
+	Provider    string  `json:"provider"`
+	State       string  `json:"state"`
+	CPUs        int     `json:"vcpus"`
+	MemoryUsed  int64   `json:"memory_used_bytes"`
+	MemoryTotal int64   `json:"memory_total_bytes"`
+	DiskUsed    int64   `json:"disk_used_bytes"`
+	DiskTotal   int64   `json:"disk_total_bytes"`
+	CPUPct      float64 `json:"cpu_pct"`
+	Load        float64 `json:"load"`
+	InFlight    int     `json:"jobs_in_flight"`
+	IdleS       float64 `json:"idle_s"`
+	Workers     int     `json:"workers"`
 	cpuSeconds  float64
 }
 
@@ -137,7 +136,7 @@ func (e *Engine) Snapshot(ctx context.Context, prev *Snapshot) (Snapshot, error)
 				if st.DiskTotal > 0 {
 					v.DiskTotal = st.DiskTotal
 				}
-				v.Idle = time.Duration(st.IdleS * float64(time.Second))
+				v.IdleS = st.IdleS
 				v.cpuSeconds = st.CPUSeconds
 				if last, ok := prevCPU[r.ID]; ok && prev != nil && now.After(prev.Time) {
 					v.CPUPct = (st.CPUSeconds - last) / now.Sub(prev.Time).Seconds() * 100
@@ -147,7 +146,6 @@ func (e *Engine) Snapshot(ctx context.Context, prev *Snapshot) (Snapshot, error)
 				v.Load = float64(st.InFlight) / float64(max(r.Slots, 1))
 			}
 		}
-		v.IdleS = v.Idle.Seconds()
 		if v.State == store.InstanceReady || v.State == store.InstanceStarting {
 			perFn[r.Function]++
 		}

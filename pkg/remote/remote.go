@@ -304,9 +304,6 @@ func (c *Client) Snapshot(ctx context.Context, _ *engine.Snapshot) (engine.Snaps
 	if _, err := c.do(ctx, http.MethodGet, "/v1/top", nil, nil, "", &s); err != nil {
 		return engine.Snapshot{}, err
 	}
-	for i := range s.Instances {
-		s.Instances[i].Idle = time.Duration(s.Instances[i].IdleS * float64(time.Second))
-	}
 	return s, nil
 }
 

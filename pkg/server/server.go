@@ -288,11 +288,8 @@ func (s *Server) release(owner string) {
 
 // --- responses ---
 
+// fail answers an error; reading a body goes through bodyErr first.
 func (s *Server) fail(w http.ResponseWriter, err error) {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		err = fault.Newf(fault.TooLarge, "request body is over the %d MiB limit", BodyLimit>>20)
-	}
 	code, body := api.NewError(err)
 	if code == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", "1")
@@ -668,8 +665,7 @@ func (s *Server) bill(w http.ResponseWriter, r *http.Request, eng *engine.Engine
 		s.fail(w, err)
 		return
 	}
-	zone, _ := b.From.Zone()
-	writeJSON(w, http.StatusOK, api.NewBill(b, zone))
+	writeJSON(w, http.StatusOK, api.NewBill(b))
 }
 
 func (s *Server) top(w http.ResponseWriter, r *http.Request, eng *engine.Engine) {

@@ -32,9 +32,6 @@ func TestMultipassScripts(t *testing.T) {
 			}
 			vms := filepath.Join(env.WorkDir, ".multipass")
 			env.Setenv("FAAS_FAKE_MULTIPASS_DIR", vms)
-			// Race-built programs sleep a second at exit by default; every
-			// multipass call is one.
-			env.Setenv("GORACE", "atexit_sleep_ms=0")
 			env.Defer(func() { fakemultipass.KillAll(vms) })
 			return os.MkdirAll(vms, 0o700)
 		},

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -82,7 +81,7 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	switch o.Output {
 	case cmdutil.OutputJSON:
-		return cmdutil.WriteJSON(o.IO.Out, api.NewBill(b, zone(b.From)))
+		return cmdutil.WriteJSON(o.IO.Out, api.NewBill(b))
 	case "csv":
 		return writeCSV(o, b)
 	}
@@ -115,7 +114,7 @@ func seconds(ms float64) string { return strconv.FormatFloat(ms/1000, 'f', 3, 64
 func writeTable(o *Options, b engine.Bill) error {
 	io := o.IO
 	st := io.Styles()
-	fmt.Fprintf(io.ErrOut, "%s %s (%s)\n", st.Bold.Render("Bill for"), b.Month, zone(b.From))
+	fmt.Fprintf(io.ErrOut, "%s %s (%s)\n", st.Bold.Render("Bill for"), b.Month, b.Zone)
 	if len(b.Rows) == 0 {
 		fmt.Fprintln(io.ErrOut, "no invocations this month")
 	}
@@ -165,14 +164,4 @@ func chart(io *iostreams.IOStreams, b engine.Bill) {
 		}
 		fmt.Fprintf(io.Out, "%s %s %s\n", d, io.Styles().Success.Render(strings.Repeat("█", n)), billing.Pico(b.Daily[d]).String())
 	}
-}
-
-// zone names the time zone months are read in: $TZ, else the zone's
-// abbreviation.
-func zone(t time.Time) string {
-	if tz := os.Getenv("TZ"); tz != "" {
-		return tz
-	}
-	name, _ := t.Zone()
-	return name
 }

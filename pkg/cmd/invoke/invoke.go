@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/faasdev/faas/pkg/api"
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/fault"
@@ -164,7 +165,7 @@ func (o *Options) submit(ctx context.Context, payload []byte) error {
 		}
 	}
 	if o.Output == cmdutil.OutputJSON {
-		return cmdutil.WriteJSON(o.IO.Out, map[string]string{"job_id": job.ID, "status": job.Status})
+		return cmdutil.WriteJSON(o.IO.Out, api.Queued{JobID: job.ID, Status: job.Status})
 	}
 	_, err = fmt.Fprintln(o.IO.Out, job.ID)
 	return err

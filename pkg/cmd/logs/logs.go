@@ -125,6 +125,14 @@ func Run(ctx context.Context, o *Options) error {
 		}
 		return nil
 	}
+	// Following reads the instances themselves: only where they run. Say
+	// so before printing anything.
+	var eng *engine.Engine
+	if o.Follow {
+		if eng, err = o.Engine(); err != nil {
+			return err
+		}
+	}
 	p := printer{io: o.IO, json: o.Output == cmdutil.OutputJSON, enc: json.NewEncoder(o.IO.Out)}
 	start := o.Now()
 	if !o.Follow || o.Since != "" || o.Tail > 0 {
@@ -144,10 +152,6 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	if !o.Follow {
 		return nil
-	}
-	eng, err := o.Engine()
-	if err != nil {
-		return err
 	}
 	if err := eng.FollowLogs(ctx, o.Name, start, func(l provider.LogLine) { _ = p.print(l) }); err != nil {
 		return err

@@ -198,7 +198,7 @@ func render(io *iostreams.IOStreams, snap engine.Snapshot, sortKey string, inter
 	for _, in := range ins {
 		idle := "-"
 		if in.State == "ready" {
-			idle = in.Idle.Round(time.Second).String()
+			idle = time.Duration(in.IdleS * float64(time.Second)).Round(time.Second).String()
 		}
 		t.AddRow(in.ID, in.Function, in.Provider, in.State, strconv.Itoa(in.CPUs), mib(in.MemoryUsed)+"/"+mib(in.MemoryTotal),
 			mib(in.DiskUsed)+"/"+mib(in.DiskTotal), strconv.FormatFloat(in.CPUPct, 'f', 1, 64),
