@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/faasdev/faas/pkg/fault"
@@ -164,4 +165,19 @@ func (c *Client) Logs(ctx context.Context, since time.Time, fn func(LogLine)) er
 		}
 		fn(l)
 	}
+}
+
+// Clients keeps one Client per endpoint and token for a provider's life, so
+// that connections to an agent stay open between invocations. The zero
+// value is ready to use.
+type Clients struct{ m sync.Map } // endpoint and token → *Client
+
+// Get returns the client of an endpoint with a token.
+func (cs *Clients) Get(endpoint, token string) *Client {
+	key := endpoint + "\x00" + token
+	if c, ok := cs.m.Load(key); ok {
+		return c.(*Client)
+	}
+	c, _ := cs.m.LoadOrStore(key, NewClient(endpoint, token))
+	return c.(*Client)
 }

@@ -17,7 +17,6 @@ import (
 // pool holds the warm workers of one version: at most Concurrency of them,
 // started on demand, so the instance runs that many invocations at once.
 type pool struct {
-	sha  string
 	inv  provider.Invocation // the version's identity and config
 	size int
 	r    *sandbox.Runner
@@ -37,7 +36,7 @@ type pool struct {
 
 func newPool(r *sandbox.Runner, inv provider.Invocation, ids func() string) *pool {
 	size := max(inv.Config.Concurrency, 1)
-	return &pool{sha: inv.SHA256, inv: inv, size: size, r: r, ids: ids,
+	return &pool{inv: inv, size: size, r: r, ids: ids,
 		slots: make(chan struct{}, size), idle: make(chan *worker, size), all: map[*worker]bool{}}
 }
 
@@ -118,8 +117,7 @@ func (p *pool) run(ctx context.Context, req InvokeRequest) (provider.Outcome, st
 	w, cold, initLogs, err := p.acquire(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
-			now := time.Now()
-			return provider.Outcome{Status: provider.Failed, Error: sandbox.InterruptedError, Interrupted: true, StartedAt: now, EndedAt: now}, "", nil
+			return sandbox.Interrupted(time.Now()), "", nil
 		}
 		if fault.KindOf(err) == fault.Platform && initLogs == nil {
 			return provider.Outcome{}, "", err

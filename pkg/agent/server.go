@@ -184,36 +184,36 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // poolFor returns the pool of the request's version, making it current:
 // a request for a newer version retires the older pools, whose busy workers
 // finish their jobs first.
-func (s *Server) poolFor(req InvokeRequest) *pool {
+func (s *Server) poolFor(req InvokeRequest, k string) *pool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.pools[req.SHA256+configKey(req)]
+	p := s.pools[k]
 	if p == nil {
 		p = newPool(s.runner, req.Invocation(), s.ids)
-		s.pools[req.SHA256+configKey(req)] = p
+		s.pools[k] = p
 	}
-	if s.current != p.sha+configKey(req) {
-		for k, old := range s.pools {
-			if old != p {
-				delete(s.pools, k)
-				go old.retire()
+	if s.current != k {
+		for old, op := range s.pools {
+			if op != p {
+				delete(s.pools, old)
+				go op.retire()
 			}
 		}
-		s.current = p.sha + configKey(req)
+		s.current = k
 	}
 	return p
 }
 
-// configKey tells versions with the same code but other limits apart.
-func configKey(req InvokeRequest) string {
+// versionKey tells versions apart, including those with the same code but
+// other limits.
+func versionKey(req InvokeRequest) string {
 	b, _ := json.Marshal(req.Config)
-	return string(b)
+	return req.SHA256 + string(b)
 }
 
-func (s *Server) scriptSlots(req InvokeRequest) chan struct{} {
+func (s *Server) scriptSlots(req InvokeRequest, k string) chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := req.SHA256 + configKey(req)
 	c := s.scripts[k]
 	if c == nil {
 		c = make(chan struct{}, max(req.Config.Concurrency, 1))
@@ -246,17 +246,17 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 	var out provider.Outcome
 	var worker string
 	var err error
+	k := versionKey(req)
 	if isHandler(req.Config) {
-		out, worker, err = s.poolFor(req).run(r.Context(), req)
+		out, worker, err = s.poolFor(req, k).run(r.Context(), req)
 	} else {
-		slots := s.scriptSlots(req)
+		slots := s.scriptSlots(req, k)
 		select {
 		case slots <- struct{}{}:
 			out, err = s.runner.RunScript(r.Context(), req.Invocation())
 			<-slots
 		case <-r.Context().Done():
-			now := time.Now()
-			out = provider.Outcome{Status: provider.Failed, Error: sandbox.InterruptedError, Interrupted: true, StartedAt: now, EndedAt: now}
+			out = sandbox.Interrupted(time.Now())
 		}
 	}
 	if err != nil {

@@ -144,9 +144,7 @@ func (e *Engine) apply(ctx context.Context, f store.Function, d autoscale.Decisi
 	}
 	inv := provider.Invocation{Function: f.Name, Version: f.Current.Version, SHA256: f.Current.SHA256,
 		Filename: f.Current.Filename, Code: f.Current.Code, Config: f.Current.Config}
-	cfg := f.Current.Config
-	pl := store.Placement{Provider: p.Name(), Slots: max(cfg.Concurrency, 1), MaxInstances: max(cfg.MaxInstances, 1),
-		MemoryMB: cfg.MemoryMB, CPUs: cfg.CPUs, DiskMB: cfg.DiskMB, Version: f.Current.Version}
+	pl := placement(p, f)
 	switch d.Kind {
 	case autoscale.Resize:
 		r, ok := find(d.Instance)
@@ -158,8 +156,8 @@ func (e *Engine) apply(ctx context.Context, f store.Function, d autoscale.Decisi
 			outcome = "skipped: the " + p.Name() + " provider cannot resize an instance"
 		default:
 			// Drain: no new jobs, wait for the ones in flight, then resize.
-			_ = e.Store.SetInstanceState(ctx, r.ID, "draining", e.Now())
-			e.drain(ctx, r.ID, cfg.Timeout()+5*time.Second)
+			_ = e.Store.SetInstanceState(ctx, r.ID, store.InstanceDraining, e.Now())
+			e.drain(ctx, r.ID, f.Current.Config.Timeout()+5*time.Second)
 			if err := rs.Resize(ctx, r.Instance, d.CPUs, d.MemoryMB, d.DiskMB); err != nil {
 				fail(err)
 			} else {

@@ -177,9 +177,9 @@ func (e *Engine) runPlaced(ctx context.Context, p provider.Provider, placed stor
 		out, err := p.Invoke(ctx, inst, inv, inst.State == store.InstanceStarting)
 		if err != nil && ctx.Err() != nil {
 			// Interrupted: the agent stops the function when the caller goes.
-			now := e.Now()
-			return provider.Outcome{Status: provider.Failed, Error: sandbox.InterruptedError, Interrupted: true,
-				StartedAt: now, EndedAt: now, Instance: inst.ID}, launched, nil
+			out := sandbox.Interrupted(e.Now())
+			out.Instance = inst.ID
+			return out, launched, nil
 		}
 		if !errors.Is(err, provider.ErrGone) || attempt > 0 {
 			out.Instance = inst.ID

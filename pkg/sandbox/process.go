@@ -415,6 +415,12 @@ func (r *Runner) RunScript(ctx context.Context, inv provider.Invocation) (provid
 // How a sandbox describes the ends of an invocation, the same in every mode.
 const InterruptedError = "interrupted: the invocation was cancelled"
 
+// Interrupted is the outcome of an invocation whose caller went away
+// before or while it ran.
+func Interrupted(now time.Time) provider.Outcome {
+	return provider.Outcome{Status: provider.Failed, Error: InterruptedError, Interrupted: true, StartedAt: now, EndedAt: now}
+}
+
 // TimeoutError says an invocation was killed at its timeout.
 func TimeoutError(d time.Duration) string {
 	return fmt.Sprintf("killed after %s (the function's timeout)", d)

@@ -14,6 +14,7 @@ import (
 const (
 	InstanceStarting = "starting"
 	InstanceReady    = "ready"
+	InstanceDraining = "draining"
 )
 
 // Placement says how to place a job on a function's instances.
@@ -72,7 +73,7 @@ func place(ctx context.Context, tx *sql.Tx, fn string, pl Placement, now time.Ti
 	// B-tree, which costs more than the query itself on this hot path.
 	rows, err := tx.QueryContext(ctx, `SELECT i.id, i.state, i.endpoint, i.token, COALESCE(i.pid, 0), i.pid_start, i.seq,
 		(SELECT COUNT(*) FROM jobs j WHERE j.instance = i.id AND j.status = 'running') AS busy
-		FROM instances i WHERE i.function = ? AND i.provider = ? AND i.state IN ('starting', 'ready')`, fn, pl.Provider)
+		FROM instances i WHERE i.function = ? AND i.provider = ? AND i.state IN ('starting', 'ready', 'draining')`, fn, pl.Provider)
 	if err != nil {
 		return Placed{}, err
 	}
@@ -81,11 +82,16 @@ func place(ctx context.Context, tx *sql.Tx, fn string, pl Placement, now time.Ti
 		seq, busy int
 	}
 	var cands []cand
+	n := 0 // instances, counting those draining (for a resize) against max_instances
 	for rows.Next() {
 		var c cand
 		if err := rows.Scan(&c.in.ID, &c.in.State, &c.in.Endpoint, &c.in.Token, &c.in.PID, &c.in.PIDStart, &c.seq, &c.busy); err != nil {
 			rows.Close()
 			return Placed{}, err
+		}
+		n++
+		if c.in.State == InstanceDraining {
+			continue
 		}
 		c.in.Function, c.in.Provider = fn, pl.Provider
 		cands = append(cands, c)
@@ -105,9 +111,8 @@ func place(ctx context.Context, tx *sql.Tx, fn string, pl Placement, now time.Ti
 		}
 		return a.seq < b.seq
 	})
-	n := len(cands)
 	var least, chosen *provider.Instance
-	if n > 0 {
+	if len(cands) > 0 {
 		least = &cands[0].in
 		if cands[0].busy < pl.Slots {
 			chosen = &cands[0].in
@@ -119,22 +124,29 @@ func place(ctx context.Context, tx *sql.Tx, fn string, pl Placement, now time.Ti
 	if n >= pl.MaxInstances && least != nil {
 		return Placed{Instance: *least}, nil
 	}
-	var seq int
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM instances WHERE function = ? AND provider = ?`, fn, pl.Provider).Scan(&seq); err != nil {
-		return Placed{}, err
-	}
-	in := provider.Instance{ID: pl.Provider + "-" + fn + "-" + strconv.Itoa(seq), Function: fn, Provider: pl.Provider, State: InstanceStarting}
-	// A row left by an instance that vanished may hold the id; it is replaced.
-	if _, err := tx.ExecContext(ctx, `DELETE FROM instances WHERE id = ?`, in.ID); err != nil {
-		return Placed{}, err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO instances(id, function, version, provider, state, slots, cpus, memory_mb, disk_mb, seq, created_at, updated_at)
-		VALUES (?, ?, ?, ?, 'starting', ?, ?, ?, ?, ?, ?, ?)`,
-		in.ID, fn, pl.Version, pl.Provider, pl.Slots, pl.CPUs, pl.MemoryMB, pl.DiskMB, seq, toMS(now), toMS(now))
+	in, err := insertInstance(ctx, tx, fn, pl, now)
 	if err != nil {
 		return Placed{}, err
 	}
 	return Placed{Instance: in, Launch: true}, nil
+}
+
+// insertInstance records a new starting instance of fn, numbered after the
+// function's last.
+func insertInstance(ctx context.Context, tx *sql.Tx, fn string, pl Placement, now time.Time) (provider.Instance, error) {
+	var seq int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM instances WHERE function = ? AND provider = ?`, fn, pl.Provider).Scan(&seq); err != nil {
+		return provider.Instance{}, err
+	}
+	in := provider.Instance{ID: pl.Provider + "-" + fn + "-" + strconv.Itoa(seq), Function: fn, Provider: pl.Provider, State: InstanceStarting}
+	// A row left by an instance that vanished may hold the id; it is replaced.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM instances WHERE id = ?`, in.ID); err != nil {
+		return provider.Instance{}, err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO instances(id, function, version, provider, state, slots, cpus, memory_mb, disk_mb, seq, created_at, updated_at)
+		VALUES (?, ?, ?, ?, 'starting', ?, ?, ?, ?, ?, ?, ?)`,
+		in.ID, fn, pl.Version, pl.Provider, pl.Slots, pl.CPUs, pl.MemoryMB, pl.DiskMB, seq, toMS(now), toMS(now))
+	return in, err
 }
 
 // InstanceUp records a launched instance as ready.

@@ -117,9 +117,8 @@ func (s *Store) NewInstance(ctx context.Context, fn string, pl Placement, now ti
 		if n >= pl.MaxInstances {
 			return ErrAtMax
 		}
-		// No slot is ever free and there is no ceiling: always a new one.
-		p, err := place(ctx, tx, fn, Placement{Provider: pl.Provider, Slots: 0, MaxInstances: 1 << 30, MemoryMB: pl.MemoryMB, CPUs: pl.CPUs, DiskMB: pl.DiskMB, Version: pl.Version}, now)
-		in = p.Instance
+		var err error
+		in, err = insertInstance(ctx, tx, fn, pl, now)
 		return err
 	})
 	return in, err

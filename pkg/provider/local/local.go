@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -47,7 +46,7 @@ type Provider struct {
 	// Idle is passed to agents (FAAS_AGENT_IDLE); 0 means the agent default.
 	Idle time.Duration
 
-	clients sync.Map // endpoint and token → *agent.Client
+	clients agent.Clients
 }
 
 // New returns the local provider for home.
@@ -171,7 +170,7 @@ func (p *Provider) Invoke(ctx context.Context, inst provider.Instance, inv provi
 	if _, err := p.Runner.WriteCode(inv); err != nil {
 		return provider.Outcome{}, err
 	}
-	c := p.client(inst.Endpoint, inst.Token)
+	c := p.clients.Get(inst.Endpoint, inst.Token)
 	req := agent.NewInvokeRequest(inv)
 	deadline := time.Now().Add(launchTimeout)
 	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
@@ -249,15 +248,4 @@ func (p *Provider) Stats(ctx context.Context, inst provider.Instance) (provider.
 	}
 	return provider.InstanceStats{RSSBytes: st.RSSBytes, CPUSeconds: st.CPUSeconds, UptimeS: st.UptimeS, IdleS: st.IdleS,
 		InFlight: st.InFlight, Workers: st.Workers, Invoked: st.Invoked}, nil
-}
-
-// client returns the agent client of an endpoint, kept for the provider's
-// life so that its connections are kept alive between invocations.
-func (p *Provider) client(endpoint, token string) *agent.Client {
-	key := endpoint + "\x00" + token
-	if c, ok := p.clients.Load(key); ok {
-		return c.(*agent.Client)
-	}
-	c, _ := p.clients.LoadOrStore(key, agent.NewClient(endpoint, token))
-	return c.(*agent.Client)
 }

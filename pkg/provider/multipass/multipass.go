@@ -60,6 +60,7 @@ type Provider struct {
 	// Linux binary of the VM's architecture, else FAAS_AGENT_BINARY.
 	AgentBinary string
 	code        *sandbox.Runner
+	clients     agent.Clients
 }
 
 // Version is what `multipass version --format json` says.
@@ -329,8 +330,7 @@ func (p *Provider) Invoke(ctx context.Context, inst provider.Instance, inv provi
 		}
 		inst.Endpoint = "http://" + ip + ":" + strconv.Itoa(agentPort)
 	}
-	c := agent.NewClient(inst.Endpoint, inst.Token)
-	defer c.Close()
+	c := p.clients.Get(inst.Endpoint, inst.Token)
 	req := agent.NewInvokeRequest(inv)
 	for attempt := 0; ; attempt++ {
 		resp, err := c.Invoke(ctx, req)
