@@ -8,6 +8,7 @@ package billing
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -143,11 +144,14 @@ func mulDiv(a, b, d uint64) uint64 {
 	lo, carry := bits.Add64(lo, d/2, 0)
 	hi += carry
 	if hi >= d {
-		return ^uint64(0) // beyond any real bill; saturate
+		return math.MaxInt64 // beyond any real bill; saturate (as a Pico)
 	}
 	q, _ := bits.Div64(hi, lo, d)
-	return q
+	return min(q, math.MaxInt64)
 }
+
+// addSat adds two amounts of mulDiv, saturating as a Pico.
+func addSat(a, b uint64) uint64 { return min(a+b, math.MaxInt64) } // each ≤ MaxInt64: no wrap
 
 // BilledMS is a duration rounded up to the granularity, at least one unit.
 func (s Sheet) BilledMS(u Usage) int64 {
@@ -167,10 +171,10 @@ func (s Sheet) Charge(u Usage) Charge {
 	// GB-seconds = MiB/1024 × ms/1000.
 	compute := mulDiv(uint64(s.GBSecond), uint64(u.MemoryMB)*uint64(billed), 1024*1000)
 	if s.VCPUSecond > 0 {
-		compute += mulDiv(uint64(s.VCPUSecond), uint64(max(u.CPUs, 1))*uint64(billed), 1000)
+		compute = addSat(compute, mulDiv(uint64(s.VCPUSecond), uint64(max(u.CPUs, 1))*uint64(billed), 1000))
 	}
 	if s.DiskGBMonth > 0 {
-		compute += mulDiv(uint64(s.DiskGBMonth), uint64(u.DiskMB)*uint64(billed), 1024*msPerMonth)
+		compute = addSat(compute, mulDiv(uint64(s.DiskGBMonth), uint64(u.DiskMB)*uint64(billed), 1024*msPerMonth))
 	}
 	c.Compute = Pico(compute)
 	return c

@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -112,5 +113,16 @@ func TestHuman(t *testing.T) {
 		if got := p.Human(); got != want {
 			t.Errorf("Pico(%d).Human() = %q, want %q", p, got, want)
 		}
+	}
+}
+
+// Prices and sizes far beyond any real bill saturate; they never wrap to a
+// negative cost.
+func TestChargeSaturates(t *testing.T) {
+	s := Default()
+	s.GBSecond, s.VCPUSecond, s.DiskGBMonth = 100*Dollar, 100*Dollar, 100*Dollar
+	c := s.Charge(Usage{Duration: 15 * time.Minute, MemoryMB: 64 << 10, CPUs: 1 << 20, DiskMB: 1 << 30})
+	if c.Compute <= 0 || c.Compute != Pico(math.MaxInt64) {
+		t.Fatalf("compute %d, want the saturated %d", c.Compute, int64(math.MaxInt64))
 	}
 }

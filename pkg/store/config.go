@@ -172,11 +172,7 @@ func (s *Store) InsertSynthetic(ctx context.Context, j SyntheticJobs) error {
 		_, err = tx.ExecContext(ctx, `INSERT INTO usage_daily
 			SELECT date(queued_at / 1000, 'unixepoch', 'localtime'), function, owner, COUNT(*), SUM(status != 'completed'),
 				SUM(duration_us), SUM(billed_ms), SUM(memory_mb * billed_ms), SUM(request_pico), SUM(compute_pico)
-			FROM jobs WHERE id >= printf('syn:%s:', ?) AND id < printf('syn:%s;', ?) GROUP BY 1, 2, 3
-			ON CONFLICT(day, function, owner) DO UPDATE SET invocations = invocations + excluded.invocations,
-				errors = errors + excluded.errors, duration_us = duration_us + excluded.duration_us,
-				billed_ms = billed_ms + excluded.billed_ms, mb_ms = mb_ms + excluded.mb_ms,
-				request_pico = request_pico + excluded.request_pico, compute_pico = compute_pico + excluded.compute_pico`,
+			FROM jobs WHERE id >= printf('syn:%s:', ?) AND id < printf('syn:%s;', ?) GROUP BY 1, 2, 3`+addToDay,
 			j.Function, j.Function)
 		return err
 	})
@@ -185,15 +181,21 @@ func (s *Store) InsertSynthetic(ctx context.Context, j SyntheticJobs) error {
 // AddUsage adds usage that did not come from jobs run here (an import, a
 // test of the bill's arithmetic) to a day's roll-up.
 func (s *Store) AddUsage(ctx context.Context, day time.Time, owner string, r BillRow) error {
-	return s.inTx(ctx, "add usage", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO usage_daily VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT(day, function, owner) DO UPDATE SET invocations = invocations + excluded.invocations,
-				errors = errors + excluded.errors, duration_us = duration_us + excluded.duration_us,
-				billed_ms = billed_ms + excluded.billed_ms, mb_ms = mb_ms + excluded.mb_ms,
-				request_pico = request_pico + excluded.request_pico, compute_pico = compute_pico + excluded.compute_pico`,
-			Day(day), r.Function, owner, r.Invocations, r.Errors, r.DurationUS, r.BilledMS, r.MBMS, r.RequestPico, r.ComputePico)
-		return err
-	})
+	return s.inTx(ctx, "add usage", func(tx *sql.Tx) error { return addUsage(ctx, tx, Day(day), owner, r) })
+}
+
+// addToDay adds a new usage_daily row to the day's row when there is one.
+const addToDay = `
+	ON CONFLICT(day, function, owner) DO UPDATE SET invocations = invocations + excluded.invocations,
+		errors = errors + excluded.errors, duration_us = duration_us + excluded.duration_us,
+		billed_ms = billed_ms + excluded.billed_ms, mb_ms = mb_ms + excluded.mb_ms,
+		request_pico = request_pico + excluded.request_pico, compute_pico = compute_pico + excluded.compute_pico`
+
+// addUsage adds r to a day's roll-up of r.Function and owner.
+func addUsage(ctx context.Context, tx *sql.Tx, day, owner string, r BillRow) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO usage_daily VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`+addToDay,
+		day, r.Function, owner, r.Invocations, r.Errors, r.DurationUS, r.BilledMS, r.MBMS, r.RequestPico, r.ComputePico)
+	return err
 }
 
 // Token is an API token of `faas serve`, by its name (the owner).

@@ -127,14 +127,9 @@ func (s *Store) FinishJob(ctx context.Context, j Job) error {
 		if j.Status != StatusCompleted {
 			failed = 1
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO usage_daily VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT(day, function, owner) DO UPDATE SET invocations = invocations + 1, errors = errors + excluded.errors,
-				duration_us = duration_us + excluded.duration_us, billed_ms = billed_ms + excluded.billed_ms,
-				mb_ms = mb_ms + excluded.mb_ms, request_pico = request_pico + excluded.request_pico,
-				compute_pico = compute_pico + excluded.compute_pico`,
-			Day(j.QueuedAt), j.Function, j.Owner, failed, j.Duration.Microseconds(), j.BilledMS, j.MemoryMB*j.BilledMS,
-			j.RequestPico, j.ComputePico)
-		return err
+		return addUsage(ctx, tx, Day(j.QueuedAt), j.Owner, BillRow{Function: j.Function, Invocations: 1, Errors: int64(failed),
+			DurationUS: j.Duration.Microseconds(), BilledMS: j.BilledMS, MBMS: j.MemoryMB * j.BilledMS,
+			RequestPico: j.RequestPico, ComputePico: j.ComputePico})
 	})
 }
 
