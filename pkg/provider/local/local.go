@@ -167,16 +167,22 @@ func lastLine(path string) string {
 // Invoke sends inv to the instance's agent. An instance still starting is
 // given until the launch timeout to answer.
 func (p *Provider) Invoke(ctx context.Context, inst provider.Instance, inv provider.Invocation, starting bool) (provider.Outcome, error) {
-	if _, err := p.Runner.WriteCode(inv); err != nil {
-		return provider.Outcome{}, err
-	}
 	c := p.clients.Get(inst.Endpoint, inst.Token)
 	req := agent.NewInvokeRequest(inv)
 	deadline := time.Now().Add(launchTimeout)
+	wrote := false
 	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
 		resp, err := c.Invoke(ctx, req)
 		if err == nil {
 			return resp.Outcome(), nil
+		}
+		if errors.Is(err, agent.ErrCodeMissing) && !wrote {
+			// The version's code is written once, when an agent first asks.
+			if _, err := p.Runner.WriteCode(inv); err != nil {
+				return provider.Outcome{}, err
+			}
+			wrote = true
+			continue
 		}
 		if !errors.Is(err, provider.ErrGone) || !starting || time.Now().After(deadline) {
 			if errors.Is(err, agent.ErrCodeMissing) {
