@@ -227,6 +227,15 @@ func TestJobIDsSortByTimeAndDiffer(t *testing.T) {
 	if !sort.StringsAreSorted(ids) {
 		t.Fatal("ids do not sort by creation time")
 	}
+	// Within one millisecond the random part tells them apart.
+	same := map[string]bool{}
+	for range 200 {
+		id := NewJobID(base)
+		if same[id] || id[:10] != ids[0][:10] {
+			t.Fatalf("id %q repeated, or its time part is not %q", id, ids[0][:10])
+		}
+		same[id] = true
+	}
 }
 
 func TestHome(t *testing.T) {

@@ -264,10 +264,12 @@ func (j *jail) oomKilled() bool {
 		return false
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, " "); ok && k == "oom_kill" && strings.TrimSpace(v) != "0" {
-			return true
+		if k, v, ok := strings.Cut(line, " "); ok && k == "oom_kill" {
+			return strings.TrimSpace(v) != "0"
 		}
 	}
+	// Old cgroup v1 kernels have no oom_kill count; failcnt (any time the
+	// limit was reached, reclaim included) is the nearest there is.
 	if j.sb.Kind == KindCgroup1 {
 		return readInt(filepath.Join(dir, "memory.failcnt")) > 0
 	}

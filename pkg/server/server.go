@@ -253,8 +253,11 @@ type ownedHandler func(w http.ResponseWriter, r *http.Request, eng *engine.Engin
 func (s *Server) auth(h ownedHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		owner, known := s.owner(r.Context(), strings.TrimSpace(token))
-		if !strings.EqualFold(scheme, "Bearer") || !known {
+		owner, known := "", false
+		if strings.EqualFold(scheme, "Bearer") {
+			owner, known = s.owner(r.Context(), strings.TrimSpace(token))
+		}
+		if !known {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="faas"`)
 			s.fail(w, fault.WithHint(fault.Newf(fault.Unauthorized, "missing or unknown API token"),
 				"send Authorization: Bearer TOKEN; an admin makes one with `faas serve token create NAME`"))
