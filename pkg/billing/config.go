@@ -10,12 +10,14 @@ import (
 func amount(v string) error { _, err := ParseDollars(v); return err }
 
 func init() {
+	// The defaults are Default()'s sheet, written as settings.
+	d := Default()
 	config.Register(
-		config.Key{Name: "price.request", Default: "0.0000002", Help: "dollars per request ($0.20 per 1M)", Check: amount},
-		config.Key{Name: "price.gb_second", Default: "0.0000166667", Help: "dollars per GB-second of configured memory", Check: amount},
+		config.Key{Name: "price.request", Default: d.Request.String(), Help: "dollars per request ($0.20 per 1M)", Check: amount},
+		config.Key{Name: "price.gb_second", Default: d.GBSecond.String(), Help: "dollars per GB-second of configured memory", Check: amount},
 		config.Key{Name: "price.vcpu_second", Default: "0", Help: "dollars per vCPU-second (0: not charged)", Check: amount},
 		config.Key{Name: "price.disk_gb_month", Default: "0", Help: "dollars per GB-month of configured disk (0: not charged)", Check: amount},
-		config.Key{Name: "billing.granularity_ms", Default: "1", Help: "billed duration is rounded up to this many ms", Check: func(v string) error {
+		config.Key{Name: "billing.granularity_ms", Default: strconv.FormatInt(d.GranularityMS, 10), Help: "billed duration is rounded up to this many ms", Check: func(v string) error {
 			if err := config.Count(60_000)(v); err != nil {
 				return err
 			}
@@ -24,10 +26,10 @@ func init() {
 			}
 			return nil
 		}},
-		config.Key{Name: "billing.init", Default: "true", Help: "bill a cold start's init time (Lambda does since August 2025)", Check: config.Bool},
+		config.Key{Name: "billing.init", Default: strconv.FormatBool(d.BillInit), Help: "bill a cold start's init time (Lambda does since August 2025)", Check: config.Bool},
 		config.Key{Name: "free_tier.enabled", Default: "false", Help: "apply a monthly free tier", Check: config.Bool},
-		config.Key{Name: "free_tier.requests", Default: "1000000", Help: "free requests per month", Check: config.Count(1 << 40)},
-		config.Key{Name: "free_tier.gb_seconds", Default: "400000", Help: "free GB-seconds per month", Check: config.Count(1 << 40)},
+		config.Key{Name: "free_tier.requests", Default: strconv.FormatInt(d.FreeRequests, 10), Help: "free requests per month", Check: config.Count(1 << 40)},
+		config.Key{Name: "free_tier.gb_seconds", Default: strconv.FormatInt(d.FreeGBSeconds, 10), Help: "free GB-seconds per month", Check: config.Count(1 << 40)},
 		config.Key{Name: "budget.monthly", Default: "", Help: "refuse invocations once this many dollars are spent in a month (empty: no budget)", Check: amount},
 	)
 }
