@@ -39,7 +39,6 @@ import (
 	"github.com/faasdev/faas/bench/internal/benchutil"
 	"github.com/faasdev/faas/internal/scripttest"
 	"github.com/faasdev/faas/pkg/engine"
-	"github.com/faasdev/faas/pkg/server"
 )
 
 const noop = `def handler(event, context):
@@ -303,7 +302,7 @@ func run(conc int, dur, baseDur time.Duration, slots int) error {
 	if b2 != nil {
 		fmt.Printf("(a)/(b') throughput: %.1f×\n", a.rps()/b2.rps())
 	}
-	q := func(h hist, p float64) float64 { return server.Quantile(p, h.bounds, h.cum) * 1e3 }
+	q := func(h hist, p float64) float64 { return benchutil.Quantile(p, h.bounds, h.cum) * 1e3 }
 	fmt.Printf("platform overhead per call (faas_platform_overhead_seconds: request time less the function's):\n")
 	fmt.Printf("  (a'') %d calls, one at a time:           p50 %.3f ms, p99 %.3f ms\n", over1.cum[len(over1.cum)-1], q(over1, 0.5), q(over1, 0.99))
 	fmt.Printf("  (a')  %d calls, none waiting for a slot: p50 %.3f ms, p99 %.3f ms\n", over2.cum[len(over2.cum)-1], q(over2, 0.5), q(over2, 0.99))

@@ -3,7 +3,6 @@ package server
 import (
 	"fmt"
 	"io"
-	"math"
 	"sort"
 	"strconv"
 	"sync"
@@ -120,30 +119,4 @@ func (m *metrics) errors() uint64 {
 		}
 	}
 	return n
-}
-
-// Quantile estimates a quantile from a histogram's cumulative buckets, by
-// linear interpolation inside the bucket, as Prometheus'
-// histogram_quantile does. buckets maps upper bounds to cumulative counts.
-func Quantile(q float64, bounds []float64, cum []uint64) float64 {
-	if len(cum) == 0 || cum[len(cum)-1] == 0 {
-		return math.NaN()
-	}
-	rank := q * float64(cum[len(cum)-1])
-	for i, c := range cum {
-		if float64(c) >= rank {
-			lo, prev := 0.0, uint64(0)
-			if i > 0 {
-				lo, prev = bounds[i-1], cum[i-1]
-			}
-			if math.IsInf(bounds[i], 1) {
-				return lo
-			}
-			if c == prev {
-				return bounds[i]
-			}
-			return lo + (bounds[i]-lo)*(rank-float64(prev))/float64(c-prev)
-		}
-	}
-	return bounds[len(bounds)-1]
 }

@@ -3,6 +3,7 @@ package benchutil
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,3 +36,30 @@ mod = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(mod)
 print(json.dumps(mod.handler(json.loads(sys.stdin.read() or "{}"), None)))
 `
+
+// Quantile estimates a quantile from a histogram's cumulative buckets, by
+// linear interpolation inside the bucket, as Prometheus'
+// histogram_quantile does: bounds are the buckets' upper bounds, cum their
+// cumulative counts.
+func Quantile(q float64, bounds []float64, cum []uint64) float64 {
+	if len(cum) == 0 || cum[len(cum)-1] == 0 {
+		return math.NaN()
+	}
+	rank := q * float64(cum[len(cum)-1])
+	for i, c := range cum {
+		if float64(c) >= rank {
+			lo, prev := 0.0, uint64(0)
+			if i > 0 {
+				lo, prev = bounds[i-1], cum[i-1]
+			}
+			if math.IsInf(bounds[i], 1) {
+				return lo
+			}
+			if c == prev {
+				return bounds[i]
+			}
+			return lo + (bounds[i]-lo)*(rank-float64(prev))/float64(c-prev)
+		}
+	}
+	return bounds[len(bounds)-1]
+}
