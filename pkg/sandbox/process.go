@@ -252,15 +252,17 @@ func (p *Proc) ResetPeak() {
 	_ = os.WriteFile("/proc/"+strconv.Itoa(p.Pid())+"/clear_refs", []byte("5"), 0)
 }
 
-// Peak is the highest memory use since start or the last ResetPeak: the
-// cgroup's high-water mark, else the process' own (VmHWM).
+// Peak is the highest memory use since start or the last ResetPeak of a
+// running process (a warm worker): the cgroup's high-water mark, else the
+// process' own (VmHWM); 0 when neither can be read. It does not read the
+// exit status, which its Wait may be writing at the same time.
 func (p *Proc) Peak() int64 {
 	if n := p.jail.peak(); n > 0 {
 		return n
 	}
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.Pid()) + "/status")
 	if err != nil {
-		return maxRSS(p.Cmd.ProcessState)
+		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
