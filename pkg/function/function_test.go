@@ -137,7 +137,8 @@ func TestParseSize(t *testing.T) {
 	}
 }
 
-// TestParseSizeByteSuffix shows that a lone "B" (bytes) is read as MiB.
+// TestParseSizeByteSuffix: a byte suffix, or a unit that is not K, M, G or
+// T, is refused rather than guessed.
 func TestParseSizeByteSuffix(t *testing.T) {
 	for _, in := range []string{"512B", "512iB", "512I"} {
 		if n, err := function.ParseSize(in); err == nil {
