@@ -23,6 +23,7 @@ import (
 
 	"github.com/faasdev/faas/bench/internal/benchutil"
 	"github.com/faasdev/faas/pkg/billing"
+	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/store"
 )
 
@@ -101,7 +102,7 @@ func run(jobs, n int) error {
 	}
 
 	// The baseline, and the plans, from the same database.
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(home, store.FileName)+"?mode=ro")
+	db, err := sql.Open("sqlite3", "file:"+faashome.DB(home)+"?mode=ro")
 	if err != nil {
 		return err
 	}

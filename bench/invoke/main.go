@@ -28,8 +28,9 @@ import (
 	"github.com/faasdev/faas/bench/internal/benchutil"
 	"github.com/faasdev/faas/pkg/agent"
 	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/proc"
-	"github.com/faasdev/faas/pkg/provider"
+	_ "github.com/faasdev/faas/pkg/provider/local"
 )
 
 const handler = `def handler(event, context):
@@ -274,7 +275,7 @@ func agentRoundTrip(home string, n int, payload string) (series, [2]int64, error
 	}
 	c := agent.NewClient(insts[0].Endpoint, insts[0].Token)
 	defer c.Close()
-	req := agent.NewInvokeRequest(provider.Invocation{
+	req := agent.NewInvokeRequest(faastype.Invocation{
 		Function: fn.Name, Version: fn.Current.Version, SHA256: fn.Current.SHA256, Filename: fn.Current.Filename,
 		Code: fn.Current.Code, Config: fn.Current.Config, Payload: []byte(payload),
 	})

@@ -38,7 +38,7 @@ import (
 
 	"github.com/faasdev/faas/bench/internal/benchutil"
 	"github.com/faasdev/faas/internal/scripttest"
-	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/faashome"
 )
 
 const noop = `def handler(event, context):
@@ -334,7 +334,7 @@ func withoutServer(env []string) []string {
 func waitServer(home string) (string, error) {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if st := engine.ReadServer(home); st.Running {
+		if st := faashome.ReadServer(home); st.Running {
 			if resp, err := http.Get("http://" + st.Addr + "/healthz"); err == nil {
 				resp.Body.Close()
 				return st.Addr, nil

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/function"
-	"github.com/faasdev/faas/pkg/provider"
 	"github.com/faasdev/faas/pkg/sandbox"
 )
 
@@ -80,7 +80,7 @@ func (h *harness) deploy(code string, mutate func(*function.Config)) InvokeReque
 		mutate(&cfg)
 	}
 	sum := sha256.Sum256([]byte(code))
-	inv := provider.Invocation{Function: "fn", Version: 1, SHA256: hex.EncodeToString(sum[:]), Filename: "fn.py", Code: []byte(code), Config: cfg}
+	inv := faastype.Invocation{Function: "fn", Version: 1, SHA256: hex.EncodeToString(sum[:]), Filename: "fn.py", Code: []byte(code), Config: cfg}
 	if _, err := h.runner.WriteCode(inv); err != nil {
 		h.t.Fatal(err)
 	}
@@ -237,7 +237,7 @@ func TestIdleAgentExits(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the idle agent did not exit")
 	}
-	if _, err := h.client.Health(context.Background()); !errors.Is(err, provider.ErrGone) {
+	if _, err := h.client.Health(context.Background()); !errors.Is(err, faastype.ErrGone) {
 		t.Fatalf("after exit: %v, want ErrGone", err)
 	}
 }

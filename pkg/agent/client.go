@@ -13,8 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
-	"github.com/faasdev/faas/pkg/provider"
 )
 
 // Client talks to one agent. Endpoints are "unix:/path/to.sock" or
@@ -46,7 +46,7 @@ func NewClient(endpoint, token string) *Client {
 }
 
 // send adds the token and sends; an agent that cannot be dialled is
-// provider.ErrGone.
+// faastype.ErrGone.
 func (c *Client) send(req *http.Request) (*http.Response, error) {
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
@@ -55,7 +55,7 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		var op *net.OpError
 		if errors.As(err, &op) && op.Op == "dial" {
-			return nil, fmt.Errorf("%w: %v", provider.ErrGone, err)
+			return nil, fmt.Errorf("%w: %v", faastype.ErrGone, err)
 		}
 		return nil, fault.Platformf("agent %s: %w", req.URL.Path, err)
 	}

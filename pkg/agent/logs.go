@@ -5,11 +5,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/faasdev/faas/pkg/provider"
+	"github.com/faasdev/faas/pkg/faastype"
 )
 
 // LogLine is one line a function printed, as GET /logs streams it.
-type LogLine = provider.LogLine
+type LogLine = faastype.LogLine
 
 // maxLine bounds one streamed line; the job's stored log keeps it whole.
 const maxLine = 64 << 10

@@ -8,16 +8,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
-	"github.com/faasdev/faas/pkg/provider"
 	"github.com/faasdev/faas/pkg/sandbox"
 )
 
 // pool holds the warm workers of one version: at most Concurrency of them,
 // started on demand, so the instance runs that many invocations at once.
 type pool struct {
-	inv  provider.Invocation // the version's identity and config
+	inv  faastype.Invocation // the version's identity and config
 	size int
 	r    *sandbox.Runner
 	ids  func() string
@@ -34,7 +34,7 @@ type pool struct {
 	all     map[*worker]bool
 }
 
-func newPool(r *sandbox.Runner, inv provider.Invocation, ids func() string) *pool {
+func newPool(r *sandbox.Runner, inv faastype.Invocation, ids func() string) *pool {
 	size := max(inv.Config.Concurrency, 1)
 	return &pool{inv: inv, size: size, r: r, ids: ids,
 		slots: make(chan struct{}, size), idle: make(chan *worker, size), all: map[*worker]bool{}}
@@ -112,7 +112,7 @@ func (p *pool) workers() []*worker {
 }
 
 // run invokes a handler on a worker of the pool.
-func (p *pool) run(ctx context.Context, req InvokeRequest) (provider.Outcome, string, error) {
+func (p *pool) run(ctx context.Context, req InvokeRequest) (faastype.Outcome, string, error) {
 	timeout := time.Duration(req.TimeoutMS) * time.Millisecond
 	w, cold, initLogs, err := p.acquire(ctx)
 	if err != nil {
@@ -120,12 +120,12 @@ func (p *pool) run(ctx context.Context, req InvokeRequest) (provider.Outcome, st
 			return sandbox.Interrupted(time.Now()), "", nil
 		}
 		if fault.KindOf(err) == fault.Platform && initLogs == nil {
-			return provider.Outcome{}, "", err
+			return faastype.Outcome{}, "", err
 		}
 		// The function failed to initialise: its job fails, with the logs.
 		now := time.Now()
 		one := 1
-		return provider.Outcome{Status: provider.Failed, Error: err.Error(), Logs: initLogs, Cold: true,
+		return faastype.Outcome{Status: faastype.Failed, Error: err.Error(), Logs: initLogs, Cold: true,
 			StartedAt: now, EndedAt: now, ExitCode: &one}, "", nil
 	}
 	out, alive := w.invoke(ctx, req.JobID, req.Payload, timeout)

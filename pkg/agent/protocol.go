@@ -7,8 +7,8 @@ package agent
 import (
 	"time"
 
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/function"
-	"github.com/faasdev/faas/pkg/provider"
 	"github.com/faasdev/faas/pkg/sandbox"
 )
 
@@ -27,8 +27,8 @@ type InvokeRequest struct {
 }
 
 // Invocation converts the request for the sandbox.
-func (r InvokeRequest) Invocation() provider.Invocation {
-	return provider.Invocation{
+func (r InvokeRequest) Invocation() faastype.Invocation {
+	return faastype.Invocation{
 		JobID: r.JobID, Function: r.Function, Version: r.Version, SHA256: r.SHA256,
 		Filename: r.Filename, CodeName: r.CodeName, Config: r.Config, Payload: r.Payload,
 		Timeout: time.Duration(r.TimeoutMS) * time.Millisecond,
@@ -36,7 +36,7 @@ func (r InvokeRequest) Invocation() provider.Invocation {
 }
 
 // NewInvokeRequest builds the request for an invocation.
-func NewInvokeRequest(inv provider.Invocation) InvokeRequest {
+func NewInvokeRequest(inv faastype.Invocation) InvokeRequest {
 	return InvokeRequest{
 		JobID: inv.JobID, Function: inv.Function, Version: inv.Version, SHA256: inv.SHA256,
 		Filename: inv.Filename, CodeName: sandbox.CodeName(inv), Config: inv.Config, Payload: inv.Payload,
@@ -63,16 +63,16 @@ type InvokeResponse struct {
 }
 
 // Outcome converts the response for the engine.
-func (r InvokeResponse) Outcome() provider.Outcome {
-	return provider.Outcome{
-		Status: provider.Status(r.Status), ExitCode: r.ExitCode, Error: r.Error, Result: r.Result,
+func (r InvokeResponse) Outcome() faastype.Outcome {
+	return faastype.Outcome{
+		Status: faastype.Status(r.Status), ExitCode: r.ExitCode, Error: r.Error, Result: r.Result,
 		Logs: r.Logs, LogsTruncated: r.LogsTruncated, PeakMemoryBytes: r.PeakMemoryBytes,
 		StartedAt: r.StartedAt, EndedAt: r.EndedAt, Cold: r.Cold, InitMS: r.InitMS,
 		Interrupted: r.Interrupted,
 	}
 }
 
-func newInvokeResponse(o provider.Outcome, worker string) InvokeResponse {
+func newInvokeResponse(o faastype.Outcome, worker string) InvokeResponse {
 	return InvokeResponse{
 		Status: string(o.Status), ExitCode: o.ExitCode, Error: o.Error, Result: o.Result, Logs: o.Logs,
 		LogsTruncated: o.LogsTruncated, PeakMemoryBytes: o.PeakMemoryBytes, StartedAt: o.StartedAt,

@@ -18,8 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/proc"
-	"github.com/faasdev/faas/pkg/provider"
 	"github.com/faasdev/faas/pkg/sandbox"
 )
 
@@ -243,7 +243,7 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.invoked.Add(1)
-	var out provider.Outcome
+	var out faastype.Outcome
 	var worker string
 	var err error
 	k := versionKey(req)
@@ -265,7 +265,7 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, ErrorResponse{Error: err.Error()})
 		return
 	}
-	if out.Status != provider.Completed {
+	if out.Status != faastype.Completed {
 		s.errors.Add(1)
 		// A function's error is its job's business; a dying worker is the
 		// instance's too.

@@ -13,13 +13,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/faasdev/faas/pkg/faashome"
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
-	"github.com/faasdev/faas/pkg/provider"
 	"github.com/faasdev/faas/pkg/sandbox"
 )
 
@@ -34,7 +34,7 @@ var nodeWorker string
 const initTimeout = 10 * time.Second
 
 // maxFrame bounds a frame from a worker: a result at the limit, escaped.
-const maxFrame = 2*provider.ResultLimit + 64<<10
+const maxFrame = 2*faastype.ResultLimit + 64<<10
 
 // frame is what a worker sends: its readiness once, then one per invocation.
 type frame struct {
@@ -68,7 +68,7 @@ type worker struct {
 // startWorker starts a handler worker for inv's version and waits until it
 // has imported the function. On failure the error is the init error, with
 // what the worker printed.
-func startWorker(r *sandbox.Runner, id string, inv provider.Invocation) (*worker, []byte, error) {
+func startWorker(r *sandbox.Runner, id string, inv faastype.Invocation) (*worker, []byte, error) {
 	code, err := r.WriteCode(inv)
 	if err != nil {
 		return nil, nil, err
@@ -111,7 +111,7 @@ func startWorker(r *sandbox.Runner, id string, inv provider.Invocation) (*worker
 	begin := time.Now()
 	devnull, _ := os.Open(os.DevNull)
 	inv.JobID, inv.Payload = "", nil
-	env := append(sandbox.Environ(inv, filepath.Join(r.Home, "run", "jobs", id), time.Time{}), "FAAS_WORKER_SENTINEL="+sentinel)
+	env := append(sandbox.Environ(inv, faashome.JobDir(r.Home, id), time.Time{}), "FAAS_WORKER_SENTINEL="+sentinel)
 	proc, err := r.Start(sandbox.Spec{
 		ID: id, Argv: argv, Env: env, MemoryMB: inv.Config.MemoryMB, CPUs: inv.Config.CPUs,
 		Stdin: devnull, Stdout: logsW, Stderr: logsW, Extra: []*os.File{reqR, respW},
@@ -130,7 +130,7 @@ func startWorker(r *sandbox.Runner, id string, inv provider.Invocation) (*worker
 		frames: make(chan frame, 1), dead: make(chan struct{}), sentinel: []byte(sentinel + "\n"),
 		logEnd: make(chan struct{}, 1), sink: r.Logs,
 	}
-	initLogs := sandbox.NewCapped(provider.LogLimit)
+	initLogs := sandbox.NewCapped(faastype.LogLimit)
 	w.logs = initLogs
 	go w.readLogs(logsR)
 	go w.readFrames(respR)
@@ -263,8 +263,8 @@ type request struct {
 
 // invoke runs one invocation on the worker. alive is false when the worker
 // is gone afterwards (crashed, timed out, cancelled) and must be replaced.
-func (w *worker) invoke(ctx context.Context, jobID string, payload []byte, timeout time.Duration) (out provider.Outcome, alive bool) {
-	logs := sandbox.NewCapped(provider.LogLimit)
+func (w *worker) invoke(ctx context.Context, jobID string, payload []byte, timeout time.Duration) (out faastype.Outcome, alive bool) {
+	logs := sandbox.NewCapped(faastype.LogLimit)
 	w.mu.Lock()
 	w.logs, w.job = logs, jobID
 	w.mu.Unlock()
@@ -308,10 +308,10 @@ func (w *worker) invoke(ctx context.Context, jobID string, payload []byte, timeo
 	w.mu.Unlock()
 	out.Logs, out.LogsTruncated = logs.WithMarker(), logs.Overflowed()
 	out.PeakMemoryBytes = w.proc.Peak()
-	out.Status = provider.Failed
+	out.Status = faastype.Failed
 	switch {
 	case timedOut:
-		out.Status = provider.TimedOut
+		out.Status = faastype.TimedOut
 		out.Error = sandbox.TimeoutError(timeout)
 	case interrupted:
 		out.Error = sandbox.InterruptedError
@@ -324,10 +324,10 @@ func (w *worker) invoke(ctx context.Context, jobID string, payload []byte, timeo
 		out.Error = f.Error
 		one := 1
 		out.ExitCode = &one
-	case len(f.Result) > provider.ResultLimit:
-		out.Error = fmt.Sprintf("result is %d bytes, over the %d MiB limit", len(f.Result), provider.ResultLimit>>20)
+	case len(f.Result) > faastype.ResultLimit:
+		out.Error = fmt.Sprintf("result is %d bytes, over the %d MiB limit", len(f.Result), faastype.ResultLimit>>20)
 	default:
-		out.Status = provider.Completed
+		out.Status = faastype.Completed
 		out.Result = []byte(f.Result)
 		zero := 0
 		out.ExitCode = &zero

@@ -9,10 +9,14 @@ import (
 	"sync"
 	"time"
 
+	// The providers register themselves: the binary takes them in here.
 	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/faashome"
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/iostreams"
-	"github.com/faasdev/faas/pkg/provider"
+	_ "github.com/faasdev/faas/pkg/provider/local"
+	_ "github.com/faasdev/faas/pkg/provider/multipass"
 	"github.com/faasdev/faas/pkg/remote"
 	"github.com/faasdev/faas/pkg/store"
 )
@@ -31,7 +35,7 @@ type Backend interface {
 	Jobs(context.Context, store.JobFilter) ([]store.Job, error)
 	Job(ctx context.Context, id string) (store.Job, error)
 	WaitJob(ctx context.Context, id string, timeout time.Duration) (store.Job, error)
-	Logs(context.Context, engine.LogsRequest) ([]provider.LogLine, error)
+	Logs(context.Context, engine.LogsRequest) ([]faastype.LogLine, error)
 	Bill(context.Context, engine.BillRequest) (engine.Bill, error)
 	Snapshot(ctx context.Context, prev *engine.Snapshot) (engine.Snapshot, error)
 }
@@ -72,7 +76,7 @@ func New(ctx context.Context, io *iostreams.IOStreams) *Factory {
 	f.Local = func() (*engine.Engine, error) {
 		once.Do(func() {
 			var home string
-			if home, err = engine.Home(); err == nil {
+			if home, err = faashome.Resolve(); err == nil {
 				eng, err = engine.Open(ctx, home)
 			}
 		})

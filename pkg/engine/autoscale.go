@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/pkg/autoscale"
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/provider"
 	"github.com/faasdev/faas/pkg/store"
 )
@@ -142,7 +143,7 @@ func (e *Engine) apply(ctx context.Context, f store.Function, d autoscale.Decisi
 		}
 		return store.InstanceRow{}, false
 	}
-	inv := provider.Invocation{Function: f.Name, Version: f.Current.Version, SHA256: f.Current.SHA256,
+	inv := faastype.Invocation{Function: f.Name, Version: f.Current.Version, SHA256: f.Current.SHA256,
 		Filename: f.Current.Filename, Code: f.Current.Code, Config: f.Current.Config}
 	pl := placement(p, f)
 	switch d.Kind {

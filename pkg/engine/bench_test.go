@@ -8,6 +8,7 @@ import (
 	"github.com/faasdev/faas/pkg/app"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/function"
+	_ "github.com/faasdev/faas/pkg/provider/local"
 	"github.com/faasdev/faas/pkg/sandbox"
 )
 

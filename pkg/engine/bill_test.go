@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/pkg/billing"
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
-	"github.com/faasdev/faas/pkg/provider"
 	"github.com/faasdev/faas/pkg/store"
 )
 
@@ -91,8 +91,8 @@ func TestBudgetRefusesOnceSpent(t *testing.T) {
 	}
 }
 
-func completedOutcome() provider.Outcome {
+func completedOutcome() faastype.Outcome {
 	start := time.Now()
 	zero := 0
-	return provider.Outcome{Status: provider.Completed, ExitCode: &zero, StartedAt: start, EndedAt: start.Add(time.Millisecond)}
+	return faastype.Outcome{Status: faastype.Completed, ExitCode: &zero, StartedAt: start, EndedAt: start.Add(time.Millisecond)}
 }

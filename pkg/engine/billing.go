@@ -3,13 +3,13 @@ package engine
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"time"
 
 	"github.com/faasdev/faas/pkg/billing"
 	"github.com/faasdev/faas/pkg/config"
+	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/store"
@@ -21,7 +21,7 @@ import (
 // moment.
 func (e *Engine) Settings(ctx context.Context) (billing.Settings, error) {
 	var stamp time.Time
-	if fi, err := os.Stat(configStamp(e.Home)); err == nil {
+	if fi, err := os.Stat(faashome.ConfigStamp(e.Home)); err == nil {
 		stamp = fi.ModTime()
 	}
 	e.settingsMu.Lock()
@@ -40,8 +40,6 @@ func (e *Engine) Settings(ctx context.Context) (billing.Settings, error) {
 	e.settingsLoaded, e.settingsStamp = true, stamp
 	return e.settings, e.settingsErr
 }
-
-func configStamp(home string) string { return filepath.Join(home, "run", "config.stamp") }
 
 // ConfigGet returns a setting's value and whether it is the default.
 func (e *Engine) ConfigGet(ctx context.Context, key string) (value string, isDefault bool, err error) {
@@ -72,7 +70,7 @@ func (e *Engine) ConfigSet(ctx context.Context, key, value string) error {
 		return err
 	}
 	// Tell long-lived processes (faas serve) to read the settings again.
-	return touch(configStamp(e.Home), e.Now())
+	return faashome.Touch(faashome.ConfigStamp(e.Home), e.Now())
 }
 
 // Config returns every setting with its value.

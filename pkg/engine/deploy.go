@@ -10,23 +10,25 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
-	"github.com/faasdev/faas/pkg/provider/local"
-	"github.com/faasdev/faas/pkg/provider/multipass"
+	"github.com/faasdev/faas/pkg/provider"
 	"github.com/faasdev/faas/pkg/store"
 )
 
-// Providers a function can ask for.
-const (
-	ProviderAuto      = "auto"
-	ProviderLocal     = local.Name
-	ProviderMultipass = multipass.Name
-)
+// ProviderAuto asks for the best provider that is usable here.
+const ProviderAuto = "auto"
 
-// Providers lists the --provider values.
-var Providers = []string{ProviderAuto, ProviderLocal, ProviderMultipass}
+// ProviderChoices lists the --provider values: auto and every registered
+// provider, by name.
+func ProviderChoices() []string {
+	names := provider.Names()
+	slices.Sort(names)
+	return append([]string{ProviderAuto}, names...)
+}
 
 // ReadCode reads a function's file, rejecting what cannot be a function.
 func ReadCode(path string) ([]byte, error) {
@@ -130,33 +132,40 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 }
 
 // resolveProvider turns --provider into the provider recorded on the
-// function: auto is Multipass where its daemon answers, else local.
+// function: auto is the best registered provider that detects itself as
+// usable here (Multipass where its daemon answers), else the default.
 func (e *Engine) resolveProvider(ctx context.Context, p string) (string, string, error) {
-	switch p {
-	case ProviderLocal:
-		return ProviderLocal, "", nil
-	case "", ProviderAuto:
+	if p == "" || p == ProviderAuto {
 		if e.override != nil {
-			return ProviderLocal, "", nil
+			return provider.Default, "", nil
 		}
-		bin, v, err := multipass.Detect(ctx)
-		switch {
-		case bin == "":
-			return ProviderLocal, "", nil
-		case err != nil || v.Daemon == "":
-			return ProviderLocal, "multipass is installed but its daemon does not answer: using the local provider", nil
+		for _, reg := range provider.Registered() {
+			if reg.Detect == nil {
+				continue
+			}
+			av := reg.Detect(ctx)
+			if !av.Usable {
+				if av.Notice != "" {
+					return provider.Default, av.Notice + ": using the " + provider.Default + " provider", nil
+				}
+				continue
+			}
+			if _, err := e.ProviderFor(ctx, reg.Name); err != nil {
+				return provider.Default, reg.Name + " cannot be used (" + err.Error() + "): using the " + provider.Default + " provider", nil
+			}
+			return reg.Name, "", nil
 		}
-		if _, err := e.ProviderFor(ctx, ProviderMultipass); err != nil {
-			return ProviderLocal, "multipass cannot be used (" + err.Error() + "): using the local provider", nil
-		}
-		return ProviderMultipass, "", nil
-	case ProviderMultipass:
-		if _, err := e.ProviderFor(ctx, ProviderMultipass); err != nil {
+		return provider.Default, "", nil
+	}
+	if _, ok := provider.Lookup(p); !ok {
+		return "", "", fault.Usagef("unknown provider %q: use %s", p, strings.Join(ProviderChoices(), ", "))
+	}
+	if p != provider.Default {
+		if _, err := e.ProviderFor(ctx, p); err != nil {
 			return "", "", err
 		}
-		return ProviderMultipass, "", nil
 	}
-	return "", "", fault.Usagef("unknown provider %q: use auto, local or multipass", p)
+	return p, "", nil
 }
 
 // Functions lists deployed functions.

@@ -7,7 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/faasdev/faas/pkg/provider/multipass"
+	"github.com/faasdev/faas/pkg/faashome"
+	"github.com/faasdev/faas/pkg/provider"
 	"github.com/faasdev/faas/pkg/sandbox"
 	"github.com/faasdev/faas/pkg/store"
 )
@@ -25,14 +26,11 @@ func Doctor(ctx context.Context, home string) []Check {
 	var out []Check
 	add := func(name string, ok bool, detail string) { out = append(out, Check{name, ok, detail}) }
 
-	bin, v, err := multipass.Detect(ctx)
-	switch {
-	case bin == "":
-		add("multipass", false, "not installed: functions run on the local provider")
-	case err != nil || v.Daemon == "":
-		add("multipass", false, "client "+v.Client+" at "+bin+", but the daemon does not answer")
-	default:
-		add("multipass", true, "client "+v.Client+", daemon "+v.Daemon+" ("+bin+")")
+	for _, reg := range provider.Registered() {
+		if reg.Detect != nil {
+			av := reg.Detect(ctx)
+			add(reg.Name, av.Usable, av.Detail)
+		}
 	}
 
 	// /dev/kvm can exist where only software (nested) virtualisation is
@@ -69,7 +67,7 @@ func Doctor(ctx context.Context, home string) []Check {
 		add("sandbox", sb.Kind != sandbox.KindRlimit, sb.Kind+" ("+sb.Why+"); "+strings.Join(parts, "; "))
 	}
 
-	if _, err := os.Stat(home + "/" + store.FileName); err != nil {
+	if _, err := os.Stat(faashome.DB(home)); err != nil {
 		add("database", true, "none yet at "+home+" (created by the first command that needs it)")
 	} else if st, err := store.Open(ctx, home); err != nil {
 		add("database", false, err.Error())

@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/rand"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -15,8 +14,6 @@ import (
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/proc"
 	"github.com/faasdev/faas/pkg/provider"
-	"github.com/faasdev/faas/pkg/provider/local"
-	"github.com/faasdev/faas/pkg/provider/multipass"
 	"github.com/faasdev/faas/pkg/store"
 )
 
@@ -45,22 +42,6 @@ type core struct {
 	settingsStamp  time.Time
 	settings       billing.Settings
 	settingsErr    error
-}
-
-// Home returns FAAS_HOME: $FAAS_HOME, else $XDG_DATA_HOME/faas, else
-// ~/.local/share/faas.
-func Home() (string, error) {
-	if h := os.Getenv("FAAS_HOME"); h != "" {
-		return filepath.Abs(h)
-	}
-	if x := os.Getenv("XDG_DATA_HOME"); x != "" {
-		return filepath.Join(x, "faas"), nil
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fault.WithHint(fault.Platformf("find the home directory: %w", err), "set FAAS_HOME")
-	}
-	return filepath.Join(home, ".local", "share", "faas"), nil
 }
 
 // Open opens the engine on home, creating the database if needed.
@@ -104,16 +85,14 @@ func (e *Engine) ProviderFor(ctx context.Context, name string) (provider.Provide
 	if p, ok := e.providers[name]; ok {
 		return p, nil
 	}
-	var p provider.Provider
-	var err error
-	switch name {
-	case local.Name, "":
-		p, err = local.New(e.Home)
-	case multipass.Name:
-		p, err = multipass.New(ctx, e.Home)
-	default:
-		err = fault.Platformf("unknown provider %q", name)
+	if name == "" {
+		name = provider.Default
 	}
+	reg, ok := provider.Lookup(name)
+	if !ok {
+		return nil, fault.Platformf("unknown provider %q", name)
+	}
+	p, err := reg.New(ctx, e.Home)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +125,7 @@ func NewJobID(now time.Time) string {
 // runnerAlive reports whether the process that recorded a job still runs.
 // This process is, without a look at /proc: a server runs most jobs itself.
 func runnerAlive(pid int, start int64) bool {
-	if pid == os.Getpid() && start == selfStart() {
+	if pid == os.Getpid() && start == proc.SelfStart() {
 		return true
 	}
 	return proc.Alive(pid, start)

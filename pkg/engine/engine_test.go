@@ -9,34 +9,36 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/proc"
-	"github.com/faasdev/faas/pkg/provider"
+	_ "github.com/faasdev/faas/pkg/provider/local"
+	_ "github.com/faasdev/faas/pkg/provider/multipass"
 	"github.com/faasdev/faas/pkg/store"
 )
 
 // fakeProvider returns a fixed outcome or error and records what it ran.
 type fakeProvider struct {
-	out      provider.Outcome
+	out      faastype.Outcome
 	err      error
-	runs     []provider.Invocation
+	runs     []faastype.Invocation
 	launches int
 }
 
 func (f *fakeProvider) Name() string              { return "fake" }
 func (f *fakeProvider) Endpoint(id string) string { return "fake:" + id }
-func (f *fakeProvider) Launch(_ context.Context, in provider.Instance, _ provider.Invocation) (provider.Instance, error) {
+func (f *fakeProvider) Launch(_ context.Context, in faastype.Instance, _ faastype.Invocation) (faastype.Instance, error) {
 	f.launches++
 	in.Endpoint = f.Endpoint(in.ID)
 	return in, nil
 }
-func (f *fakeProvider) Invoke(_ context.Context, _ provider.Instance, inv provider.Invocation, _ bool) (provider.Outcome, error) {
+func (f *fakeProvider) Invoke(_ context.Context, _ faastype.Instance, inv faastype.Invocation, _ bool) (faastype.Outcome, error) {
 	f.runs = append(f.runs, inv)
 	return f.out, f.err
 }
-func (f *fakeProvider) Stop(context.Context, provider.Instance) error { return nil }
-func (f *fakeProvider) Alive(provider.Instance) bool                  { return true }
+func (f *fakeProvider) Stop(context.Context, faastype.Instance) error { return nil }
+func (f *fakeProvider) Alive(faastype.Instance) bool                  { return true }
 
 func newEngine(t *testing.T) *Engine {
 	t.Helper()
@@ -71,8 +73,8 @@ func TestInvokeRecordsTheOutcome(t *testing.T) {
 	deploy(t, e, "fn", "fn.py", "print(1)")
 	start := time.Now()
 	code := 0
-	fr := &fakeProvider{out: provider.Outcome{
-		Status: provider.Completed, ExitCode: &code, Result: []byte("1\n"), Logs: []byte("log"),
+	fr := &fakeProvider{out: faastype.Outcome{
+		Status: faastype.Completed, ExitCode: &code, Result: []byte("1\n"), Logs: []byte("log"),
 		StartedAt: start, EndedAt: start.Add(1500 * time.Microsecond), Cold: false,
 		PeakMemoryBytes: 1 << 20,
 	}}
@@ -149,7 +151,7 @@ func TestDeployDetectsAndRejects(t *testing.T) {
 	}
 	bad := []DeployRequest{
 		{Filename: "tool", Code: []byte("plain text")},
-		{Filename: "x.py", Code: []byte("print(1)"), Provider: ProviderMultipass},
+		{Filename: "x.py", Code: []byte("print(1)"), Provider: "multipass"},
 		{Filename: "x.py", Code: []byte("print(1)"), Provider: "cloud"},
 		{Filename: "x.sh", Code: []byte("echo"), Mode: function.Handler},
 		{Filename: "-x.py", Code: []byte("print(1)")},
@@ -235,17 +237,5 @@ func TestJobIDsSortByTimeAndDiffer(t *testing.T) {
 			t.Fatalf("id %q repeated, or its time part is not %q", id, ids[0][:10])
 		}
 		same[id] = true
-	}
-}
-
-func TestHome(t *testing.T) {
-	t.Setenv("FAAS_HOME", "")
-	t.Setenv("XDG_DATA_HOME", "/x")
-	if h, _ := Home(); h != "/x/faas" {
-		t.Errorf("Home() = %q", h)
-	}
-	t.Setenv("FAAS_HOME", "/y")
-	if h, _ := Home(); h != "/y" {
-		t.Errorf("Home() = %q", h)
 	}
 }

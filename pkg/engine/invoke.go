@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/faasdev/faas/pkg/billing"
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/proc"
@@ -23,18 +23,6 @@ const PayloadLimit = 6 << 20
 // PlatformErrorPrefix starts the error of a job that failed because of the
 // platform, not the function.
 const PlatformErrorPrefix = "platform: "
-
-var (
-	selfStartOnce sync.Once
-	selfStartTime int64
-)
-
-// selfStart is this process's start time, which with its pid names it as a
-// job's runner.
-func selfStart() int64 {
-	selfStartOnce.Do(func() { selfStartTime = proc.Start(os.Getpid()) })
-	return selfStartTime
-}
 
 // InvokeRequest is one synchronous invocation.
 type InvokeRequest struct {
@@ -74,7 +62,7 @@ func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error)
 		ID: NewJobID(now), Function: fn.Name, Version: fn.Current.Version, Owner: e.Owner,
 		Status: store.StatusRunning, Provider: p.Name(), QueuedAt: now, StartedAt: now,
 		MemoryMB: cfg.MemoryMB, Payload: r.Payload, Timeout: r.Timeout, Attempts: 1,
-		RunnerPID: pid, RunnerStart: selfStart(),
+		RunnerPID: pid, RunnerStart: proc.SelfStart(),
 	}
 	pl := placement(p, fn)
 	placed, err := e.Store.ClaimJob(ctx, job, pl)
@@ -111,7 +99,7 @@ func placement(p provider.Provider, fn store.Function) store.Placement {
 // sheet.
 func (e *Engine) execute(ctx context.Context, job store.Job, fn store.Function, p provider.Provider, placed store.Placed, pl store.Placement, sheet billing.Sheet) (store.Job, error) {
 	cfg := fn.Current.Config
-	inv := provider.Invocation{
+	inv := faastype.Invocation{
 		JobID: job.ID, Function: fn.Name, Version: fn.Current.Version, SHA256: fn.Current.SHA256,
 		Filename: fn.Current.Filename, Code: fn.Current.Code, Config: cfg,
 		Payload: job.Payload, Timeout: job.Timeout,
@@ -142,7 +130,7 @@ func (e *Engine) execute(ctx context.Context, job store.Job, fn store.Function, 
 // runPlaced runs inv where it was placed: launching the instance first when
 // it is new (a cold start), and once more elsewhere when the instance turns
 // out to be gone (an agent that exited when idle, a deleted VM).
-func (e *Engine) runPlaced(ctx context.Context, p provider.Provider, placed store.Placed, inv provider.Invocation, pl store.Placement) (provider.Outcome, bool, error) {
+func (e *Engine) runPlaced(ctx context.Context, p provider.Provider, placed store.Placed, inv faastype.Invocation, pl store.Placement) (faastype.Outcome, bool, error) {
 	launched := false
 	for attempt := 0; ; attempt++ {
 		inst := placed.Instance
@@ -150,10 +138,10 @@ func (e *Engine) runPlaced(ctx context.Context, p provider.Provider, placed stor
 			up, err := p.Launch(ctx, inst, inv)
 			if err != nil {
 				_ = e.Store.RemoveInstance(context.WithoutCancel(ctx), inst.ID)
-				return provider.Outcome{}, false, err
+				return faastype.Outcome{}, false, err
 			}
 			if err := e.Store.InstanceUp(ctx, up, e.Now()); err != nil {
-				return provider.Outcome{}, false, err
+				return faastype.Outcome{}, false, err
 			}
 			inst, launched = up, true
 		} else if inst.Endpoint == "" {
@@ -163,11 +151,11 @@ func (e *Engine) runPlaced(ctx context.Context, p provider.Provider, placed stor
 				// only once it is up: wait for its row to say so.
 				up, ok, err := e.waitReady(ctx, inst.ID, inv.Function)
 				if err != nil {
-					return provider.Outcome{}, launched, err
+					return faastype.Outcome{}, launched, err
 				}
 				if !ok {
 					if placed, err = e.Store.PlaceAgain(ctx, inv.JobID, inv.Function, pl, e.Now()); err != nil {
-						return provider.Outcome{}, false, err
+						return faastype.Outcome{}, false, err
 					}
 					continue
 				}
@@ -181,20 +169,20 @@ func (e *Engine) runPlaced(ctx context.Context, p provider.Provider, placed stor
 			out.Instance = inst.ID
 			return out, launched, nil
 		}
-		if !errors.Is(err, provider.ErrGone) || attempt > 0 {
+		if !errors.Is(err, faastype.ErrGone) || attempt > 0 {
 			out.Instance = inst.ID
 			return out, launched, err
 		}
 		if err := e.Store.RemoveInstance(ctx, inst.ID); err != nil {
-			return provider.Outcome{}, false, err
+			return faastype.Outcome{}, false, err
 		}
 		if placed, err = e.Store.PlaceAgain(ctx, inv.JobID, inv.Function, pl, e.Now()); err != nil {
-			return provider.Outcome{}, false, err
+			return faastype.Outcome{}, false, err
 		}
 	}
 }
 
-func applyOutcome(job *store.Job, out provider.Outcome) {
+func applyOutcome(job *store.Job, out faastype.Outcome) {
 	job.Status = string(out.Status)
 	job.Instance = out.Instance
 	job.Cold = out.Cold
@@ -265,12 +253,12 @@ func (e *Engine) reconcile(ctx context.Context) error {
 
 // waitReady waits for a starting instance to be ready; ok is false when
 // its launch failed (the row is gone).
-func (e *Engine) waitReady(ctx context.Context, id, fn string) (provider.Instance, bool, error) {
+func (e *Engine) waitReady(ctx context.Context, id, fn string) (faastype.Instance, bool, error) {
 	deadline := time.Now().Add(10 * time.Minute)
 	for delay := 20 * time.Millisecond; ; delay = min(2*delay, 500*time.Millisecond) {
 		rows, err := e.Store.ListInstances(ctx, fn)
 		if err != nil {
-			return provider.Instance{}, false, err
+			return faastype.Instance{}, false, err
 		}
 		found := false
 		for _, r := range rows {
@@ -283,11 +271,11 @@ func (e *Engine) waitReady(ctx context.Context, id, fn string) (provider.Instanc
 			}
 		}
 		if !found || time.Now().After(deadline) {
-			return provider.Instance{}, false, nil
+			return faastype.Instance{}, false, nil
 		}
 		select {
 		case <-ctx.Done():
-			return provider.Instance{}, false, ctx.Err()
+			return faastype.Instance{}, false, ctx.Err()
 		case <-time.After(delay):
 		}
 	}

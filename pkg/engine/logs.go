@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/provider"
@@ -30,20 +31,20 @@ const recentJobs = 100
 
 // jobLines splits a job's stored log into lines, each stamped with the
 // job's start (lines are stored per job, not per line).
-func jobLines(j store.Job) []provider.LogLine {
+func jobLines(j store.Job) []faastype.LogLine {
 	if len(j.Logs) == 0 {
 		return nil
 	}
 	text := strings.TrimSuffix(string(j.Logs), "\n")
-	var out []provider.LogLine
+	var out []faastype.LogLine
 	for _, l := range strings.Split(text, "\n") {
-		out = append(out, provider.LogLine{Time: j.StartedAt, JobID: j.ID, Instance: j.Instance, Function: j.Function, Line: l})
+		out = append(out, faastype.LogLine{Time: j.StartedAt, JobID: j.ID, Instance: j.Instance, Function: j.Function, Line: l})
 	}
 	return out
 }
 
 // Logs returns stored log lines, oldest first.
-func (e *Engine) Logs(ctx context.Context, r LogsRequest) ([]provider.LogLine, error) {
+func (e *Engine) Logs(ctx context.Context, r LogsRequest) ([]faastype.LogLine, error) {
 	if r.Tail < 0 {
 		return nil, fault.Usagef("--tail %d: use 0 (all) or more", r.Tail)
 	}
@@ -69,14 +70,14 @@ func (e *Engine) Logs(ctx context.Context, r LogsRequest) ([]provider.LogLine, e
 	if err != nil {
 		return nil, err
 	}
-	var out []provider.LogLine
+	var out []faastype.LogLine
 	for _, j := range jobs {
 		out = append(out, jobLines(j)...)
 	}
 	return tail(out, r.Tail), nil
 }
 
-func tail(lines []provider.LogLine, n int) []provider.LogLine {
+func tail(lines []faastype.LogLine, n int) []faastype.LogLine {
 	if n > 0 && len(lines) > n {
 		return lines[len(lines)-n:]
 	}
@@ -86,7 +87,7 @@ func tail(lines []provider.LogLine, n int) []provider.LogLine {
 // FollowLogs calls fn, one at a time, for every line a function's jobs
 // print from since on, as they print it, following instances as they come
 // and go, until ctx ends.
-func (e *Engine) FollowLogs(ctx context.Context, name string, since time.Time, fn func(provider.LogLine)) error {
+func (e *Engine) FollowLogs(ctx context.Context, name string, since time.Time, fn func(faastype.LogLine)) error {
 	if err := function.ValidateName(name); err != nil {
 		return err
 	}
@@ -96,7 +97,7 @@ func (e *Engine) FollowLogs(ctx context.Context, name string, since time.Time, f
 		}
 	}
 	var mu sync.Mutex
-	emit := func(l provider.LogLine) {
+	emit := func(l faastype.LogLine) {
 		mu.Lock()
 		defer mu.Unlock()
 		fn(l)
@@ -137,13 +138,13 @@ func (e *Engine) FollowLogs(ctx context.Context, name string, since time.Time, f
 			}
 			fmu.Unlock()
 			wg.Add(1)
-			go func(inst provider.Instance) {
+			go func(inst faastype.Instance) {
 				defer wg.Done()
 				defer func() { fmu.Lock(); delete(following, inst.ID); fmu.Unlock() }()
 				// An instance still starting may not listen yet; the agent
 				// replays what it kept since `from` once we are in.
 				for attempt := 0; attempt < 50 && ctx.Err() == nil; attempt++ {
-					err := streamer.FollowLogs(ctx, inst, from, func(l provider.LogLine) {
+					err := streamer.FollowLogs(ctx, inst, from, func(l faastype.LogLine) {
 						from = l.Time.Add(time.Nanosecond)
 						fmu.Lock()
 						lastSeen[inst.ID] = from
@@ -180,7 +181,7 @@ func (e *Engine) InstanceLogs(ctx context.Context, name string, tailN int) ([]In
 	if err := function.ValidateName(name); err != nil {
 		return nil, err
 	}
-	prov := ProviderLocal
+	prov := provider.Default
 	if fn, err := e.Store.GetFunction(ctx, name); err == nil {
 		prov = fn.Provider
 	}

@@ -6,10 +6,9 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
-	"syscall"
 	"time"
 
+	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/proc"
 	"github.com/faasdev/faas/pkg/store"
@@ -143,7 +142,7 @@ func (e *Engine) Dispatch(ctx context.Context, o DispatchOptions) error {
 		case <-ctx.Done():
 			return nil
 		}
-		job, ok, err := e.Store.ClaimNext(context.WithoutCancel(ctx), e.Now(), os.Getpid(), selfStart())
+		job, ok, err := e.Store.ClaimNext(context.WithoutCancel(ctx), e.Now(), os.Getpid(), proc.SelfStart())
 		if err == nil && ok {
 			lastBusy = time.Now()
 			go func() {
@@ -230,62 +229,15 @@ func (e *Engine) WaitJob(ctx context.Context, id string, timeout time.Duration) 
 	}
 }
 
-// ServerStatus is what run/serve.json says about a running `faas serve`.
-type ServerStatus struct {
-	PID       int       `json:"pid"`
-	PIDStart  int64     `json:"pid_start"`
-	Addr      string    `json:"addr"`
-	StartedAt time.Time `json:"started_at"`
-	Running   bool      `json:"-"`
-}
-
-// ServerFile is where a running server describes itself.
-func ServerFile(home string) string { return filepath.Join(home, "run", "serve.json") }
-
-// ReadServer reads run/serve.json; Running says whether that server lives.
-func ReadServer(home string) ServerStatus {
-	var st ServerStatus
-	b, err := os.ReadFile(ServerFile(home))
-	if err != nil || json.Unmarshal(b, &st) != nil {
-		return ServerStatus{}
-	}
-	st.Running = st.PID > 0 && proc.Alive(st.PID, st.PIDStart)
-	return st
-}
-
-// WriteServer records this process as the home's server, atomically.
-func WriteServer(home, addr string, now time.Time) error {
-	st := ServerStatus{PID: os.Getpid(), PIDStart: selfStart(), Addr: addr, StartedAt: now.UTC()}
-	b, _ := json.Marshal(st)
-	if err := os.MkdirAll(filepath.Dir(ServerFile(home)), 0o700); err != nil {
-		return err
-	}
-	tmp := ServerFile(home) + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, ServerFile(home))
-}
-
-// RemoveServer removes run/serve.json if it is this process's.
-func RemoveServer(home string) {
-	if st := ReadServer(home); st.PID == os.Getpid() {
-		_ = os.Remove(ServerFile(home))
-	}
-}
-
-// DispatcherLog is the log of the detached dispatchers.
-func DispatcherLog(home string) string { return filepath.Join(home, "logs", "dispatch.log") }
-
 // EnsureDispatcher makes sure something will run the queue: a live
 // `faas serve` on this home does; otherwise a detached `faas dispatch` is
 // started (it exits when the queue has been empty for a while, and only
 // one runs at a time).
 func EnsureDispatcher(home string) error {
-	if ReadServer(home).Running {
+	if faashome.ReadServer(home).Running {
 		return nil
 	}
-	if _, err := detach(home, DispatcherLog(home), "dispatch"); err != nil {
+	if _, err := faashome.Detach(home, faashome.DispatcherLog(home), "dispatch"); err != nil {
 		return fault.Platformf("start the dispatcher: %w", err)
 	}
 	return nil
@@ -296,33 +248,24 @@ func EnsureDispatcher(home string) error {
 // letting the lock go it looks once more, so a job queued while it was
 // leaving is not stranded.
 func (e *Engine) RunDispatcher(ctx context.Context, workers int, idle time.Duration, logw io.Writer) error {
-	path := filepath.Join(e.Home, "run", "dispatch.lock")
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fault.Platformf("dispatcher lock: %w", err)
-	}
 	for {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		f, err := faashome.Lock(faashome.DispatchLock(e.Home))
+		if errors.Is(err, faashome.ErrLocked) {
+			return nil // another dispatcher runs the queue
+		}
 		if err != nil {
 			return fault.Platformf("dispatcher lock: %w", err)
-		}
-		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-			f.Close()
-			return nil // another dispatcher runs the queue
 		}
 		err = e.Dispatch(ctx, DispatchOptions{Workers: workers, IdleExit: idle, Log: logw})
 		f.Close() // releases the lock
 		if err != nil || ctx.Err() != nil {
 			return err
 		}
-		if n, err := e.Store.CountWaiting(ctx); err != nil || n == 0 || ReadServer(e.Home).Running {
+		if n, err := e.Store.CountWaiting(ctx); err != nil || n == 0 || faashome.ReadServer(e.Home).Running {
 			return err
 		}
 	}
 }
-
-// TokensStamp is touched whenever a token is created or revoked, so that a
-// running server reloads its tokens before the next request.
-func TokensStamp(home string) string { return filepath.Join(home, "run", "tokens.stamp") }
 
 // CreateToken records an API token's hash for the owner name.
 func (e *Engine) CreateToken(ctx context.Context, name, hash string) error {
@@ -340,16 +283,4 @@ func (e *Engine) RevokeToken(ctx context.Context, name string) error {
 	return e.stampTokens()
 }
 
-func (e *Engine) stampTokens() error { return touch(TokensStamp(e.Home), e.Now()) }
-
-// touch writes a stamp file, whose changed modification time tells a
-// running server to read something again.
-func touch(path string, now time.Time) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fault.Platformf("tell the server: %w", err)
-	}
-	if err := os.WriteFile(path, []byte(now.UTC().Format(time.RFC3339Nano)+"\n"), 0o600); err != nil {
-		return fault.Platformf("tell the server: %w", err)
-	}
-	return nil
-}
+func (e *Engine) stampTokens() error { return faashome.Touch(faashome.TokensStamp(e.Home), e.Now()) }

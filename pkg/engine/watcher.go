@@ -2,17 +2,15 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"syscall"
 	"time"
 
+	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/proc"
 )
@@ -29,33 +27,14 @@ type WatcherStatus struct {
 	LastError string    `json:"last_error"`
 }
 
-func watcherFile(home string) string { return filepath.Join(home, "run", "autoscale.json") }
-
-// WatcherLog is the watcher's log.
-func WatcherLog(home string) string { return filepath.Join(home, "logs", "autoscale.log") }
-
 // ReadWatcher returns the watcher's status, recomputing whether it runs.
 func ReadWatcher(home string) WatcherStatus {
 	var st WatcherStatus
-	b, err := os.ReadFile(watcherFile(home))
-	if err != nil {
-		return st
+	if faashome.ReadJSON(faashome.WatcherFile(home), &st) != nil {
+		return WatcherStatus{}
 	}
-	_ = json.Unmarshal(b, &st)
 	st.Running = proc.Alive(st.PID, st.PIDStart)
 	return st
-}
-
-func writeWatcher(home string, st WatcherStatus) error {
-	b, _ := json.MarshalIndent(st, "", "  ")
-	tmp := watcherFile(home) + ".tmp"
-	if err := os.MkdirAll(filepath.Dir(tmp), 0o700); err != nil {
-		return err
-	}
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, watcherFile(home))
 }
 
 // StartWatcher detaches `faas autoscale run`, refusing a second watcher.
@@ -64,7 +43,7 @@ func StartWatcher(home string) (int, error) {
 		return 0, fault.WithHint(fault.Usagef("the autoscale watcher already runs (pid %d since %s)", st.PID, st.StartedAt.Format(time.RFC3339)),
 			"stop it with `faas autoscale stop`")
 	}
-	pid, err := detach(home, WatcherLog(home), "autoscale", "run")
+	pid, err := faashome.Detach(home, faashome.WatcherLog(home), "autoscale", "run")
 	if err != nil {
 		return 0, fault.Platformf("start the watcher: %w", err)
 	}
@@ -77,7 +56,7 @@ func StartWatcher(home string) (int, error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return pid, fault.WithHint(fault.Platformf("the watcher did not start"), "see "+WatcherLog(home))
+	return pid, fault.WithHint(fault.Platformf("the watcher did not start"), "see "+faashome.WatcherLog(home))
 }
 
 // StopWatcher asks the watcher to finish its tick and exit, and waits.
@@ -107,13 +86,13 @@ func (e *Engine) RunWatcher(ctx context.Context, logw io.Writer) error {
 		return fault.Usagef("the autoscale watcher already runs (pid %d)", cur.PID)
 	}
 	pid := os.Getpid()
-	st := WatcherStatus{PID: pid, PIDStart: proc.Start(pid), StartedAt: e.Now()}
+	st := WatcherStatus{PID: pid, PIDStart: proc.SelfStart(), StartedAt: e.Now()}
 	settings, tick, err := e.AutoscaleSettings(ctx)
 	if err != nil {
 		return err
 	}
 	st.Tick = tick.String()
-	if err := writeWatcher(e.Home, st); err != nil {
+	if err := faashome.WriteJSON(faashome.WatcherFile(e.Home), st); err != nil {
 		return fault.Platformf("watcher status: %w", err)
 	}
 	lg.Printf("started (pid %d, tick %s)", pid, tick)
@@ -136,7 +115,7 @@ func (e *Engine) RunWatcher(ctx context.Context, logw io.Writer) error {
 				lg.Printf("marked %d jobs lost", res.Lost)
 			}
 		}
-		_ = writeWatcher(e.Home, st)
+		_ = faashome.WriteJSON(faashome.WatcherFile(e.Home), st)
 		select {
 		case <-ctx.Done():
 			lg.Printf("stopped after %d ticks", st.Ticks)
@@ -155,30 +134,4 @@ func (s WatcherStatus) String() string {
 		return "not running"
 	}
 	return fmt.Sprintf("running (pid %d) since %s, %d ticks, last %s", s.PID, s.StartedAt.Format(time.RFC3339), s.Ticks, s.LastTick.Format(time.RFC3339))
-}
-
-// detach starts this faas with args in its own session, for home, its
-// output appended to logPath, and does not wait for it.
-func detach(home, logPath string, args ...string) (int, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return 0, fmt.Errorf("find the faas executable: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(logPath), 0o700); err != nil {
-		return 0, err
-	}
-	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return 0, err
-	}
-	defer logf.Close()
-	devnull, _ := os.Open(os.DevNull)
-	defer devnull.Close()
-	cmd := &exec.Cmd{Path: self, Args: append([]string{"faas"}, args...), Stdin: devnull, Stdout: logf, Stderr: logf,
-		Env: append(os.Environ(), "FAAS_HOME="+home), SysProcAttr: &syscall.SysProcAttr{Setsid: true}}
-	if err := cmd.Start(); err != nil {
-		return 0, err
-	}
-	go func() { _ = cmd.Wait() }()
-	return cmd.Process.Pid, nil
 }

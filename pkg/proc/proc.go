@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // statFields are the fields of /proc/PID/stat after the command name, which
@@ -57,4 +58,16 @@ func Usage(pid int) (rss int64, cpu float64) {
 	pages, _ := strconv.ParseInt(f[21], 10, 64)
 	const userHZ = 100
 	return pages * int64(os.Getpagesize()), (ut + st) / userHZ
+}
+
+var (
+	selfOnce  sync.Once
+	selfStart int64
+)
+
+// SelfStart is this process's start time, which with its pid names it as
+// a job's runner or a pid file's owner.
+func SelfStart() int64 {
+	selfOnce.Do(func() { selfStart = Start(os.Getpid()) })
+	return selfStart
 }

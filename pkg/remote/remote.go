@@ -20,8 +20,8 @@ import (
 
 	"github.com/faasdev/faas/pkg/api"
 	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
-	"github.com/faasdev/faas/pkg/provider"
 	"github.com/faasdev/faas/pkg/store"
 )
 
@@ -248,7 +248,7 @@ func (c *Client) WaitJob(ctx context.Context, id string, timeout time.Duration) 
 const engineMaxWait = 30 * time.Second
 
 // Logs reads stored log lines.
-func (c *Client) Logs(ctx context.Context, r engine.LogsRequest) ([]provider.LogLine, error) {
+func (c *Client) Logs(ctx context.Context, r engine.LogsRequest) ([]faastype.LogLine, error) {
 	q := url.Values{}
 	if r.Tail > 0 {
 		q.Set("tail", strconv.Itoa(r.Tail))
@@ -267,11 +267,11 @@ func (c *Client) Logs(ctx context.Context, r engine.LogsRequest) ([]provider.Log
 	if _, err := c.do(ctx, http.MethodGet, path, q, nil, "", &buf); err != nil {
 		return nil, err
 	}
-	var out []provider.LogLine
+	var out []faastype.LogLine
 	sc := bufio.NewScanner(&buf)
 	sc.Buffer(make([]byte, 0, 64<<10), 8<<20)
 	for sc.Scan() {
-		var l provider.LogLine
+		var l faastype.LogLine
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			return nil, fault.Platformf("read the faas server's logs: %v", err)
 		}

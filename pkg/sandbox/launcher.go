@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/function"
 )
 
@@ -49,7 +50,7 @@ func (r *Runner) resolveLauncherUncached(rt function.Runtime, path string) strin
 	if err != nil || !isScript(path) {
 		return path
 	}
-	cachePath := filepath.Join(r.Home, "run", "interpreters.json")
+	cachePath := faashome.Interpreters(r.Home)
 	cache := map[string]launcherEntry{}
 	if b, err := os.ReadFile(cachePath); err == nil {
 		_ = json.Unmarshal(b, &cache)

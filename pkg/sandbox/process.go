@@ -20,9 +20,10 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/faasdev/faas/pkg/faashome"
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
-	"github.com/faasdev/faas/pkg/provider"
 )
 
 // payloadEnvLimit is the largest payload also passed in FAAS_PAYLOAD.
@@ -89,13 +90,13 @@ func (r *Runner) Interpreter(rt function.Runtime) (string, error) {
 // CodePath is where a version's code lives on disk: named by its sha256, so
 // concurrent writers agree, with the extension that tells the runtime how to
 // load it.
-func (r *Runner) CodePath(inv provider.Invocation) string {
+func (r *Runner) CodePath(inv faastype.Invocation) string {
 	return filepath.Join(r.Home, "code", CodeName(inv))
 }
 
 // CodeName is the file name of a version's code: inv.CodeName when set,
 // else derived from the code.
-func CodeName(inv provider.Invocation) string {
+func CodeName(inv faastype.Invocation) string {
 	if inv.CodeName != "" {
 		return filepath.Base(inv.CodeName)
 	}
@@ -110,7 +111,7 @@ func CodeName(inv provider.Invocation) string {
 }
 
 // WriteCode writes a version's code once and returns its path.
-func (r *Runner) WriteCode(inv provider.Invocation) (string, error) {
+func (r *Runner) WriteCode(inv faastype.Invocation) (string, error) {
 	path := r.CodePath(inv)
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
@@ -146,7 +147,7 @@ func (r *Runner) WriteCode(inv provider.Invocation) (string, error) {
 // Environ is everything a function's process sees: what it was given and
 // what faas sets, never the caller's environment. jobID and payload may be
 // empty for a warm worker, which learns them per invocation.
-func Environ(inv provider.Invocation, workdir string, deadline time.Time) []string {
+func Environ(inv faastype.Invocation, workdir string, deadline time.Time) []string {
 	cfg := inv.Config
 	env := map[string]string{
 		"PATH":            "/usr/local/bin:/usr/bin:/bin",
@@ -203,7 +204,7 @@ type Proc struct {
 // Start starts spec's program through the sandbox shim in a new process
 // group, in its own working directory.
 func (r *Runner) Start(s Spec) (*Proc, error) {
-	dir := filepath.Join(r.Home, "run", "jobs", s.ID)
+	dir := faashome.JobDir(r.Home, s.ID)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fault.Platformf("create working directory: %w", err)
 	}
@@ -310,14 +311,14 @@ func ExitCode(ps *os.ProcessState) *int {
 // RunScript runs one script-mode invocation in a fresh process to its end:
 // the payload on stdin, stdout the result, stderr the logs. It returns an
 // error only when the platform failed.
-func (r *Runner) RunScript(ctx context.Context, inv provider.Invocation) (provider.Outcome, error) {
+func (r *Runner) RunScript(ctx context.Context, inv faastype.Invocation) (faastype.Outcome, error) {
 	code, err := r.WriteCode(inv)
 	if err != nil {
-		return provider.Outcome{}, err
+		return faastype.Outcome{}, err
 	}
 	interp, err := r.Interpreter(inv.Config.Runtime)
 	if err != nil {
-		return provider.Outcome{}, err
+		return faastype.Outcome{}, err
 	}
 	argv := []string{code}
 	if interp != "" {
@@ -325,23 +326,23 @@ func (r *Runner) RunScript(ctx context.Context, inv provider.Invocation) (provid
 	}
 	p, err := newPipes()
 	if err != nil {
-		return provider.Outcome{}, fault.Platformf("create pipes: %w", err)
+		return faastype.Outcome{}, fault.Platformf("create pipes: %w", err)
 	}
 	defer p.closeAll()
 	timeout := inv.EffectiveTimeout()
-	dir := filepath.Join(r.Home, "run", "jobs", inv.JobID)
+	dir := faashome.JobDir(r.Home, inv.JobID)
 	proc, err := r.Start(Spec{
 		ID: inv.JobID, Argv: argv, Env: Environ(inv, dir, time.Now().Add(timeout)),
 		MemoryMB: inv.Config.MemoryMB, CPUs: inv.Config.CPUs,
 		Stdin: p.stdinR, Stdout: p.stdoutW, Stderr: p.stderrW,
 	})
 	if err != nil {
-		return provider.Outcome{}, err
+		return faastype.Outcome{}, err
 	}
 	defer proc.Release()
 	p.closeChildEnds()
 	go p.feed(inv.Payload)
-	result, logs := NewCapped(provider.ResultLimit+1), NewCapped(provider.LogLimit)
+	result, logs := NewCapped(faastype.ResultLimit+1), NewCapped(faastype.LogLimit)
 	var logw io.Writer = logs
 	if r.Logs != nil {
 		logw = tee{logs, inv.JobID, r.Logs}
@@ -379,7 +380,7 @@ func (r *Runner) RunScript(ctx context.Context, inv provider.Invocation) (provid
 			<-done
 		}
 	}
-	out := provider.Outcome{
+	out := faastype.Outcome{
 		StartedAt: proc.Started, EndedAt: end,
 		Instance: fmt.Sprintf("pid-%d", proc.Pid()), Cold: true,
 		PeakMemoryBytes: max(proc.jail.peak(), maxRSS(proc.Cmd.ProcessState)),
@@ -388,12 +389,12 @@ func (r *Runner) RunScript(ctx context.Context, inv provider.Invocation) (provid
 	}
 	out.Logs, out.LogsTruncated = logs.WithMarker(), logs.Overflowed()
 	if err := ShimError(out.ExitCode, logs.buf); err != nil {
-		return provider.Outcome{}, err
+		return faastype.Outcome{}, err
 	}
-	out.Status, out.Error = provider.Failed, ""
+	out.Status, out.Error = faastype.Failed, ""
 	switch {
 	case timedOut:
-		out.Status = provider.TimedOut
+		out.Status = faastype.TimedOut
 		out.Error = TimeoutError(timeout)
 	case interrupted:
 		out.Error = InterruptedError
@@ -403,14 +404,14 @@ func (r *Runner) RunScript(ctx context.Context, inv provider.Invocation) (provid
 		out.Error = "killed by " + signalOf(waitErr)
 	case *out.ExitCode != 0:
 		out.Error = fmt.Sprintf("exit status %d", *out.ExitCode)
-	case len(result.buf) > provider.ResultLimit:
-		out.Error = fmt.Sprintf("result (stdout) is over the %d MiB limit", provider.ResultLimit>>20)
+	case len(result.buf) > faastype.ResultLimit:
+		out.Error = fmt.Sprintf("result (stdout) is over the %d MiB limit", faastype.ResultLimit>>20)
 	default:
-		out.Status = provider.Completed
+		out.Status = faastype.Completed
 	}
 	// A failed script's stdout is kept on the record for debugging, but
 	// never passed off as a result: invoke prints only completed results.
-	out.Result = result.buf[:min(len(result.buf), provider.ResultLimit)]
+	out.Result = result.buf[:min(len(result.buf), faastype.ResultLimit)]
 	return out, nil
 }
 
@@ -419,8 +420,8 @@ const InterruptedError = "interrupted: the invocation was cancelled"
 
 // Interrupted is the outcome of an invocation whose caller went away
 // before or while it ran.
-func Interrupted(now time.Time) provider.Outcome {
-	return provider.Outcome{Status: provider.Failed, Error: InterruptedError, Interrupted: true, StartedAt: now, EndedAt: now}
+func Interrupted(now time.Time) faastype.Outcome {
+	return faastype.Outcome{Status: faastype.Failed, Error: InterruptedError, Interrupted: true, StartedAt: now, EndedAt: now}
 }
 
 // TimeoutError says an invocation was killed at its timeout.

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
-	"github.com/faasdev/faas/pkg/provider"
 )
 
 // The test binary doubles as the sandbox shim, as the faas binary does.
@@ -33,14 +33,14 @@ func newRunner(t *testing.T, sb Sandbox) *Runner {
 	return r
 }
 
-func invocation(name, filename, code string, mutate func(*function.Config)) provider.Invocation {
+func invocation(name, filename, code string, mutate func(*function.Config)) faastype.Invocation {
 	cfg := function.DefaultConfig()
 	cfg.Runtime = function.RuntimeFromFile(filename)
 	cfg.Mode = function.DetectMode(cfg.Runtime, []byte(code))
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	return provider.Invocation{
+	return faastype.Invocation{
 		JobID: "job" + strconv.FormatInt(time.Now().UnixNano(), 36), Function: name, Version: 1,
 		SHA256: strconv.FormatInt(time.Now().UnixNano(), 16), Filename: filename, Code: []byte(code), Config: cfg,
 	}
@@ -60,7 +60,7 @@ func TestScriptResultAndLogsAreSeparate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if out.Status != provider.Completed || string(out.Result) != "payload done" || string(out.Logs) != "to-log\n" {
+			if out.Status != faastype.Completed || string(out.Result) != "payload done" || string(out.Logs) != "to-log\n" {
 				t.Fatalf("got %s result %q logs %q err %q", out.Status, out.Result, out.Logs, out.Error)
 			}
 			if out.ExitCode == nil || *out.ExitCode != 0 {
@@ -96,7 +96,7 @@ func TestTimeoutKillsTheWholeGroup(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if out.Status != provider.TimedOut || !strings.Contains(out.Error, "killed after 300ms") {
+			if out.Status != faastype.TimedOut || !strings.Contains(out.Error, "killed after 300ms") {
 				t.Fatalf("got %s %q", out.Status, out.Error)
 			}
 			b, err := os.ReadFile(pidfile)
@@ -123,7 +123,7 @@ func TestCancelInterrupts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !out.Interrupted || out.Status != provider.Failed || !strings.HasPrefix(out.Error, "interrupted") {
+	if !out.Interrupted || out.Status != faastype.Failed || !strings.HasPrefix(out.Error, "interrupted") {
 		t.Fatalf("got %+v", out)
 	}
 }
@@ -157,7 +157,7 @@ func TestLogsAreCappedWithMarker(t *testing.T) {
 	if !out.LogsTruncated || !strings.HasSuffix(string(out.Logs), "[faas: log truncated: 1951424 more bytes not kept]\n") {
 		t.Fatalf("truncated=%v tail %q", out.LogsTruncated, out.Logs[max(0, len(out.Logs)-80):])
 	}
-	if string(out.Result) != "ok\n" || out.Status != provider.Completed {
+	if string(out.Result) != "ok\n" || out.Status != faastype.Completed {
 		t.Fatalf("got %s %q", out.Status, out.Result)
 	}
 }

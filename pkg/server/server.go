@@ -25,6 +25,7 @@ import (
 
 	"github.com/faasdev/faas/pkg/api"
 	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/store"
@@ -210,7 +211,7 @@ func (s *Server) owner(ctx context.Context, token string) (string, bool) {
 	// `faas serve token create|revoke` touch a stamp file: a changed stamp
 	// reloads the tokens before this request is judged.
 	var stamp time.Time
-	if fi, err := os.Stat(engine.TokensStamp(s.eng.Home)); err == nil {
+	if fi, err := os.Stat(faashome.TokensStamp(s.eng.Home)); err == nil {
 		stamp = fi.ModTime()
 	}
 	for attempt := 0; attempt < 2; attempt++ {

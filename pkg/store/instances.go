@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/faasdev/faas/pkg/provider"
+	"github.com/faasdev/faas/pkg/faastype"
 )
 
 // Instance states.
@@ -31,7 +31,7 @@ type Placement struct {
 // Placed is where a job went: an instance, and whether the caller must
 // launch it (a new instance, recorded as starting).
 type Placed struct {
-	Instance provider.Instance
+	Instance faastype.Instance
 	Launch   bool
 }
 
@@ -78,7 +78,7 @@ func place(ctx context.Context, tx *sql.Tx, fn string, pl Placement, now time.Ti
 		return Placed{}, err
 	}
 	type cand struct {
-		in        provider.Instance
+		in        faastype.Instance
 		seq, busy int
 	}
 	var cands []cand
@@ -111,7 +111,7 @@ func place(ctx context.Context, tx *sql.Tx, fn string, pl Placement, now time.Ti
 		}
 		return a.seq < b.seq
 	})
-	var least, chosen *provider.Instance
+	var least, chosen *faastype.Instance
 	if len(cands) > 0 {
 		least = &cands[0].in
 		if cands[0].busy < pl.Slots {
@@ -133,15 +133,15 @@ func place(ctx context.Context, tx *sql.Tx, fn string, pl Placement, now time.Ti
 
 // insertInstance records a new starting instance of fn, numbered after the
 // function's last.
-func insertInstance(ctx context.Context, tx *sql.Tx, fn string, pl Placement, now time.Time) (provider.Instance, error) {
+func insertInstance(ctx context.Context, tx *sql.Tx, fn string, pl Placement, now time.Time) (faastype.Instance, error) {
 	var seq int
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM instances WHERE function = ? AND provider = ?`, fn, pl.Provider).Scan(&seq); err != nil {
-		return provider.Instance{}, err
+		return faastype.Instance{}, err
 	}
-	in := provider.Instance{ID: pl.Provider + "-" + fn + "-" + strconv.Itoa(seq), Function: fn, Provider: pl.Provider, State: InstanceStarting}
+	in := faastype.Instance{ID: pl.Provider + "-" + fn + "-" + strconv.Itoa(seq), Function: fn, Provider: pl.Provider, State: InstanceStarting}
 	// A row left by an instance that vanished may hold the id; it is replaced.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM instances WHERE id = ?`, in.ID); err != nil {
-		return provider.Instance{}, err
+		return faastype.Instance{}, err
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO instances(id, function, version, provider, state, slots, cpus, memory_mb, disk_mb, seq, created_at, updated_at)
 		VALUES (?, ?, ?, ?, 'starting', ?, ?, ?, ?, ?, ?, ?)`,
@@ -150,7 +150,7 @@ func insertInstance(ctx context.Context, tx *sql.Tx, fn string, pl Placement, no
 }
 
 // InstanceUp records a launched instance as ready.
-func (s *Store) InstanceUp(ctx context.Context, in provider.Instance, now time.Time) error {
+func (s *Store) InstanceUp(ctx context.Context, in faastype.Instance, now time.Time) error {
 	return s.inTx(ctx, "record instance", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE instances SET state = 'ready', endpoint = ?, token = ?, pid = ?, pid_start = ?, updated_at = ? WHERE id = ?`,
 			in.Endpoint, in.Token, in.PID, in.PIDStart, toMS(now), in.ID)
@@ -171,7 +171,7 @@ func (s *Store) RemoveInstance(ctx context.Context, id string) error {
 
 // InstanceRow is an instance as recorded, with its jobs in flight.
 type InstanceRow struct {
-	provider.Instance
+	faastype.Instance
 	Version   int
 	Slots     int
 	CPUs      int

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/faasdev/faas/pkg/provider"
+	"github.com/faasdev/faas/pkg/faastype"
 )
 
 // ScaleEvent is one decision of the watcher.
@@ -106,8 +106,8 @@ var ErrAtMax = errors.New("the function is at max_instances")
 // watcher to launch (scale-out, warm pool), unless the function already
 // has max_instances: checked in the transaction, since invocations add
 // instances too.
-func (s *Store) NewInstance(ctx context.Context, fn string, pl Placement, now time.Time) (provider.Instance, error) {
-	var in provider.Instance
+func (s *Store) NewInstance(ctx context.Context, fn string, pl Placement, now time.Time) (faastype.Instance, error) {
+	var in faastype.Instance
 	err := s.inTx(ctx, "add instance", func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM instances WHERE function = ? AND provider = ?

@@ -12,7 +12,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,14 +20,12 @@ import (
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 
+	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/fault"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
-
-// FileName is the database's name inside FAAS_HOME.
-const FileName = "faas.db"
 
 // busyTimeout is how long a writer waits for another before giving up. It
 // is long because twenty concurrent invocations must all get through.
@@ -65,7 +62,7 @@ func Open(ctx context.Context, home string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return nil, fault.WithHint(fault.Platformf("create FAAS_HOME %s: %w", home, err), "set FAAS_HOME to a writable directory")
 	}
-	path := filepath.Join(home, FileName)
+	path := faashome.DB(home)
 	// Create the file ourselves so that it is 0600 from its first byte;
 	// SQLite gives its -wal and -shm files the same mode.
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
@@ -446,7 +443,7 @@ func nullMS(t time.Time) sql.NullInt64 {
 // a connection spares them that. An idle connection holds no snapshot, so it
 // never blocks checkpoints or writers.
 func Hold(home string) (io.Closer, error) {
-	path := filepath.Join(home, FileName)
+	path := faashome.DB(home)
 	if _, err := os.Stat(path); err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/store"
@@ -95,7 +96,7 @@ func TestOpenCreatesPrivateHome(t *testing.T) {
 	if !fi.IsDir() || fi.Mode().Perm() != 0o700 {
 		t.Errorf("home %s: mode %v, want a 0700 directory", home, fi.Mode())
 	}
-	dbPath := filepath.Join(home, store.FileName)
+	dbPath := faashome.DB(home)
 	if s.Path() != dbPath {
 		t.Errorf("Path() = %q, want %q", s.Path(), dbPath)
 	}
@@ -167,7 +168,7 @@ func TestOpenTwiceMigrationsIdempotent(t *testing.T) {
 	if want < 1 {
 		t.Fatalf("SchemaVersion() = %d, want >= 1", want)
 	}
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(home, store.FileName))
+	db, err := sql.Open("sqlite3", "file:"+faashome.DB(home))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +186,7 @@ func TestOpenNewerSchemaRefused(t *testing.T) {
 	home := t.TempDir()
 	s := openStore(t, home)
 	s.Close()
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(home, store.FileName))
+	db, err := sql.Open("sqlite3", "file:"+faashome.DB(home))
 	if err != nil {
 		t.Fatal(err)
 	}

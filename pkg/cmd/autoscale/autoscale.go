@@ -12,6 +12,7 @@ import (
 
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/store"
 )
@@ -31,7 +32,7 @@ without jobs unless min_instances > 0; keep min_instances started. Every
 decision is a scale event (faas autoscale events, faas top). Settings:
 faas config list (autoscale.*) and faas deploy --min-instances/--max-instances.`,
 	}
-	home := func() (string, error) { return engine.Home() }
+	home := func() (string, error) { return faashome.Resolve() }
 	start := &cobra.Command{
 		Use:   "start",
 		Short: "Start the watcher in the background",
@@ -48,7 +49,7 @@ faas config list (autoscale.*) and faas deploy --min-instances/--max-instances.`
 			if err != nil {
 				return err
 			}
-			f.IOStreams.Successf("autoscale watcher started (pid %d); log: %s", pid, engine.WatcherLog(h))
+			f.IOStreams.Successf("autoscale watcher started (pid %d); log: %s", pid, faashome.WatcherLog(h))
 			return nil
 		},
 	}

@@ -87,7 +87,7 @@ The function's name is printed on stdout; what was done goes to stderr.`,
 	cmdutil.AddOutputFlag(cmd, &opts.Output, "name", cmdutil.OutputJSON)
 	_ = cmd.RegisterFlagCompletionFunc("runtime", fixed("python", "node", "bash", "exec"))
 	_ = cmd.RegisterFlagCompletionFunc("mode", fixed("handler", "script"))
-	_ = cmd.RegisterFlagCompletionFunc("provider", fixed(engine.Providers...))
+	_ = cmd.RegisterFlagCompletionFunc("provider", fixed(engine.ProviderChoices()...))
 	return cmd
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/faashome"
 )
 
 // NewCmd returns the doctor command.
@@ -22,7 +23,7 @@ or svm), python3 and node, which limits the local sandbox enforces and how
 (cgroups or rlimits), and the database. It exits 0 whatever it finds.`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			home, err := engine.Home()
+			home, err := faashome.Resolve()
 			if err != nil {
 				return err
 			}

@@ -14,9 +14,9 @@ import (
 
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/iostreams"
-	"github.com/faasdev/faas/pkg/provider"
 )
 
 // Options of `faas logs`.
@@ -153,7 +153,7 @@ func Run(ctx context.Context, o *Options) error {
 	if !o.Follow {
 		return nil
 	}
-	if err := eng.FollowLogs(ctx, o.Name, start, func(l provider.LogLine) { _ = p.print(l) }); err != nil {
+	if err := eng.FollowLogs(ctx, o.Name, start, func(l faastype.LogLine) { _ = p.print(l) }); err != nil {
 		return err
 	}
 	return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted}
@@ -165,7 +165,7 @@ type printer struct {
 	enc  *json.Encoder
 }
 
-func (p printer) print(l provider.LogLine) error {
+func (p printer) print(l faastype.LogLine) error {
 	if p.json {
 		l.Line = strings.ToValidUTF8(l.Line, "\uFFFD")
 		return p.enc.Encode(l)

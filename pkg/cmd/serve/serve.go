@@ -17,6 +17,7 @@ import (
 
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/server"
@@ -79,7 +80,7 @@ func run(_ context.Context, f *cmdutil.Factory, o *Options) error {
 	if err != nil {
 		return fault.WithHint(fault.Usagef("--addr %q: %v", o.Addr, err), "use HOST:PORT, such as 127.0.0.1:8080")
 	}
-	home, err := engine.Home()
+	home, err := faashome.Resolve()
 	if err != nil {
 		return err
 	}
@@ -91,7 +92,7 @@ func run(_ context.Context, f *cmdutil.Factory, o *Options) error {
 	}
 	defer eng.Close()
 	io := f.IOStreams
-	if st := engine.ReadServer(eng.Home); st.Running {
+	if st := faashome.ReadServer(eng.Home); st.Running {
 		return fault.WithHint(fault.Usagef("faas serve already runs for %s (pid %d on %s)", eng.Home, st.PID, st.Addr),
 			"stop it first, or give this one its own FAAS_HOME")
 	}
@@ -110,11 +111,11 @@ func run(_ context.Context, f *cmdutil.Factory, o *Options) error {
 		return err
 	}
 	addr := ln.Addr().String()
-	if err := engine.WriteServer(eng.Home, addr, time.Now()); err != nil {
+	if err := faashome.WriteServer(eng.Home, addr, time.Now()); err != nil {
 		ln.Close()
-		return fault.Platformf("record the server in %s: %v", engine.ServerFile(eng.Home), err)
+		return fault.Platformf("record the server in %s: %v", faashome.ServerFile(eng.Home), err)
 	}
-	defer engine.RemoveServer(eng.Home)
+	defer faashome.RemoveServer(eng.Home)
 	scheme := "http"
 	if o.TLSCert != "" {
 		scheme = "https"

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/pkg/agent"
+	"github.com/faasdev/faas/pkg/faashome"
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/proc"
 	"github.com/faasdev/faas/pkg/provider"
@@ -73,7 +75,7 @@ func (p *Provider) Name() string { return Name }
 // limited to 107 bytes; a deep FAAS_HOME gets a short private directory
 // under the temporary directory instead.
 func (p *Provider) socketPath(id string) string {
-	path := filepath.Join(p.Home, "run", id+".sock")
+	path := faashome.AgentSocket(p.Home, id)
 	if len(path) < 100 {
 		return path
 	}
@@ -85,15 +87,15 @@ func (p *Provider) socketPath(id string) string {
 func (p *Provider) Endpoint(id string) string { return "unix:" + p.socketPath(id) }
 
 // LogPath is an instance's agent log.
-func (p *Provider) LogPath(id string) string { return filepath.Join(p.Home, "logs", id+".log") }
+func (p *Provider) LogPath(id string) string { return faashome.Log(p.Home, id) }
 
 // Launch starts a detached agent and waits until it answers /healthz.
-func (p *Provider) Launch(ctx context.Context, inst provider.Instance, inv provider.Invocation) (provider.Instance, error) {
+func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faastype.Invocation) (faastype.Instance, error) {
 	if _, err := p.Runner.WriteCode(inv); err != nil {
 		return inst, err
 	}
 	sock := p.socketPath(inst.ID)
-	for _, dir := range []string{filepath.Dir(sock), filepath.Join(p.Home, "logs")} {
+	for _, dir := range []string{filepath.Dir(sock), faashome.Logs(p.Home)} {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return inst, fault.Platformf("launch %s: %w", inst.ID, err)
 		}
@@ -166,7 +168,7 @@ func lastLine(path string) string {
 
 // Invoke sends inv to the instance's agent. An instance still starting is
 // given until the launch timeout to answer.
-func (p *Provider) Invoke(ctx context.Context, inst provider.Instance, inv provider.Invocation, starting bool) (provider.Outcome, error) {
+func (p *Provider) Invoke(ctx context.Context, inst faastype.Instance, inv faastype.Invocation, starting bool) (faastype.Outcome, error) {
 	c := p.clients.Get(inst.Endpoint, inst.Token)
 	req := agent.NewInvokeRequest(inv)
 	deadline := time.Now().Add(launchTimeout)
@@ -179,27 +181,27 @@ func (p *Provider) Invoke(ctx context.Context, inst provider.Instance, inv provi
 		if errors.Is(err, agent.ErrCodeMissing) && !wrote {
 			// The version's code is written once, when an agent first asks.
 			if _, err := p.Runner.WriteCode(inv); err != nil {
-				return provider.Outcome{}, err
+				return faastype.Outcome{}, err
 			}
 			wrote = true
 			continue
 		}
-		if !errors.Is(err, provider.ErrGone) || !starting || time.Now().After(deadline) {
+		if !errors.Is(err, faastype.ErrGone) || !starting || time.Now().After(deadline) {
 			if errors.Is(err, agent.ErrCodeMissing) {
-				return provider.Outcome{}, fault.Platformf("instance %s: %w", inst.ID, err)
+				return faastype.Outcome{}, fault.Platformf("instance %s: %w", inst.ID, err)
 			}
-			return provider.Outcome{}, err
+			return faastype.Outcome{}, err
 		}
 		select {
 		case <-ctx.Done():
-			return provider.Outcome{}, ctx.Err()
+			return faastype.Outcome{}, ctx.Err()
 		case <-time.After(delay):
 		}
 	}
 }
 
 // Stop asks the agent to finish (SIGTERM: it completes what is in flight).
-func (p *Provider) Stop(ctx context.Context, inst provider.Instance) error {
+func (p *Provider) Stop(ctx context.Context, inst faastype.Instance) error {
 	if p.Alive(inst) {
 		if err := syscall.Kill(inst.PID, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 			return fault.Platformf("stop %s: %w", inst.ID, err)
@@ -209,10 +211,10 @@ func (p *Provider) Stop(ctx context.Context, inst provider.Instance) error {
 }
 
 // Alive reports whether the instance's agent process still runs.
-func (p *Provider) Alive(inst provider.Instance) bool { return proc.Alive(inst.PID, inst.PIDStart) }
+func (p *Provider) Alive(inst faastype.Instance) bool { return proc.Alive(inst.PID, inst.PIDStart) }
 
 // FollowLogs streams an instance's job output from its agent.
-func (p *Provider) FollowLogs(ctx context.Context, inst provider.Instance, since time.Time, fn func(provider.LogLine)) error {
+func (p *Provider) FollowLogs(ctx context.Context, inst faastype.Instance, since time.Time, fn func(faastype.LogLine)) error {
 	endpoint := inst.Endpoint
 	if endpoint == "" {
 		endpoint = p.Endpoint(inst.ID)
@@ -224,7 +226,7 @@ func (p *Provider) FollowLogs(ctx context.Context, inst provider.Instance, since
 
 // InstanceLogs lists the agent logs of a function's instances.
 func (p *Provider) InstanceLogs(function string) (map[string]string, error) {
-	paths, err := filepath.Glob(filepath.Join(p.Home, "logs", Name+"-"+function+"-*.log"))
+	paths, err := filepath.Glob(faashome.Log(p.Home, Name+"-"+function+"-*"))
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +243,7 @@ func (p *Provider) InstanceLogs(function string) (map[string]string, error) {
 }
 
 // Stats reads the agent's /stats.
-func (p *Provider) Stats(ctx context.Context, inst provider.Instance) (provider.InstanceStats, error) {
+func (p *Provider) Stats(ctx context.Context, inst faastype.Instance) (faastype.InstanceStats, error) {
 	endpoint := inst.Endpoint
 	if endpoint == "" {
 		endpoint = p.Endpoint(inst.ID)
@@ -250,8 +252,8 @@ func (p *Provider) Stats(ctx context.Context, inst provider.Instance) (provider.
 	defer c.Close()
 	st, err := c.Stats(ctx)
 	if err != nil {
-		return provider.InstanceStats{}, err
+		return faastype.InstanceStats{}, err
 	}
-	return provider.InstanceStats{RSSBytes: st.RSSBytes, CPUSeconds: st.CPUSeconds, UptimeS: st.UptimeS, IdleS: st.IdleS,
+	return faastype.InstanceStats{RSSBytes: st.RSSBytes, CPUSeconds: st.CPUSeconds, UptimeS: st.UptimeS, IdleS: st.IdleS,
 		InFlight: st.InFlight, Workers: st.Workers, Invoked: st.Invoked}, nil
 }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/pkg/agent"
+	"github.com/faasdev/faas/pkg/faashome"
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/provider"
@@ -134,7 +136,7 @@ func (p *Provider) Endpoint(id string) string { return "" }
 
 // cloudInit is the plain-YAML cloud-config of a VM: the runtime, the
 // agent's token and its systemd unit.
-func cloudInit(inst provider.Instance, inv provider.Invocation, token string) string {
+func cloudInit(inst faastype.Instance, inv faastype.Invocation, token string) string {
 	packages := []string{"python3"}
 	if inv.Config.Runtime == function.Node {
 		packages = append(packages, "nodejs")
@@ -165,7 +167,7 @@ write_files:
 // Launch creates the VM, copies the agent in, starts it and waits until it
 // answers. A launch that timed out leaves a VM behind: it is purged and the
 // launch tried once more.
-func (p *Provider) Launch(ctx context.Context, inst provider.Instance, inv provider.Invocation) (provider.Instance, error) {
+func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faastype.Invocation) (faastype.Instance, error) {
 	select {
 	case launches <- struct{}{}:
 		defer func() { <-launches }()
@@ -176,7 +178,7 @@ func (p *Provider) Launch(ctx context.Context, inst provider.Instance, inv provi
 	var tok [24]byte
 	_, _ = rand.Read(tok[:])
 	token := hex.EncodeToString(tok[:])
-	dir := filepath.Join(p.Home, "run", "multipass")
+	dir := faashome.MultipassDir(p.Home)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return inst, fault.Platformf("launch %s: %w", vm, err)
 	}
@@ -238,7 +240,7 @@ func (p *Provider) installAgent(ctx context.Context, vm string) error {
 	return nil
 }
 
-func (p *Provider) waitHealthy(ctx context.Context, inst provider.Instance) error {
+func (p *Provider) waitHealthy(ctx context.Context, inst faastype.Instance) error {
 	c := agent.NewClient(inst.Endpoint, inst.Token)
 	defer c.Close()
 	deadline := time.Now().Add(time.Minute)
@@ -322,11 +324,11 @@ func (p *Provider) purge(ctx context.Context, vm string) error {
 // Invoke sends inv to the VM's agent, copying the version's code in first
 // when the agent lacks it. A VM in Unknown state is recovered (stop
 // --force, start) once; a VM that is gone is ErrGone.
-func (p *Provider) Invoke(ctx context.Context, inst provider.Instance, inv provider.Invocation, starting bool) (provider.Outcome, error) {
+func (p *Provider) Invoke(ctx context.Context, inst faastype.Instance, inv faastype.Invocation, starting bool) (faastype.Outcome, error) {
 	if inst.Endpoint == "" {
 		ip, err := p.ip(ctx, VMName(inst.ID))
 		if err != nil {
-			return provider.Outcome{}, fmt.Errorf("%w: %v", provider.ErrGone, err)
+			return faastype.Outcome{}, fmt.Errorf("%w: %v", faastype.ErrGone, err)
 		}
 		inst.Endpoint = "http://" + ip + ":" + strconv.Itoa(agentPort)
 	}
@@ -338,35 +340,35 @@ func (p *Provider) Invoke(ctx context.Context, inst provider.Instance, inv provi
 		case err == nil:
 			return resp.Outcome(), nil
 		case attempt >= 2 || ctx.Err() != nil:
-			return provider.Outcome{}, err
+			return faastype.Outcome{}, err
 		case errors.Is(err, agent.ErrCodeMissing):
 			if err := p.sendCode(ctx, inst, inv); err != nil {
-				return provider.Outcome{}, err
+				return faastype.Outcome{}, err
 			}
-		case errors.Is(err, provider.ErrGone):
+		case errors.Is(err, faastype.ErrGone):
 			in, ierr := p.info(ctx, VMName(inst.ID))
 			switch {
 			case ierr != nil || in.State == "Deleted":
-				return provider.Outcome{}, fmt.Errorf("%w: %s is gone", provider.ErrGone, VMName(inst.ID))
+				return faastype.Outcome{}, fmt.Errorf("%w: %s is gone", faastype.ErrGone, VMName(inst.ID))
 			case in.State == "Unknown" || in.State == "Stopped" || in.State == "Suspended":
 				if err := p.recover(ctx, inst); err != nil {
-					return provider.Outcome{}, fmt.Errorf("%w: %v", provider.ErrGone, err)
+					return faastype.Outcome{}, fmt.Errorf("%w: %v", faastype.ErrGone, err)
 				}
 			case starting:
 				if err := p.waitHealthy(ctx, inst); err != nil {
-					return provider.Outcome{}, err
+					return faastype.Outcome{}, err
 				}
 			default:
-				return provider.Outcome{}, fmt.Errorf("%w: the agent in %s does not answer", provider.ErrGone, VMName(inst.ID))
+				return faastype.Outcome{}, fmt.Errorf("%w: the agent in %s does not answer", faastype.ErrGone, VMName(inst.ID))
 			}
 		default:
-			return provider.Outcome{}, err
+			return faastype.Outcome{}, err
 		}
 	}
 }
 
 // recover restarts a VM stuck in Unknown (or stopped behind our back).
-func (p *Provider) recover(ctx context.Context, inst provider.Instance) error {
+func (p *Provider) recover(ctx context.Context, inst faastype.Instance) error {
 	vm := VMName(inst.ID)
 	_, _ = p.R.Run(ctx, startTimeout, "stop", "--force", vm)
 	if _, err := p.R.Run(ctx, startTimeout, "start", vm); err != nil {
@@ -379,7 +381,7 @@ func (p *Provider) recover(ctx context.Context, inst provider.Instance) error {
 }
 
 // sendCode copies a version's code into the VM, where the agent finds it.
-func (p *Provider) sendCode(ctx context.Context, inst provider.Instance, inv provider.Invocation) error {
+func (p *Provider) sendCode(ctx context.Context, inst faastype.Instance, inv faastype.Invocation) error {
 	local, err := p.code.WriteCode(inv)
 	if err != nil {
 		return err
@@ -395,7 +397,7 @@ func (p *Provider) sendCode(ctx context.Context, inst provider.Instance, inv pro
 }
 
 // Stop deletes and purges the VM.
-func (p *Provider) Stop(ctx context.Context, inst provider.Instance) error {
+func (p *Provider) Stop(ctx context.Context, inst faastype.Instance) error {
 	if err := p.purge(ctx, VMName(inst.ID)); err != nil {
 		var ce *CmdError
 		if errors.As(err, &ce) && strings.Contains(ce.Stderr, "does not exist") {
@@ -407,19 +409,19 @@ func (p *Provider) Stop(ctx context.Context, inst provider.Instance) error {
 }
 
 // Alive asks Multipass whether the VM runs.
-func (p *Provider) Alive(inst provider.Instance) bool {
+func (p *Provider) Alive(inst faastype.Instance) bool {
 	in, err := p.info(context.Background(), VMName(inst.ID))
 	return err == nil && in.State == "Running"
 }
 
 // Stats reads the VM's memory, disk and load from `info`, and the agent's
 // counters from /stats.
-func (p *Provider) Stats(ctx context.Context, inst provider.Instance) (provider.InstanceStats, error) {
+func (p *Provider) Stats(ctx context.Context, inst faastype.Instance) (faastype.InstanceStats, error) {
 	in, err := p.info(ctx, VMName(inst.ID))
 	if err != nil {
-		return provider.InstanceStats{}, platform(err)
+		return faastype.InstanceStats{}, platform(err)
 	}
-	st := provider.InstanceStats{RSSBytes: in.Memory.Used, MemoryTotal: in.Memory.Total}
+	st := faastype.InstanceStats{RSSBytes: in.Memory.Used, MemoryTotal: in.Memory.Total}
 	for _, d := range in.Disks {
 		n, _ := strconv.ParseInt(d.Used, 10, 64)
 		t, _ := strconv.ParseInt(d.Total, 10, 64)
@@ -439,7 +441,7 @@ func (p *Provider) Stats(ctx context.Context, inst provider.Instance) (provider.
 // Resize drains nothing itself (the caller stops placing jobs first), then
 // stops the VM, sets its CPUs, memory and disk (disk only grows), and
 // starts it and its agent again.
-func (p *Provider) Resize(ctx context.Context, inst provider.Instance, cpus int, memoryMB, diskMB int64) error {
+func (p *Provider) Resize(ctx context.Context, inst faastype.Instance, cpus int, memoryMB, diskMB int64) error {
 	vm := VMName(inst.ID)
 	if _, err := p.R.Run(ctx, startTimeout, "stop", vm); err != nil {
 		return platform(err)
@@ -463,9 +465,9 @@ func (p *Provider) Resize(ctx context.Context, inst provider.Instance, cpus int,
 }
 
 // FollowLogs streams the agent's job output.
-func (p *Provider) FollowLogs(ctx context.Context, inst provider.Instance, since time.Time, fn func(provider.LogLine)) error {
+func (p *Provider) FollowLogs(ctx context.Context, inst faastype.Instance, since time.Time, fn func(faastype.LogLine)) error {
 	if inst.Endpoint == "" {
-		return fmt.Errorf("%w: %s has no address yet", provider.ErrGone, VMName(inst.ID))
+		return fmt.Errorf("%w: %s has no address yet", faastype.ErrGone, VMName(inst.ID))
 	}
 	c := agent.NewClient(inst.Endpoint, inst.Token)
 	defer c.Close()

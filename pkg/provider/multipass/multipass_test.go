@@ -13,8 +13,8 @@ import (
 
 	"github.com/faasdev/faas/internal/fakemultipass"
 	"github.com/faasdev/faas/pkg/app"
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/function"
-	"github.com/faasdev/faas/pkg/provider"
 	"github.com/faasdev/faas/pkg/provider/multipass"
 )
 
@@ -71,9 +71,9 @@ func TestLaunchInvokeResizeStop(t *testing.T) {
 	sum := sha256.Sum256(code)
 	cfg := function.DefaultConfig()
 	cfg.Runtime, cfg.Mode = function.Python, function.Handler
-	inv := provider.Invocation{JobID: "job1", Function: "vmfn", Version: 1, SHA256: hex.EncodeToString(sum[:]),
+	inv := faastype.Invocation{JobID: "job1", Function: "vmfn", Version: 1, SHA256: hex.EncodeToString(sum[:]),
 		Filename: "vmfn.py", Code: code, Config: cfg}
-	inst, err := p.Launch(ctx, provider.Instance{ID: "multipass-vmfn-1", Function: "vmfn", Provider: multipass.Name}, inv)
+	inst, err := p.Launch(ctx, faastype.Instance{ID: "multipass-vmfn-1", Function: "vmfn", Provider: multipass.Name}, inv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestLaunchInvokeResizeStop(t *testing.T) {
 	}
 	// The agent has no code yet: the provider copies it in and retries.
 	out, err := p.Invoke(ctx, inst, inv, false)
-	if err != nil || out.Status != provider.Completed || string(out.Result) != "in a vm" {
+	if err != nil || out.Status != faastype.Completed || string(out.Result) != "in a vm" {
 		t.Fatalf("invoke: %+v, %v", out, err)
 	}
 	st, err := p.Stats(ctx, inst)
@@ -99,7 +99,7 @@ func TestLaunchInvokeResizeStop(t *testing.T) {
 		t.Fatalf("after resize: %v", vm)
 	}
 	inv.JobID = "job2"
-	if out, err := p.Invoke(ctx, inst, inv, false); err != nil || out.Status != provider.Completed {
+	if out, err := p.Invoke(ctx, inst, inv, false); err != nil || out.Status != faastype.Completed {
 		t.Fatalf("invoke after resize: %+v, %v", out, err)
 	}
 	if err := p.Stop(ctx, inst); err != nil {

@@ -1,0 +1,44 @@
+package faashome
+
+import "testing"
+
+func TestResolve(t *testing.T) {
+	t.Setenv("FAAS_HOME", "")
+	t.Setenv("XDG_DATA_HOME", "/x")
+	if h, _ := Resolve(); h != "/x/faas" {
+		t.Errorf("Resolve() = %q", h)
+	}
+	t.Setenv("FAAS_HOME", "/y")
+	if h, _ := Resolve(); h != "/y" {
+		t.Errorf("Resolve() = %q", h)
+	}
+}
+
+func TestLockIsExclusive(t *testing.T) {
+	path := t.TempDir() + "/run/x.lock"
+	f, err := Lock(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Lock(path); err != ErrLocked {
+		t.Fatalf("second Lock: %v, want ErrLocked", err)
+	}
+	f.Close()
+	g, err := Lock(path)
+	if err != nil {
+		t.Fatalf("Lock after release: %v", err)
+	}
+	g.Close()
+}
+
+func TestWriteJSONRoundTrip(t *testing.T) {
+	path := t.TempDir() + "/run/serve.json"
+	in := Server{PIDFile: Self(), Addr: "127.0.0.1:1"}
+	if err := WriteJSON(path, in); err != nil {
+		t.Fatal(err)
+	}
+	var out Server
+	if err := ReadJSON(path, &out); err != nil || out.PID != in.PID || out.PIDStart != in.PIDStart || out.Addr != in.Addr || !out.Alive() {
+		t.Fatalf("read back %+v, %v", out, err)
+	}
+}
