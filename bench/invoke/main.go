@@ -26,7 +26,8 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/bench/internal/benchutil"
-	"github.com/faasdev/faas/pkg/agent"
+	"github.com/faasdev/faas/pkg/agent/api"
+	"github.com/faasdev/faas/pkg/agent/client"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/proc"
@@ -273,9 +274,9 @@ func agentRoundTrip(home string, n int, payload string) (series, [2]int64, error
 	if err != nil || len(insts) == 0 {
 		return series{}, [2]int64{}, fmt.Errorf("no instance of hello: %v", err)
 	}
-	c := agent.NewClient(insts[0].Endpoint, insts[0].Token)
+	c := client.New(insts[0].Endpoint, insts[0].Token)
 	defer c.Close()
-	req := agent.NewInvokeRequest(faastype.Invocation{
+	req := api.NewInvokeRequest(faastype.Invocation{
 		Function: fn.Name, Version: fn.Current.Version, SHA256: fn.Current.SHA256, Filename: fn.Current.Filename,
 		Code: fn.Current.Code, Config: fn.Current.Config, Payload: []byte(payload),
 	})

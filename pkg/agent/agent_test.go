@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faasdev/faas/pkg/agent/api"
+	"github.com/faasdev/faas/pkg/agent/client"
+	"github.com/faasdev/faas/pkg/codestore"
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/sandbox"
@@ -28,12 +31,12 @@ func TestMain(m *testing.M) {
 }
 
 type harness struct {
-	t      *testing.T
-	home   string
-	client *Client
-	done   chan error
-	cancel context.CancelFunc
-	runner *sandbox.Runner
+	t        *testing.T
+	home     string
+	client   *client.Client
+	endpoint string
+	done     chan error
+	cancel   context.CancelFunc
 }
 
 func start(t *testing.T, cfg Config) *harness {
@@ -54,13 +57,13 @@ func start(t *testing.T, cfg Config) *harness {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &harness{t: t, home: home, done: make(chan error, 1), cancel: cancel, runner: s.runner}
+	h := &harness{t: t, home: home, done: make(chan error, 1), cancel: cancel}
 	go func() { h.done <- s.Serve(ctx, l) }()
 	endpoint := "unix:" + cfg.Socket
 	if cfg.Addr != "" {
 		endpoint = "http://" + l.Addr().String()
 	}
-	h.client = NewClient(endpoint, cfg.Token)
+	h.client, h.endpoint = client.New(endpoint, cfg.Token), endpoint
 	t.Cleanup(func() {
 		cancel()
 		<-h.done
@@ -70,7 +73,7 @@ func start(t *testing.T, cfg Config) *harness {
 
 // deploy writes code under the agent's home and returns the request that
 // runs it.
-func (h *harness) deploy(code string, mutate func(*function.Config)) InvokeRequest {
+func (h *harness) deploy(code string, mutate func(*function.Config)) api.InvokeRequest {
 	h.t.Helper()
 	cfg := function.DefaultConfig()
 	cfg.Runtime = function.Python
@@ -81,10 +84,10 @@ func (h *harness) deploy(code string, mutate func(*function.Config)) InvokeReque
 	}
 	sum := sha256.Sum256([]byte(code))
 	inv := faastype.Invocation{Function: "fn", Version: 1, SHA256: hex.EncodeToString(sum[:]), Filename: "fn.py", Code: []byte(code), Config: cfg}
-	if _, err := h.runner.WriteCode(inv); err != nil {
+	if _, err := codestore.Write(h.home, inv); err != nil {
 		h.t.Fatal(err)
 	}
-	return NewInvokeRequest(inv)
+	return api.NewInvokeRequest(inv)
 }
 
 var jobs struct {
@@ -92,7 +95,7 @@ var jobs struct {
 	n int
 }
 
-func (h *harness) invoke(req InvokeRequest, payload string) InvokeResponse {
+func (h *harness) invoke(req api.InvokeRequest, payload string) api.InvokeResponse {
 	h.t.Helper()
 	jobs.Lock()
 	jobs.n++
@@ -141,7 +144,7 @@ func TestTimeoutReplacesOnlyThatWorker(t *testing.T) {
 	req := h.deploy(pidHandler, func(c *function.Config) { c.Concurrency = 2; c.TimeoutMS = 1000 })
 	// Warm two workers by running two calls at once.
 	var wg sync.WaitGroup
-	warm := make([]InvokeResponse, 2)
+	warm := make([]api.InvokeResponse, 2)
 	for i := range warm {
 		wg.Add(1)
 		go func() { defer wg.Done(); warm[i] = h.invoke(req, "slow") }()
@@ -157,7 +160,7 @@ func TestTimeoutReplacesOnlyThatWorker(t *testing.T) {
 	}
 	// One of the two is gone; the other still answers warm, and a new one
 	// takes the dead one's place.
-	var after [2]InvokeResponse
+	var after [2]api.InvokeResponse
 	for i := range after {
 		wg.Add(1)
 		go func() { defer wg.Done(); after[i] = h.invoke(req, "slow") }()
@@ -182,7 +185,7 @@ func TestNewVersionRollsWithoutFailingJobsInFlight(t *testing.T) {
 	dir := t.TempDir()
 	v1 := h.deploy("import os, time\ndef handler(event, context):\n    open(os.path.join(\""+dir+"\", 'in'), 'w').close()\n    while not os.path.exists(os.path.join(\""+dir+"\", 'go')):\n        time.sleep(0.005)\n    return 'v1'\n", nil)
 	v2 := h.deploy("def handler(event, context):\n    return 'v2'\n", nil)
-	old := make(chan InvokeResponse, 1)
+	old := make(chan api.InvokeResponse, 1)
 	go func() { old <- h.invoke(v1, "") }()
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "in")); err == nil {
@@ -247,9 +250,8 @@ func TestTCPNeedsTheToken(t *testing.T) {
 	if _, err := h.client.Health(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	addr := strings.TrimPrefix(h.client.base, "http://")
 	for _, token := range []string{"", "wrong"} {
-		if _, err := NewClient("http://"+addr, token).Health(context.Background()); err == nil || !strings.Contains(err.Error(), "401") {
+		if _, err := client.New(h.endpoint, token).Health(context.Background()); err == nil || !strings.Contains(err.Error(), "401") {
 			t.Errorf("token %q: %v, want 401", token, err)
 		}
 	}
@@ -262,10 +264,10 @@ func TestBadRequests(t *testing.T) {
 	missing.SHA256 = strings.Repeat("0", 64)
 	missing.CodeName = ""
 	missing.JobID = "j"
-	if _, err := h.client.Invoke(context.Background(), missing); !errors.Is(err, ErrCodeMissing) {
+	if _, err := h.client.Invoke(context.Background(), missing); !errors.Is(err, api.ErrCodeMissing) {
 		t.Errorf("missing code: %v", err)
 	}
-	empty := InvokeRequest{}
+	empty := api.InvokeRequest{}
 	if _, err := h.client.Invoke(context.Background(), empty); err == nil || !strings.Contains(err.Error(), "400") {
 		t.Errorf("empty request: %v", err)
 	}
@@ -282,7 +284,7 @@ def handler(event, context):
         os._exit(3)
     return "ok"
 `, func(c *function.Config) { c.Concurrency = 1 })
-	died := make(chan InvokeResponse, 1)
+	died := make(chan api.InvokeResponse, 1)
 	go func() { died <- h.invoke(req, "die") }()
 	// The second call queues behind the first: give it a deadline so that a
 	// regression fails instead of hanging.

@@ -5,11 +5,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/faasdev/faas/pkg/faastype"
+	"github.com/faasdev/faas/pkg/agent/api"
 )
-
-// LogLine is one line a function printed, as GET /logs streams it.
-type LogLine = faastype.LogLine
 
 // maxLine bounds one streamed line; the job's stored log keeps it whole.
 const maxLine = 64 << 10
@@ -22,9 +19,9 @@ type hub struct {
 	instance, function string
 
 	mu      sync.Mutex
-	subs    map[chan LogLine]struct{}
+	subs    map[chan api.LogLine]struct{}
 	partial map[string][]byte
-	recent  []LogLine
+	recent  []api.LogLine
 	next    int
 	closed  bool
 }
@@ -32,8 +29,8 @@ type hub struct {
 const recentLines = 2048
 
 func newHub(instance, function string) *hub {
-	return &hub{instance: instance, function: function, subs: map[chan LogLine]struct{}{},
-		partial: map[string][]byte{}, recent: make([]LogLine, 0, recentLines)}
+	return &hub{instance: instance, function: function, subs: map[chan api.LogLine]struct{}{},
+		partial: map[string][]byte{}, recent: make([]api.LogLine, 0, recentLines)}
 }
 
 // Write takes output of a job, publishing each complete line.
@@ -74,7 +71,7 @@ func (h *hub) publish(job string, line []byte) {
 	if len(line) > maxLine {
 		line = append(line[:maxLine:maxLine], []byte("[faas: line cut at 64 KiB]")...)
 	}
-	l := LogLine{Time: time.Now(), JobID: job, Instance: h.instance, Function: h.function, Line: string(line)}
+	l := api.LogLine{Time: time.Now(), JobID: job, Instance: h.instance, Function: h.function, Line: string(line)}
 	if len(h.recent) < recentLines {
 		h.recent = append(h.recent, l)
 	} else {
@@ -90,10 +87,10 @@ func (h *hub) publish(job string, line []byte) {
 }
 
 // subscribe returns the lines since a time and a channel of those to come.
-func (h *hub) subscribe(since time.Time) ([]LogLine, chan LogLine) {
+func (h *hub) subscribe(since time.Time) ([]api.LogLine, chan api.LogLine) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var past []LogLine
+	var past []api.LogLine
 	if !since.IsZero() {
 		n := len(h.recent)
 		for i := 0; i < n; i++ {
@@ -103,7 +100,7 @@ func (h *hub) subscribe(since time.Time) ([]LogLine, chan LogLine) {
 			}
 		}
 	}
-	c := make(chan LogLine, 4096)
+	c := make(chan api.LogLine, 4096)
 	if h.closed {
 		close(c)
 		return past, c
@@ -112,7 +109,7 @@ func (h *hub) subscribe(since time.Time) ([]LogLine, chan LogLine) {
 	return past, c
 }
 
-func (h *hub) unsubscribe(c chan LogLine) {
+func (h *hub) unsubscribe(c chan api.LogLine) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.subs[c]; ok {

@@ -8,10 +8,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/faasdev/faas/pkg/agent/api"
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
-	"github.com/faasdev/faas/pkg/sandbox"
 )
 
 // pool holds the warm workers of one version: at most Concurrency of them,
@@ -19,7 +19,7 @@ import (
 type pool struct {
 	inv  faastype.Invocation // the version's identity and config
 	size int
-	r    *sandbox.Runner
+	h    *host
 	ids  func() string
 
 	// slots holds a token per invocation in progress (at most size): a
@@ -34,9 +34,9 @@ type pool struct {
 	all     map[*worker]bool
 }
 
-func newPool(r *sandbox.Runner, inv faastype.Invocation, ids func() string) *pool {
+func newPool(h *host, inv faastype.Invocation, ids func() string) *pool {
 	size := max(inv.Config.Concurrency, 1)
-	return &pool{inv: inv, size: size, r: r, ids: ids,
+	return &pool{inv: inv, size: size, h: h, ids: ids,
 		slots: make(chan struct{}, size), idle: make(chan *worker, size), all: map[*worker]bool{}}
 }
 
@@ -55,7 +55,7 @@ func (p *pool) acquire(ctx context.Context) (w *worker, cold bool, initLogs []by
 		return w, false, nil, nil
 	default:
 	}
-	w, logs, err := startWorker(p.r, p.ids(), p.inv)
+	w, logs, err := startWorker(p.h, p.ids(), p.inv)
 	if err != nil {
 		<-p.slots
 		return nil, true, logs, err
@@ -112,29 +112,31 @@ func (p *pool) workers() []*worker {
 }
 
 // run invokes a handler on a worker of the pool.
-func (p *pool) run(ctx context.Context, req InvokeRequest) (faastype.Outcome, string, error) {
+// died says the worker crashed under the invocation (not a timeout or a
+// cancel): the instance's business too, not only the job's.
+func (p *pool) run(ctx context.Context, req api.InvokeRequest) (out faastype.Outcome, worker string, died bool, err error) {
 	timeout := time.Duration(req.TimeoutMS) * time.Millisecond
 	w, cold, initLogs, err := p.acquire(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
-			return sandbox.Interrupted(time.Now()), "", nil
+			return faastype.Interrupted(time.Now()), "", false, nil
 		}
 		if fault.KindOf(err) == fault.Platform && initLogs == nil {
-			return faastype.Outcome{}, "", err
+			return faastype.Outcome{}, "", false, err
 		}
 		// The function failed to initialise: its job fails, with the logs.
 		now := time.Now()
 		one := 1
 		return faastype.Outcome{Status: faastype.Failed, Error: err.Error(), Logs: initLogs, Cold: true,
-			StartedAt: now, EndedAt: now, ExitCode: &one}, "", nil
+			StartedAt: now, EndedAt: now, ExitCode: &one}, "", false, nil
 	}
-	out, alive := w.invoke(ctx, req.JobID, req.Payload, timeout)
+	out, alive, died := w.invoke(ctx, req.JobID, req.Payload, timeout)
 	out.Cold = cold
 	if cold {
 		out.InitMS = w.initMS
 	}
 	p.release(w, alive)
-	return out, w.id, nil
+	return out, w.id, died, nil
 }
 
 // workerIDs numbers an agent's workers. The ids name cgroups, which all

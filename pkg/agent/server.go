@@ -12,13 +12,15 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/faasdev/faas/pkg/agent/api"
+	"github.com/faasdev/faas/pkg/codestore"
 	"github.com/faasdev/faas/pkg/faastype"
+	"github.com/faasdev/faas/pkg/interp"
 	"github.com/faasdev/faas/pkg/proc"
 	"github.com/faasdev/faas/pkg/sandbox"
 )
@@ -49,7 +51,7 @@ type Config struct {
 // Server is a running agent.
 type Server struct {
 	cfg     Config
-	runner  *sandbox.Runner
+	host    *host
 	started time.Time
 	log     *log.Logger
 	ids     func() string
@@ -72,17 +74,17 @@ func New(cfg Config, logw io.Writer) (*Server, error) {
 	if cfg.Idle <= 0 {
 		cfg.Idle = DefaultIdle
 	}
-	r, err := sandbox.New(cfg.Home)
+	sb, err := sandbox.New(cfg.Home)
 	if err != nil {
 		return nil, err
 	}
+	hub := newHub(cfg.Instance, cfg.Function)
 	s := &Server{
-		cfg: cfg, runner: r, started: time.Now(), ids: workerIDs(cfg.Instance), hub: newHub(cfg.Instance, cfg.Function),
+		cfg: cfg, host: &host{home: cfg.Home, sb: sb, interp: interp.New(cfg.Home), logs: hub}, started: time.Now(), ids: workerIDs(cfg.Instance), hub: hub,
 		log:   log.New(logw, cfg.Instance+" ", log.LstdFlags|log.Lmicroseconds),
 		pools: map[string]*pool{}, scripts: map[string]chan struct{}{},
 	}
 	s.lastActive.Store(time.Now().UnixNano())
-	r.Logs = s.hub
 	return s, nil
 }
 
@@ -121,7 +123,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	mux.HandleFunc("GET /stats", s.auth(s.handleStats))
 	mux.HandleFunc("GET /logs", s.auth(s.handleLogs))
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	s.log.Printf("serving %s on %s (idle %s, pinned %v, sandbox %s)", s.cfg.Function, l.Addr(), s.cfg.Idle, s.cfg.Pinned, s.runner.Sandbox.Kind)
+	s.log.Printf("serving %s on %s (idle %s, pinned %v, sandbox %s)", s.cfg.Function, l.Addr(), s.cfg.Idle, s.cfg.Pinned, s.host.sb.Sandbox.Kind)
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(l) }()
 
@@ -168,7 +170,7 @@ func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	want := []byte("Bearer " + s.cfg.Token)
 	return func(w http.ResponseWriter, r *http.Request) {
 		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
-			writeJSON(w, http.StatusUnauthorized, ErrorResponse{Error: "missing or wrong bearer token"})
+			writeJSON(w, http.StatusUnauthorized, api.ErrorResponse{Error: "missing or wrong bearer token"})
 			return
 		}
 		h(w, r)
@@ -184,12 +186,12 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // poolFor returns the pool of the request's version, making it current:
 // a request for a newer version retires the older pools, whose busy workers
 // finish their jobs first.
-func (s *Server) poolFor(req InvokeRequest, k string) *pool {
+func (s *Server) poolFor(req api.InvokeRequest, k string) *pool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.pools[k]
 	if p == nil {
-		p = newPool(s.runner, req.Invocation(), s.ids)
+		p = newPool(s.host, req.Invocation(), s.ids)
 		s.pools[k] = p
 	}
 	if s.current != k {
@@ -206,12 +208,12 @@ func (s *Server) poolFor(req InvokeRequest, k string) *pool {
 
 // versionKey tells versions apart, including those with the same code but
 // other limits.
-func versionKey(req InvokeRequest) string {
+func versionKey(req api.InvokeRequest) string {
 	b, _ := json.Marshal(req.Config)
 	return req.SHA256 + string(b)
 }
 
-func (s *Server) scriptSlots(req InvokeRequest, k string) chan struct{} {
+func (s *Server) scriptSlots(req api.InvokeRequest, k string) chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.scripts[k]
@@ -229,62 +231,63 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 		s.lastActive.Store(time.Now().UnixNano())
 	}()
 	s.lastActive.Store(time.Now().UnixNano())
-	var req InvokeRequest
+	var req api.InvokeRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequest)).Decode(&req); err != nil {
-		writeJSON(w, http.StatusBadRequest, ErrorResponse{Error: "bad request: " + err.Error()})
+		writeJSON(w, http.StatusBadRequest, api.ErrorResponse{Error: "bad request: " + err.Error()})
 		return
 	}
 	if req.JobID == "" || req.SHA256 == "" || req.TimeoutMS <= 0 {
-		writeJSON(w, http.StatusBadRequest, ErrorResponse{Error: "bad request: job_id, sha256 and timeout_ms are required"})
+		writeJSON(w, http.StatusBadRequest, api.ErrorResponse{Error: "bad request: job_id, sha256 and timeout_ms are required"})
 		return
 	}
-	if _, err := os.Stat(s.runner.CodePath(req.Invocation())); err != nil {
-		writeJSON(w, http.StatusPreconditionFailed, ErrorResponse{Error: "code " + req.SHA256 + " is not on this instance"})
+	if _, err := os.Stat(codestore.Path(s.cfg.Home, req.Invocation())); err != nil {
+		writeJSON(w, http.StatusPreconditionFailed, api.ErrorResponse{Error: "code " + req.SHA256 + " is not on this instance"})
 		return
 	}
 	s.invoked.Add(1)
 	var out faastype.Outcome
 	var worker string
+	var died bool
 	var err error
 	k := versionKey(req)
 	if isHandler(req.Config) {
-		out, worker, err = s.poolFor(req, k).run(r.Context(), req)
+		out, worker, died, err = s.poolFor(req, k).run(r.Context(), req)
 	} else {
 		slots := s.scriptSlots(req, k)
 		select {
 		case slots <- struct{}{}:
-			out, err = s.runner.RunScript(r.Context(), req.Invocation())
+			out, err = s.host.runScript(r.Context(), req.Invocation())
 			<-slots
 		case <-r.Context().Done():
-			out = sandbox.Interrupted(time.Now())
+			out = faastype.Interrupted(time.Now())
 		}
 	}
 	if err != nil {
 		s.errors.Add(1)
 		s.log.Printf("job %s: platform error: %v", req.JobID, err)
-		writeJSON(w, http.StatusInternalServerError, ErrorResponse{Error: err.Error()})
+		writeJSON(w, http.StatusInternalServerError, api.ErrorResponse{Error: err.Error()})
 		return
 	}
 	if out.Status != faastype.Completed {
 		s.errors.Add(1)
 		// A function's error is its job's business; a dying worker is the
 		// instance's too.
-		if strings.HasPrefix(out.Error, "the worker") {
+		if died {
 			s.log.Printf("job %s: %s", req.JobID, out.Error)
 		}
 	}
 	if out.Cold {
 		s.coldStarts.Add(1)
 	}
-	writeJSON(w, http.StatusOK, newInvokeResponse(out, worker))
+	writeJSON(w, http.StatusOK, api.NewInvokeResponse(out, worker))
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, Health{OK: true, Instance: s.cfg.Instance, Function: s.cfg.Function, PID: os.Getpid()})
+	writeJSON(w, http.StatusOK, api.Health{OK: true, Instance: s.cfg.Instance, Function: s.cfg.Function, PID: os.Getpid()})
 }
 
 func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
-	st := Stats{
+	st := api.Stats{
 		Instance: s.cfg.Instance, Function: s.cfg.Function, PID: os.Getpid(),
 		UptimeS:  time.Since(s.started).Seconds(),
 		IdleS:    time.Since(time.Unix(0, s.lastActive.Load())).Seconds(),
@@ -316,7 +319,7 @@ func (s *Server) handleLogs(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("since"); v != "" {
 		ms, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, ErrorResponse{Error: "since: want Unix milliseconds"})
+			writeJSON(w, http.StatusBadRequest, api.ErrorResponse{Error: "since: want Unix milliseconds"})
 			return
 		}
 		since = time.UnixMilli(ms)

@@ -57,9 +57,9 @@ type worker struct {
 	sentinel []byte
 
 	mu     sync.Mutex
-	logs   *sandbox.Capped // the current invocation's, nil between them
-	job    string          // the current invocation's job
-	sink   sandbox.LogSink
+	logs   *Capped // the current invocation's, nil between them
+	job    string  // the current invocation's job
+	sink   logSink
 	logEnd chan struct{}
 
 	initMS int64
@@ -68,23 +68,19 @@ type worker struct {
 // startWorker starts a handler worker for inv's version and waits until it
 // has imported the function. On failure the error is the init error, with
 // what the worker printed.
-func startWorker(r *sandbox.Runner, id string, inv faastype.Invocation) (*worker, []byte, error) {
-	code, err := r.WriteCode(inv)
-	if err != nil {
-		return nil, nil, err
-	}
-	interp, err := r.Interpreter(inv.Config.Runtime)
-	if err != nil {
-		return nil, nil, err
-	}
-	var argv []string
+func startWorker(h *host, id string, inv faastype.Invocation) (*worker, []byte, error) {
+	var bootstrap []string
 	switch inv.Config.Runtime {
 	case function.Python:
-		argv = []string{interp, "-c", pythonWorker, code}
+		bootstrap = []string{"-c", pythonWorker}
 	case function.Node:
-		argv = []string{interp, "-e", nodeWorker, code}
+		bootstrap = []string{"-e", nodeWorker}
 	default:
 		return nil, nil, fault.Platformf("no handler worker for the %s runtime", inv.Config.Runtime)
+	}
+	argv, err := h.argv(inv, bootstrap...)
+	if err != nil {
+		return nil, nil, err
 	}
 	var nonce [12]byte
 	_, _ = rand.Read(nonce[:])
@@ -111,8 +107,8 @@ func startWorker(r *sandbox.Runner, id string, inv faastype.Invocation) (*worker
 	begin := time.Now()
 	devnull, _ := os.Open(os.DevNull)
 	inv.JobID, inv.Payload = "", nil
-	env := append(sandbox.Environ(inv, faashome.JobDir(r.Home, id), time.Time{}), "FAAS_WORKER_SENTINEL="+sentinel)
-	proc, err := r.Start(sandbox.Spec{
+	env := append(environ(inv, faashome.JobDir(h.home, id), time.Time{}), "FAAS_WORKER_SENTINEL="+sentinel)
+	proc, err := h.sb.Start(sandbox.Spec{
 		ID: id, Argv: argv, Env: env, MemoryMB: inv.Config.MemoryMB, CPUs: inv.Config.CPUs,
 		Stdin: devnull, Stdout: logsW, Stderr: logsW, Extra: []*os.File{reqR, respW},
 	})
@@ -128,9 +124,9 @@ func startWorker(r *sandbox.Runner, id string, inv faastype.Invocation) (*worker
 	w := &worker{
 		id: id, memoryMB: inv.Config.MemoryMB, proc: proc, reqW: reqW,
 		frames: make(chan frame, 1), dead: make(chan struct{}), sentinel: []byte(sentinel + "\n"),
-		logEnd: make(chan struct{}, 1), sink: r.Logs,
+		logEnd: make(chan struct{}, 1), sink: h.logs,
 	}
-	initLogs := sandbox.NewCapped(faastype.LogLimit)
+	initLogs := NewCapped(faastype.LogLimit)
 	w.logs = initLogs
 	go w.readLogs(logsR)
 	go w.readFrames(respR)
@@ -247,7 +243,7 @@ func (w *worker) exitReason(err error) string {
 		return "stopped answering: " + err.Error()
 	}
 	if w.proc.OOMKilled() {
-		return "was " + sandbox.OOMError(w.memoryMB)
+		return "was " + oomError(w.memoryMB)
 	}
 	if c := sandbox.ExitCode(w.proc.Cmd.ProcessState); c != nil {
 		return fmt.Sprintf("exited with status %d", *c)
@@ -263,8 +259,8 @@ type request struct {
 
 // invoke runs one invocation on the worker. alive is false when the worker
 // is gone afterwards (crashed, timed out, cancelled) and must be replaced.
-func (w *worker) invoke(ctx context.Context, jobID string, payload []byte, timeout time.Duration) (out faastype.Outcome, alive bool) {
-	logs := sandbox.NewCapped(faastype.LogLimit)
+func (w *worker) invoke(ctx context.Context, jobID string, payload []byte, timeout time.Duration) (out faastype.Outcome, alive, died bool) {
+	logs := NewCapped(faastype.LogLimit)
 	w.mu.Lock()
 	w.logs, w.job = logs, jobID
 	w.mu.Unlock()
@@ -312,12 +308,13 @@ func (w *worker) invoke(ctx context.Context, jobID string, payload []byte, timeo
 	switch {
 	case timedOut:
 		out.Status = faastype.TimedOut
-		out.Error = sandbox.TimeoutError(timeout)
+		out.Error = timeoutError(timeout)
 	case interrupted:
-		out.Error = sandbox.InterruptedError
+		out.Error = faastype.InterruptedError
 		out.Interrupted = true
 	case f.err != nil:
 		out.Error = "the worker " + w.exitReason(f.err)
+		died = true
 		code := sandbox.ExitCode(w.proc.Cmd.ProcessState)
 		out.ExitCode = code
 	case !f.OK:
@@ -332,7 +329,7 @@ func (w *worker) invoke(ctx context.Context, jobID string, payload []byte, timeo
 		zero := 0
 		out.ExitCode = &zero
 	}
-	return out, alive
+	return out, alive, died
 }
 
 // stop ends the worker: closing its input lets it exit cleanly; the kill

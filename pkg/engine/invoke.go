@@ -12,7 +12,6 @@ import (
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/proc"
 	"github.com/faasdev/faas/pkg/provider"
-	"github.com/faasdev/faas/pkg/sandbox"
 	"github.com/faasdev/faas/pkg/store"
 )
 
@@ -165,7 +164,7 @@ func (e *Engine) runPlaced(ctx context.Context, p provider.Provider, placed stor
 		out, err := p.Invoke(ctx, inst, inv, inst.State == store.InstanceStarting)
 		if err != nil && ctx.Err() != nil {
 			// Interrupted: the agent stops the function when the caller goes.
-			out := sandbox.Interrupted(e.Now())
+			out := faastype.Interrupted(e.Now())
 			out.Instance = inst.ID
 			return out, launched, nil
 		}

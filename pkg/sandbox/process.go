@@ -1,53 +1,31 @@
 // Package sandbox starts a function's processes on this machine, confined:
 // in their own process group, in cgroups where they are writable and under
-// rlimits otherwise, with only the environment they were given. It runs
-// script-mode invocations to their end, and starts the long-lived processes
-// the agent keeps warm.
+// rlimits otherwise, with only the environment they were given. It reports
+// how a process ended as bare facts (Exit); what those mean for a job is
+// the agent's to say (nomad's executor is the model).
 package sandbox
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"fmt"
-	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"github.com/faasdev/faas/pkg/faashome"
-	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
-	"github.com/faasdev/faas/pkg/function"
 )
-
-// payloadEnvLimit is the largest payload also passed in FAAS_PAYLOAD.
-const payloadEnvLimit = 32 << 10
 
 // Runner starts sandboxed processes.
 type Runner struct {
-	// Home is FAAS_HOME: code is cached under code/, processes run in
-	// run/jobs/<id>.
+	// Home is FAAS_HOME: processes run in run/jobs/<id>.
 	Home string
 	// Self is the faas executable, used as the sandbox shim.
-	Self string
-	// LookPath finds interpreters; it is exec.LookPath outside tests.
-	LookPath func(string) (string, error)
-	Sandbox  Sandbox
-	// Logs, when set, also receives what functions print, as they print
-	// it (the agent streams it to followers).
-	Logs LogSink
-}
-
-// LogSink receives a job's output as it is written, and the job's end.
-type LogSink interface {
-	Write(jobID string, p []byte)
-	End(jobID string)
+	Self    string
+	Sandbox Sandbox
 }
 
 // New returns a runner for home with the host's sandbox.
@@ -56,126 +34,7 @@ func New(home string) (*Runner, error) {
 	if err != nil {
 		return nil, fault.Platformf("find the faas executable: %w", err)
 	}
-	return &Runner{Home: home, Self: self, LookPath: exec.LookPath, Sandbox: DetectSandbox()}, nil
-}
-
-// Interpreter returns the program that runs rt ("" for executables),
-// honouring FAAS_PYTHON, FAAS_NODE and FAAS_BASH.
-func (r *Runner) Interpreter(rt function.Runtime) (string, error) {
-	var env, prog string
-	switch rt {
-	case function.Python:
-		env, prog = "FAAS_PYTHON", "python3"
-	case function.Node:
-		env, prog = "FAAS_NODE", "node"
-	case function.Bash:
-		env, prog = "FAAS_BASH", "bash"
-	default:
-		return "", nil
-	}
-	if p := os.Getenv(env); p != "" {
-		prog = p
-	}
-	path, err := r.LookPath(prog)
-	if err != nil {
-		return "", fault.WithHint(fault.Platformf("the %s runtime needs %s, which was not found", rt, prog),
-			fmt.Sprintf("install %s or point %s at it", prog, env))
-	}
-	if abs, err := filepath.Abs(path); err == nil {
-		path = abs
-	}
-	return r.resolveLauncher(rt, path), nil
-}
-
-// CodePath is where a version's code lives on disk: named by its sha256, so
-// concurrent writers agree, with the extension that tells the runtime how to
-// load it.
-func (r *Runner) CodePath(inv faastype.Invocation) string {
-	return filepath.Join(r.Home, "code", CodeName(inv))
-}
-
-// CodeName is the file name of a version's code: inv.CodeName when set,
-// else derived from the code.
-func CodeName(inv faastype.Invocation) string {
-	if inv.CodeName != "" {
-		return filepath.Base(inv.CodeName)
-	}
-	ext := filepath.Ext(inv.Filename)
-	if inv.Config.Runtime == function.Node {
-		ext = ".cjs"
-		if function.IsESModule(inv.Code) {
-			ext = ".mjs"
-		}
-	}
-	return inv.SHA256 + ext
-}
-
-// WriteCode writes a version's code once and returns its path.
-func (r *Runner) WriteCode(inv faastype.Invocation) (string, error) {
-	path := r.CodePath(inv)
-	if _, err := os.Stat(path); err == nil {
-		return path, nil
-	}
-	if len(inv.Code) == 0 {
-		return "", fault.Platformf("the code of %s v%d is not on disk (%s)", inv.Function, inv.Version, path)
-	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fault.Platformf("write function code: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return "", fault.Platformf("write function code: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(inv.Code)
-	if err == nil {
-		err = tmp.Chmod(0o700)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return "", fault.Platformf("write function code: %w", err)
-	}
-	return path, nil
-}
-
-// Environ is everything a function's process sees: what it was given and
-// what faas sets, never the caller's environment. jobID and payload may be
-// empty for a warm worker, which learns them per invocation.
-func Environ(inv faastype.Invocation, workdir string, deadline time.Time) []string {
-	cfg := inv.Config
-	env := map[string]string{
-		"PATH":            "/usr/local/bin:/usr/bin:/bin",
-		"HOME":            workdir,
-		"TMPDIR":          workdir,
-		"LANG":            "C.UTF-8",
-		"FAAS_FUNCTION":   inv.Function,
-		"FAAS_VERSION":    strconv.Itoa(inv.Version),
-		"FAAS_RUNTIME":    string(cfg.Runtime),
-		"FAAS_MODE":       string(cfg.Mode),
-		"FAAS_MEMORY_MB":  strconv.FormatInt(cfg.MemoryMB, 10),
-		"FAAS_TIMEOUT_MS": strconv.FormatInt(inv.EffectiveTimeout().Milliseconds(), 10),
-	}
-	if inv.JobID != "" {
-		env["FAAS_JOB_ID"] = inv.JobID
-		env["FAAS_DEADLINE_MS"] = strconv.FormatInt(deadline.UnixMilli(), 10)
-	}
-	if cfg.Runtime == function.Python {
-		env["PYTHONUNBUFFERED"] = "1"
-		env["PYTHONDONTWRITEBYTECODE"] = "1"
-	}
-	if inv.JobID != "" && len(inv.Payload) <= payloadEnvLimit && utf8.Valid(inv.Payload) && bytes.IndexByte(inv.Payload, 0) < 0 {
-		env["FAAS_PAYLOAD"] = string(inv.Payload)
-	}
-	for k, v := range cfg.Env {
-		env[k] = v
-	}
-	return function.EnvList(env)
+	return &Runner{Home: home, Self: self, Sandbox: DetectSandbox()}, nil
 }
 
 // Spec describes a process to start.
@@ -308,132 +167,6 @@ func ExitCode(ps *os.ProcessState) *int {
 	return nil
 }
 
-// RunScript runs one script-mode invocation in a fresh process to its end:
-// the payload on stdin, stdout the result, stderr the logs. It returns an
-// error only when the platform failed.
-func (r *Runner) RunScript(ctx context.Context, inv faastype.Invocation) (faastype.Outcome, error) {
-	code, err := r.WriteCode(inv)
-	if err != nil {
-		return faastype.Outcome{}, err
-	}
-	interp, err := r.Interpreter(inv.Config.Runtime)
-	if err != nil {
-		return faastype.Outcome{}, err
-	}
-	argv := []string{code}
-	if interp != "" {
-		argv = []string{interp, code}
-	}
-	p, err := newPipes()
-	if err != nil {
-		return faastype.Outcome{}, fault.Platformf("create pipes: %w", err)
-	}
-	defer p.closeAll()
-	timeout := inv.EffectiveTimeout()
-	dir := faashome.JobDir(r.Home, inv.JobID)
-	proc, err := r.Start(Spec{
-		ID: inv.JobID, Argv: argv, Env: Environ(inv, dir, time.Now().Add(timeout)),
-		MemoryMB: inv.Config.MemoryMB, CPUs: inv.Config.CPUs,
-		Stdin: p.stdinR, Stdout: p.stdoutW, Stderr: p.stderrW,
-	})
-	if err != nil {
-		return faastype.Outcome{}, err
-	}
-	defer proc.Release()
-	p.closeChildEnds()
-	go p.feed(inv.Payload)
-	result, logs := NewCapped(faastype.ResultLimit+1), NewCapped(faastype.LogLimit)
-	var logw io.Writer = logs
-	if r.Logs != nil {
-		logw = tee{logs, inv.JobID, r.Logs}
-		defer r.Logs.End(inv.JobID)
-	}
-	readers := []<-chan struct{}{drain(p.stdoutR, result), drain(p.stderrR, logw)}
-
-	waited := make(chan error, 1)
-	go func() { waited <- proc.Cmd.Wait() }()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	var timedOut, interrupted bool
-	var waitErr error
-	select {
-	case waitErr = <-waited:
-	case <-timer.C:
-		timedOut = true
-	case <-ctx.Done():
-		interrupted = true
-	}
-	// The invocation is over when its main process ends: kill the whole
-	// group and cgroup, including anything it left in the background.
-	proc.Kill()
-	if timedOut || interrupted {
-		waitErr = <-waited
-	}
-	end := time.Now()
-	// A process that left the group and the cgroup (setsid in the rlimit
-	// sandbox) could hold the pipes open; do not wait for it forever.
-	for _, done := range readers {
-		select {
-		case <-done:
-		case <-time.After(2 * time.Second):
-			p.closeAll()
-			<-done
-		}
-	}
-	out := faastype.Outcome{
-		StartedAt: proc.Started, EndedAt: end,
-		Instance: fmt.Sprintf("pid-%d", proc.Pid()), Cold: true,
-		PeakMemoryBytes: max(proc.jail.peak(), maxRSS(proc.Cmd.ProcessState)),
-		Interrupted:     interrupted,
-		ExitCode:        ExitCode(proc.Cmd.ProcessState),
-	}
-	out.Logs, out.LogsTruncated = logs.WithMarker(), logs.Overflowed()
-	if err := ShimError(out.ExitCode, logs.buf); err != nil {
-		return faastype.Outcome{}, err
-	}
-	out.Status, out.Error = faastype.Failed, ""
-	switch {
-	case timedOut:
-		out.Status = faastype.TimedOut
-		out.Error = TimeoutError(timeout)
-	case interrupted:
-		out.Error = InterruptedError
-	case proc.OOMKilled() && (out.ExitCode == nil || *out.ExitCode != 0):
-		out.Error = OOMError(inv.Config.MemoryMB)
-	case out.ExitCode == nil:
-		out.Error = "killed by " + signalOf(waitErr)
-	case *out.ExitCode != 0:
-		out.Error = fmt.Sprintf("exit status %d", *out.ExitCode)
-	case len(result.buf) > faastype.ResultLimit:
-		out.Error = fmt.Sprintf("result (stdout) is over the %d MiB limit", faastype.ResultLimit>>20)
-	default:
-		out.Status = faastype.Completed
-	}
-	// A failed script's stdout is kept on the record for debugging, but
-	// never passed off as a result: invoke prints only completed results.
-	out.Result = result.buf[:min(len(result.buf), faastype.ResultLimit)]
-	return out, nil
-}
-
-// How a sandbox describes the ends of an invocation, the same in every mode.
-const InterruptedError = "interrupted: the invocation was cancelled"
-
-// Interrupted is the outcome of an invocation whose caller went away
-// before or while it ran.
-func Interrupted(now time.Time) faastype.Outcome {
-	return faastype.Outcome{Status: faastype.Failed, Error: InterruptedError, Interrupted: true, StartedAt: now, EndedAt: now}
-}
-
-// TimeoutError says an invocation was killed at its timeout.
-func TimeoutError(d time.Duration) string {
-	return fmt.Sprintf("killed after %s (the function's timeout)", d)
-}
-
-// OOMError says the kernel killed the function for its memory limit.
-func OOMError(memoryMB int64) string {
-	return fmt.Sprintf("killed: out of memory (limit %s)", function.FormatSize(memoryMB))
-}
-
 func signalOf(err error) string {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -454,46 +187,23 @@ func maxRSS(ps *os.ProcessState) int64 {
 	return 0
 }
 
-// pipes are a script's stdin, stdout and stderr.
-type pipes struct {
-	stdinR, stdinW   *os.File
-	stdoutR, stdoutW *os.File
-	stderrR, stderrW *os.File
+// Exit is how a sandboxed process ended, as facts: its exit code (nil
+// when a signal ended it), the signal, whether the kernel killed it for
+// its memory limit, and its peak memory.
+type Exit struct {
+	Code      *int
+	Signal    string
+	OOMKilled bool
+	PeakBytes int64
 }
 
-func newPipes() (*pipes, error) {
-	p := &pipes{}
-	var err error
-	if p.stdinR, p.stdinW, err = os.Pipe(); err != nil {
-		return nil, err
+// Exit reads the facts of a process that has been waited for; waitErr is
+// what its Wait returned.
+func (p *Proc) Exit(waitErr error) Exit {
+	e := Exit{Code: ExitCode(p.Cmd.ProcessState), PeakBytes: max(p.jail.peak(), maxRSS(p.Cmd.ProcessState))}
+	if e.Code == nil {
+		e.Signal = signalOf(waitErr)
 	}
-	if p.stdoutR, p.stdoutW, err = os.Pipe(); err != nil {
-		p.closeAll()
-		return nil, err
-	}
-	if p.stderrR, p.stderrW, err = os.Pipe(); err != nil {
-		p.closeAll()
-		return nil, err
-	}
-	return p, nil
-}
-
-func (p *pipes) feed(payload []byte) {
-	// A function that never reads stdin gets EPIPE here; that is fine.
-	_, _ = p.stdinW.Write(payload)
-	p.stdinW.Close()
-}
-
-func (p *pipes) closeChildEnds() {
-	for _, f := range []*os.File{p.stdinR, p.stdoutW, p.stderrW} {
-		f.Close()
-	}
-}
-
-func (p *pipes) closeAll() {
-	for _, f := range []*os.File{p.stdinR, p.stdinW, p.stdoutR, p.stdoutW, p.stderrR, p.stderrW} {
-		if f != nil {
-			f.Close()
-		}
-	}
+	e.OOMKilled = p.OOMKilled() && (e.Code == nil || *e.Code != 0)
+	return e
 }

@@ -17,13 +17,14 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/faasdev/faas/pkg/agent"
+	"github.com/faasdev/faas/pkg/agent/api"
+	"github.com/faasdev/faas/pkg/agent/client"
+	"github.com/faasdev/faas/pkg/codestore"
 	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/proc"
 	"github.com/faasdev/faas/pkg/provider"
-	"github.com/faasdev/faas/pkg/sandbox"
 )
 
 // The optional capabilities the engine finds by type assertion: checked
@@ -42,22 +43,21 @@ const launchTimeout = 10 * time.Second
 
 // Provider runs instances as local agent processes.
 type Provider struct {
-	Home   string
-	Self   string
-	Runner *sandbox.Runner
+	Home string
+	Self string
 	// Idle is passed to agents (FAAS_AGENT_IDLE); 0 means the agent default.
 	Idle time.Duration
 
-	clients agent.Clients
+	clients client.Clients
 }
 
 // New returns the local provider for home.
 func New(home string) (*Provider, error) {
-	r, err := sandbox.New(home)
+	self, err := os.Executable()
 	if err != nil {
-		return nil, err
+		return nil, fault.Platformf("find the faas executable: %w", err)
 	}
-	p := &Provider{Home: home, Self: r.Self, Runner: r}
+	p := &Provider{Home: home, Self: self}
 	if v := os.Getenv("FAAS_AGENT_IDLE"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -91,7 +91,7 @@ func (p *Provider) LogPath(id string) string { return faashome.Log(p.Home, id) }
 
 // Launch starts a detached agent and waits until it answers /healthz.
 func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faastype.Invocation) (faastype.Instance, error) {
-	if _, err := p.Runner.WriteCode(inv); err != nil {
+	if _, err := codestore.Write(p.Home, inv); err != nil {
 		return inst, err
 	}
 	sock := p.socketPath(inst.ID)
@@ -131,7 +131,7 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 	inst.Endpoint = "unix:" + sock
 	inst.PID = cmd.Process.Pid
 	inst.PIDStart = proc.Start(inst.PID)
-	c := agent.NewClient(inst.Endpoint, "")
+	c := client.New(inst.Endpoint, "")
 	defer c.Close()
 	deadline := time.Now().Add(launchTimeout)
 	for delay := 500 * time.Microsecond; ; delay = min(2*delay, 50*time.Millisecond) {
@@ -170,7 +170,7 @@ func lastLine(path string) string {
 // given until the launch timeout to answer.
 func (p *Provider) Invoke(ctx context.Context, inst faastype.Instance, inv faastype.Invocation, starting bool) (faastype.Outcome, error) {
 	c := p.clients.Get(inst.Endpoint, inst.Token)
-	req := agent.NewInvokeRequest(inv)
+	req := api.NewInvokeRequest(inv)
 	deadline := time.Now().Add(launchTimeout)
 	wrote := false
 	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
@@ -178,16 +178,16 @@ func (p *Provider) Invoke(ctx context.Context, inst faastype.Instance, inv faast
 		if err == nil {
 			return resp.Outcome(), nil
 		}
-		if errors.Is(err, agent.ErrCodeMissing) && !wrote {
+		if errors.Is(err, api.ErrCodeMissing) && !wrote {
 			// The version's code is written once, when an agent first asks.
-			if _, err := p.Runner.WriteCode(inv); err != nil {
+			if _, err := codestore.Write(p.Home, inv); err != nil {
 				return faastype.Outcome{}, err
 			}
 			wrote = true
 			continue
 		}
 		if !errors.Is(err, faastype.ErrGone) || !starting || time.Now().After(deadline) {
-			if errors.Is(err, agent.ErrCodeMissing) {
+			if errors.Is(err, api.ErrCodeMissing) {
 				return faastype.Outcome{}, fault.Platformf("instance %s: %w", inst.ID, err)
 			}
 			return faastype.Outcome{}, err
@@ -219,7 +219,7 @@ func (p *Provider) FollowLogs(ctx context.Context, inst faastype.Instance, since
 	if endpoint == "" {
 		endpoint = p.Endpoint(inst.ID)
 	}
-	c := agent.NewClient(endpoint, inst.Token)
+	c := client.New(endpoint, inst.Token)
 	defer c.Close()
 	return c.Logs(ctx, since, fn)
 }
@@ -248,7 +248,7 @@ func (p *Provider) Stats(ctx context.Context, inst faastype.Instance) (faastype.
 	if endpoint == "" {
 		endpoint = p.Endpoint(inst.ID)
 	}
-	c := agent.NewClient(endpoint, inst.Token)
+	c := client.New(endpoint, inst.Token)
 	defer c.Close()
 	st, err := c.Stats(ctx)
 	if err != nil {

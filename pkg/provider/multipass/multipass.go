@@ -15,13 +15,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/faasdev/faas/pkg/agent"
+	"github.com/faasdev/faas/pkg/agent/api"
+	"github.com/faasdev/faas/pkg/agent/client"
+	"github.com/faasdev/faas/pkg/codestore"
 	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/provider"
-	"github.com/faasdev/faas/pkg/sandbox"
 )
 
 // Name is the provider's name as recorded on functions and instances.
@@ -61,8 +62,7 @@ type Provider struct {
 	// AgentBinary is the faas binary copied into VMs: this one when it is a
 	// Linux binary of the VM's architecture, else FAAS_AGENT_BINARY.
 	AgentBinary string
-	code        *sandbox.Runner
-	clients     agent.Clients
+	clients     client.Clients
 }
 
 // Version is what `multipass version --format json` says.
@@ -112,15 +112,11 @@ func New(ctx context.Context, home string) (*Provider, error) {
 			return nil, fault.Platformf("find the faas executable: %w", err)
 		}
 	}
-	code, err := sandbox.New(home)
-	if err != nil {
-		return nil, err
-	}
 	r := &Runner{Bin: bin}
 	if os.Getenv("FAAS_DEBUG") != "" {
 		r.Debug = os.Stderr
 	}
-	return &Provider{R: r, Home: home, AgentBinary: self, code: code}, nil
+	return &Provider{R: r, Home: home, AgentBinary: self}, nil
 }
 
 // Name implements provider.Provider.
@@ -241,7 +237,7 @@ func (p *Provider) installAgent(ctx context.Context, vm string) error {
 }
 
 func (p *Provider) waitHealthy(ctx context.Context, inst faastype.Instance) error {
-	c := agent.NewClient(inst.Endpoint, inst.Token)
+	c := client.New(inst.Endpoint, inst.Token)
 	defer c.Close()
 	deadline := time.Now().Add(time.Minute)
 	for delay := 10 * time.Millisecond; ; delay = min(2*delay, 500*time.Millisecond) {
@@ -333,7 +329,7 @@ func (p *Provider) Invoke(ctx context.Context, inst faastype.Instance, inv faast
 		inst.Endpoint = "http://" + ip + ":" + strconv.Itoa(agentPort)
 	}
 	c := p.clients.Get(inst.Endpoint, inst.Token)
-	req := agent.NewInvokeRequest(inv)
+	req := api.NewInvokeRequest(inv)
 	for attempt := 0; ; attempt++ {
 		resp, err := c.Invoke(ctx, req)
 		switch {
@@ -341,7 +337,7 @@ func (p *Provider) Invoke(ctx context.Context, inst faastype.Instance, inv faast
 			return resp.Outcome(), nil
 		case attempt >= 2 || ctx.Err() != nil:
 			return faastype.Outcome{}, err
-		case errors.Is(err, agent.ErrCodeMissing):
+		case errors.Is(err, api.ErrCodeMissing):
 			if err := p.sendCode(ctx, inst, inv); err != nil {
 				return faastype.Outcome{}, err
 			}
@@ -382,11 +378,11 @@ func (p *Provider) recover(ctx context.Context, inst faastype.Instance) error {
 
 // sendCode copies a version's code into the VM, where the agent finds it.
 func (p *Provider) sendCode(ctx context.Context, inst faastype.Instance, inv faastype.Invocation) error {
-	local, err := p.code.WriteCode(inv)
+	local, err := codestore.Write(p.Home, inv)
 	if err != nil {
 		return err
 	}
-	vm, name := VMName(inst.ID), sandbox.CodeName(inv)
+	vm, name := VMName(inst.ID), codestore.Name(inv)
 	if _, err := p.R.Run(ctx, startTimeout, "transfer", local, vm+":"+name); err != nil {
 		return platform(err)
 	}
@@ -429,7 +425,7 @@ func (p *Provider) Stats(ctx context.Context, inst faastype.Instance) (faastype.
 		st.DiskTotal += t
 	}
 	if inst.Endpoint != "" {
-		c := agent.NewClient(inst.Endpoint, inst.Token)
+		c := client.New(inst.Endpoint, inst.Token)
 		defer c.Close()
 		if s, err := c.Stats(ctx); err == nil {
 			st.CPUSeconds, st.UptimeS, st.IdleS, st.InFlight, st.Workers, st.Invoked = s.CPUSeconds, s.UptimeS, s.IdleS, s.InFlight, s.Workers, s.Invoked
@@ -469,7 +465,7 @@ func (p *Provider) FollowLogs(ctx context.Context, inst faastype.Instance, since
 	if inst.Endpoint == "" {
 		return fmt.Errorf("%w: %s has no address yet", faastype.ErrGone, VMName(inst.ID))
 	}
-	c := agent.NewClient(inst.Endpoint, inst.Token)
+	c := client.New(inst.Endpoint, inst.Token)
 	defer c.Close()
 	return c.Logs(ctx, since, fn)
 }

@@ -1,4 +1,4 @@
-package sandbox
+package agent
 
 import (
 	"fmt"
@@ -46,7 +46,7 @@ func (c *Capped) WithMarker() []byte {
 type tee struct {
 	c    *Capped
 	job  string
-	sink LogSink
+	sink logSink
 }
 
 func (t tee) Write(p []byte) (int, error) {

@@ -1,9 +1,13 @@
-package sandbox
+// Package interp finds the program that runs a runtime: python3, node or
+// bash from PATH or FAAS_PYTHON, FAAS_NODE and FAAS_BASH, with launcher
+// scripts (pyenv, asdf, nvm shims) resolved to the interpreter they start.
+package interp
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +15,7 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/pkg/faashome"
+	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 )
 
@@ -27,7 +32,7 @@ type launcherEntry struct {
 
 var launchers sync.Map // path → resolved, for this process
 
-func (r *Runner) resolveLauncher(rt function.Runtime, path string) string {
+func (r *Resolver) resolveLauncher(rt function.Runtime, path string) string {
 	if v, ok := launchers.Load(path); ok {
 		return v.(string)
 	}
@@ -36,7 +41,7 @@ func (r *Runner) resolveLauncher(rt function.Runtime, path string) string {
 	return resolved
 }
 
-func (r *Runner) resolveLauncherUncached(rt function.Runtime, path string) string {
+func (r *Resolver) resolveLauncherUncached(rt function.Runtime, path string) string {
 	var probe []string
 	switch rt {
 	case function.Python:
@@ -92,4 +97,43 @@ func isScript(path string) bool {
 func isExecutable(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
+}
+
+// Resolver finds interpreters for one FAAS_HOME, whose run/ caches what
+// launcher scripts resolve to.
+type Resolver struct {
+	Home string
+	// LookPath finds programs; exec.LookPath outside tests.
+	LookPath func(string) (string, error)
+}
+
+// New returns the resolver of home.
+func New(home string) *Resolver { return &Resolver{Home: home, LookPath: exec.LookPath} }
+
+// Find returns the program that runs rt ("" for executables),
+// honouring FAAS_PYTHON, FAAS_NODE and FAAS_BASH.
+func (r *Resolver) Find(rt function.Runtime) (string, error) {
+	var env, prog string
+	switch rt {
+	case function.Python:
+		env, prog = "FAAS_PYTHON", "python3"
+	case function.Node:
+		env, prog = "FAAS_NODE", "node"
+	case function.Bash:
+		env, prog = "FAAS_BASH", "bash"
+	default:
+		return "", nil
+	}
+	if p := os.Getenv(env); p != "" {
+		prog = p
+	}
+	path, err := r.LookPath(prog)
+	if err != nil {
+		return "", fault.WithHint(fault.Platformf("the %s runtime needs %s, which was not found", rt, prog),
+			fmt.Sprintf("install %s or point %s at it", prog, env))
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return r.resolveLauncher(rt, path), nil
 }

@@ -1,15 +1,17 @@
-// Package agent is what runs inside every instance (`faas agent`): an
-// HTTP+JSON server, on a unix socket locally or TCP with a bearer token in a
-// VM, that keeps a function's handler workers warm, forks scripts, enforces
-// the limits per invocation, and exits by itself when idle.
-package agent
+// Package api is the words of the agent's HTTP+JSON protocol: what a
+// caller sends to POST /invoke and what GET /healthz, /stats and /logs
+// answer. The client (pkg/agent/client) and the server (pkg/agent) both
+// speak it; a provider links only the client (lima's hostagent/api is the
+// model).
+package api
 
 import (
+	"errors"
 	"time"
 
+	"github.com/faasdev/faas/pkg/codestore"
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/function"
-	"github.com/faasdev/faas/pkg/sandbox"
 )
 
 // InvokeRequest is the body of POST /invoke. The code is not sent: the agent
@@ -39,7 +41,7 @@ func (r InvokeRequest) Invocation() faastype.Invocation {
 func NewInvokeRequest(inv faastype.Invocation) InvokeRequest {
 	return InvokeRequest{
 		JobID: inv.JobID, Function: inv.Function, Version: inv.Version, SHA256: inv.SHA256,
-		Filename: inv.Filename, CodeName: sandbox.CodeName(inv), Config: inv.Config, Payload: inv.Payload,
+		Filename: inv.Filename, CodeName: codestore.Name(inv), Config: inv.Config, Payload: inv.Payload,
 		TimeoutMS: inv.EffectiveTimeout().Milliseconds(),
 	}
 }
@@ -72,7 +74,8 @@ func (r InvokeResponse) Outcome() faastype.Outcome {
 	}
 }
 
-func newInvokeResponse(o faastype.Outcome, worker string) InvokeResponse {
+// NewInvokeResponse is the answer for an outcome run by worker.
+func NewInvokeResponse(o faastype.Outcome, worker string) InvokeResponse {
 	return InvokeResponse{
 		Status: string(o.Status), ExitCode: o.ExitCode, Error: o.Error, Result: o.Result, Logs: o.Logs,
 		LogsTruncated: o.LogsTruncated, PeakMemoryBytes: o.PeakMemoryBytes, StartedAt: o.StartedAt,
@@ -110,3 +113,10 @@ type Stats struct {
 	CPUSeconds float64 `json:"cpu_seconds"`
 	Pinned     bool    `json:"pinned"`
 }
+
+// ErrCodeMissing says the agent does not have the version's code (a 412
+// answer): the caller sends it and asks again.
+var ErrCodeMissing = errors.New("the instance does not have this version's code")
+
+// LogLine is one line of GET /logs.
+type LogLine = faastype.LogLine

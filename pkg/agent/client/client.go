@@ -1,4 +1,6 @@
-package agent
+// Package client is the agent's client: what a provider links to reach
+// the agents of its instances, without the server side.
+package client
 
 import (
 	"bytes"
@@ -13,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/faasdev/faas/pkg/agent/api"
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
 )
@@ -25,8 +28,8 @@ type Client struct {
 	token string
 }
 
-// NewClient returns a client for endpoint.
-func NewClient(endpoint, token string) *Client {
+// New returns a client for endpoint.
+func New(endpoint, token string) *Client {
 	c := &Client{token: token}
 	if path, ok := strings.CutPrefix(endpoint, "unix:"); ok {
 		d := &net.Dialer{Timeout: 5 * time.Second}
@@ -62,9 +65,6 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// ErrCodeMissing says the agent does not have the version's code.
-var ErrCodeMissing = errors.New("the instance does not have this version's code")
-
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
 	return c.doKeyed(ctx, method, path, "", in, out)
 }
@@ -98,10 +98,10 @@ func (c *Client) doKeyed(ctx context.Context, method, path, key string, in, out 
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		var e ErrorResponse
+		var e api.ErrorResponse
 		_ = json.NewDecoder(resp.Body).Decode(&e)
 		if resp.StatusCode == http.StatusPreconditionFailed {
-			return ErrCodeMissing
+			return api.ErrCodeMissing
 		}
 		return fault.Platformf("agent %s: %s: %s", path, resp.Status, e.Error)
 	}
@@ -112,22 +112,22 @@ func (c *Client) doKeyed(ctx context.Context, method, path, key string, in, out 
 }
 
 // Invoke runs an invocation on the agent.
-func (c *Client) Invoke(ctx context.Context, req InvokeRequest) (InvokeResponse, error) {
-	var out InvokeResponse
+func (c *Client) Invoke(ctx context.Context, req api.InvokeRequest) (api.InvokeResponse, error) {
+	var out api.InvokeResponse
 	err := c.doKeyed(ctx, http.MethodPost, "/invoke", req.JobID, req, &out)
 	return out, err
 }
 
 // Health asks whether the agent answers.
-func (c *Client) Health(ctx context.Context) (Health, error) {
-	var out Health
+func (c *Client) Health(ctx context.Context) (api.Health, error) {
+	var out api.Health
 	err := c.do(ctx, http.MethodGet, "/healthz", nil, &out)
 	return out, err
 }
 
 // Stats reads the agent's counters and usage.
-func (c *Client) Stats(ctx context.Context) (Stats, error) {
-	var out Stats
+func (c *Client) Stats(ctx context.Context) (api.Stats, error) {
+	var out api.Stats
 	err := c.do(ctx, http.MethodGet, "/stats", nil, &out)
 	return out, err
 }
@@ -137,7 +137,7 @@ func (c *Client) Close() { c.http.CloseIdleConnections() }
 
 // Logs streams the agent's log lines from since (zero: from now) to fn,
 // until ctx ends or the agent goes.
-func (c *Client) Logs(ctx context.Context, since time.Time, fn func(LogLine)) error {
+func (c *Client) Logs(ctx context.Context, since time.Time, fn func(api.LogLine)) error {
 	url := c.base + "/logs"
 	if !since.IsZero() {
 		url += "?since=" + strconv.FormatInt(since.UnixMilli(), 10)
@@ -156,7 +156,7 @@ func (c *Client) Logs(ctx context.Context, since time.Time, fn func(LogLine)) er
 	}
 	dec := json.NewDecoder(resp.Body)
 	for {
-		var l LogLine
+		var l api.LogLine
 		if err := dec.Decode(&l); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -178,6 +178,6 @@ func (cs *Clients) Get(endpoint, token string) *Client {
 	if c, ok := cs.m.Load(key); ok {
 		return c.(*Client)
 	}
-	c, _ := cs.m.LoadOrStore(key, NewClient(endpoint, token))
+	c, _ := cs.m.LoadOrStore(key, New(endpoint, token))
 	return c.(*Client)
 }

@@ -1,0 +1,203 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/faasdev/faas/pkg/codestore"
+	"github.com/faasdev/faas/pkg/faashome"
+	"github.com/faasdev/faas/pkg/faastype"
+	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/interp"
+	"github.com/faasdev/faas/pkg/sandbox"
+)
+
+// host is what an agent runs functions with: the sandbox, the code and
+// interpreters of its home, and the hub that also hears what they print.
+type host struct {
+	home   string
+	sb     *sandbox.Runner
+	interp *interp.Resolver
+	logs   logSink
+}
+
+// logSink receives a job's output as it is written, and the job's end.
+type logSink interface {
+	Write(jobID string, p []byte)
+	End(jobID string)
+}
+
+// argv is the command line that runs inv's code with extra arguments
+// before it (a worker's bootstrap), writing the code first if needed.
+func (h *host) argv(inv faastype.Invocation, bootstrap ...string) ([]string, error) {
+	code, err := codestore.Write(h.home, inv)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := h.interp.Find(inv.Config.Runtime)
+	if err != nil {
+		return nil, err
+	}
+	argv := append(append([]string{}, bootstrap...), code)
+	if prog != "" {
+		argv = append([]string{prog}, argv...)
+	}
+	return argv, nil
+}
+
+// runScript runs one script-mode invocation in a fresh process to its end:
+// the payload on stdin, stdout the result, stderr the logs. It returns an
+// error only when the platform failed.
+func (h *host) runScript(ctx context.Context, inv faastype.Invocation) (faastype.Outcome, error) {
+	argv, err := h.argv(inv)
+	if err != nil {
+		return faastype.Outcome{}, err
+	}
+	p, err := newPipes()
+	if err != nil {
+		return faastype.Outcome{}, fault.Platformf("create pipes: %w", err)
+	}
+	defer p.closeAll()
+	timeout := inv.EffectiveTimeout()
+	proc, err := h.sb.Start(sandbox.Spec{
+		ID: inv.JobID, Argv: argv, Env: environ(inv, faashome.JobDir(h.home, inv.JobID), time.Now().Add(timeout)),
+		MemoryMB: inv.Config.MemoryMB, CPUs: inv.Config.CPUs,
+		Stdin: p.stdinR, Stdout: p.stdoutW, Stderr: p.stderrW,
+	})
+	if err != nil {
+		return faastype.Outcome{}, err
+	}
+	defer proc.Release()
+	p.closeChildEnds()
+	go p.feed(inv.Payload)
+	result, logs := NewCapped(faastype.ResultLimit+1), NewCapped(faastype.LogLimit)
+	var logw io.Writer = logs
+	if h.logs != nil {
+		logw = tee{logs, inv.JobID, h.logs}
+		defer h.logs.End(inv.JobID)
+	}
+	readers := []<-chan struct{}{drain(p.stdoutR, result), drain(p.stderrR, logw)}
+
+	waited := make(chan error, 1)
+	go func() { waited <- proc.Cmd.Wait() }()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	var timedOut, interrupted bool
+	var waitErr error
+	select {
+	case waitErr = <-waited:
+	case <-timer.C:
+		timedOut = true
+	case <-ctx.Done():
+		interrupted = true
+	}
+	// The invocation is over when its main process ends: kill the whole
+	// group and cgroup, including anything it left in the background.
+	proc.Kill()
+	if timedOut || interrupted {
+		waitErr = <-waited
+	}
+	end := time.Now()
+	// A process that left the group and the cgroup (setsid in the rlimit
+	// sandbox) could hold the pipes open; do not wait for it forever.
+	for _, done := range readers {
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			p.closeAll()
+			<-done
+		}
+	}
+	exit := proc.Exit(waitErr)
+	out := faastype.Outcome{
+		StartedAt: proc.Started, EndedAt: end,
+		Instance: fmt.Sprintf("pid-%d", proc.Pid()), Cold: true,
+		PeakMemoryBytes: exit.PeakBytes,
+		Interrupted:     interrupted,
+		ExitCode:        exit.Code,
+	}
+	out.Logs, out.LogsTruncated = logs.WithMarker(), logs.Overflowed()
+	if err := sandbox.ShimError(exit.Code, logs.buf); err != nil {
+		return faastype.Outcome{}, err
+	}
+	out.Status, out.Error = faastype.Failed, ""
+	switch {
+	case timedOut:
+		out.Status = faastype.TimedOut
+		out.Error = timeoutError(timeout)
+	case interrupted:
+		out.Error = faastype.InterruptedError
+	case exit.OOMKilled:
+		out.Error = oomError(inv.Config.MemoryMB)
+	case exit.Code == nil:
+		out.Error = "killed by " + exit.Signal
+	case *exit.Code != 0:
+		out.Error = fmt.Sprintf("exit status %d", *exit.Code)
+	case len(result.buf) > faastype.ResultLimit:
+		out.Error = fmt.Sprintf("result (stdout) is over the %d MiB limit", faastype.ResultLimit>>20)
+	default:
+		out.Status = faastype.Completed
+	}
+	// A failed script's stdout is kept on the record for debugging, but
+	// never passed off as a result: invoke prints only completed results.
+	out.Result = result.buf[:min(len(result.buf), faastype.ResultLimit)]
+	return out, nil
+}
+
+// timeoutError says an invocation was killed at its timeout.
+func timeoutError(d time.Duration) string {
+	return fmt.Sprintf("killed after %s (the function's timeout)", d)
+}
+
+// oomError says the kernel killed the function for its memory limit.
+func oomError(memoryMB int64) string {
+	return fmt.Sprintf("killed: out of memory (limit %s)", function.FormatSize(memoryMB))
+}
+
+// pipes are a script's stdin, stdout and stderr.
+type pipes struct {
+	stdinR, stdinW   *os.File
+	stdoutR, stdoutW *os.File
+	stderrR, stderrW *os.File
+}
+
+func newPipes() (*pipes, error) {
+	p := &pipes{}
+	var err error
+	if p.stdinR, p.stdinW, err = os.Pipe(); err != nil {
+		return nil, err
+	}
+	if p.stdoutR, p.stdoutW, err = os.Pipe(); err != nil {
+		p.closeAll()
+		return nil, err
+	}
+	if p.stderrR, p.stderrW, err = os.Pipe(); err != nil {
+		p.closeAll()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *pipes) feed(payload []byte) {
+	// A function that never reads stdin gets EPIPE here; that is fine.
+	_, _ = p.stdinW.Write(payload)
+	p.stdinW.Close()
+}
+
+func (p *pipes) closeChildEnds() {
+	for _, f := range []*os.File{p.stdinR, p.stdoutW, p.stderrW} {
+		f.Close()
+	}
+}
+
+func (p *pipes) closeAll() {
+	for _, f := range []*os.File{p.stdinR, p.stdinW, p.stdoutR, p.stdoutW, p.stderrR, p.stderrW} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}

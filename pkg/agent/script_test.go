@@ -1,0 +1,182 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faasdev/faas/pkg/faastype"
+	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/interp"
+	"github.com/faasdev/faas/pkg/sandbox"
+)
+
+func newHost(t *testing.T, sb sandbox.Sandbox) *host {
+	t.Helper()
+	home := t.TempDir()
+	r, err := sandbox.New(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Sandbox = sb
+	return &host{home: home, sb: r, interp: interp.New(home)}
+}
+
+func invocation(name, filename, code string, mutate func(*function.Config)) faastype.Invocation {
+	cfg := function.DefaultConfig()
+	cfg.Runtime = function.RuntimeFromFile(filename)
+	cfg.Mode = function.DetectMode(cfg.Runtime, []byte(code))
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	return faastype.Invocation{
+		JobID: "job" + strconv.FormatInt(time.Now().UnixNano(), 36), Function: name, Version: 1,
+		SHA256: strconv.FormatInt(time.Now().UnixNano(), 16), Filename: filename, Code: []byte(code), Config: cfg,
+	}
+}
+
+func sandboxes() map[string]sandbox.Sandbox {
+	return map[string]sandbox.Sandbox{"detected": sandbox.DetectSandbox(), "rlimit": {Kind: sandbox.KindRlimit}}
+}
+
+func TestScriptResultAndLogsAreSeparate(t *testing.T) {
+	for name, sb := range sandboxes() {
+		t.Run(name, func(t *testing.T) {
+			r := newHost(t, sb)
+			inv := invocation("s", "s.sh", "echo to-log >&2; cat; printf ' done'", nil)
+			inv.Payload = []byte("payload")
+			out, err := r.runScript(context.Background(), inv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Status != faastype.Completed || string(out.Result) != "payload done" || string(out.Logs) != "to-log\n" {
+				t.Fatalf("got %s result %q logs %q err %q", out.Status, out.Result, out.Logs, out.Error)
+			}
+			if out.ExitCode == nil || *out.ExitCode != 0 {
+				t.Fatalf("exit code %v", out.ExitCode)
+			}
+			if out.Duration() <= 0 || out.PeakMemoryBytes <= 0 {
+				t.Fatalf("duration %v peak %d", out.Duration(), out.PeakMemoryBytes)
+			}
+		})
+	}
+}
+
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && !strings.HasPrefix(strings.TrimSpace(s[i+1:]), "Z")
+}
+
+func TestTimeoutKillsTheWholeGroup(t *testing.T) {
+	for name, sb := range sandboxes() {
+		t.Run(name, func(t *testing.T) {
+			r := newHost(t, sb)
+			pidfile := filepath.Join(t.TempDir(), "pid")
+			inv := invocation("slow", "slow.sh", "sleep 60 & echo $! > \"$PIDFILE\"; sleep 60", func(c *function.Config) {
+				c.Env = map[string]string{"PIDFILE": pidfile}
+			})
+			inv.Timeout = 300 * time.Millisecond
+			out, err := r.runScript(context.Background(), inv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Status != faastype.TimedOut || !strings.Contains(out.Error, "killed after 300ms") {
+				t.Fatalf("got %s %q", out.Status, out.Error)
+			}
+			b, err := os.ReadFile(pidfile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+			if pid <= 0 || alive(pid) {
+				t.Fatalf("background child %d still alive", pid)
+			}
+		})
+	}
+}
+
+func TestCancelInterrupts(t *testing.T) {
+	r := newHost(t, sandbox.DetectSandbox())
+	ctx, cancel := context.WithCancel(context.Background())
+	inv := invocation("c", "c.sh", "echo started >&2; sleep 60", nil)
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		cancel()
+	}()
+	out, err := r.runScript(ctx, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.Interrupted || out.Status != faastype.Failed || !strings.HasPrefix(out.Error, "interrupted") {
+		t.Fatalf("got %+v", out)
+	}
+}
+
+func TestEnvironmentIsOnlyWhatWasGiven(t *testing.T) {
+	t.Setenv("FAAS_TEST_SECRET", "hunter2")
+	r := newHost(t, sandbox.DetectSandbox())
+	inv := invocation("e", "e.sh", "env", func(c *function.Config) { c.Env = map[string]string{"GIVEN": "yes"} })
+	out, err := r.runScript(context.Background(), inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := string(out.Result)
+	if strings.Contains(env, "hunter2") {
+		t.Fatalf("the caller's environment leaked:\n%s", env)
+	}
+	for _, want := range []string{"GIVEN=yes", "FAAS_FUNCTION=e", "FAAS_VERSION=1", "LANG=C.UTF-8", "FAAS_MEMORY_MB=256"} {
+		if !strings.Contains(env, want+"\n") {
+			t.Errorf("missing %s in\n%s", want, env)
+		}
+	}
+}
+
+func TestLogsAreCappedWithMarker(t *testing.T) {
+	r := newHost(t, sandbox.DetectSandbox())
+	inv := invocation("l", "l.sh", "head -c 3000000 /dev/zero | tr '\\0' x >&2; echo ok", nil)
+	out, err := r.runScript(context.Background(), inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.LogsTruncated || !strings.HasSuffix(string(out.Logs), "[faas: log truncated: 1951424 more bytes not kept]\n") {
+		t.Fatalf("truncated=%v tail %q", out.LogsTruncated, out.Logs[max(0, len(out.Logs)-80):])
+	}
+	if string(out.Result) != "ok\n" || out.Status != faastype.Completed {
+		t.Fatalf("got %s %q", out.Status, out.Result)
+	}
+}
+
+func TestMissingInterpreterIsAPlatformError(t *testing.T) {
+	r := newHost(t, sandbox.DetectSandbox())
+	r.interp.LookPath = func(string) (string, error) { return "", errors.New("not found") }
+	_, err := r.runScript(context.Background(), invocation("p", "p.py", "print(1)", nil))
+	if err == nil || fault.KindOf(err) != fault.Platform || !strings.Contains(fault.HintOf(err), "FAAS_PYTHON") {
+		t.Fatalf("got %v (hint %q)", err, fault.HintOf(err))
+	}
+}
+
+func TestCappedWriter(t *testing.T) {
+	c := NewCapped(5)
+	for _, s := range []string{"ab", "cde", "fg", ""} {
+		if n, err := c.Write([]byte(s)); n != len(s) || err != nil {
+			t.Fatalf("Write(%q) = %d, %v", s, n, err)
+		}
+	}
+	if string(c.buf) != "abcde" || c.dropped != 2 || !c.Overflowed() {
+		t.Fatalf("buf %q dropped %d", c.buf, c.dropped)
+	}
+	if got := string(c.WithMarker()); got != "abcde\n[faas: log truncated: 2 more bytes not kept]\n" {
+		t.Fatalf("marker %q", got)
+	}
+}

@@ -1,0 +1,71 @@
+// Package codestore keeps each version's code on disk under FAAS_HOME
+// (or an instance's home), named by its sha256, read by the agent that
+// runs it.
+package codestore
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/faasdev/faas/pkg/faashome"
+	"github.com/faasdev/faas/pkg/faastype"
+	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/function"
+)
+
+// Path is where a version's code lives on disk: named by its sha256, so
+// concurrent writers agree, with the extension that tells the runtime how to
+// load it.
+func Path(home string, inv faastype.Invocation) string {
+	return faashome.CodeFile(home, Name(inv))
+}
+
+// Name is the file name of a version's code: inv.CodeName when set,
+// else derived from the code.
+func Name(inv faastype.Invocation) string {
+	if inv.CodeName != "" {
+		return filepath.Base(inv.CodeName)
+	}
+	ext := filepath.Ext(inv.Filename)
+	if inv.Config.Runtime == function.Node {
+		ext = ".cjs"
+		if function.IsESModule(inv.Code) {
+			ext = ".mjs"
+		}
+	}
+	return inv.SHA256 + ext
+}
+
+// Write writes a version's code once and returns its path.
+func Write(home string, inv faastype.Invocation) (string, error) {
+	path := Path(home, inv)
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	if len(inv.Code) == 0 {
+		return "", fault.Platformf("the code of %s v%d is not on disk (%s)", inv.Function, inv.Version, path)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fault.Platformf("write function code: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return "", fault.Platformf("write function code: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(inv.Code)
+	if err == nil {
+		err = tmp.Chmod(0o700)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return "", fault.Platformf("write function code: %w", err)
+	}
+	return path, nil
+}
