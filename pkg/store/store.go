@@ -1,463 +1,244 @@
-// Package store keeps faas' state in one SQLite database: functions and
-// their versions, instances, and jobs. It knows SQL and nothing of how the
-// rows are shown.
+// Package store is the records faas keeps (functions and their versions,
+// instances, jobs and the queue, usage, bills, tokens, scale events), as
+// every implementation of the engine's Store reads and writes them. The
+// SQLite implementation is pkg/store/sqlite.
 package store
 
 import (
-	"context"
-	"database/sql"
-	"embed"
 	"errors"
-	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"sort"
-	"strconv"
-	"strings"
-	"sync"
 	"time"
 
-	sqlite3 "github.com/mattn/go-sqlite3"
-
-	"github.com/faasdev/faas/pkg/faashome"
-	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/faastype"
+	"github.com/faasdev/faas/pkg/function"
 )
 
-//go:embed migrations/*.sql
-var migrationFS embed.FS
-
-// busyTimeout is how long a writer waits for another before giving up. It
-// is long because twenty concurrent invocations must all get through.
-const busyTimeout = 30 * time.Second
-
-// Store is an open database.
-type Store struct {
-	db   *sql.DB
-	path string
-	// Writers queue here (pending) and take turns to lead a group commit
-	// (lead): SQLite takes one writer at a time, and a writer that finds
-	// the lock taken would sleep in its busy handler (for milliseconds)
-	// instead of queueing.
-	qmu     sync.Mutex
-	pending []*txReq
-	lead    chan struct{}
-
-	stop      chan struct{}
-	closeOnce sync.Once
-	stopped   sync.WaitGroup
-	// versions caches the version GetFunction read last, per function
-	// (name → cachedVersion).
-	versions sync.Map
+// BillRow is one function's sums over a period.
+type BillRow struct {
+	Function    string
+	Invocations int64
+	Errors      int64
+	DurationUS  int64
+	BilledMS    int64
+	MBMS        int64
+	RequestPico int64
+	ComputePico int64
 }
 
-// Open opens (creating if needed) the database in home, applying any
-// migrations it lacks. The hot path pays one PRAGMA read when the schema is
-// current.
-func Open(ctx context.Context, home string, opts ...Option) (*Store, error) {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if err := os.MkdirAll(home, 0o700); err != nil {
-		return nil, fault.WithHint(fault.Platformf("create FAAS_HOME %s: %w", home, err), "set FAAS_HOME to a writable directory")
-	}
-	path := faashome.DB(home)
-	// Create the file ourselves so that it is 0600 from its first byte;
-	// SQLite gives its -wal and -shm files the same mode.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fault.Platformf("open database %s: %w", path, err)
-	}
-	f.Close()
-	dsn := "file:" + path + "?_busy_timeout=" + strconv.Itoa(int(busyTimeout.Milliseconds())) +
-		"&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate&_stmt_cache_size=64"
-	driver := "sqlite3"
-	if o.checkpointEvery > 0 {
-		driver = noAutoCheckpointDriver
-	}
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		return nil, fault.Platformf("open database %s: %w", path, err)
-	}
-	db.SetMaxOpenConns(4)
-	s := &Store{db: db, path: path, lead: make(chan struct{}, 1), stop: make(chan struct{})}
-	if err := s.useWAL(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := s.migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if o.checkpointEvery > 0 {
-		s.stopped.Add(1)
-		go s.checkpoints(o.checkpointEvery)
-	}
-	return s, nil
+// BillFilter selects the days of a bill: [From, To), whole local days.
+type BillFilter struct {
+	From, To time.Time
+	Function string
+	Owner    string
+	// OwnerSet says Owner filters even when empty (the local user).
+	OwnerSet bool
 }
 
-// Option changes how a store is opened.
-type Option func(*options)
-
-type options struct{ checkpointEvery time.Duration }
-
-// BackgroundCheckpoints is for a long-lived process with many writers (the
-// server): its commits never checkpoint the WAL themselves, which costs a
-// commit an fsync of the database every few hundred jobs (the p99 of a
-// call); a goroutine checkpoints every d instead.
-func BackgroundCheckpoints(d time.Duration) Option {
-	return func(o *options) { o.checkpointEvery = d }
+// SyntheticJobs describes ended jobs to insert in bulk, for benchmarks and
+// tests of the bill: N jobs of one function, the i-th queued at
+// From + i×Spacing, all alike but for the time.
+type SyntheticJobs struct {
+	N           int
+	Function    string
+	Owner       string
+	From        time.Time
+	Spacing     time.Duration
+	DurationUS  int64
+	BilledMS    int64
+	MemoryMB    int64
+	RequestPico int64
+	ComputePico int64
+	// FailEvery makes every n-th job failed (0: none).
+	FailEvery int
 }
 
-const noAutoCheckpointDriver = "sqlite3_faas_no_autocheckpoint"
-
-func init() {
-	sql.Register(noAutoCheckpointDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		_, err := c.Exec("PRAGMA wal_autocheckpoint = 0", nil)
-		return err
-	}})
+// Token is an API token of `faas serve`, by its name (the owner).
+type Token struct {
+	Name      string
+	Hash      string
+	CreatedAt time.Time
 }
 
-func (s *Store) checkpoints(every time.Duration) {
-	defer s.stopped.Done()
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-			// PASSIVE: copies what no reader needs, never waits on writers.
-			_, _ = s.db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
-		}
-	}
+// Function is a deployed function and its current version.
+type Function struct {
+	Name      string
+	Provider  string
+	Owner     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Current   Version
+	Versions  int
 }
 
-// Path is the database file.
-func (s *Store) Path() string { return s.path }
-
-// Close closes the database.
-func (s *Store) Close() error {
-	s.closeOnce.Do(func() { close(s.stop) })
-	s.stopped.Wait()
-	return s.db.Close()
+// Version is the code and config of one deploy.
+type Version struct {
+	Function  string
+	Version   int
+	SHA256    string
+	Filename  string
+	Code      []byte
+	Config    function.Config
+	CreatedAt time.Time
 }
 
-// useWAL puts the database in WAL mode, which is then a property of the
-// file. Switching needs an exclusive lock, for which SQLite does not wait on
-// its busy handler, so concurrent first opens of a new database retry here
-// until the busy timeout.
-func (s *Store) useWAL(ctx context.Context) error {
-	deadline := time.Now().Add(busyTimeout)
-	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
-		var mode string
-		err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode)
-		if err == nil && strings.EqualFold(mode, "wal") {
-			return nil
-		}
-		if err == nil {
-			err = s.db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
-			if err == nil && strings.EqualFold(mode, "wal") {
-				return nil
-			}
-		}
-		if err != nil && !isBusy(err) || time.Now().After(deadline) {
-			if err == nil {
-				err = fmt.Errorf("journal mode is %q", mode)
-			}
-			return storeErr("switch to WAL", err)
-		}
-		select {
-		case <-ctx.Done():
-			return storeErr("switch to WAL", ctx.Err())
-		case <-time.After(delay):
-		}
-	}
+// DeployRequest is what a deploy writes.
+type DeployRequest struct {
+	Name     string
+	Provider string
+	Owner    string
+	Filename string
+	Code     []byte
+	SHA256   string
+	Config   function.Config
+	Now      time.Time
+	// OwnerOnly refuses to add a version to another owner's function.
+	OwnerOnly bool
 }
 
-func isBusy(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+// Instance states.
+const (
+	InstanceStarting = "starting"
+	InstanceReady    = "ready"
+	InstanceDraining = "draining"
+)
+
+// Placement says how to place a job on a function's instances.
+type Placement struct {
+	Provider     string
+	Slots        int
+	MaxInstances int
+	MemoryMB     int64
+	CPUs         int
+	DiskMB       int64
+	Version      int
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
+// Placed is where a job went: an instance, and whether the caller must
+// launch it (a new instance, recorded as starting).
+type Placed struct {
+	Instance faastype.Instance
+	Launch   bool
 }
 
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, e := range entries {
-		n, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(n)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with a number and _", e.Name())
-		}
-		b, err := migrationFS.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	return out, nil
+// InstanceRow is an instance as recorded, with its jobs in flight.
+type InstanceRow struct {
+	faastype.Instance
+	Version   int
+	Slots     int
+	CPUs      int
+	MemoryMB  int64
+	DiskMB    int64
+	InFlight  int
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
-// SchemaVersion is the newest migration this binary knows.
-func SchemaVersion() int {
-	ms, err := migrations()
-	if err != nil || len(ms) == 0 {
-		return 0
-	}
-	return ms[len(ms)-1].version
+// Job statuses.
+const (
+	StatusWaiting   = "waiting"
+	StatusRunning   = "running"
+	StatusCompleted = "completed"
+	StatusFailed    = "failed"
+	StatusTimeout   = "timeout"
+	StatusLost      = "lost"
+)
+
+// Statuses lists every job status.
+var Statuses = []string{StatusWaiting, StatusRunning, StatusCompleted, StatusFailed, StatusTimeout, StatusLost}
+
+// Job is one invocation.
+type Job struct {
+	ID              string
+	Function        string
+	Version         int
+	Owner           string
+	Status          string
+	Provider        string
+	Instance        string
+	Cold            bool
+	InitMS          int64
+	QueuedAt        time.Time
+	StartedAt       time.Time
+	EndedAt         time.Time
+	Duration        time.Duration
+	BilledMS        int64
+	MemoryMB        int64
+	PeakMemoryBytes int64
+	ExitCode        *int
+	Error           string
+	// Cause says whose failure an unsuccessful job is (empty when it
+	// completed, or has not ended).
+	Cause         faastype.Cause
+	Payload       []byte
+	Result        []byte
+	Logs          []byte
+	LogsTruncated bool
+	RunnerPID     int
+	RunnerStart   int64
+	// RequestPico and ComputePico are what the job cost, in pico-dollars,
+	// at the prices in force when it ended.
+	RequestPico int64
+	ComputePico int64
+	// Retries is how many more runs a failed async job gets; Attempts how
+	// many runs it had. Timeout overrides the function's when positive.
+	Retries  int
+	Attempts int
+	Timeout  time.Duration
 }
 
-func (s *Store) migrate(ctx context.Context) error {
-	ms, err := migrations()
-	if err != nil {
-		return fault.Platformf("read migrations: %w", err)
-	}
-	want := ms[len(ms)-1].version
-	var have int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
-		return storeErr("read schema version", err)
-	}
-	if have == want {
-		return nil
-	}
-	if have > want {
-		return fault.WithHint(fault.Platformf("database %s has schema version %d, newer than this faas knows (%d)", s.path, have, want), "upgrade faas")
-	}
-	// BEGIN IMMEDIATE (the DSN's txlock) serialises concurrent first opens;
-	// the version is read again inside the lock.
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return storeErr("migrate", err)
-	}
-	defer tx.Rollback()
-	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
-		return storeErr("read schema version", err)
-	}
-	for _, m := range ms {
-		if m.version <= have {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return storeErr("migration "+m.name, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
-			return storeErr("migration "+m.name, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return storeErr("migrate", err)
-	}
-	return nil
+// Month is the billing month of a time: "2006-01" in the local time zone.
+func Month(t time.Time) string { return t.Local().Format("2006-01") }
+
+// Day is the billing day of a time: "2006-01-02" in the local time zone.
+func Day(t time.Time) string { return t.Local().Format("2006-01-02") }
+
+// Ended reports whether the job reached a final status.
+func (j Job) Ended() bool {
+	return j.Status != StatusWaiting && j.Status != StatusRunning
 }
 
-// storeErr wraps a database error as a platform error, naming the step.
-func storeErr(what string, err error) error {
-	if isBusy(err) {
-		return fault.WithHint(fault.Platformf("%s: database is busy: %w", what, err), "another faas holds the database too long; try again")
-	}
-	return fault.Platformf("%s: %w", what, err)
+// JobFilter selects jobs; zero fields match everything.
+type JobFilter struct {
+	Function string
+	Status   string
+	Limit    int
+	// Owner filters by owner when OwnerSet (Owner "" is the local user).
+	Owner    string
+	OwnerSet bool
 }
 
-// inTx runs fn in a write transaction (BEGIN IMMEDIATE) and returns once
-// what it wrote is committed, or not written at all.
-//
-// Writers commit as a group: while one batch commits, the writers that
-// arrive queue up, and the next of them runs them all in one transaction,
-// each in its own savepoint (a failing one is rolled back alone). A commit
-// costs the same for one job as for twenty, so under concurrent load this
-// is most of the store's throughput; alone, a writer commits at once.
-func (s *Store) inTx(ctx context.Context, what string, fn func(*sql.Tx) error) error {
-	r := &txReq{ctx: ctx, what: what, fn: fn, done: make(chan error, 1)}
-	s.qmu.Lock()
-	s.pending = append(s.pending, r)
-	s.qmu.Unlock()
-	for {
-		// A leader answers its batch before it gives the lead back: a
-		// writer already answered must return, not lead the next batch.
-		select {
-		case err := <-r.done:
-			return r.result(err)
-		default:
-		}
-		select {
-		case err := <-r.done:
-			return r.result(err)
-		case s.lead <- struct{}{}:
-			s.qmu.Lock()
-			batch := s.pending
-			if len(batch) > maxBatch {
-				batch = batch[:maxBatch]
-			}
-			s.pending = s.pending[len(batch):]
-			s.qmu.Unlock()
-			s.lead1(batch)
-		}
-	}
+// Sample is one reading of an instance.
+type Sample struct {
+	Time      time.Time
+	Instance  string
+	Function  string
+	CPUPct    float64
+	MemUsed   int64
+	MemTotal  int64
+	DiskUsed  int64
+	DiskTotal int64
+	Load      float64
+	InFlight  int
 }
 
-// lead1 runs one batch as the leader and gives the lead back.
-func (s *Store) lead1(batch []*txReq) {
-	defer func() { <-s.lead }()
-	if len(batch) > 0 {
-		s.runBatch(batch)
-	}
+// Activity is a job as `faas top` counts it.
+type Activity struct {
+	Function string
+	Status   string
+	Cold     bool
+	QueuedAt time.Time
+	Duration time.Duration
 }
 
-// maxBatch bounds a group commit.
-const maxBatch = 64
-
-// txReq is one writer waiting for its transaction.
-type txReq struct {
-	ctx  context.Context
-	what string
-	fn   func(*sql.Tx) error
-	done chan error
-	// panicked is what fn panicked with; the writer panics with it in its
-	// own goroutine, not in the leader's.
-	panicked any
+// ScaleEvent is one decision of the watcher.
+type ScaleEvent struct {
+	ID       int64     `json:"id"`
+	Time     time.Time `json:"time"`
+	Function string    `json:"function"`
+	Instance string    `json:"instance"`
+	Kind     string    `json:"kind"`
+	Reason   string    `json:"reason"`
+	Outcome  string    `json:"outcome"`
 }
 
-// run runs the writer's work, turning a panic into its error.
-func (r *txReq) run(tx *sql.Tx) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			r.panicked = p
-			err = fault.Platformf("%s: panic: %v", r.what, p)
-		}
-	}()
-	return r.fn(tx)
-}
-
-// result is what inTx returns for the answer err: a panic is raised again.
-func (r *txReq) result(err error) error {
-	if r.panicked != nil {
-		panic(r.panicked)
-	}
-	return err
-}
-
-func (s *Store) runBatch(batch []*txReq) {
-	answered := make([]bool, len(batch))
-	answer := func(i int, err error) {
-		if answered[i] {
-			return
-		}
-		answered[i] = true
-		var fe *fault.Error
-		if err != nil && !errors.As(err, &fe) && !errors.Is(err, ErrAtMax) {
-			err = storeErr(batch[i].what, err)
-		}
-		batch[i].done <- err
-	}
-	var ok []int // run, awaiting the commit
-	// abort answers everyone not yet answered: nothing of theirs is written.
-	abort := func(err error) {
-		for i := range batch {
-			answer(i, err)
-		}
-	}
-	tx, err := s.db.BeginTx(context.WithoutCancel(batch[0].ctx), nil)
-	if err != nil {
-		abort(err)
-		return
-	}
-	defer tx.Rollback()
-	for i, r := range batch {
-		if err := r.ctx.Err(); err != nil {
-			answer(i, err)
-			continue
-		}
-		if len(batch) == 1 {
-			if err := r.run(tx); err != nil {
-				answer(i, err)
-				return
-			}
-			ok = append(ok, i)
-			break
-		}
-		if _, err := tx.ExecContext(r.ctx, "SAVEPOINT w"); err != nil {
-			answer(i, err)
-			continue
-		}
-		if err := r.run(tx); err != nil {
-			answer(i, err)
-			_, rerr := tx.Exec("ROLLBACK TO w")
-			if rerr == nil {
-				_, rerr = tx.Exec("RELEASE w")
-			}
-			if rerr != nil {
-				// The transaction is in an unknown state: write nothing.
-				abort(rerr)
-				return
-			}
-			continue
-		}
-		if _, err := tx.Exec("RELEASE w"); err != nil {
-			abort(err)
-			return
-		}
-		ok = append(ok, i)
-	}
-	if len(ok) == 0 {
-		return
-	}
-	err = tx.Commit()
-	for _, i := range ok {
-		answer(i, err)
-	}
-}
-
-func toMS(t time.Time) int64 { return t.UnixMilli() }
-
-func fromMS(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
-
-func fromNullMS(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return fromMS(n.Int64)
-}
-
-func nullMS(t time.Time) sql.NullInt64 {
-	if t.IsZero() {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: toMS(t), Valid: true}
-}
-
-// Hold keeps one idle connection to the database in home open until the
-// returned closer is closed. SQLite checkpoints and deletes the WAL when the
-// last connection closes, which would make every short faas command pay two
-// fsyncs and a WAL re-creation; a long-lived process (a local agent) holding
-// a connection spares them that. An idle connection holds no snapshot, so it
-// never blocks checkpoints or writers.
-func Hold(home string) (io.Closer, error) {
-	path := faashome.DB(home)
-	if _, err := os.Stat(path); err != nil {
-		return nil, err
-	}
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=rw&_busy_timeout=1000")
-	if err != nil {
-		return nil, err
-	}
-	db.SetMaxOpenConns(1)
-	db.SetConnMaxIdleTime(0)
-	db.SetConnMaxLifetime(0)
-	var n int
-	if err := db.QueryRow("SELECT 1").Scan(&n); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
-}
+// ErrAtMax says a function already has max_instances instances.
+var ErrAtMax = errors.New("the function is at max_instances")

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -8,39 +8,15 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/pkg/faastype"
+	"github.com/faasdev/faas/pkg/store"
 )
-
-// Instance states.
-const (
-	InstanceStarting = "starting"
-	InstanceReady    = "ready"
-	InstanceDraining = "draining"
-)
-
-// Placement says how to place a job on a function's instances.
-type Placement struct {
-	Provider     string
-	Slots        int
-	MaxInstances int
-	MemoryMB     int64
-	CPUs         int
-	DiskMB       int64
-	Version      int
-}
-
-// Placed is where a job went: an instance, and whether the caller must
-// launch it (a new instance, recorded as starting).
-type Placed struct {
-	Instance faastype.Instance
-	Launch   bool
-}
 
 // ClaimJob records a running job and places it on an instance, in one
 // transaction: a ready instance with a free slot (fewest jobs first), else
 // a new instance while the function has fewer than MaxInstances, else the
 // least busy instance, whose agent queues the job.
-func (s *Store) ClaimJob(ctx context.Context, j Job, pl Placement) (Placed, error) {
-	var placed Placed
+func (s *Store) ClaimJob(ctx context.Context, j store.Job, pl store.Placement) (store.Placed, error) {
+	var placed store.Placed
 	err := s.inTx(ctx, "claim job", func(tx *sql.Tx) error {
 		var err error
 		if placed, err = place(ctx, tx, j.Function, pl, j.QueuedAt); err != nil {
@@ -54,8 +30,8 @@ func (s *Store) ClaimJob(ctx context.Context, j Job, pl Placement) (Placed, erro
 
 // PlaceAgain places a running job (again): after its instance turned out
 // to be gone, or, claimed from the queue, on the version pl describes.
-func (s *Store) PlaceAgain(ctx context.Context, jobID, fn string, pl Placement, now time.Time) (Placed, error) {
-	var placed Placed
+func (s *Store) PlaceAgain(ctx context.Context, jobID, fn string, pl store.Placement, now time.Time) (store.Placed, error) {
+	var placed store.Placed
 	err := s.inTx(ctx, "place job", func(tx *sql.Tx) error {
 		var err error
 		if placed, err = place(ctx, tx, fn, pl, now); err != nil {
@@ -68,14 +44,14 @@ func (s *Store) PlaceAgain(ctx context.Context, jobID, fn string, pl Placement, 
 	return placed, err
 }
 
-func place(ctx context.Context, tx *sql.Tx, fn string, pl Placement, now time.Time) (Placed, error) {
+func place(ctx context.Context, tx *sql.Tx, fn string, pl store.Placement, now time.Time) (store.Placed, error) {
 	// Sorted here, not by ORDER BY: SQLite sorts through a temporary
 	// B-tree, which costs more than the query itself on this hot path.
 	rows, err := tx.QueryContext(ctx, `SELECT i.id, i.state, i.endpoint, i.token, COALESCE(i.pid, 0), i.pid_start, i.seq,
 		(SELECT COUNT(*) FROM jobs j WHERE j.instance = i.id AND j.status = 'running') AS busy
 		FROM instances i WHERE i.function = ? AND i.provider = ? AND i.state IN ('starting', 'ready', 'draining')`, fn, pl.Provider)
 	if err != nil {
-		return Placed{}, err
+		return store.Placed{}, err
 	}
 	type cand struct {
 		in        faastype.Instance
@@ -87,10 +63,10 @@ func place(ctx context.Context, tx *sql.Tx, fn string, pl Placement, now time.Ti
 		var c cand
 		if err := rows.Scan(&c.in.ID, &c.in.State, &c.in.Endpoint, &c.in.Token, &c.in.PID, &c.in.PIDStart, &c.seq, &c.busy); err != nil {
 			rows.Close()
-			return Placed{}, err
+			return store.Placed{}, err
 		}
 		n++
-		if c.in.State == InstanceDraining {
+		if c.in.State == store.InstanceDraining {
 			continue
 		}
 		c.in.Function, c.in.Provider = fn, pl.Provider
@@ -98,7 +74,7 @@ func place(ctx context.Context, tx *sql.Tx, fn string, pl Placement, now time.Ti
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return Placed{}, err
+		return store.Placed{}, err
 	}
 	// Fewest jobs first, ready before starting, oldest first.
 	sort.Slice(cands, func(i, j int) bool {
@@ -106,7 +82,7 @@ func place(ctx context.Context, tx *sql.Tx, fn string, pl Placement, now time.Ti
 		if a.busy != b.busy {
 			return a.busy < b.busy
 		}
-		if as, bs := a.in.State == InstanceStarting, b.in.State == InstanceStarting; as != bs {
+		if as, bs := a.in.State == store.InstanceStarting, b.in.State == store.InstanceStarting; as != bs {
 			return !as
 		}
 		return a.seq < b.seq
@@ -119,26 +95,26 @@ func place(ctx context.Context, tx *sql.Tx, fn string, pl Placement, now time.Ti
 		}
 	}
 	if chosen != nil {
-		return Placed{Instance: *chosen}, nil
+		return store.Placed{Instance: *chosen}, nil
 	}
 	if n >= pl.MaxInstances && least != nil {
-		return Placed{Instance: *least}, nil
+		return store.Placed{Instance: *least}, nil
 	}
 	in, err := insertInstance(ctx, tx, fn, pl, now)
 	if err != nil {
-		return Placed{}, err
+		return store.Placed{}, err
 	}
-	return Placed{Instance: in, Launch: true}, nil
+	return store.Placed{Instance: in, Launch: true}, nil
 }
 
 // insertInstance records a new starting instance of fn, numbered after the
 // function's last.
-func insertInstance(ctx context.Context, tx *sql.Tx, fn string, pl Placement, now time.Time) (faastype.Instance, error) {
+func insertInstance(ctx context.Context, tx *sql.Tx, fn string, pl store.Placement, now time.Time) (faastype.Instance, error) {
 	var seq int
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM instances WHERE function = ? AND provider = ?`, fn, pl.Provider).Scan(&seq); err != nil {
 		return faastype.Instance{}, err
 	}
-	in := faastype.Instance{ID: pl.Provider + "-" + fn + "-" + strconv.Itoa(seq), Function: fn, Provider: pl.Provider, State: InstanceStarting}
+	in := faastype.Instance{ID: pl.Provider + "-" + fn + "-" + strconv.Itoa(seq), Function: fn, Provider: pl.Provider, State: store.InstanceStarting}
 	// A row left by an instance that vanished may hold the id; it is replaced.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM instances WHERE id = ?`, in.ID); err != nil {
 		return faastype.Instance{}, err
@@ -169,21 +145,8 @@ func (s *Store) RemoveInstance(ctx context.Context, id string) error {
 	})
 }
 
-// InstanceRow is an instance as recorded, with its jobs in flight.
-type InstanceRow struct {
-	faastype.Instance
-	Version   int
-	Slots     int
-	CPUs      int
-	MemoryMB  int64
-	DiskMB    int64
-	InFlight  int
-	CreatedAt time.Time
-	UpdatedAt time.Time
-}
-
 // ListInstances returns the recorded instances, of one function or all.
-func (s *Store) ListInstances(ctx context.Context, fn string) ([]InstanceRow, error) {
+func (s *Store) ListInstances(ctx context.Context, fn string) ([]store.InstanceRow, error) {
 	q := `SELECT i.id, i.function, i.provider, i.state, i.endpoint, i.token, COALESCE(i.pid, 0), i.pid_start,
 		i.version, i.slots, i.cpus, i.memory_mb, i.disk_mb, i.created_at, i.updated_at,
 		(SELECT COUNT(*) FROM jobs j WHERE j.instance = i.id AND j.status = 'running')
@@ -198,9 +161,9 @@ func (s *Store) ListInstances(ctx context.Context, fn string) ([]InstanceRow, er
 		return nil, storeErr("list instances", err)
 	}
 	defer rows.Close()
-	var out []InstanceRow
+	var out []store.InstanceRow
 	for rows.Next() {
-		var r InstanceRow
+		var r store.InstanceRow
 		var created, updated int64
 		if err := rows.Scan(&r.ID, &r.Function, &r.Provider, &r.State, &r.Endpoint, &r.Token, &r.PID, &r.PIDStart,
 			&r.Version, &r.Slots, &r.CPUs, &r.MemoryMB, &r.DiskMB, &created, &updated, &r.InFlight); err != nil {

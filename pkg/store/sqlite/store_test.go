@@ -1,4 +1,4 @@
-package store_test
+package sqlite_test
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/store"
+	"github.com/faasdev/faas/pkg/store/sqlite"
 )
 
 // t0 is a fixed clock; times are stored at millisecond precision.
@@ -26,7 +27,7 @@ var t0 = time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
 
 func openStore(t *testing.T, home string) *store.Store {
 	t.Helper()
-	s, err := store.Open(context.Background(), home)
+	s, err := sqlite.Open(context.Background(), home)
 	if err != nil {
 		t.Fatalf("Open(%s): %v", home, err)
 	}
@@ -120,7 +121,7 @@ func TestOpenUnwritableHomeIsPlatformError(t *testing.T) {
 	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err := store.Open(context.Background(), filepath.Join(file, "home"))
+	s, err := sqlite.Open(context.Background(), filepath.Join(file, "home"))
 	if s != nil {
 		s.Close()
 	}
@@ -134,14 +135,14 @@ func TestOpenTwiceMigrationsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	home := t.TempDir()
 
-	s1, err := store.Open(ctx, home)
+	s1, err := sqlite.Open(ctx, home)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustDeploy(t, s1, deployReq("hello", "def handler(e, c): pass", pyConfig(), t0))
 
 	// A second open while the first is still open, then after it closed.
-	s2, err := store.Open(ctx, home)
+	s2, err := sqlite.Open(ctx, home)
 	if err != nil {
 		t.Fatalf("second Open: %v", err)
 	}
@@ -164,7 +165,7 @@ func TestOpenTwiceMigrationsIdempotent(t *testing.T) {
 	}
 
 	// The schema version is the newest migration, not applied twice.
-	want := store.SchemaVersion()
+	want := sqlite.SchemaVersion()
 	if want < 1 {
 		t.Fatalf("SchemaVersion() = %d, want >= 1", want)
 	}
@@ -190,11 +191,11 @@ func TestOpenNewerSchemaRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d", store.SchemaVersion()+1)); err != nil {
+	if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d", sqlite.SchemaVersion()+1)); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
-	s2, err := store.Open(context.Background(), home)
+	s2, err := sqlite.Open(context.Background(), home)
 	if s2 != nil {
 		s2.Close()
 		t.Fatal("Open of a database with a newer schema succeeded")
@@ -815,7 +816,7 @@ func runWorkers(home string, workers, perWorker int) []error {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			s, err := store.Open(ctx, home)
+			s, err := sqlite.Open(ctx, home)
 			if err != nil {
 				fail(fmt.Errorf("worker %d: Open: %w", w, err))
 				return
@@ -849,7 +850,7 @@ func TestConcurrentStoresSeparateOpens(t *testing.T) {
 	home := filepath.Join(t.TempDir(), "home")
 	// The home exists, as it does after the first faas command ran (see
 	// TestConcurrentFirstOpen for a home that does not).
-	first, err := store.Open(ctx, home)
+	first, err := sqlite.Open(ctx, home)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,27 +1,16 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/faasdev/faas/pkg/faastype"
+	"github.com/faasdev/faas/pkg/store"
 )
 
-// ScaleEvent is one decision of the watcher.
-type ScaleEvent struct {
-	ID       int64     `json:"id"`
-	Time     time.Time `json:"time"`
-	Function string    `json:"function"`
-	Instance string    `json:"instance"`
-	Kind     string    `json:"kind"`
-	Reason   string    `json:"reason"`
-	Outcome  string    `json:"outcome"`
-}
-
 // AddScaleEvent records a decision.
-func (s *Store) AddScaleEvent(ctx context.Context, e ScaleEvent) error {
+func (s *Store) AddScaleEvent(ctx context.Context, e store.ScaleEvent) error {
 	return s.inTx(ctx, "record scale event", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO scale_events(time, function, instance, kind, reason, outcome) VALUES (?, ?, ?, ?, ?, ?)`,
 			toMS(e.Time), e.Function, e.Instance, e.Kind, e.Reason, e.Outcome)
@@ -30,7 +19,7 @@ func (s *Store) AddScaleEvent(ctx context.Context, e ScaleEvent) error {
 }
 
 // ScaleEvents lists decisions since a time, newest first.
-func (s *Store) ScaleEvents(ctx context.Context, function string, since time.Time, limit int) ([]ScaleEvent, error) {
+func (s *Store) ScaleEvents(ctx context.Context, function string, since time.Time, limit int) ([]store.ScaleEvent, error) {
 	q := `SELECT id, time, function, instance, kind, reason, outcome FROM scale_events WHERE time >= ?`
 	args := []any{toMS(since)}
 	if function != "" {
@@ -44,9 +33,9 @@ func (s *Store) ScaleEvents(ctx context.Context, function string, since time.Tim
 		return nil, storeErr("list scale events", err)
 	}
 	defer rows.Close()
-	var out []ScaleEvent
+	var out []store.ScaleEvent
 	for rows.Next() {
-		var e ScaleEvent
+		var e store.ScaleEvent
 		var t int64
 		if err := rows.Scan(&e.ID, &t, &e.Function, &e.Instance, &e.Kind, &e.Reason, &e.Outcome); err != nil {
 			return nil, storeErr("list scale events", err)
@@ -58,16 +47,16 @@ func (s *Store) ScaleEvents(ctx context.Context, function string, since time.Tim
 }
 
 // SamplesSince returns the usage samples taken since a time, oldest first.
-func (s *Store) SamplesSince(ctx context.Context, since time.Time) ([]Sample, error) {
+func (s *Store) SamplesSince(ctx context.Context, since time.Time) ([]store.Sample, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT time, instance, function, cpu_pct, mem_used, mem_total, disk_used, disk_total, load, in_flight
 		FROM usage_samples WHERE time >= ? ORDER BY time`, toMS(since))
 	if err != nil {
 		return nil, storeErr("read samples", err)
 	}
 	defer rows.Close()
-	var out []Sample
+	var out []store.Sample
 	for rows.Next() {
-		var x Sample
+		var x store.Sample
 		var t int64
 		if err := rows.Scan(&t, &x.Instance, &x.Function, &x.CPUPct, &x.MemUsed, &x.MemTotal, &x.DiskUsed, &x.DiskTotal, &x.Load, &x.InFlight); err != nil {
 			return nil, storeErr("read samples", err)
@@ -99,14 +88,11 @@ func (s *Store) LastJobs(ctx context.Context, now time.Time) (map[string]time.Ti
 	return out, rows.Err()
 }
 
-// ErrAtMax says a function already has max_instances instances.
-var ErrAtMax = errors.New("the function is at max_instances")
-
 // NewInstance records a new starting instance of a function, for the
 // watcher to launch (scale-out, warm pool), unless the function already
 // has max_instances: checked in the transaction, since invocations add
 // instances too.
-func (s *Store) NewInstance(ctx context.Context, fn string, pl Placement, now time.Time) (faastype.Instance, error) {
+func (s *Store) NewInstance(ctx context.Context, fn string, pl store.Placement, now time.Time) (faastype.Instance, error) {
 	var in faastype.Instance
 	err := s.inTx(ctx, "add instance", func(tx *sql.Tx) error {
 		var n int
@@ -115,7 +101,7 @@ func (s *Store) NewInstance(ctx context.Context, fn string, pl Placement, now ti
 			return err
 		}
 		if n >= pl.MaxInstances {
-			return ErrAtMax
+			return store.ErrAtMax
 		}
 		var err error
 		in, err = insertInstance(ctx, tx, fn, pl, now)

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -8,52 +8,16 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/pkg/fault"
-	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/store"
 )
-
-// Function is a deployed function and its current version.
-type Function struct {
-	Name      string
-	Provider  string
-	Owner     string
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	Current   Version
-	Versions  int
-}
-
-// Version is the code and config of one deploy.
-type Version struct {
-	Function  string
-	Version   int
-	SHA256    string
-	Filename  string
-	Code      []byte
-	Config    function.Config
-	CreatedAt time.Time
-}
-
-// DeployRequest is what a deploy writes.
-type DeployRequest struct {
-	Name     string
-	Provider string
-	Owner    string
-	Filename string
-	Code     []byte
-	SHA256   string
-	Config   function.Config
-	Now      time.Time
-	// OwnerOnly refuses to add a version to another owner's function.
-	OwnerOnly bool
-}
 
 // Deploy records a new version and makes it current, unless the current
 // version already has the same code and config, in which case nothing is
 // written and created is false.
-func (s *Store) Deploy(ctx context.Context, r DeployRequest) (v Version, created bool, err error) {
+func (s *Store) Deploy(ctx context.Context, r store.DeployRequest) (v store.Version, created bool, err error) {
 	cfg, err := json.Marshal(r.Config)
 	if err != nil {
-		return Version{}, false, err
+		return store.Version{}, false, err
 	}
 	err = s.inTx(ctx, "deploy "+r.Name, func(tx *sql.Tx) error {
 		var cur, maxV int
@@ -77,7 +41,7 @@ func (s *Store) Deploy(ctx context.Context, r DeployRequest) (v Version, created
 			v, err = scanVersion(tx.QueryRowContext(ctx, versionSelect+` WHERE function = ? AND version = ?`, r.Name, cur))
 			return err
 		}
-		v = Version{Function: r.Name, Version: maxV + 1, SHA256: r.SHA256, Filename: r.Filename, Code: r.Code, Config: r.Config, CreatedAt: r.Now}
+		v = store.Version{Function: r.Name, Version: maxV + 1, SHA256: r.SHA256, Filename: r.Filename, Code: r.Code, Config: r.Config, CreatedAt: r.Now}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO versions(function, version, sha256, filename, code, config, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, r.Name, v.Version, r.SHA256, r.Filename, r.Code, string(cfg), toMS(r.Now)); err != nil {
 			return err
@@ -96,15 +60,15 @@ const versionSelect = `SELECT function, version, sha256, filename, code, config,
 
 type rowScanner interface{ Scan(...any) error }
 
-func scanVersion(row rowScanner) (Version, error) {
-	var v Version
+func scanVersion(row rowScanner) (store.Version, error) {
+	var v store.Version
 	var cfg string
 	var created int64
 	if err := row.Scan(&v.Function, &v.Version, &v.SHA256, &v.Filename, &v.Code, &cfg, &created); err != nil {
-		return Version{}, err
+		return store.Version{}, err
 	}
 	if err := json.Unmarshal([]byte(cfg), &v.Config); err != nil {
-		return Version{}, err
+		return store.Version{}, err
 	}
 	v.CreatedAt = fromMS(created)
 	return v, nil
@@ -119,17 +83,17 @@ func notFoundFunction(name string) error {
 // memory per function (with the function's creation time, so a function
 // removed and deployed again is not mistaken for the old one): the hot path
 // reads one small row.
-func (s *Store) GetFunction(ctx context.Context, name string) (Function, error) {
-	var f Function
+func (s *Store) GetFunction(ctx context.Context, name string) (store.Function, error) {
+	var f store.Function
 	var created, updated int64
 	err := s.db.QueryRowContext(ctx, `SELECT name, provider, owner, created_at, updated_at, current_version,
 		(SELECT COUNT(*) FROM versions WHERE function = f.name) FROM functions f WHERE name = ?`, name).Scan(
 		&f.Name, &f.Provider, &f.Owner, &created, &updated, &f.Current.Version, &f.Versions)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Function{}, notFoundFunction(name)
+		return store.Function{}, notFoundFunction(name)
 	}
 	if err != nil {
-		return Function{}, storeErr("read function "+name, err)
+		return store.Function{}, storeErr("read function "+name, err)
 	}
 	f.CreatedAt, f.UpdatedAt = fromMS(created), fromMS(updated)
 	if c, ok := s.versions.Load(name); ok {
@@ -140,10 +104,10 @@ func (s *Store) GetFunction(ctx context.Context, name string) (Function, error) 
 	}
 	v, err := scanVersion(s.db.QueryRowContext(ctx, versionSelect+` WHERE function = ? AND version = ?`, name, f.Current.Version))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Function{}, notFoundFunction(name)
+		return store.Function{}, notFoundFunction(name)
 	}
 	if err != nil {
-		return Function{}, storeErr("read function "+name, err)
+		return store.Function{}, storeErr("read function "+name, err)
 	}
 	s.versions.Store(name, cachedVersion{created, v})
 	f.Current = v
@@ -153,12 +117,12 @@ func (s *Store) GetFunction(ctx context.Context, name string) (Function, error) 
 // cachedVersion is a function's version as GetFunction last read it.
 type cachedVersion struct {
 	created int64
-	v       Version
+	v       store.Version
 }
 
 // ListFunctions returns the functions with their current version, without
 // code, ordered by name: every function, or only owner's when ownerSet.
-func (s *Store) ListFunctions(ctx context.Context, owner string, ownerSet bool) ([]Function, error) {
+func (s *Store) ListFunctions(ctx context.Context, owner string, ownerSet bool) ([]store.Function, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT f.name, f.provider, f.owner, f.created_at, f.updated_at,
 		v.version, v.sha256, v.filename, v.config, v.created_at,
 		(SELECT COUNT(*) FROM versions WHERE function = f.name)
@@ -169,9 +133,9 @@ func (s *Store) ListFunctions(ctx context.Context, owner string, ownerSet bool) 
 		return nil, storeErr("list functions", err)
 	}
 	defer rows.Close()
-	var out []Function
+	var out []store.Function
 	for rows.Next() {
-		var f Function
+		var f store.Function
 		var created, updated, vcreated int64
 		var cfg string
 		if err := rows.Scan(&f.Name, &f.Provider, &f.Owner, &created, &updated,
@@ -261,14 +225,14 @@ func (s *Store) Rollback(ctx context.Context, name string, to int, now time.Time
 }
 
 // ListVersions returns a function's versions, newest first, without code.
-func (s *Store) ListVersions(ctx context.Context, name string) ([]Version, error) {
+func (s *Store) ListVersions(ctx context.Context, name string) ([]store.Version, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT function, version, sha256, filename, x'', config, created_at
 		FROM versions WHERE function = ? ORDER BY version DESC`, name)
 	if err != nil {
 		return nil, storeErr("list versions", err)
 	}
 	defer rows.Close()
-	var out []Version
+	var out []store.Version
 	for rows.Next() {
 		v, err := scanVersion(rows)
 		if err != nil {

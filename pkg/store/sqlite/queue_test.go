@@ -1,4 +1,4 @@
-package store_test
+package sqlite_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/store"
+	"github.com/faasdev/faas/pkg/store/sqlite"
 )
 
 func queued(id, owner string, at time.Time, retries int) store.Job {
@@ -193,7 +194,7 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 // BenchmarkClaimFinish is the store's share of a synchronous invoke: claim
 // and place a job, then record its outcome, from 8 goroutines.
 func BenchmarkClaimFinish(b *testing.B) {
-	s, err := store.Open(context.Background(), b.TempDir())
+	s, err := sqlite.Open(context.Background(), b.TempDir())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/store"
 )
 
 // Config returns every stored setting.
@@ -53,30 +54,9 @@ func (s *Store) Spend(ctx context.Context, month, owner string) (int64, error) {
 	return p, nil
 }
 
-// BillRow is one function's sums over a period.
-type BillRow struct {
-	Function    string
-	Invocations int64
-	Errors      int64
-	DurationUS  int64
-	BilledMS    int64
-	MBMS        int64
-	RequestPico int64
-	ComputePico int64
-}
-
-// BillFilter selects the days of a bill: [From, To), whole local days.
-type BillFilter struct {
-	From, To time.Time
-	Function string
-	Owner    string
-	// OwnerSet says Owner filters even when empty (the local user).
-	OwnerSet bool
-}
-
-func (f BillFilter) where() (string, []any) {
+func billWhere(f store.BillFilter) (string, []any) {
 	q := ` WHERE day >= ? AND day < ?`
-	args := []any{Day(f.From), Day(f.To)}
+	args := []any{store.Day(f.From), store.Day(f.To)}
 	if f.Function != "" {
 		q += ` AND function = ?`
 		args = append(args, f.Function)
@@ -90,17 +70,17 @@ func (f BillFilter) where() (string, []any) {
 
 // Bill sums a period per function from the daily roll-up, which every
 // ended job updates in the transaction that records its cost.
-func (s *Store) Bill(ctx context.Context, f BillFilter) ([]BillRow, error) {
-	where, args := f.where()
+func (s *Store) Bill(ctx context.Context, f store.BillFilter) ([]store.BillRow, error) {
+	where, args := billWhere(f)
 	rows, err := s.db.QueryContext(ctx, `SELECT function, SUM(invocations), SUM(errors), SUM(duration_us), SUM(billed_ms),
 		SUM(mb_ms), SUM(request_pico), SUM(compute_pico) FROM usage_daily`+where+` GROUP BY function ORDER BY function`, args...)
 	if err != nil {
 		return nil, storeErr("bill", err)
 	}
 	defer rows.Close()
-	var out []BillRow
+	var out []store.BillRow
 	for rows.Next() {
-		var r BillRow
+		var r store.BillRow
 		if err := rows.Scan(&r.Function, &r.Invocations, &r.Errors, &r.DurationUS, &r.BilledMS, &r.MBMS, &r.RequestPico, &r.ComputePico); err != nil {
 			return nil, storeErr("bill", err)
 		}
@@ -110,8 +90,8 @@ func (s *Store) Bill(ctx context.Context, f BillFilter) ([]BillRow, error) {
 }
 
 // DailyCost sums a period's cost per day, for the bill's chart.
-func (s *Store) DailyCost(ctx context.Context, f BillFilter) (map[string]int64, error) {
-	where, args := f.where()
+func (s *Store) DailyCost(ctx context.Context, f store.BillFilter) (map[string]int64, error) {
+	where, args := billWhere(f)
 	rows, err := s.db.QueryContext(ctx, `SELECT day, SUM(request_pico + compute_pico) FROM usage_daily`+where+` GROUP BY day`, args...)
 	if err != nil {
 		return nil, storeErr("bill by day", err)
@@ -129,26 +109,8 @@ func (s *Store) DailyCost(ctx context.Context, f BillFilter) (map[string]int64, 
 	return out, rows.Err()
 }
 
-// SyntheticJobs describes ended jobs to insert in bulk, for benchmarks and
-// tests of the bill: N jobs of one function, the i-th queued at
-// From + i×Spacing, all alike but for the time.
-type SyntheticJobs struct {
-	N           int
-	Function    string
-	Owner       string
-	From        time.Time
-	Spacing     time.Duration
-	DurationUS  int64
-	BilledMS    int64
-	MemoryMB    int64
-	RequestPico int64
-	ComputePico int64
-	// FailEvery makes every n-th job failed (0: none).
-	FailEvery int
-}
-
 // InsertSynthetic inserts the jobs in one statement.
-func (s *Store) InsertSynthetic(ctx context.Context, j SyntheticJobs) error {
+func (s *Store) InsertSynthetic(ctx context.Context, j store.SyntheticJobs) error {
 	fail := j.FailEvery
 	if fail <= 0 {
 		fail = j.N + 1
@@ -156,14 +118,15 @@ func (s *Store) InsertSynthetic(ctx context.Context, j SyntheticJobs) error {
 	return s.inTx(ctx, "insert synthetic jobs", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < ?)
 			INSERT INTO jobs(id, function, version, owner, status, provider, instance, queued_at, started_at, ended_at,
-				duration_us, billed_ms, memory_mb, exit_code, request_pico, compute_pico)
+				duration_us, billed_ms, memory_mb, exit_code, request_pico, compute_pico, cause)
 			SELECT printf('syn:%s:%010d', ?, i), ?, 1, ?, CASE WHEN (i + 1) % ? = 0 THEN 'failed' ELSE 'completed' END,
-				'synthetic', '', ? + i * ?, ? + i * ?, ? + i * ? + ?, ?, ?, ?, 0, ?, ?
+				'synthetic', '', ? + i * ?, ? + i * ?, ? + i * ? + ?, ?, ?, ?, 0, ?, ?,
+				CASE WHEN (i + 1) % ? = 0 THEN 'function' ELSE '' END
 			FROM seq`,
 			j.N, j.Function, j.Function, j.Owner, fail,
 			toMS(j.From), j.Spacing.Milliseconds(), toMS(j.From), j.Spacing.Milliseconds(),
 			toMS(j.From), j.Spacing.Milliseconds(), j.DurationUS/1000,
-			j.DurationUS, j.BilledMS, j.MemoryMB, j.RequestPico, j.ComputePico)
+			j.DurationUS, j.BilledMS, j.MemoryMB, j.RequestPico, j.ComputePico, fail)
 		if err != nil {
 			return err
 		}
@@ -180,8 +143,8 @@ func (s *Store) InsertSynthetic(ctx context.Context, j SyntheticJobs) error {
 
 // AddUsage adds usage that did not come from jobs run here (an import, a
 // test of the bill's arithmetic) to a day's roll-up.
-func (s *Store) AddUsage(ctx context.Context, day time.Time, owner string, r BillRow) error {
-	return s.inTx(ctx, "add usage", func(tx *sql.Tx) error { return addUsage(ctx, tx, Day(day), owner, r) })
+func (s *Store) AddUsage(ctx context.Context, day time.Time, owner string, r store.BillRow) error {
+	return s.inTx(ctx, "add usage", func(tx *sql.Tx) error { return addUsage(ctx, tx, store.Day(day), owner, r) })
 }
 
 // addToDay adds a new usage_daily row to the day's row when there is one.
@@ -192,21 +155,14 @@ const addToDay = `
 		request_pico = request_pico + excluded.request_pico, compute_pico = compute_pico + excluded.compute_pico`
 
 // addUsage adds r to a day's roll-up of r.Function and owner.
-func addUsage(ctx context.Context, tx *sql.Tx, day, owner string, r BillRow) error {
+func addUsage(ctx context.Context, tx *sql.Tx, day, owner string, r store.BillRow) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO usage_daily VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`+addToDay,
 		day, r.Function, owner, r.Invocations, r.Errors, r.DurationUS, r.BilledMS, r.MBMS, r.RequestPico, r.ComputePico)
 	return err
 }
 
-// Token is an API token of `faas serve`, by its name (the owner).
-type Token struct {
-	Name      string
-	Hash      string
-	CreatedAt time.Time
-}
-
 // CreateToken records a token's hash under a new name.
-func (s *Store) CreateToken(ctx context.Context, t Token) error {
+func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 	return s.inTx(ctx, "create token", func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM tokens WHERE name = ?`, t.Name).Scan(&n); err != nil {
@@ -222,15 +178,15 @@ func (s *Store) CreateToken(ctx context.Context, t Token) error {
 }
 
 // Tokens lists the tokens, by name.
-func (s *Store) Tokens(ctx context.Context) ([]Token, error) {
+func (s *Store) Tokens(ctx context.Context) ([]store.Token, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT name, hash, created_at FROM tokens ORDER BY name`)
 	if err != nil {
 		return nil, storeErr("list tokens", err)
 	}
 	defer rows.Close()
-	var out []Token
+	var out []store.Token
 	for rows.Next() {
-		var t Token
+		var t store.Token
 		var at int64
 		if err := rows.Scan(&t.Name, &t.Hash, &at); err != nil {
 			return nil, storeErr("list tokens", err)

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -7,80 +7,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/store"
 )
-
-// Job statuses.
-const (
-	StatusWaiting   = "waiting"
-	StatusRunning   = "running"
-	StatusCompleted = "completed"
-	StatusFailed    = "failed"
-	StatusTimeout   = "timeout"
-	StatusLost      = "lost"
-)
-
-// Statuses lists every job status.
-var Statuses = []string{StatusWaiting, StatusRunning, StatusCompleted, StatusFailed, StatusTimeout, StatusLost}
-
-// Job is one invocation.
-type Job struct {
-	ID              string
-	Function        string
-	Version         int
-	Owner           string
-	Status          string
-	Provider        string
-	Instance        string
-	Cold            bool
-	InitMS          int64
-	QueuedAt        time.Time
-	StartedAt       time.Time
-	EndedAt         time.Time
-	Duration        time.Duration
-	BilledMS        int64
-	MemoryMB        int64
-	PeakMemoryBytes int64
-	ExitCode        *int
-	Error           string
-	Payload         []byte
-	Result          []byte
-	Logs            []byte
-	LogsTruncated   bool
-	RunnerPID       int
-	RunnerStart     int64
-	// RequestPico and ComputePico are what the job cost, in pico-dollars,
-	// at the prices in force when it ended.
-	RequestPico int64
-	ComputePico int64
-	// Retries is how many more runs a failed async job gets; Attempts how
-	// many runs it had. Timeout overrides the function's when positive.
-	Retries  int
-	Attempts int
-	Timeout  time.Duration
-	// Requeue, when finishing, bills this run and puts the job back in the
-	// queue instead of ending it (a retry). Not stored.
-	Requeue bool
-}
-
-// Month is the billing month of a time: "2006-01" in the local time zone.
-func Month(t time.Time) string { return t.Local().Format("2006-01") }
-
-// Day is the billing day of a time: "2006-01-02" in the local time zone.
-func Day(t time.Time) string { return t.Local().Format("2006-01-02") }
-
-// Ended reports whether the job reached a final status.
-func (j Job) Ended() bool {
-	return j.Status != StatusWaiting && j.Status != StatusRunning
-}
 
 // StartJob inserts a job that is already running, unplaced (tests).
-func (s *Store) StartJob(ctx context.Context, j Job) error {
+func (s *Store) StartJob(ctx context.Context, j store.Job) error {
 	return s.inTx(ctx, "record job", func(tx *sql.Tx) error { return insertJob(ctx, tx, j) })
 }
 
 // insertJob writes a new running job.
-func insertJob(ctx context.Context, tx *sql.Tx, j Job) error {
+func insertJob(ctx context.Context, tx *sql.Tx, j store.Job) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO jobs(id, function, version, owner, status, provider, instance, cold,
 		queued_at, started_at, memory_mb, payload, runner_pid, runner_start, attempts, timeout_ms)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -90,8 +28,10 @@ func insertJob(ctx context.Context, tx *sql.Tx, j Job) error {
 }
 
 // FinishJob writes a job's outcome. Only a job still running can finish, so
-// a job marked lost by a reconciler is never overwritten.
-func (s *Store) FinishJob(ctx context.Context, j Job) error {
+// a job marked lost by a reconciler is never overwritten. With requeue, the
+// run is billed and the job goes back to the queue instead of ending (a
+// retry).
+func (s *Store) FinishJob(ctx context.Context, j store.Job, requeue bool) error {
 	return s.inTx(ctx, "record job result", func(tx *sql.Tx) error {
 		var exit sql.NullInt64
 		if j.ExitCode != nil {
@@ -99,18 +39,18 @@ func (s *Store) FinishJob(ctx context.Context, j Job) error {
 		}
 		// A retried job's runs each add their cost: the job's cost is what
 		// all its runs cost.
-		status := j.Status
-		if j.Requeue {
-			status = StatusWaiting
+		status, cause := j.Status, j.Cause
+		if requeue {
+			status, cause = store.StatusWaiting, faastype.CauseNone
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE jobs SET status = ?, instance = ?, cold = ?, init_ms = ?, started_at = ?,
 			ended_at = ?, duration_us = ?, billed_ms = COALESCE(billed_ms, 0) + ?, peak_memory_bytes = ?, exit_code = ?, error = ?,
 			result = ?, logs = ?, logs_truncated = ?, request_pico = request_pico + ?, compute_pico = compute_pico + ?,
-			runner_pid = CASE WHEN ? THEN NULL ELSE runner_pid END
+			runner_pid = CASE WHEN ? THEN NULL ELSE runner_pid END, cause = ?
 			WHERE id = ? AND status = 'running'`,
 			status, j.Instance, j.Cold, j.InitMS, nullMS(j.StartedAt), nullMS(j.EndedAt), j.Duration.Microseconds(),
 			j.BilledMS, j.PeakMemoryBytes, exit, j.Error, j.Result, j.Logs, j.LogsTruncated, j.RequestPico, j.ComputePico,
-			j.Requeue, j.ID)
+			requeue, cause, j.ID)
 		if err != nil {
 			return err
 		}
@@ -119,15 +59,15 @@ func (s *Store) FinishJob(ctx context.Context, j Job) error {
 		}
 		if cost := j.RequestPico + j.ComputePico; cost > 0 {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO spend(month, owner, pico) VALUES (?, ?, ?)
-				ON CONFLICT(month, owner) DO UPDATE SET pico = pico + excluded.pico`, Month(j.QueuedAt), j.Owner, cost); err != nil {
+				ON CONFLICT(month, owner) DO UPDATE SET pico = pico + excluded.pico`, store.Month(j.QueuedAt), j.Owner, cost); err != nil {
 				return err
 			}
 		}
 		failed := 0
-		if j.Status != StatusCompleted {
+		if j.Status != store.StatusCompleted {
 			failed = 1
 		}
-		return addUsage(ctx, tx, Day(j.QueuedAt), j.Owner, BillRow{Function: j.Function, Invocations: 1, Errors: int64(failed),
+		return addUsage(ctx, tx, store.Day(j.QueuedAt), j.Owner, store.BillRow{Function: j.Function, Invocations: 1, Errors: int64(failed),
 			DurationUS: j.Duration.Microseconds(), BilledMS: j.BilledMS, MBMS: j.MemoryMB * j.BilledMS,
 			RequestPico: j.RequestPico, ComputePico: j.ComputePico})
 	})
@@ -177,7 +117,7 @@ func (s *Store) MarkLost(ctx context.Context, now time.Time, alive func(pid int,
 	var marked []string
 	err = s.inTx(ctx, "mark lost jobs", func(tx *sql.Tx) error {
 		for _, id := range dead {
-			res, err := tx.ExecContext(ctx, `UPDATE jobs SET status = 'lost', ended_at = ?,
+			res, err := tx.ExecContext(ctx, `UPDATE jobs SET status = 'lost', cause = 'lost', ended_at = ?,
 				error = 'the process running this job ended before recording its result' WHERE id = ? AND status = 'running'`, toMS(now), id)
 			if err != nil {
 				return err
@@ -196,18 +136,18 @@ func (s *Store) MarkLost(ctx context.Context, now time.Time, alive func(pid int,
 
 const jobColumns = `id, function, version, owner, status, provider, instance, cold, init_ms, queued_at, started_at, ended_at,
 	duration_us, billed_ms, memory_mb, peak_memory_bytes, exit_code, error, logs_truncated, runner_pid, runner_start,
-	request_pico, compute_pico, retries, attempts, timeout_ms`
+	request_pico, compute_pico, retries, attempts, timeout_ms, cause`
 
-func scanJob(row rowScanner, extra ...any) (Job, error) {
-	var j Job
+func scanJob(row rowScanner, extra ...any) (store.Job, error) {
+	var j store.Job
 	var queued int64
 	var started, ended, dur, billed, peak, exit, rpid, rstart sql.NullInt64
 	var timeoutMS int64
 	dest := []any{&j.ID, &j.Function, &j.Version, &j.Owner, &j.Status, &j.Provider, &j.Instance, &j.Cold, &j.InitMS,
 		&queued, &started, &ended, &dur, &billed, &j.MemoryMB, &peak, &exit, &j.Error, &j.LogsTruncated, &rpid, &rstart,
-		&j.RequestPico, &j.ComputePico, &j.Retries, &j.Attempts, &timeoutMS}
+		&j.RequestPico, &j.ComputePico, &j.Retries, &j.Attempts, &timeoutMS, &j.Cause}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
-		return Job{}, err
+		return store.Job{}, err
 	}
 	j.QueuedAt, j.StartedAt, j.EndedAt = fromMS(queued), fromNullMS(started), fromNullMS(ended)
 	j.Duration = time.Duration(dur.Int64) * time.Microsecond
@@ -222,27 +162,27 @@ func scanJob(row rowScanner, extra ...any) (Job, error) {
 }
 
 // GetJob returns one job with its payload, result and logs.
-func (s *Store) GetJob(ctx context.Context, id string) (Job, error) {
+func (s *Store) GetJob(ctx context.Context, id string) (store.Job, error) {
 	j, err := scanWhole(s.db.QueryRowContext(ctx, selectWhole, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Job{}, fault.WithHint(fault.NotFoundf("job %q not found", id), "run `faas jobs` to see recent jobs")
+		return store.Job{}, fault.WithHint(fault.NotFoundf("job %q not found", id), "run `faas jobs` to see recent jobs")
 	}
 	if err != nil {
-		return Job{}, storeErr("read job "+id, err)
+		return store.Job{}, storeErr("read job "+id, err)
 	}
 	return j, nil
 }
 
 // JobState is what a waiter polls: a job's status and its runner.
-func (s *Store) JobState(ctx context.Context, id string) (Job, error) {
-	var j Job
+func (s *Store) JobState(ctx context.Context, id string) (store.Job, error) {
+	var j store.Job
 	err := s.db.QueryRowContext(ctx, `SELECT status, COALESCE(runner_pid, 0), COALESCE(runner_start, 0) FROM jobs WHERE id = ?`, id).
 		Scan(&j.Status, &j.RunnerPID, &j.RunnerStart)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Job{}, fault.NotFoundf("job %q not found", id)
+		return store.Job{}, fault.NotFoundf("job %q not found", id)
 	}
 	if err != nil {
-		return Job{}, storeErr("read job "+id, err)
+		return store.Job{}, storeErr("read job "+id, err)
 	}
 	return j, nil
 }
@@ -250,25 +190,15 @@ func (s *Store) JobState(ctx context.Context, id string) (Job, error) {
 const selectWhole = `SELECT ` + jobColumns + `, payload, result, logs FROM jobs WHERE id = ?`
 
 // scanWhole reads a job with its payload, result and logs.
-func scanWhole(row rowScanner) (Job, error) {
+func scanWhole(row rowScanner) (store.Job, error) {
 	var payload, result, logs []byte
 	j, err := scanJob(row, &payload, &result, &logs)
 	j.Payload, j.Result, j.Logs = payload, result, logs
 	return j, err
 }
 
-// JobFilter selects jobs; zero fields match everything.
-type JobFilter struct {
-	Function string
-	Status   string
-	Limit    int
-	// Owner filters by owner when OwnerSet (Owner "" is the local user).
-	Owner    string
-	OwnerSet bool
-}
-
 // ListJobs returns the newest jobs first, without payload, result or logs.
-func (s *Store) ListJobs(ctx context.Context, f JobFilter) ([]Job, error) {
+func (s *Store) ListJobs(ctx context.Context, f store.JobFilter) ([]store.Job, error) {
 	var where []string
 	var args []any
 	if f.Function != "" {
@@ -297,7 +227,7 @@ func (s *Store) ListJobs(ctx context.Context, f JobFilter) ([]Job, error) {
 		return nil, storeErr("list jobs", err)
 	}
 	defer rows.Close()
-	var out []Job
+	var out []store.Job
 	for rows.Next() {
 		j, err := scanJob(rows)
 		if err != nil {
@@ -332,14 +262,14 @@ func (s *Store) CountJobs(ctx context.Context) (map[string]int, error) {
 
 // RecentLogs returns a function's latest jobs with their logs, oldest
 // first: at most limit jobs queued at or after since.
-func (s *Store) RecentLogs(ctx context.Context, function string, since time.Time, limit int) ([]Job, error) {
+func (s *Store) RecentLogs(ctx context.Context, function string, since time.Time, limit int) ([]store.Job, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+jobColumns+`, logs FROM jobs
 		WHERE function = ? AND queued_at >= ? ORDER BY queued_at DESC, id DESC LIMIT ?`, function, toMS(since), limit)
 	if err != nil {
 		return nil, storeErr("read logs", err)
 	}
 	defer rows.Close()
-	var out []Job
+	var out []store.Job
 	for rows.Next() {
 		var logs []byte
 		j, err := scanJob(rows, &logs)
@@ -360,7 +290,7 @@ func (s *Store) RecentLogs(ctx context.Context, function string, since time.Time
 
 // EnqueueJob records a waiting job (an async invocation) for a dispatcher
 // to claim.
-func (s *Store) EnqueueJob(ctx context.Context, j Job) error {
+func (s *Store) EnqueueJob(ctx context.Context, j store.Job) error {
 	return s.inTx(ctx, "queue job", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO jobs(id, function, version, owner, status, provider, queued_at, memory_mb,
 			payload, retries, timeout_ms) VALUES (?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?)`,
@@ -373,7 +303,7 @@ func (s *Store) EnqueueJob(ctx context.Context, j Job) error {
 // ClaimNext takes the oldest waiting job, atomically: it becomes running,
 // run by the process (pid, start), with one more attempt, and is read back
 // whole in the same transaction. ok is false when the queue is empty.
-func (s *Store) ClaimNext(ctx context.Context, now time.Time, pid int, pidStart int64) (j Job, ok bool, err error) {
+func (s *Store) ClaimNext(ctx context.Context, now time.Time, pid int, pidStart int64) (j store.Job, ok bool, err error) {
 	err = s.inTx(ctx, "claim queued job", func(tx *sql.Tx) error {
 		var id string
 		err := tx.QueryRowContext(ctx, `SELECT id FROM jobs WHERE status = 'waiting' ORDER BY queued_at, id LIMIT 1`).Scan(&id)

@@ -1,27 +1,15 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"time"
+
+	"github.com/faasdev/faas/pkg/store"
 )
 
-// Sample is one reading of an instance.
-type Sample struct {
-	Time      time.Time
-	Instance  string
-	Function  string
-	CPUPct    float64
-	MemUsed   int64
-	MemTotal  int64
-	DiskUsed  int64
-	DiskTotal int64
-	Load      float64
-	InFlight  int
-}
-
 // AddSamples records readings in one transaction.
-func (s *Store) AddSamples(ctx context.Context, samples []Sample) error {
+func (s *Store) AddSamples(ctx context.Context, samples []store.Sample) error {
 	if len(samples) == 0 {
 		return nil
 	}
@@ -41,26 +29,17 @@ func (s *Store) AddSamples(ctx context.Context, samples []Sample) error {
 	})
 }
 
-// Activity is a job as `faas top` counts it.
-type Activity struct {
-	Function string
-	Status   string
-	Cold     bool
-	QueuedAt time.Time
-	Duration time.Duration
-}
-
 // RecentActivity returns the jobs queued since a time, oldest first.
-func (s *Store) RecentActivity(ctx context.Context, since time.Time) ([]Activity, error) {
+func (s *Store) RecentActivity(ctx context.Context, since time.Time) ([]store.Activity, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT function, status, cold, queued_at, COALESCE(duration_us, 0)
 		FROM jobs WHERE queued_at >= ? ORDER BY queued_at`, toMS(since))
 	if err != nil {
 		return nil, storeErr("read activity", err)
 	}
 	defer rows.Close()
-	var out []Activity
+	var out []store.Activity
 	for rows.Next() {
-		var a Activity
+		var a store.Activity
 		var q, us int64
 		if err := rows.Scan(&a.Function, &a.Status, &a.Cold, &q, &us); err != nil {
 			return nil, storeErr("read activity", err)

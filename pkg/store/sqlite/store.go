@@ -1,0 +1,464 @@
+// Package sqlite is the engine's Store in one SQLite database: functions and
+// their versions, instances, and jobs. It knows SQL and nothing of how the
+// rows are shown.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/faasdev/faas/pkg/faashome"
+	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/store"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// busyTimeout is how long a writer waits for another before giving up. It
+// is long because twenty concurrent invocations must all get through.
+const busyTimeout = 30 * time.Second
+
+// Store is an open database.
+type Store struct {
+	db   *sql.DB
+	path string
+	// Writers queue here (pending) and take turns to lead a group commit
+	// (lead): SQLite takes one writer at a time, and a writer that finds
+	// the lock taken would sleep in its busy handler (for milliseconds)
+	// instead of queueing.
+	qmu     sync.Mutex
+	pending []*txReq
+	lead    chan struct{}
+
+	stop      chan struct{}
+	closeOnce sync.Once
+	stopped   sync.WaitGroup
+	// versions caches the version GetFunction read last, per function
+	// (name → cachedVersion).
+	versions sync.Map
+}
+
+// Open opens (creating if needed) the database in home, applying any
+// migrations it lacks. The hot path pays one PRAGMA read when the schema is
+// current.
+func Open(ctx context.Context, home string, opts ...Option) (*Store, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return nil, fault.WithHint(fault.Platformf("create FAAS_HOME %s: %w", home, err), "set FAAS_HOME to a writable directory")
+	}
+	path := faashome.DB(home)
+	// Create the file ourselves so that it is 0600 from its first byte;
+	// SQLite gives its -wal and -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fault.Platformf("open database %s: %w", path, err)
+	}
+	f.Close()
+	dsn := "file:" + path + "?_busy_timeout=" + strconv.Itoa(int(busyTimeout.Milliseconds())) +
+		"&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate&_stmt_cache_size=64"
+	driver := "sqlite3"
+	if o.checkpointEvery > 0 {
+		driver = noAutoCheckpointDriver
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, fault.Platformf("open database %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(4)
+	s := &Store{db: db, path: path, lead: make(chan struct{}, 1), stop: make(chan struct{})}
+	if err := s.useWAL(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if o.checkpointEvery > 0 {
+		s.stopped.Add(1)
+		go s.checkpoints(o.checkpointEvery)
+	}
+	return s, nil
+}
+
+// Option changes how a store is opened.
+type Option func(*options)
+
+type options struct{ checkpointEvery time.Duration }
+
+// BackgroundCheckpoints is for a long-lived process with many writers (the
+// server): its commits never checkpoint the WAL themselves, which costs a
+// commit an fsync of the database every few hundred jobs (the p99 of a
+// call); a goroutine checkpoints every d instead.
+func BackgroundCheckpoints(d time.Duration) Option {
+	return func(o *options) { o.checkpointEvery = d }
+}
+
+const noAutoCheckpointDriver = "sqlite3_faas_no_autocheckpoint"
+
+func init() {
+	sql.Register(noAutoCheckpointDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		_, err := c.Exec("PRAGMA wal_autocheckpoint = 0", nil)
+		return err
+	}})
+}
+
+func (s *Store) checkpoints(every time.Duration) {
+	defer s.stopped.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			// PASSIVE: copies what no reader needs, never waits on writers.
+			_, _ = s.db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		}
+	}
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.stop) })
+	s.stopped.Wait()
+	return s.db.Close()
+}
+
+// useWAL puts the database in WAL mode, which is then a property of the
+// file. Switching needs an exclusive lock, for which SQLite does not wait on
+// its busy handler, so concurrent first opens of a new database retry here
+// until the busy timeout.
+func (s *Store) useWAL(ctx context.Context) error {
+	deadline := time.Now().Add(busyTimeout)
+	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
+		var mode string
+		err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode)
+		if err == nil && strings.EqualFold(mode, "wal") {
+			return nil
+		}
+		if err == nil {
+			err = s.db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
+			if err == nil && strings.EqualFold(mode, "wal") {
+				return nil
+			}
+		}
+		if err != nil && !isBusy(err) || time.Now().After(deadline) {
+			if err == nil {
+				err = fmt.Errorf("journal mode is %q", mode)
+			}
+			return storeErr("switch to WAL", err)
+		}
+		select {
+		case <-ctx.Done():
+			return storeErr("switch to WAL", ctx.Err())
+		case <-time.After(delay):
+		}
+	}
+}
+
+func isBusy(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func migrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range entries {
+		n, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(n)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with a number and _", e.Name())
+		}
+		b, err := migrationFS.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
+}
+
+// SchemaVersion is the newest migration this binary knows.
+func SchemaVersion() int {
+	ms, err := migrations()
+	if err != nil || len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return fault.Platformf("read migrations: %w", err)
+	}
+	want := ms[len(ms)-1].version
+	var have int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
+		return storeErr("read schema version", err)
+	}
+	if have == want {
+		return nil
+	}
+	if have > want {
+		return fault.WithHint(fault.Platformf("database %s has schema version %d, newer than this faas knows (%d)", s.path, have, want), "upgrade faas")
+	}
+	// BEGIN IMMEDIATE (the DSN's txlock) serialises concurrent first opens;
+	// the version is read again inside the lock.
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return storeErr("migrate", err)
+	}
+	defer tx.Rollback()
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
+		return storeErr("read schema version", err)
+	}
+	for _, m := range ms {
+		if m.version <= have {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return storeErr("migration "+m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
+			return storeErr("migration "+m.name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return storeErr("migrate", err)
+	}
+	return nil
+}
+
+// storeErr wraps a database error as a platform error, naming the step.
+func storeErr(what string, err error) error {
+	if isBusy(err) {
+		return fault.WithHint(fault.Platformf("%s: database is busy: %w", what, err), "another faas holds the database too long; try again")
+	}
+	return fault.Platformf("%s: %w", what, err)
+}
+
+// inTx runs fn in a write transaction (BEGIN IMMEDIATE) and returns once
+// what it wrote is committed, or not written at all.
+//
+// Writers commit as a group: while one batch commits, the writers that
+// arrive queue up, and the next of them runs them all in one transaction,
+// each in its own savepoint (a failing one is rolled back alone). A commit
+// costs the same for one job as for twenty, so under concurrent load this
+// is most of the store's throughput; alone, a writer commits at once.
+func (s *Store) inTx(ctx context.Context, what string, fn func(*sql.Tx) error) error {
+	r := &txReq{ctx: ctx, what: what, fn: fn, done: make(chan error, 1)}
+	s.qmu.Lock()
+	s.pending = append(s.pending, r)
+	s.qmu.Unlock()
+	for {
+		// A leader answers its batch before it gives the lead back: a
+		// writer already answered must return, not lead the next batch.
+		select {
+		case err := <-r.done:
+			return r.result(err)
+		default:
+		}
+		select {
+		case err := <-r.done:
+			return r.result(err)
+		case s.lead <- struct{}{}:
+			s.qmu.Lock()
+			batch := s.pending
+			if len(batch) > maxBatch {
+				batch = batch[:maxBatch]
+			}
+			s.pending = s.pending[len(batch):]
+			s.qmu.Unlock()
+			s.lead1(batch)
+		}
+	}
+}
+
+// lead1 runs one batch as the leader and gives the lead back.
+func (s *Store) lead1(batch []*txReq) {
+	defer func() { <-s.lead }()
+	if len(batch) > 0 {
+		s.runBatch(batch)
+	}
+}
+
+// maxBatch bounds a group commit.
+const maxBatch = 64
+
+// txReq is one writer waiting for its transaction.
+type txReq struct {
+	ctx  context.Context
+	what string
+	fn   func(*sql.Tx) error
+	done chan error
+	// panicked is what fn panicked with; the writer panics with it in its
+	// own goroutine, not in the leader's.
+	panicked any
+}
+
+// run runs the writer's work, turning a panic into its error.
+func (r *txReq) run(tx *sql.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.panicked = p
+			err = fault.Platformf("%s: panic: %v", r.what, p)
+		}
+	}()
+	return r.fn(tx)
+}
+
+// result is what inTx returns for the answer err: a panic is raised again.
+func (r *txReq) result(err error) error {
+	if r.panicked != nil {
+		panic(r.panicked)
+	}
+	return err
+}
+
+func (s *Store) runBatch(batch []*txReq) {
+	answered := make([]bool, len(batch))
+	answer := func(i int, err error) {
+		if answered[i] {
+			return
+		}
+		answered[i] = true
+		var fe *fault.Error
+		if err != nil && !errors.As(err, &fe) && !errors.Is(err, store.ErrAtMax) {
+			err = storeErr(batch[i].what, err)
+		}
+		batch[i].done <- err
+	}
+	var ok []int // run, awaiting the commit
+	// abort answers everyone not yet answered: nothing of theirs is written.
+	abort := func(err error) {
+		for i := range batch {
+			answer(i, err)
+		}
+	}
+	tx, err := s.db.BeginTx(context.WithoutCancel(batch[0].ctx), nil)
+	if err != nil {
+		abort(err)
+		return
+	}
+	defer tx.Rollback()
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			answer(i, err)
+			continue
+		}
+		if len(batch) == 1 {
+			if err := r.run(tx); err != nil {
+				answer(i, err)
+				return
+			}
+			ok = append(ok, i)
+			break
+		}
+		if _, err := tx.ExecContext(r.ctx, "SAVEPOINT w"); err != nil {
+			answer(i, err)
+			continue
+		}
+		if err := r.run(tx); err != nil {
+			answer(i, err)
+			_, rerr := tx.Exec("ROLLBACK TO w")
+			if rerr == nil {
+				_, rerr = tx.Exec("RELEASE w")
+			}
+			if rerr != nil {
+				// The transaction is in an unknown state: write nothing.
+				abort(rerr)
+				return
+			}
+			continue
+		}
+		if _, err := tx.Exec("RELEASE w"); err != nil {
+			abort(err)
+			return
+		}
+		ok = append(ok, i)
+	}
+	if len(ok) == 0 {
+		return
+	}
+	err = tx.Commit()
+	for _, i := range ok {
+		answer(i, err)
+	}
+}
+
+func toMS(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+func fromNullMS(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return fromMS(n.Int64)
+}
+
+func nullMS(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: toMS(t), Valid: true}
+}
+
+// Hold keeps one idle connection to the database in home open until the
+// returned closer is closed. SQLite checkpoints and deletes the WAL when the
+// last connection closes, which would make every short faas command pay two
+// fsyncs and a WAL re-creation; a long-lived process (a local agent) holding
+// a connection spares them that. An idle connection holds no snapshot, so it
+// never blocks checkpoints or writers.
+func Hold(home string) (io.Closer, error) {
+	path := faashome.DB(home)
+	if _, err := os.Stat(path); err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=rw&_busy_timeout=1000")
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
+	var n int
+	if err := db.QueryRow("SELECT 1").Scan(&n); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
