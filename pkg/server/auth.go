@@ -1,0 +1,95 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/faashome"
+	"github.com/faasdev/faas/pkg/fault"
+)
+
+type tokenEntry struct {
+	hash  [32]byte
+	owner string
+}
+
+// HashToken is how a token is kept: its SHA-256, in hex.
+func HashToken(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+// owner finds the owner of a token. Every known token is compared, in
+// constant time, whatever matches: the time taken says nothing of how
+// close a guess came.
+func (s *Server) owner(ctx context.Context, token string) (string, bool) {
+	if token == "" {
+		return "", false
+	}
+	sum := sha256.Sum256([]byte(token))
+	// `faas serve token create|revoke` touch a stamp file: a changed stamp
+	// reloads the tokens before this request is judged.
+	var stamp time.Time
+	if fi, err := os.Stat(faashome.TokensStamp(s.eng.Home)); err == nil {
+		stamp = fi.ModTime()
+	}
+	for attempt := 0; attempt < 2; attempt++ {
+		s.tokensMu.Lock()
+		if s.tokensLoaded.IsZero() || !stamp.Equal(s.tokensStamp) || attempt == 1 {
+			// An unknown token reloads at most every 250 ms.
+			if attempt == 0 || time.Since(s.tokensLoaded) > 250*time.Millisecond {
+				if ts, err := s.eng.Store.Tokens(ctx); err == nil {
+					s.tokens = s.tokens[:0]
+					for _, t := range ts {
+						var e tokenEntry
+						if b, err := hex.DecodeString(t.Hash); err == nil && len(b) == 32 {
+							copy(e.hash[:], b)
+							e.owner = t.Name
+							s.tokens = append(s.tokens, e)
+						}
+					}
+					s.tokensLoaded, s.tokensStamp = time.Now(), stamp
+				}
+			}
+		}
+		owner, found := "", 0
+		for _, e := range s.tokens {
+			eq := subtle.ConstantTimeCompare(e.hash[:], sum[:])
+			if eq == 1 {
+				owner = e.owner
+			}
+			found |= eq
+		}
+		s.tokensMu.Unlock()
+		if found == 1 {
+			return owner, true
+		}
+	}
+	return "", false
+}
+
+type ownedHandler func(w http.ResponseWriter, r *http.Request, eng *engine.Engine)
+
+func (s *Server) auth(h ownedHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		owner, known := "", false
+		if strings.EqualFold(scheme, "Bearer") {
+			owner, known = s.owner(r.Context(), strings.TrimSpace(token))
+		}
+		if !known {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="faas"`)
+			s.fail(w, fault.WithHint(fault.Newf(fault.Unauthorized, "missing or unknown API token"),
+				"send Authorization: Bearer TOKEN; an admin makes one with `faas serve token create NAME`"))
+			return
+		}
+		h(w, r, s.eng.As(owner))
+	}
+}

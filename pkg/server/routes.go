@@ -1,0 +1,41 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/fault"
+)
+
+// routes is the API's mux: which method and path go to which handler.
+func (s *Server) routes() *http.ServeMux {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /healthz", s.healthz)
+	m.HandleFunc("GET /metrics", s.auth(s.getMetrics))
+	m.HandleFunc("POST /v1/functions", s.auth(s.deploy))
+	m.HandleFunc("GET /v1/functions", s.auth(s.listFunctions))
+	m.HandleFunc("GET /v1/functions/{name}", s.auth(s.getFunction))
+	m.HandleFunc("DELETE /v1/functions/{name}", s.auth(s.removeFunction))
+	m.HandleFunc("POST /v1/functions/{name}/invoke", s.auth(s.invoke))
+	m.HandleFunc("POST /v1/functions/{name}/rollback", s.auth(s.rollback))
+	m.HandleFunc("GET /v1/functions/{name}/logs", s.auth(s.functionLogs))
+	m.HandleFunc("GET /v1/jobs", s.auth(s.listJobs))
+	m.HandleFunc("GET /v1/jobs/{id}", s.auth(s.getJob))
+	m.HandleFunc("GET /v1/jobs/{id}/logs", s.auth(s.jobLogs))
+	m.HandleFunc("GET /v1/bill", s.auth(s.bill))
+	m.HandleFunc("GET /v1/top", s.auth(s.top))
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, fault.WithHint(fault.NotFoundf("no such endpoint: %s %s", r.Method, r.URL.Path), "see docs/serve.md for the API"))
+	})
+	return m
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) getMetrics(w http.ResponseWriter, r *http.Request, _ *engine.Engine) {
+	waiting, _ := s.eng.Store.CountWaiting(r.Context())
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	s.metrics.write(w, waiting, s.inflightAll.Load())
+}
