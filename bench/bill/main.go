@@ -25,6 +25,7 @@ import (
 	"github.com/faasdev/faas/pkg/billing"
 	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/store"
+	"github.com/faasdev/faas/pkg/store/sqlite"
 )
 
 func main() {
@@ -50,7 +51,7 @@ func run(jobs, n int) error {
 	defer os.RemoveAll(dir)
 	home := filepath.Join(dir, "home")
 	ctx := context.Background()
-	st, err := store.Open(ctx, home)
+	st, err := sqlite.Open(ctx, home)
 	if err != nil {
 		return err
 	}

@@ -28,10 +28,10 @@ import (
 	"github.com/faasdev/faas/bench/internal/benchutil"
 	"github.com/faasdev/faas/pkg/agent/api"
 	"github.com/faasdev/faas/pkg/agent/client"
-	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/proc"
 	_ "github.com/faasdev/faas/pkg/provider/local"
+	"github.com/faasdev/faas/pkg/store/sqlite"
 )
 
 const handler = `def handler(event, context):
@@ -261,16 +261,16 @@ func run(n, rt, followers int) error {
 // over its unix socket, and reads the idle agent's and worker's RSS.
 func agentRoundTrip(home string, n int, payload string) (series, [2]int64, error) {
 	ctx := context.Background()
-	eng, err := engine.Open(ctx, home)
+	db, err := sqlite.Open(ctx, home)
 	if err != nil {
 		return series{}, [2]int64{}, err
 	}
-	defer eng.Close()
-	fn, err := eng.Function(ctx, "hello")
+	defer db.Close()
+	fn, err := db.GetFunction(ctx, "hello")
 	if err != nil {
 		return series{}, [2]int64{}, err
 	}
-	insts, err := eng.Store.ListInstances(ctx, "hello")
+	insts, err := db.ListInstances(ctx, "hello")
 	if err != nil || len(insts) == 0 {
 		return series{}, [2]int64{}, fmt.Errorf("no instance of hello: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/pkg/billing"
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/store"
 )
 
@@ -31,7 +32,10 @@ type Job struct {
 	PeakMemoryBytes int64      `json:"peak_memory_bytes"`
 	ExitCode        *int       `json:"exit_code"`
 	Error           string     `json:"error"`
-	LogsTruncated   bool       `json:"logs_truncated"`
+	// Cause says whose failure a job that did not complete is: function,
+	// platform, interrupted or lost; "" when it completed or has not ended.
+	Cause         faastype.Cause `json:"cause"`
+	LogsTruncated bool           `json:"logs_truncated"`
 	// Cost at the prices in force when the job ended, exact, in
 	// pico-dollars (10⁻¹² USD), and as a dollar string.
 	RequestPico int64  `json:"request_pico"`
@@ -62,7 +66,7 @@ func NewJob(j store.Job, whole bool) Job {
 		QueuedAt: j.QueuedAt, StartedAt: timePtr(j.StartedAt), EndedAt: timePtr(j.EndedAt),
 		DurationMS: float64(j.Duration.Microseconds()) / 1000, BilledMS: j.BilledMS,
 		MemoryMB: j.MemoryMB, PeakMemoryBytes: j.PeakMemoryBytes, ExitCode: j.ExitCode,
-		Error: j.Error, LogsTruncated: j.LogsTruncated, Retries: j.Retries, Attempts: j.Attempts,
+		Error: j.Error, Cause: j.Cause, LogsTruncated: j.LogsTruncated, Retries: j.Retries, Attempts: j.Attempts,
 		RequestPico: j.RequestPico, ComputePico: j.ComputePico, CostPico: j.RequestPico + j.ComputePico,
 		CostUSD: billing.Pico(j.RequestPico + j.ComputePico).String(),
 	}

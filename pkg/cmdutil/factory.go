@@ -77,7 +77,7 @@ func New(ctx context.Context, io *iostreams.IOStreams) *Factory {
 		once.Do(func() {
 			var home string
 			if home, err = faashome.Resolve(); err == nil {
-				eng, err = engine.Open(ctx, home)
+				eng, err = OpenEngine(ctx, home)
 			}
 		})
 		return eng, err

@@ -3,10 +3,9 @@ package cmdutil
 import (
 	"bytes"
 	"fmt"
-	"strings"
 
 	"github.com/faasdev/faas/pkg/api"
-	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/iostreams"
 	"github.com/faasdev/faas/pkg/store"
 )
@@ -33,21 +32,19 @@ func WriteJobResult(io *iostreams.IOStreams, job store.Job, output string) error
 // JobExit turns a finished job into the command's exit, explaining
 // failures on stderr.
 func JobExit(io *iostreams.IOStreams, job store.Job) error {
-	code := ExitOK
-	switch job.Status {
-	case store.StatusCompleted:
+	if job.Status == store.StatusCompleted {
 		return nil
-	case store.StatusTimeout:
-		code = ExitTimeout
-	case store.StatusLost:
-		// The process that ran it died: the platform's failure.
+	}
+	code := ExitFunction
+	switch job.Cause {
+	case faastype.CausePlatform, faastype.CauseLost:
+		// A lost job's process died: the platform's failure too.
 		code = ExitPlatform
-	default:
-		code = ExitFunction
-		if strings.HasPrefix(job.Error, "interrupted") {
-			code = ExitInterrupted
-		} else if strings.HasPrefix(job.Error, engine.PlatformErrorPrefix) {
-			code = ExitPlatform
+	case faastype.CauseInterrupted:
+		code = ExitInterrupted
+	case faastype.CauseFunction:
+		if job.Status == store.StatusTimeout {
+			code = ExitTimeout
 		}
 	}
 	st := io.Styles()

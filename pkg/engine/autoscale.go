@@ -14,7 +14,7 @@ import (
 
 // AutoscaleSettings reads the watcher's settings and tick from config.
 func (e *Engine) AutoscaleSettings(ctx context.Context) (autoscale.Settings, time.Duration, error) {
-	stored, err := e.Store.Config(ctx)
+	stored, err := e.store.Config(ctx)
 	if err != nil {
 		return autoscale.Settings{}, 0, err
 	}
@@ -34,12 +34,12 @@ type TickResult struct {
 // and apply the policy to every function, recording each decision.
 func (e *Engine) AutoscaleTick(ctx context.Context, st autoscale.Settings, prev *Snapshot) (TickResult, error) {
 	var res TickResult
-	lost, err := e.Store.MarkLost(ctx, e.Now(), runnerAlive)
+	lost, err := e.store.MarkLost(ctx, e.Now(), runnerAlive)
 	if err != nil {
 		return res, err
 	}
 	res.Lost = len(lost)
-	rows, err := e.Store.ListInstances(ctx, "")
+	rows, err := e.store.ListInstances(ctx, "")
 	if err != nil {
 		return res, err
 	}
@@ -49,7 +49,7 @@ func (e *Engine) AutoscaleTick(ctx context.Context, st autoscale.Settings, prev 
 		}
 		p, err := e.ProviderFor(ctx, r.Provider)
 		if err == nil && !p.Alive(r.Instance) {
-			_ = e.Store.RemoveInstance(ctx, r.ID)
+			_ = e.store.RemoveInstance(ctx, r.ID)
 			res.Events = append(res.Events, e.event(ctx, r.Function, r.ID, "reconcile", "the instance is gone (exited when idle, or deleted)", "forgotten"))
 		}
 	}
@@ -60,7 +60,7 @@ func (e *Engine) AutoscaleTick(ctx context.Context, st autoscale.Settings, prev 
 	res.Snapshot = snap
 	now := e.Now()
 	look := max(st.Window, st.StableWindow, st.PanicWindow) + time.Second
-	samples, err := e.Store.SamplesSince(ctx, now.Add(-look))
+	samples, err := e.store.SamplesSince(ctx, now.Add(-look))
 	if err != nil {
 		return res, err
 	}
@@ -78,22 +78,22 @@ func (e *Engine) AutoscaleTick(ctx context.Context, st autoscale.Settings, prev 
 		byInst[x.Instance] = append(byInst[x.Instance], autoscale.Sample{Time: x.Time, CPU: x.CPUPct / 100 / float64(cpus), Memory: mem, InFlight: x.InFlight})
 	}
 	resized := map[string]time.Time{}
-	if evs, err := e.Store.ScaleEvents(ctx, "", now.Add(-st.Window), 1000); err == nil {
+	if evs, err := e.store.ScaleEvents(ctx, "", now.Add(-st.Window), 1000); err == nil {
 		for _, ev := range evs {
 			if ev.Kind == autoscale.Resize && resized[ev.Instance].Before(ev.Time) {
 				resized[ev.Instance] = ev.Time
 			}
 		}
 	}
-	lastJobs, err := e.Store.LastJobs(ctx, now)
+	lastJobs, err := e.store.LastJobs(ctx, now)
 	if err != nil {
 		return res, err
 	}
-	fns, err := e.Store.ListFunctions(ctx, "", false)
+	fns, err := e.store.ListFunctions(ctx, "", false)
 	if err != nil {
 		return res, err
 	}
-	rows, err = e.Store.ListInstances(ctx, "")
+	rows, err = e.store.ListInstances(ctx, "")
 	if err != nil {
 		return res, err
 	}
@@ -123,7 +123,7 @@ func (e *Engine) AutoscaleTick(ctx context.Context, st autoscale.Settings, prev 
 
 func (e *Engine) event(ctx context.Context, fn, inst, kind, reason, outcome string) store.ScaleEvent {
 	ev := store.ScaleEvent{Time: e.Now(), Function: fn, Instance: inst, Kind: kind, Reason: reason, Outcome: outcome}
-	_ = e.Store.AddScaleEvent(context.WithoutCancel(ctx), ev)
+	_ = e.store.AddScaleEvent(context.WithoutCancel(ctx), ev)
 	return ev
 }
 
@@ -157,19 +157,19 @@ func (e *Engine) apply(ctx context.Context, f store.Function, d autoscale.Decisi
 			outcome = "skipped: the " + p.Name() + " provider cannot resize an instance"
 		default:
 			// Drain: no new jobs, wait for the ones in flight, then resize.
-			_ = e.Store.SetInstanceState(ctx, r.ID, store.InstanceDraining, e.Now())
+			_ = e.store.SetInstanceState(ctx, r.ID, store.InstanceDraining, e.Now())
 			e.drain(ctx, r.ID, f.Current.Config.Timeout()+5*time.Second)
 			if err := rs.Resize(ctx, r.Instance, d.CPUs, d.MemoryMB, d.DiskMB); err != nil {
 				fail(err)
 			} else {
-				_ = e.Store.ResizeInstance(ctx, r.ID, d.CPUs, d.MemoryMB, d.DiskMB, e.Now())
+				_ = e.store.ResizeInstance(ctx, r.ID, d.CPUs, d.MemoryMB, d.DiskMB, e.Now())
 			}
-			_ = e.Store.SetInstanceState(context.WithoutCancel(ctx), r.ID, store.InstanceReady, e.Now())
+			_ = e.store.SetInstanceState(context.WithoutCancel(ctx), r.ID, store.InstanceReady, e.Now())
 		}
 	case autoscale.ScaleOut, autoscale.Warm:
 		added := 0
 		for i := 0; i < d.Count; i++ {
-			in, err := e.Store.NewInstance(ctx, f.Name, pl, e.Now())
+			in, err := e.store.NewInstance(ctx, f.Name, pl, e.Now())
 			if errors.Is(err, store.ErrAtMax) {
 				break
 			}
@@ -179,11 +179,11 @@ func (e *Engine) apply(ctx context.Context, f store.Function, d autoscale.Decisi
 			}
 			up, err := p.Launch(ctx, in, inv)
 			if err != nil {
-				_ = e.Store.RemoveInstance(context.WithoutCancel(ctx), in.ID)
+				_ = e.store.RemoveInstance(context.WithoutCancel(ctx), in.ID)
 				fail(err)
 				break
 			}
-			if err := e.Store.InstanceUp(ctx, up, e.Now()); err != nil {
+			if err := e.store.InstanceUp(ctx, up, e.Now()); err != nil {
 				fail(err)
 				break
 			}
@@ -202,7 +202,7 @@ func (e *Engine) apply(ctx context.Context, f store.Function, d autoscale.Decisi
 				fail(err)
 				continue
 			}
-			_ = e.Store.RemoveInstance(ctx, r.ID)
+			_ = e.store.RemoveInstance(ctx, r.ID)
 			removed++
 		}
 		if outcome == "done" {
@@ -216,7 +216,7 @@ func (e *Engine) apply(ctx context.Context, f store.Function, d autoscale.Decisi
 func (e *Engine) drain(ctx context.Context, id string, limit time.Duration) {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		rows, err := e.Store.ListInstances(ctx, "")
+		rows, err := e.store.ListInstances(ctx, "")
 		if err != nil {
 			return
 		}

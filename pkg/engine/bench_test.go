@@ -10,6 +10,7 @@ import (
 	"github.com/faasdev/faas/pkg/function"
 	_ "github.com/faasdev/faas/pkg/provider/local"
 	"github.com/faasdev/faas/pkg/sandbox"
+	"github.com/faasdev/faas/pkg/store/sqlite"
 )
 
 // The test binary doubles as faas for the agents and sandbox shims that
@@ -26,10 +27,12 @@ func TestMain(m *testing.M) {
 // transaction), the agent round trip, record the outcome (one transaction).
 func BenchmarkInvokeWarm(b *testing.B) {
 	ctx := context.Background()
-	e, err := engine.Open(ctx, b.TempDir())
+	home := b.TempDir()
+	st, err := sqlite.Open(ctx, home)
 	if err != nil {
 		b.Fatal(err)
 	}
+	e := engine.New(home, st)
 	defer e.Close()
 	code := []byte("def handler(event, context):\n    return {'message': 'Hello, ' + event.get('name', 'world')}\n")
 	if _, err := e.Deploy(ctx, engine.DeployRequest{Filename: "hello.py", Code: code, Config: function.DefaultConfig()}); err != nil {

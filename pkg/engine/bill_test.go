@@ -9,6 +9,7 @@ import (
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/store"
+	"github.com/faasdev/faas/pkg/store/sqlite"
 )
 
 // AWS's worked example through the whole bill: 3,000,000 invocations of
@@ -33,7 +34,7 @@ func TestBillAWSWorkedExample(t *testing.T) {
 		day := time.Date(2026, 11, d, 12, 0, 0, 0, time.Local)
 		row := store.BillRow{Function: "resize", Invocations: n / 30, DurationUS: n / 30 * 1_000_000, BilledMS: n / 30 * 1000,
 			MBMS: n / 30 * 512 * 1000, RequestPico: n / 30 * int64(one.Request), ComputePico: n / 30 * int64(one.Compute)}
-		if err := e.Store.AddUsage(ctx, day, "", row); err != nil {
+		if err := e.store.(*sqlite.Store).AddUsage(ctx, day, "", row); err != nil {
 			t.Fatal(err)
 		}
 	}

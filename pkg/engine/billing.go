@@ -29,7 +29,7 @@ func (e *Engine) Settings(ctx context.Context) (billing.Settings, error) {
 	if e.settingsLoaded && stamp.Equal(e.settingsStamp) {
 		return e.settings, e.settingsErr
 	}
-	stored, err := e.Store.Config(ctx)
+	stored, err := e.store.Config(ctx)
 	if err != nil {
 		return billing.Settings{}, err // not kept: the next call tries again
 	}
@@ -47,7 +47,7 @@ func (e *Engine) ConfigGet(ctx context.Context, key string) (value string, isDef
 	if !ok {
 		return "", false, unknownKey(key)
 	}
-	stored, err := e.Store.Config(ctx)
+	stored, err := e.store.Config(ctx)
 	if err != nil {
 		return "", false, err
 	}
@@ -66,7 +66,7 @@ func (e *Engine) ConfigSet(ctx context.Context, key, value string) error {
 	if err := k.Validate(value); err != nil {
 		return fault.Usagef("%s: %w", key, err)
 	}
-	if err := e.Store.SetConfig(ctx, key, value, e.Now()); err != nil {
+	if err := e.store.SetConfig(ctx, key, value, e.Now()); err != nil {
 		return err
 	}
 	// Tell long-lived processes (faas serve) to read the settings again.
@@ -75,7 +75,7 @@ func (e *Engine) ConfigSet(ctx context.Context, key, value string) error {
 
 // Config returns every setting with its value.
 func (e *Engine) Config(ctx context.Context) (map[string]string, error) {
-	stored, err := e.Store.Config(ctx)
+	stored, err := e.store.Config(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func (e *Engine) checkBudget(ctx context.Context, set billing.Settings, now time
 		return nil
 	}
 	month := store.Month(now)
-	spent, err := e.Store.Spend(ctx, month, e.Owner)
+	spent, err := e.store.Spend(ctx, month, e.Owner)
 	if err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func (e *Engine) Bill(ctx context.Context, r BillRequest) (Bill, error) {
 	if e.Scoped {
 		f.Owner, f.OwnerSet = e.Owner, true
 	}
-	rows, err := e.Store.Bill(ctx, f)
+	rows, err := e.store.Bill(ctx, f)
 	if err != nil {
 		return Bill{}, err
 	}
@@ -202,10 +202,10 @@ func (e *Engine) Bill(ctx context.Context, r BillRequest) (Bill, error) {
 	}
 	b.RequestCredit, b.ComputeCredit = set.Sheet.Credit(b.Totals)
 	b.Due = b.Totals.Request + b.Totals.Compute - b.RequestCredit - b.ComputeCredit
-	if b.Daily, err = e.Store.DailyCost(ctx, f); err != nil {
+	if b.Daily, err = e.store.DailyCost(ctx, f); err != nil {
 		return Bill{}, err
 	}
-	spent, err := e.Store.Spend(ctx, b.Month, e.Owner)
+	spent, err := e.store.Spend(ctx, b.Month, e.Owner)
 	if err != nil {
 		return Bill{}, err
 	}

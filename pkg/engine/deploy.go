@@ -121,7 +121,7 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 		return DeployResult{}, err
 	}
 	sum := sha256.Sum256(r.Code)
-	v, created, err := e.Store.Deploy(ctx, store.DeployRequest{
+	v, created, err := e.store.Deploy(ctx, store.DeployRequest{
 		Name: name, Provider: prov, Owner: e.Owner, Filename: filepath.Base(r.Filename),
 		Code: r.Code, SHA256: hex.EncodeToString(sum[:]), Config: cfg, Now: e.Now(), OwnerOnly: e.Scoped,
 	})
@@ -170,7 +170,7 @@ func (e *Engine) resolveProvider(ctx context.Context, p string) (string, string,
 
 // Functions lists deployed functions.
 func (e *Engine) Functions(ctx context.Context) ([]store.Function, error) {
-	return e.Store.ListFunctions(ctx, e.Owner, e.Scoped)
+	return e.store.ListFunctions(ctx, e.Owner, e.Scoped)
 }
 
 // Function returns one function with its current version.
@@ -191,7 +191,7 @@ func (e *Engine) Remove(ctx context.Context, name string) error {
 			return err
 		}
 	}
-	if err := e.Store.DeleteFunction(ctx, name); err != nil {
+	if err := e.store.DeleteFunction(ctx, name); err != nil {
 		return err
 	}
 	return e.stopInstances(ctx, name)
@@ -199,7 +199,7 @@ func (e *Engine) Remove(ctx context.Context, name string) error {
 
 // stopInstances ends a function's instances and forgets them.
 func (e *Engine) stopInstances(ctx context.Context, name string) error {
-	insts, err := e.Store.ListInstances(ctx, name)
+	insts, err := e.store.ListInstances(ctx, name)
 	if err != nil || len(insts) == 0 {
 		return err
 	}
@@ -211,7 +211,7 @@ func (e *Engine) stopInstances(ctx context.Context, name string) error {
 		if err := p.Stop(ctx, in.Instance); err != nil {
 			return err
 		}
-		if err := e.Store.RemoveInstance(ctx, in.ID); err != nil {
+		if err := e.store.RemoveInstance(ctx, in.ID); err != nil {
 			return err
 		}
 	}
@@ -231,5 +231,5 @@ func (e *Engine) Rollback(ctx context.Context, name string, to int) (from, now i
 			return 0, 0, err
 		}
 	}
-	return e.Store.Rollback(ctx, name, to, e.Now())
+	return e.store.Rollback(ctx, name, to, e.Now())
 }

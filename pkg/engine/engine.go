@@ -30,7 +30,7 @@ type Engine struct {
 // core is what every view of an engine shares.
 type core struct {
 	Home  string
-	Store *store.Store
+	store Store
 	Now   func() time.Time
 
 	provMu    sync.Mutex
@@ -44,13 +44,10 @@ type core struct {
 	settingsErr    error
 }
 
-// Open opens the engine on home, creating the database if needed.
-func Open(ctx context.Context, home string, opts ...store.Option) (*Engine, error) {
-	st, err := store.Open(ctx, home, opts...)
-	if err != nil {
-		return nil, err
-	}
-	return &Engine{core: &core{Home: home, Store: st, Now: time.Now}}, nil
+// New returns the engine of a FAAS_HOME whose records are in st. The
+// caller chooses the store (the command line's factory opens SQLite).
+func New(home string, st Store) *Engine {
+	return &Engine{core: &core{Home: home, store: st, Now: time.Now}}
 }
 
 // As returns a view of the engine scoped to owner: it records owner on what
@@ -62,7 +59,7 @@ func (e *Engine) As(owner string) *Engine {
 // function reads a function the engine may see: another owner's is not
 // found, as if it did not exist.
 func (e *Engine) function(ctx context.Context, name string) (store.Function, error) {
-	f, err := e.Store.GetFunction(ctx, name)
+	f, err := e.store.GetFunction(ctx, name)
 	if err == nil && e.Scoped && f.Owner != e.Owner {
 		return store.Function{}, fault.WithHint(fault.NotFoundf("function %q not found", name), "run `faas ls` to see deployed functions")
 	}
@@ -70,7 +67,7 @@ func (e *Engine) function(ctx context.Context, name string) (store.Function, err
 }
 
 // Close releases the database.
-func (e *Engine) Close() error { return e.Store.Close() }
+func (e *Engine) Close() error { return e.store.Close() }
 
 // SetProvider makes every function run on p (tests).
 func (e *Engine) SetProvider(p provider.Provider) { e.override = p }

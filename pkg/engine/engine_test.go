@@ -16,6 +16,7 @@ import (
 	_ "github.com/faasdev/faas/pkg/provider/local"
 	_ "github.com/faasdev/faas/pkg/provider/multipass"
 	"github.com/faasdev/faas/pkg/store"
+	"github.com/faasdev/faas/pkg/store/sqlite"
 )
 
 // fakeProvider returns a fixed outcome or error and records what it ran.
@@ -42,10 +43,12 @@ func (f *fakeProvider) Alive(faastype.Instance) bool                  { return t
 
 func newEngine(t *testing.T) *Engine {
 	t.Helper()
-	e, err := Open(context.Background(), t.TempDir())
+	home := t.TempDir()
+	st, err := sqlite.Open(context.Background(), home)
 	if err != nil {
 		t.Fatal(err)
 	}
+	e := New(home, st)
 	t.Cleanup(func() { e.Close() })
 	return e
 }
@@ -61,7 +64,7 @@ func deploy(t *testing.T, e *Engine, name, file, code string) DeployResult {
 
 func jobCount(t *testing.T, e *Engine) int {
 	t.Helper()
-	jobs, err := e.Store.ListJobs(context.Background(), store.JobFilter{})
+	jobs, err := e.store.ListJobs(context.Background(), store.JobFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +185,7 @@ func TestJobsMarksDeadRunnersLost(t *testing.T) {
 		{ID: "reused", RunnerPID: os.Getpid(), RunnerStart: proc.Start(os.Getpid()) + 1},
 	} {
 		j.Function, j.Version, j.Status, j.QueuedAt, j.StartedAt, j.MemoryMB = "fn", 1, store.StatusRunning, now, now, 128
-		if err := e.Store.StartJob(context.Background(), j); err != nil {
+		if err := e.store.(*sqlite.Store).StartJob(context.Background(), j); err != nil {
 			t.Fatal(err)
 		}
 	}

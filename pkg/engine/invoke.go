@@ -19,9 +19,9 @@ import (
 // Lambda's.
 const PayloadLimit = 6 << 20
 
-// PlatformErrorPrefix starts the error of a job that failed because of the
-// platform, not the function.
-const PlatformErrorPrefix = "platform: "
+// platformError is how a job that failed because of the platform words
+// its error; its cause, not this text, says whose failure it was.
+func platformError(err error) string { return "platform: " + err.Error() }
 
 // InvokeRequest is one synchronous invocation.
 type InvokeRequest struct {
@@ -36,23 +36,12 @@ type InvokeRequest struct {
 // bad input and platform failures. The job is on the record before the
 // function starts and is always finished, whatever happens.
 func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error) {
-	if err := validateCall(r.Name, r.Payload, r.Timeout); err != nil {
-		return store.Job{}, err
-	}
-	fn, err := e.function(ctx, r.Name)
+	fn, set, now, err := e.admit(ctx, r.Name, r.Payload, r.Timeout)
 	if err != nil {
 		return store.Job{}, err
 	}
 	p, err := e.ProviderFor(ctx, fn.Provider)
 	if err != nil {
-		return store.Job{}, err
-	}
-	now := e.Now()
-	set, err := e.Settings(ctx)
-	if err != nil {
-		return store.Job{}, err
-	}
-	if err := e.checkBudget(ctx, set, now); err != nil {
 		return store.Job{}, err
 	}
 	pid := os.Getpid()
@@ -64,14 +53,33 @@ func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error)
 		RunnerPID: pid, RunnerStart: proc.SelfStart(),
 	}
 	pl := placement(p, fn)
-	placed, err := e.Store.ClaimJob(ctx, job, pl)
+	placed, err := e.store.ClaimJob(ctx, job, pl)
 	if err != nil {
 		return store.Job{}, err
 	}
-	return e.execute(ctx, job, fn, p, placed, pl, set.Sheet)
+	job, _, err = e.execute(ctx, job, fn, p, placed, pl, set.Sheet)
+	return job, err
 }
 
-// validateCall checks what every invocation, sync or async, is given.
+// admit checks what every invocation, sync or async, is given, and that
+// the function exists and the budget allows a call now.
+func (e *Engine) admit(ctx context.Context, name string, payload []byte, timeout time.Duration) (store.Function, billing.Settings, time.Time, error) {
+	if err := validateCall(name, payload, timeout); err != nil {
+		return store.Function{}, billing.Settings{}, time.Time{}, err
+	}
+	fn, err := e.function(ctx, name)
+	if err != nil {
+		return store.Function{}, billing.Settings{}, time.Time{}, err
+	}
+	now := e.Now()
+	set, err := e.Settings(ctx)
+	if err == nil {
+		err = e.checkBudget(ctx, set, now)
+	}
+	return fn, set, now, err
+}
+
+// validateCall checks an invocation's name, payload and timeout.
 func validateCall(name string, payload []byte, timeout time.Duration) error {
 	if err := function.ValidateName(name); err != nil {
 		return err
@@ -96,7 +104,7 @@ func placement(p provider.Provider, fn store.Function) store.Placement {
 // async job that failed with retries left goes back to the queue.
 // It runs with the job's own timeout (0: the function's) and is priced by
 // sheet.
-func (e *Engine) execute(ctx context.Context, job store.Job, fn store.Function, p provider.Provider, placed store.Placed, pl store.Placement, sheet billing.Sheet) (store.Job, error) {
+func (e *Engine) execute(ctx context.Context, job store.Job, fn store.Function, p provider.Provider, placed store.Placed, pl store.Placement, sheet billing.Sheet) (j store.Job, requeued bool, err error) {
 	cfg := fn.Current.Config
 	inv := faastype.Invocation{
 		JobID: job.ID, Function: fn.Name, Version: fn.Current.Version, SHA256: fn.Current.SHA256,
@@ -107,23 +115,26 @@ func (e *Engine) execute(ctx context.Context, job store.Job, fn store.Function, 
 	// The result is recorded even when the caller is interrupted.
 	rec := context.WithoutCancel(ctx)
 	if runErr != nil {
-		job.Status = store.StatusFailed
-		job.Error = PlatformErrorPrefix + runErr.Error()
-		job.EndedAt = e.Now()
-		job.Requeue = job.Attempts <= job.Retries
-		if err := e.Store.FinishJob(rec, job); err != nil {
-			return job, err
-		}
-		return job, runErr
+		return e.failPlatform(rec, job, runErr, job.Attempts <= job.Retries)
 	}
 	applyOutcome(&job, out)
 	job.Cold = job.Cold || launched
 	price(&job, sheet, cfg)
-	job.Requeue = job.Status != store.StatusCompleted && !out.Interrupted && job.Attempts <= job.Retries
-	if err := e.Store.FinishJob(rec, job); err != nil {
-		return job, err
+	requeue := job.Cause == faastype.CauseFunction && job.Attempts <= job.Retries
+	if err := e.store.FinishJob(rec, job, requeue); err != nil {
+		return job, false, err
 	}
-	return job, nil
+	return job, requeue, nil
+}
+
+// failPlatform ends a job that the platform failed (or, with requeue, puts
+// it back in the queue for another try) and returns the platform's error.
+func (e *Engine) failPlatform(ctx context.Context, job store.Job, err error, requeue bool) (store.Job, bool, error) {
+	job.Status, job.Cause, job.Error, job.EndedAt = store.StatusFailed, faastype.CausePlatform, platformError(err), e.Now()
+	if ferr := e.store.FinishJob(ctx, job, requeue); ferr != nil {
+		return job, false, ferr
+	}
+	return job, requeue, err
 }
 
 // runPlaced runs inv where it was placed: launching the instance first when
@@ -136,10 +147,10 @@ func (e *Engine) runPlaced(ctx context.Context, p provider.Provider, placed stor
 		if placed.Launch {
 			up, err := p.Launch(ctx, inst, inv)
 			if err != nil {
-				_ = e.Store.RemoveInstance(context.WithoutCancel(ctx), inst.ID)
+				_ = e.store.RemoveInstance(context.WithoutCancel(ctx), inst.ID)
 				return faastype.Outcome{}, false, err
 			}
-			if err := e.Store.InstanceUp(ctx, up, e.Now()); err != nil {
+			if err := e.store.InstanceUp(ctx, up, e.Now()); err != nil {
 				return faastype.Outcome{}, false, err
 			}
 			inst, launched = up, true
@@ -153,7 +164,7 @@ func (e *Engine) runPlaced(ctx context.Context, p provider.Provider, placed stor
 					return faastype.Outcome{}, launched, err
 				}
 				if !ok {
-					if placed, err = e.Store.PlaceAgain(ctx, inv.JobID, inv.Function, pl, e.Now()); err != nil {
+					if placed, err = e.store.PlaceAgain(ctx, inv.JobID, inv.Function, pl, e.Now()); err != nil {
 						return faastype.Outcome{}, false, err
 					}
 					continue
@@ -172,10 +183,10 @@ func (e *Engine) runPlaced(ctx context.Context, p provider.Provider, placed stor
 			out.Instance = inst.ID
 			return out, launched, err
 		}
-		if err := e.Store.RemoveInstance(ctx, inst.ID); err != nil {
+		if err := e.store.RemoveInstance(ctx, inst.ID); err != nil {
 			return faastype.Outcome{}, false, err
 		}
-		if placed, err = e.Store.PlaceAgain(ctx, inv.JobID, inv.Function, pl, e.Now()); err != nil {
+		if placed, err = e.store.PlaceAgain(ctx, inv.JobID, inv.Function, pl, e.Now()); err != nil {
 			return faastype.Outcome{}, false, err
 		}
 	}
@@ -191,6 +202,7 @@ func applyOutcome(job *store.Job, out faastype.Outcome) {
 	job.PeakMemoryBytes = out.PeakMemoryBytes
 	job.ExitCode = out.ExitCode
 	job.Error = out.Error
+	job.Cause = out.Cause()
 	job.Result = out.Result
 	job.Logs = out.Logs
 	job.LogsTruncated = out.LogsTruncated
@@ -216,7 +228,7 @@ func (e *Engine) Jobs(ctx context.Context, f store.JobFilter) ([]store.Job, erro
 	if e.Scoped {
 		f.Owner, f.OwnerSet = e.Owner, true
 	}
-	return e.Store.ListJobs(ctx, f)
+	return e.store.ListJobs(ctx, f)
 }
 
 // Job returns one job, reconciled like Jobs.
@@ -227,7 +239,7 @@ func (e *Engine) Job(ctx context.Context, id string) (store.Job, error) {
 	if err := e.reconcile(ctx); err != nil {
 		return store.Job{}, err
 	}
-	j, err := e.Store.GetJob(ctx, id)
+	j, err := e.store.GetJob(ctx, id)
 	if err == nil && e.Scoped && j.Owner != e.Owner {
 		return store.Job{}, fault.WithHint(fault.NotFoundf("job %q not found", id), "run `faas jobs` to see recent jobs")
 	}
@@ -246,7 +258,7 @@ func validStatus(s string) bool {
 // reconcile marks as lost the running jobs whose faas process died. Their
 // agents saw the connection close and stopped the function.
 func (e *Engine) reconcile(ctx context.Context) error {
-	_, err := e.Store.MarkLost(ctx, e.Now(), runnerAlive)
+	_, err := e.store.MarkLost(ctx, e.Now(), runnerAlive)
 	return err
 }
 
@@ -255,7 +267,7 @@ func (e *Engine) reconcile(ctx context.Context) error {
 func (e *Engine) waitReady(ctx context.Context, id, fn string) (faastype.Instance, bool, error) {
 	deadline := time.Now().Add(10 * time.Minute)
 	for delay := 20 * time.Millisecond; ; delay = min(2*delay, 500*time.Millisecond) {
-		rows, err := e.Store.ListInstances(ctx, fn)
+		rows, err := e.store.ListInstances(ctx, fn)
 		if err != nil {
 			return faastype.Instance{}, false, err
 		}

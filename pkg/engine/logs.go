@@ -66,7 +66,7 @@ func (e *Engine) Logs(ctx context.Context, r LogsRequest) ([]faastype.LogLine, e
 			return nil, err
 		}
 	}
-	jobs, err := e.Store.RecentLogs(ctx, r.Function, r.Since, recentJobs)
+	jobs, err := e.store.RecentLogs(ctx, r.Function, r.Since, recentJobs)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +110,7 @@ func (e *Engine) FollowLogs(ctx context.Context, name string, since time.Time, f
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		insts, err := e.Store.ListInstances(ctx, name)
+		insts, err := e.store.ListInstances(ctx, name)
 		if err != nil && ctx.Err() == nil {
 			return err
 		}
@@ -182,7 +182,7 @@ func (e *Engine) InstanceLogs(ctx context.Context, name string, tailN int) ([]In
 		return nil, err
 	}
 	prov := provider.Default
-	if fn, err := e.Store.GetFunction(ctx, name); err == nil {
+	if fn, err := e.store.GetFunction(ctx, name); err == nil {
 		prov = fn.Provider
 	}
 	p, err := e.ProviderFor(ctx, prov)

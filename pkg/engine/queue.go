@@ -30,22 +30,11 @@ type SubmitRequest struct {
 // function must exist (a missing one is not found before anything is
 // queued) and the budget must allow it.
 func (e *Engine) Submit(ctx context.Context, r SubmitRequest) (store.Job, error) {
-	if err := validateCall(r.Name, r.Payload, r.Timeout); err != nil {
-		return store.Job{}, err
-	}
 	if r.Retries < 0 || r.Retries > MaxRetries {
 		return store.Job{}, fault.Usagef("--retries %d is out of range: use 0 to %d", r.Retries, MaxRetries)
 	}
-	fn, err := e.function(ctx, r.Name)
+	fn, _, now, err := e.admit(ctx, r.Name, r.Payload, r.Timeout)
 	if err != nil {
-		return store.Job{}, err
-	}
-	now := e.Now()
-	set, err := e.Settings(ctx)
-	if err != nil {
-		return store.Job{}, err
-	}
-	if err := e.checkBudget(ctx, set, now); err != nil {
 		return store.Job{}, err
 	}
 	job := store.Job{
@@ -53,28 +42,22 @@ func (e *Engine) Submit(ctx context.Context, r SubmitRequest) (store.Job, error)
 		Provider: fn.Provider, QueuedAt: now, MemoryMB: fn.Current.Config.MemoryMB, Payload: r.Payload,
 		Retries: r.Retries, Timeout: r.Timeout,
 	}
-	if err := e.Store.EnqueueJob(ctx, job); err != nil {
+	if err := e.store.EnqueueJob(ctx, job); err != nil {
 		return store.Job{}, err
 	}
 	return job, nil
 }
 
 // runClaimed runs a job claimed from the queue on its function's current
-// version.
-func (e *Engine) runClaimed(ctx context.Context, job store.Job) (store.Job, error) {
+// version; requeued says it failed and waits for another try.
+func (e *Engine) runClaimed(ctx context.Context, job store.Job) (j store.Job, requeued bool, err error) {
 	rec := context.WithoutCancel(ctx)
-	fail := func(err error) (store.Job, error) {
-		job.Status, job.Error, job.EndedAt = store.StatusFailed, PlatformErrorPrefix+err.Error(), e.Now()
-		if ferr := e.Store.FinishJob(rec, job); ferr != nil {
-			return job, ferr
-		}
-		return job, err
-	}
+	fail := func(err error) (store.Job, bool, error) { return e.failPlatform(rec, job, err, false) }
 	set, err := e.Settings(ctx)
 	if err != nil {
 		return fail(err)
 	}
-	fn, err := e.Store.GetFunction(ctx, job.Function)
+	fn, err := e.store.GetFunction(ctx, job.Function)
 	if err == nil && job.Owner != "" && fn.Owner != job.Owner {
 		// Removed, and deployed again by another owner. (The local user,
 		// owner "", may run anyone's functions.)
@@ -88,13 +71,12 @@ func (e *Engine) runClaimed(ctx context.Context, job store.Job) (store.Job, erro
 	}
 	p, err := e.ProviderFor(ctx, fn.Provider)
 	if err != nil {
-		job.Requeue = job.Attempts <= job.Retries
-		return fail(err)
+		return e.failPlatform(rec, job, err, job.Attempts <= job.Retries)
 	}
 	// It runs the function's current version: PlaceAgain records which.
 	job.Version, job.MemoryMB, job.Provider = fn.Current.Version, fn.Current.Config.MemoryMB, p.Name()
 	pl := placement(p, fn)
-	placed, err := e.Store.PlaceAgain(ctx, job.ID, fn.Name, pl, e.Now())
+	placed, err := e.store.PlaceAgain(ctx, job.ID, fn.Name, pl, e.Now())
 	if err != nil {
 		return fail(err)
 	}
@@ -142,7 +124,7 @@ func (e *Engine) Dispatch(ctx context.Context, o DispatchOptions) error {
 		case <-ctx.Done():
 			return nil
 		}
-		job, ok, err := e.Store.ClaimNext(context.WithoutCancel(ctx), e.Now(), os.Getpid(), proc.SelfStart())
+		job, ok, err := e.store.ClaimNext(context.WithoutCancel(ctx), e.Now(), os.Getpid(), proc.SelfStart())
 		if err == nil && ok {
 			lastBusy = time.Now()
 			go func() {
@@ -153,13 +135,13 @@ func (e *Engine) Dispatch(ctx context.Context, o DispatchOptions) error {
 					default:
 					}
 				}()
-				j, err := e.runClaimed(context.WithoutCancel(ctx), job)
+				j, requeued, err := e.runClaimed(context.WithoutCancel(ctx), job)
 				if o.Done != nil {
 					o.Done(j, err)
 				}
 				if o.Log != nil {
 					line, _ := json.Marshal(map[string]any{"time": e.Now().UTC(), "job_id": j.ID, "function": j.Function,
-						"status": j.Status, "attempt": j.Attempts, "requeued": j.Requeue, "error": errString(err)})
+						"status": j.Status, "attempt": j.Attempts, "requeued": requeued, "error": errString(err)})
 					_, _ = o.Log.Write(append(line, '\n'))
 				}
 			}()
@@ -218,7 +200,7 @@ func (e *Engine) WaitJob(ctx context.Context, id string, timeout time.Duration) 
 			return j, ctx.Err()
 		case <-time.After(wait):
 		}
-		st, serr := e.Store.JobState(ctx, id)
+		st, serr := e.store.JobState(ctx, id)
 		switch {
 		case serr != nil:
 			err = serr
@@ -261,7 +243,7 @@ func (e *Engine) RunDispatcher(ctx context.Context, workers int, idle time.Durat
 		if err != nil || ctx.Err() != nil {
 			return err
 		}
-		if n, err := e.Store.CountWaiting(ctx); err != nil || n == 0 || faashome.ReadServer(e.Home).Running {
+		if n, err := e.store.CountWaiting(ctx); err != nil || n == 0 || faashome.ReadServer(e.Home).Running {
 			return err
 		}
 	}
@@ -269,7 +251,7 @@ func (e *Engine) RunDispatcher(ctx context.Context, workers int, idle time.Durat
 
 // CreateToken records an API token's hash for the owner name.
 func (e *Engine) CreateToken(ctx context.Context, name, hash string) error {
-	if err := e.Store.CreateToken(ctx, store.Token{Name: name, Hash: hash, CreatedAt: e.Now()}); err != nil {
+	if err := e.store.CreateToken(ctx, store.Token{Name: name, Hash: hash, CreatedAt: e.Now()}); err != nil {
 		return err
 	}
 	return e.stampTokens()
@@ -277,7 +259,7 @@ func (e *Engine) CreateToken(ctx context.Context, name, hash string) error {
 
 // RevokeToken deletes the owner name's token.
 func (e *Engine) RevokeToken(ctx context.Context, name string) error {
-	if err := e.Store.RevokeToken(ctx, name); err != nil {
+	if err := e.store.RevokeToken(ctx, name); err != nil {
 		return err
 	}
 	return e.stampTokens()

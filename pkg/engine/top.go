@@ -80,7 +80,7 @@ func (e *Engine) Snapshot(ctx context.Context, prev *Snapshot) (Snapshot, error)
 	// A scoped view shows only its owner's functions and their instances.
 	var owned map[string]bool
 	if e.Scoped {
-		fns, err := e.Store.ListFunctions(ctx, e.Owner, true)
+		fns, err := e.store.ListFunctions(ctx, e.Owner, true)
 		if err != nil {
 			return snap, err
 		}
@@ -90,7 +90,7 @@ func (e *Engine) Snapshot(ctx context.Context, prev *Snapshot) (Snapshot, error)
 		}
 	}
 	visible := func(fn string) bool { return owned == nil || owned[fn] }
-	if evs, err := e.Store.ScaleEvents(ctx, "", now.Add(-time.Hour), 5); err == nil {
+	if evs, err := e.store.ScaleEvents(ctx, "", now.Add(-time.Hour), 5); err == nil {
 		for _, ev := range evs {
 			if !visible(ev.Function) {
 				continue
@@ -98,7 +98,7 @@ func (e *Engine) Snapshot(ctx context.Context, prev *Snapshot) (Snapshot, error)
 			snap.Events = append(snap.Events, ev.Time.Local().Format("15:04:05")+" "+ev.Kind+" "+ev.Function+" "+ev.Instance+": "+ev.Reason+" → "+ev.Outcome)
 		}
 	}
-	rows, err := e.Store.ListInstances(ctx, "")
+	rows, err := e.store.ListInstances(ctx, "")
 	if err != nil {
 		return snap, err
 	}
@@ -153,15 +153,15 @@ func (e *Engine) Snapshot(ctx context.Context, prev *Snapshot) (Snapshot, error)
 		samples = append(samples, store.Sample{Time: now, Instance: v.ID, Function: v.Function, CPUPct: v.CPUPct,
 			MemUsed: v.MemoryUsed, MemTotal: v.MemoryTotal, DiskUsed: v.DiskUsed, DiskTotal: v.DiskTotal, Load: v.Load, InFlight: v.InFlight})
 	}
-	if err := e.Store.AddSamples(ctx, samples); err != nil {
+	if err := e.store.AddSamples(ctx, samples); err != nil {
 		return snap, err
 	}
 
-	fns, err := e.Store.ListFunctions(ctx, e.Owner, e.Scoped)
+	fns, err := e.store.ListFunctions(ctx, e.Owner, e.Scoped)
 	if err != nil {
 		return snap, err
 	}
-	acts, err := e.Store.RecentActivity(ctx, now.Add(-topWindow))
+	acts, err := e.store.RecentActivity(ctx, now.Add(-topWindow))
 	if err != nil {
 		return snap, err
 	}

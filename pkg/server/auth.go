@@ -45,7 +45,7 @@ func (s *Server) owner(ctx context.Context, token string) (string, bool) {
 		if s.tokensLoaded.IsZero() || !stamp.Equal(s.tokensStamp) || attempt == 1 {
 			// An unknown token reloads at most every 250 ms.
 			if attempt == 0 || time.Since(s.tokensLoaded) > 250*time.Millisecond {
-				if ts, err := s.eng.Store.Tokens(ctx); err == nil {
+				if ts, err := s.eng.Tokens(ctx); err == nil {
 					s.tokens = s.tokens[:0]
 					for _, t := range ts {
 						var e tokenEntry

@@ -35,7 +35,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getMetrics(w http.ResponseWriter, r *http.Request, _ *engine.Engine) {
-	waiting, _ := s.eng.Store.CountWaiting(r.Context())
+	waiting, _ := s.eng.QueueDepth(r.Context())
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 	s.metrics.write(w, waiting, s.inflightAll.Load())
 }

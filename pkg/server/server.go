@@ -12,12 +12,12 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/store"
 )
@@ -142,7 +142,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 // observe counts an ended job in the metrics.
 func (s *Server) observe(j store.Job, err error) {
 	status := j.Status
-	if err != nil || strings.HasPrefix(j.Error, engine.PlatformErrorPrefix) {
+	if err != nil || j.Cause == faastype.CausePlatform {
 		status = "platform"
 	}
 	s.metrics.invocations.inc(status)

@@ -12,7 +12,7 @@ import (
 	"github.com/faasdev/faas/pkg/agent"
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/fault"
-	"github.com/faasdev/faas/pkg/store"
+	"github.com/faasdev/faas/pkg/store/sqlite"
 )
 
 // NewCmd returns `faas agent`.
@@ -41,7 +41,7 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 			}
 			if holdDB != "" {
 				// Best effort: without it only the commands get slower.
-				if c, err := store.Hold(holdDB); err == nil {
+				if c, err := sqlite.Hold(holdDB); err == nil {
 					defer c.Close()
 				}
 			}

@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/faasdev/faas/pkg/cmdutil"
-	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/doctor"
 	"github.com/faasdev/faas/pkg/faashome"
 )
 
@@ -27,7 +27,7 @@ or svm), python3 and node, which limits the local sandbox enforces and how
 			if err != nil {
 				return err
 			}
-			checks := engine.Doctor(cmd.Context(), home)
+			checks := doctor.Run(cmd.Context(), home)
 			io := f.IOStreams
 			if output == cmdutil.OutputJSON {
 				return cmdutil.WriteJSON(io.Out, checks)

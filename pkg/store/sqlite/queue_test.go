@@ -85,10 +85,10 @@ func TestFinishRequeueBillsEachRun(t *testing.T) {
 		if err != nil || !ok {
 			t.Fatalf("claim: %v %v", ok, err)
 		}
-		j.Status, j.Requeue = status, requeue
+		j.Status = status
 		j.EndedAt, j.Duration, j.BilledMS = t0.Add(time.Second), 10*time.Millisecond, 10
 		j.RequestPico, j.ComputePico = 200_000, 1_000
-		if err := s.FinishJob(ctx, j); err != nil {
+		if err := s.FinishJob(ctx, j, requeue); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.GetJob(ctx, "r1")
@@ -217,7 +217,7 @@ func BenchmarkClaimFinish(b *testing.B) {
 				b.Fatal(err)
 			}
 			j.Status, j.EndedAt, j.Duration, j.BilledMS, j.RequestPico = store.StatusCompleted, t0, time.Millisecond, 1, 200_000
-			if err := s.FinishJob(ctx, j); err != nil {
+			if err := s.FinishJob(ctx, j, false); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/pkg/faashome"
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/store"
@@ -25,7 +26,7 @@ import (
 // t0 is a fixed clock; times are stored at millisecond precision.
 var t0 = time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
 
-func openStore(t *testing.T, home string) *store.Store {
+func openStore(t *testing.T, home string) *sqlite.Store {
 	t.Helper()
 	s, err := sqlite.Open(context.Background(), home)
 	if err != nil {
@@ -35,7 +36,7 @@ func openStore(t *testing.T, home string) *store.Store {
 	return s
 }
 
-func newStore(t *testing.T) *store.Store {
+func newStore(t *testing.T) *sqlite.Store {
 	t.Helper()
 	return openStore(t, t.TempDir())
 }
@@ -58,7 +59,7 @@ func deployReq(name string, code string, cfg function.Config, now time.Time) sto
 	}
 }
 
-func mustDeploy(t *testing.T, s *store.Store, r store.DeployRequest) (store.Version, bool) {
+func mustDeploy(t *testing.T, s *sqlite.Store, r store.DeployRequest) (store.Version, bool) {
 	t.Helper()
 	v, created, err := s.Deploy(context.Background(), r)
 	if err != nil {
@@ -77,7 +78,7 @@ func wantKind(t *testing.T, err error, k fault.Kind) {
 	}
 }
 
-func currentVersion(t *testing.T, s *store.Store, name string) int {
+func currentVersion(t *testing.T, s *sqlite.Store, name string) int {
 	t.Helper()
 	f, err := s.GetFunction(context.Background(), name)
 	if err != nil {
@@ -401,7 +402,7 @@ func TestDeleteFunctionKeepsJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	j.Status = store.StatusCompleted
-	if err := s.FinishJob(ctx, j); err != nil {
+	if err := s.FinishJob(ctx, j, false); err != nil {
 		t.Fatal(err)
 	}
 
@@ -543,7 +544,7 @@ func TestStartFinishJobRoundTrip(t *testing.T) {
 			end.BilledMS = 1501
 			end.PeakMemoryBytes = 48 << 20
 			tt.finish(&end)
-			if err := s.FinishJob(ctx, end); err != nil {
+			if err := s.FinishJob(ctx, end, false); err != nil {
 				t.Fatalf("FinishJob: %v", err)
 			}
 			got, err = s.GetJob(ctx, end.ID)
@@ -572,7 +573,7 @@ func TestFinishJobNotRunning(t *testing.T) {
 	s := newStore(t)
 
 	// Unknown job.
-	err := s.FinishJob(ctx, store.Job{ID: "nope", Status: store.StatusCompleted})
+	err := s.FinishJob(ctx, store.Job{ID: "nope", Status: store.StatusCompleted}, false)
 	wantKind(t, err, fault.Platform)
 
 	// Already finished: the second outcome does not overwrite the first.
@@ -581,12 +582,12 @@ func TestFinishJobNotRunning(t *testing.T) {
 		t.Fatal(err)
 	}
 	j.Status, j.ExitCode = store.StatusCompleted, intPtr(0)
-	if err := s.FinishJob(ctx, j); err != nil {
+	if err := s.FinishJob(ctx, j, false); err != nil {
 		t.Fatal(err)
 	}
 	j2 := j
 	j2.Status, j2.ExitCode, j2.Error = store.StatusFailed, intPtr(1), "late"
-	if err := s.FinishJob(ctx, j2); err == nil {
+	if err := s.FinishJob(ctx, j2, false); err == nil {
 		t.Error("second FinishJob succeeded, want an error")
 	}
 	if got, _ := s.GetJob(ctx, "done"); got.Status != store.StatusCompleted || got.Error != "" || got.ExitCode == nil || *got.ExitCode != 0 {
@@ -602,7 +603,7 @@ func TestFinishJobNotRunning(t *testing.T) {
 		t.Fatalf("MarkLost = %q, %v; want [lost], nil", ids, err)
 	}
 	l.Status = store.StatusCompleted
-	if err := s.FinishJob(ctx, l); err == nil {
+	if err := s.FinishJob(ctx, l, false); err == nil {
 		t.Error("FinishJob of a lost job succeeded, want an error")
 	}
 	if got, _ := s.GetJob(ctx, "lost"); got.Status != store.StatusLost {
@@ -639,7 +640,7 @@ func TestMarkLost(t *testing.T) {
 		}
 		if sp.finish {
 			j.Status, j.EndedAt = store.StatusCompleted, t0.Add(time.Minute)
-			if err := s.FinishJob(ctx, j); err != nil {
+			if err := s.FinishJob(ctx, j, false); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -727,7 +728,7 @@ func TestListJobs(t *testing.T) {
 		}
 		if sp.status != store.StatusRunning {
 			j.Status = sp.status
-			if err := s.FinishJob(ctx, j); err != nil {
+			if err := s.FinishJob(ctx, j, false); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -832,7 +833,7 @@ func runWorkers(home string, workers, perWorker int) []error {
 				}
 				j.Status, j.ExitCode, j.EndedAt = store.StatusCompleted, intPtr(0), q.Add(time.Millisecond)
 				j.Logs = []byte(fmt.Sprintf("log of %s", j.ID))
-				if err := s.FinishJob(ctx, j); err != nil {
+				if err := s.FinishJob(ctx, j, false); err != nil {
 					fail(fmt.Errorf("worker %d job %d: FinishJob: %w", w, i, err))
 				}
 			}
@@ -918,4 +919,93 @@ func describe(fi os.FileInfo, err error) string {
 		return err.Error()
 	}
 	return fi.Mode().Perm().String()
+}
+
+// TestCauseMigrationFillsOldRows takes a database back to the schema before
+// jobs had a cause, with jobs as the old code wrote them (the cause only in
+// the error's text), and opens it: each old job gets its cause.
+func TestCauseMigrationFillsOldRows(t *testing.T) {
+	home := t.TempDir()
+	openStore(t, home).Close()
+	db, err := sql.Open("sqlite3", "file:"+faashome.DB(home))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := map[string][2]string{ // id → status, error
+		"ok": {"completed", ""}, "exc": {"failed", "ZeroDivisionError: division by zero"},
+		"slow": {"timeout", "killed after 1s (the function's timeout)"}, "plat": {"failed", "platform: agent /invoke: refused"},
+		"int": {"failed", "interrupted: the invocation was cancelled"}, "gone": {"lost", "the process running this job ended"},
+		"queued": {"waiting", ""},
+	}
+	stmts := []string{"ALTER TABLE jobs DROP COLUMN cause", "PRAGMA user_version = 7"}
+	for _, q := range stmts {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	for id, se := range old {
+		if _, err := db.Exec(`INSERT INTO jobs(id, function, version, owner, status, provider, instance, queued_at, memory_mb, error)
+			VALUES (?, 'f', 1, '', ?, 'local', '', 1, 128, ?)`, id, se[0], se[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s := openStore(t, home)
+	want := map[string]faastype.Cause{"ok": "", "exc": "function", "slow": "function", "plat": "platform",
+		"int": "interrupted", "gone": "lost", "queued": ""}
+	for id, c := range want {
+		j, err := s.GetJob(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Cause != c {
+			t.Errorf("job %s (%s, %q): cause %q, want %q", id, j.Status, j.Error, j.Cause, c)
+		}
+	}
+}
+
+// TestCauseIsRecorded: FinishJob stores the cause it is given, a retry
+// clears it while the job waits, and MarkLost says lost.
+func TestCauseIsRecorded(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	t0 := time.UnixMilli(1_700_000_000_000)
+	for i, c := range []faastype.Cause{faastype.CauseFunction, faastype.CausePlatform, faastype.CauseInterrupted} {
+		j := store.Job{ID: fmt.Sprintf("c%d", i), Function: "f", Version: 1, Status: store.StatusRunning, Provider: "local",
+			QueuedAt: t0, StartedAt: t0, MemoryMB: 128, RunnerPID: 1, RunnerStart: 1}
+		if err := s.StartJob(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+		j.Status, j.Cause, j.EndedAt = store.StatusFailed, c, t0.Add(time.Second)
+		if err := s.FinishJob(ctx, j, false); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.GetJob(ctx, j.ID); got.Cause != c {
+			t.Errorf("cause %q, want %q", got.Cause, c)
+		}
+	}
+	if err := s.EnqueueJob(ctx, store.Job{ID: "r", Function: "f", Version: 1, Status: store.StatusWaiting, Provider: "local",
+		QueuedAt: t0, MemoryMB: 128, Retries: 1}); err != nil {
+		t.Fatal(err)
+	}
+	j, ok, err := s.ClaimNext(ctx, t0, 1, 1)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	j.Status, j.Cause = store.StatusFailed, faastype.CauseFunction
+	if err := s.FinishJob(ctx, j, true); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetJob(ctx, "r"); got.Status != store.StatusWaiting || got.Cause != faastype.CauseNone {
+		t.Errorf("requeued job: %s cause %q, want waiting with no cause", got.Status, got.Cause)
+	}
+	if _, ok, err := s.ClaimNext(ctx, t0, 99, 99); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if _, err := s.MarkLost(ctx, t0, func(int, int64) bool { return false }); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetJob(ctx, "r"); got.Status != store.StatusLost || got.Cause != faastype.CauseLost {
+		t.Errorf("lost job: %s cause %q", got.Status, got.Cause)
+	}
 }

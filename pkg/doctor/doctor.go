@@ -1,4 +1,6 @@
-package engine
+// Package doctor checks what faas depends on here: the providers, KVM,
+// the runtimes, the sandbox and the database (`faas doctor`).
+package doctor
 
 import (
 	"context"
@@ -10,7 +12,7 @@ import (
 	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/provider"
 	"github.com/faasdev/faas/pkg/sandbox"
-	"github.com/faasdev/faas/pkg/store"
+	"github.com/faasdev/faas/pkg/store/sqlite"
 )
 
 // Check is one line of `faas doctor`.
@@ -20,9 +22,9 @@ type Check struct {
 	Detail string `json:"detail"`
 }
 
-// Doctor checks what faas depends on. It opens no database it would not
+// Run checks what faas depends on. It opens no database it would not
 // otherwise have.
-func Doctor(ctx context.Context, home string) []Check {
+func Run(ctx context.Context, home string) []Check {
 	var out []Check
 	add := func(name string, ok bool, detail string) { out = append(out, Check{name, ok, detail}) }
 
@@ -69,10 +71,10 @@ func Doctor(ctx context.Context, home string) []Check {
 
 	if _, err := os.Stat(faashome.DB(home)); err != nil {
 		add("database", true, "none yet at "+home+" (created by the first command that needs it)")
-	} else if st, err := store.Open(ctx, home); err != nil {
+	} else if st, err := sqlite.Open(ctx, home); err != nil {
 		add("database", false, err.Error())
 	} else {
-		add("database", true, st.Path()+", schema version "+strconv.Itoa(store.SchemaVersion()))
+		add("database", true, st.Path()+", schema version "+strconv.Itoa(sqlite.SchemaVersion()))
 		st.Close()
 	}
 	return out

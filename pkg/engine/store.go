@@ -1,0 +1,80 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/faasdev/faas/pkg/faastype"
+	"github.com/faasdev/faas/pkg/store"
+)
+
+// Store is what the engine keeps its records in. The engine owns this
+// interface; pkg/store/sqlite implements it (and a shared database can),
+// with the records of pkg/store. Every method is one transaction or one
+// consistent read; money is integer pico-dollars.
+type Store interface {
+	FunctionStore
+	JobStore
+	InstanceStore
+	AccountStore
+	Close() error
+}
+
+// FunctionStore keeps functions and their versions.
+type FunctionStore interface {
+	Deploy(ctx context.Context, r store.DeployRequest) (v store.Version, created bool, err error)
+	GetFunction(ctx context.Context, name string) (store.Function, error)
+	ListFunctions(ctx context.Context, owner string, ownerSet bool) ([]store.Function, error)
+	DeleteFunction(ctx context.Context, name string) error
+	Rollback(ctx context.Context, name string, to int, now time.Time) (from, target int, err error)
+}
+
+// JobStore keeps jobs and the queue.
+type JobStore interface {
+	// ClaimJob records a running job and places it, in one transaction.
+	ClaimJob(ctx context.Context, j store.Job, pl store.Placement) (store.Placed, error)
+	// PlaceAgain places a claimed job once more (its instance was gone).
+	PlaceAgain(ctx context.Context, jobID, fn string, pl store.Placement, now time.Time) (store.Placed, error)
+	// FinishJob records how a running job ended; with requeue, the run is
+	// billed and the job waits again (a retry).
+	FinishJob(ctx context.Context, j store.Job, requeue bool) error
+	// MarkLost ends the running jobs whose runner is not alive.
+	MarkLost(ctx context.Context, now time.Time, alive func(pid int, start int64) bool) ([]string, error)
+	GetJob(ctx context.Context, id string) (store.Job, error)
+	// JobState reads only a job's status and runner.
+	JobState(ctx context.Context, id string) (store.Job, error)
+	ListJobs(ctx context.Context, f store.JobFilter) ([]store.Job, error)
+	RecentLogs(ctx context.Context, function string, since time.Time, limit int) ([]store.Job, error)
+	EnqueueJob(ctx context.Context, j store.Job) error
+	// ClaimNext claims the oldest waiting job for the runner (pid, start).
+	ClaimNext(ctx context.Context, now time.Time, pid int, pidStart int64) (j store.Job, ok bool, err error)
+	CountWaiting(ctx context.Context) (int, error)
+	LastJobs(ctx context.Context, now time.Time) (map[string]time.Time, error)
+}
+
+// InstanceStore keeps instances, their usage samples and scale events.
+type InstanceStore interface {
+	InstanceUp(ctx context.Context, in faastype.Instance, now time.Time) error
+	RemoveInstance(ctx context.Context, id string) error
+	ListInstances(ctx context.Context, fn string) ([]store.InstanceRow, error)
+	NewInstance(ctx context.Context, fn string, pl store.Placement, now time.Time) (faastype.Instance, error)
+	SetInstanceState(ctx context.Context, id, state string, now time.Time) error
+	ResizeInstance(ctx context.Context, id string, cpus int, memoryMB, diskMB int64, now time.Time) error
+	AddSamples(ctx context.Context, samples []store.Sample) error
+	SamplesSince(ctx context.Context, since time.Time) ([]store.Sample, error)
+	RecentActivity(ctx context.Context, since time.Time) ([]store.Activity, error)
+	AddScaleEvent(ctx context.Context, e store.ScaleEvent) error
+	ScaleEvents(ctx context.Context, function string, since time.Time, limit int) ([]store.ScaleEvent, error)
+}
+
+// AccountStore keeps settings, spend, bills and API tokens.
+type AccountStore interface {
+	Config(ctx context.Context) (map[string]string, error)
+	SetConfig(ctx context.Context, key, value string, now time.Time) error
+	Spend(ctx context.Context, month, owner string) (int64, error)
+	Bill(ctx context.Context, f store.BillFilter) ([]store.BillRow, error)
+	DailyCost(ctx context.Context, f store.BillFilter) (map[string]int64, error)
+	CreateToken(ctx context.Context, t store.Token) error
+	Tokens(ctx context.Context) ([]store.Token, error)
+	RevokeToken(ctx context.Context, name string) error
+}
