@@ -37,7 +37,8 @@ type Backend interface {
 	WaitJob(ctx context.Context, id string, timeout time.Duration) (store.Job, error)
 	Logs(context.Context, engine.LogsRequest) ([]faastype.LogLine, error)
 	Bill(context.Context, engine.BillRequest) (engine.Bill, error)
-	Snapshot(ctx context.Context, prev *engine.Snapshot) (engine.Snapshot, error)
+	// Top samples the instances and summarises them, as `faas top` shows.
+	Top(ctx context.Context, prev *engine.Snapshot) (engine.Snapshot, error)
 }
 
 var (

@@ -53,7 +53,11 @@ func (e *Engine) AutoscaleTick(ctx context.Context, st autoscale.Settings, prev 
 			res.Events = append(res.Events, e.event(ctx, r.Function, r.ID, "reconcile", "the instance is gone (exited when idle, or deleted)", "forgotten"))
 		}
 	}
-	snap, err := e.Snapshot(ctx, prev)
+	views, err := e.Sample(ctx, prev)
+	if err != nil {
+		return res, err
+	}
+	snap, err := e.Snapshot(ctx, views)
 	if err != nil {
 		return res, err
 	}

@@ -12,95 +12,100 @@ import (
 
 // InstanceView is one instance in a snapshot.
 type InstanceView struct {
-	ID          string  `json:"name"`
-	Function    string  `json:"function"`
-	Provider    string  `json:"provider"`
-	State       string  `json:"state"`
-	CPUs        int     `json:"vcpus"`
-	MemoryUsed  int64   `json:"memory_used_bytes"`
-	MemoryTotal int64   `json:"memory_total_bytes"`
-	DiskUsed    int64   `json:"disk_used_bytes"`
-	DiskTotal   int64   `json:"disk_total_bytes"`
-	CPUPct      float64 `json:"cpu_pct"`
-	Load        float64 `json:"load"`
-	InFlight    int     `json:"jobs_in_flight"`
-	IdleS       float64 `json:"idle_s"`
-	Workers     int     `json:"workers"`
+	ID          string
+	Function    string
+	Provider    string
+	State       string
+	CPUs        int
+	MemoryUsed  int64
+	MemoryTotal int64
+	DiskUsed    int64
+	DiskTotal   int64
+	CPUPct      float64
+	Load        float64
+	InFlight    int
+	IdleS       float64
+	Workers     int
 	cpuSeconds  float64
 }
 
 // FunctionView is one function in a snapshot.
 type FunctionView struct {
-	Name       string  `json:"name"`
-	Version    int     `json:"version"`
-	Instances  int     `json:"instances"`
-	PerMinute  float64 `json:"invocations_per_min"`
-	Errors     int     `json:"errors"`
-	P50MS      float64 `json:"p50_ms"`
-	P95MS      float64 `json:"p95_ms"`
-	ColdStarts int     `json:"cold_starts"`
-	CostPico   int64   `json:"cost_month_pico"`
-	CostUSD    string  `json:"cost_month_usd"`
+	Name       string
+	Version    int
+	Instances  int
+	PerMinute  float64
+	Errors     int
+	P50MS      float64
+	P95MS      float64
+	ColdStarts int
+	CostPico   int64
+	CostUSD    string
 	// Spark counts invocations per minute over the window, oldest first.
-	Spark []int `json:"invocations_per_minute"`
+	Spark []int
 }
 
 // WatcherView is the autoscale watcher's status.
 type WatcherView struct {
-	Running bool   `json:"running"`
-	Note    string `json:"note"`
+	Running bool
+	Note    string
 }
 
 // Snapshot is what `faas top` shows at one moment.
 type Snapshot struct {
-	Time      time.Time      `json:"time"`
-	WindowS   int            `json:"window_s"`
-	Instances []InstanceView `json:"instances"`
-	Functions []FunctionView `json:"functions"`
-	Watcher   WatcherView    `json:"watcher"`
-	Events    []string       `json:"scale_events"`
+	Time      time.Time
+	WindowS   int
+	Instances []InstanceView
+	Functions []FunctionView
+	Watcher   WatcherView
+	Events    []string
 }
 
 // topWindow is the activity a snapshot summarises.
 const topWindow = 15 * time.Minute
 
-// Snapshot samples every instance (the agents' /stats, each on its own: a
-// broken instance never hides the others), records the readings as usage
-// samples, and summarises the functions' recent jobs. prev, when given,
-// turns CPU seconds into a CPU percentage over the interval.
-func (e *Engine) Snapshot(ctx context.Context, prev *Snapshot) (Snapshot, error) {
+// Top is what `faas top` does each time it looks: sample the instances,
+// then summarise. prev, when given, turns CPU seconds into a CPU
+// percentage over the interval.
+func (e *Engine) Top(ctx context.Context, prev *Snapshot) (Snapshot, error) {
+	views, err := e.Sample(ctx, prev)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	return e.Snapshot(ctx, views)
+}
+
+// visibleFunctions is nil for an unscoped engine (every function is
+// visible), else the set of the owner's functions.
+func (e *Engine) visibleFunctions(ctx context.Context) (map[string]bool, error) {
+	if !e.Scoped {
+		return nil, nil
+	}
+	fns, err := e.store.ListFunctions(ctx, e.Owner, true)
+	if err != nil {
+		return nil, err
+	}
+	owned := map[string]bool{}
+	for _, f := range fns {
+		owned[f.Name] = true
+	}
+	return owned, nil
+}
+
+// Sample reads every visible instance (the agents' /stats, each on its
+// own: a broken instance never hides the others) and records the readings
+// as usage samples. It is the one step of top and of the watcher's tick
+// that writes; Snapshot only reads. prev, when given, turns CPU seconds
+// into a CPU percentage over the interval.
+func (e *Engine) Sample(ctx context.Context, prev *Snapshot) ([]InstanceView, error) {
 	now := e.Now()
-	snap := Snapshot{Time: now, WindowS: int(topWindow.Seconds()), Instances: []InstanceView{}, Functions: []FunctionView{},
-		Watcher: WatcherView{}, Events: []string{}}
-	if w := ReadWatcher(e.Home); w.Running {
-		snap.Watcher = WatcherView{Running: true, Note: w.String()}
-	} else {
-		snap.Watcher.Note = "not running (faas autoscale start)"
-	}
-	// A scoped view shows only its owner's functions and their instances.
-	var owned map[string]bool
-	if e.Scoped {
-		fns, err := e.store.ListFunctions(ctx, e.Owner, true)
-		if err != nil {
-			return snap, err
-		}
-		owned = map[string]bool{}
-		for _, f := range fns {
-			owned[f.Name] = true
-		}
-	}
-	visible := func(fn string) bool { return owned == nil || owned[fn] }
-	if evs, err := e.store.ScaleEvents(ctx, "", now.Add(-time.Hour), 5); err == nil {
-		for _, ev := range evs {
-			if !visible(ev.Function) {
-				continue
-			}
-			snap.Events = append(snap.Events, ev.Time.Local().Format("15:04:05")+" "+ev.Kind+" "+ev.Function+" "+ev.Instance+": "+ev.Reason+" → "+ev.Outcome)
-		}
+	owned, err := e.visibleFunctions(ctx)
+	if err != nil {
+		return nil, err
 	}
 	rows, err := e.store.ListInstances(ctx, "")
 	if err != nil {
-		return snap, err
+		return nil, err
 	}
 	prevCPU := map[string]float64{}
 	if prev != nil {
@@ -108,14 +113,13 @@ func (e *Engine) Snapshot(ctx context.Context, prev *Snapshot) (Snapshot, error)
 			prevCPU[in.ID] = in.cpuSeconds
 		}
 	}
+	views := []InstanceView{}
 	var samples []store.Sample
-	perFn := map[string]int{}
 	for _, r := range rows {
-		if !visible(r.Function) {
+		if owned != nil && !owned[r.Function] {
 			continue
 		}
-		v := InstanceView{ID: r.ID, Function: r.Function, Provider: r.Provider, State: r.State, CPUs: r.CPUs,
-			MemoryTotal: r.MemoryMB << 20 * int64(max(r.Slots, 1)), DiskTotal: r.DiskMB << 20, InFlight: r.InFlight}
+		v := recordedView(r)
 		p, perr := e.ProviderFor(ctx, r.Provider)
 		reader, _ := p.(provider.StatsReader)
 		if perr != nil {
@@ -146,15 +150,62 @@ func (e *Engine) Snapshot(ctx context.Context, prev *Snapshot) (Snapshot, error)
 				v.Load = float64(st.InFlight) / float64(max(r.Slots, 1))
 			}
 		}
-		if v.State == store.InstanceReady || v.State == store.InstanceStarting {
-			perFn[r.Function]++
-		}
-		snap.Instances = append(snap.Instances, v)
+		views = append(views, v)
 		samples = append(samples, store.Sample{Time: now, Instance: v.ID, Function: v.Function, CPUPct: v.CPUPct,
 			MemUsed: v.MemoryUsed, MemTotal: v.MemoryTotal, DiskUsed: v.DiskUsed, DiskTotal: v.DiskTotal, Load: v.Load, InFlight: v.InFlight})
 	}
-	if err := e.store.AddSamples(ctx, samples); err != nil {
+	return views, e.store.AddSamples(ctx, samples)
+}
+
+// recordedView is an instance as its row records it, before any reading.
+func recordedView(r store.InstanceRow) InstanceView {
+	return InstanceView{ID: r.ID, Function: r.Function, Provider: r.Provider, State: r.State, CPUs: r.CPUs,
+		MemoryTotal: r.MemoryMB << 20 * int64(max(r.Slots, 1)), DiskTotal: r.DiskMB << 20, InFlight: r.InFlight}
+}
+
+// Snapshot summarises the instances as Sample read them (nil: as their
+// rows record them, without usage) and the functions' recent jobs. It
+// writes nothing and asks no instance anything.
+func (e *Engine) Snapshot(ctx context.Context, instances []InstanceView) (Snapshot, error) {
+	now := e.Now()
+	snap := Snapshot{Time: now, WindowS: int(topWindow.Seconds()), Instances: []InstanceView{}, Functions: []FunctionView{},
+		Watcher: WatcherView{}, Events: []string{}}
+	if w := ReadWatcher(e.Home); w.Running {
+		snap.Watcher = WatcherView{Running: true, Note: w.String()}
+	} else {
+		snap.Watcher.Note = "not running (faas autoscale start)"
+	}
+	// A scoped view shows only its owner's functions and their instances.
+	owned, err := e.visibleFunctions(ctx)
+	if err != nil {
 		return snap, err
+	}
+	visible := func(fn string) bool { return owned == nil || owned[fn] }
+	if evs, err := e.store.ScaleEvents(ctx, "", now.Add(-time.Hour), 5); err == nil {
+		for _, ev := range evs {
+			if !visible(ev.Function) {
+				continue
+			}
+			snap.Events = append(snap.Events, ev.Time.Local().Format("15:04:05")+" "+ev.Kind+" "+ev.Function+" "+ev.Instance+": "+ev.Reason+" → "+ev.Outcome)
+		}
+	}
+	if instances == nil {
+		rows, err := e.store.ListInstances(ctx, "")
+		if err != nil {
+			return snap, err
+		}
+		for _, r := range rows {
+			if visible(r.Function) {
+				instances = append(instances, recordedView(r))
+			}
+		}
+	}
+	perFn := map[string]int{}
+	for _, v := range instances {
+		if v.State == store.InstanceReady || v.State == store.InstanceStarting {
+			perFn[v.Function]++
+		}
+		snap.Instances = append(snap.Instances, v)
 	}
 
 	fns, err := e.store.ListFunctions(ctx, e.Owner, e.Scoped)

@@ -296,15 +296,15 @@ func (c *Client) Bill(ctx context.Context, r engine.BillRequest) (engine.Bill, e
 	return b.Engine(), nil
 }
 
-// Snapshot reads what `faas top` shows of the owner's functions. CPU is
-// the instances' average since they started (the server keeps no previous
+// Top reads what `faas top` shows of the owner's functions. CPU is the
+// instances' average since they started (the server keeps no previous
 // snapshot per caller).
-func (c *Client) Snapshot(ctx context.Context, _ *engine.Snapshot) (engine.Snapshot, error) {
-	var s engine.Snapshot
-	if _, err := c.do(ctx, http.MethodGet, "/v1/top", nil, nil, "", &s); err != nil {
+func (c *Client) Top(ctx context.Context, _ *engine.Snapshot) (engine.Snapshot, error) {
+	var t api.Top
+	if _, err := c.do(ctx, http.MethodGet, "/v1/top", nil, nil, "", &t); err != nil {
 		return engine.Snapshot{}, err
 	}
-	return s, nil
+	return t.Engine(), nil
 }
 
 // String names the server, for messages.

@@ -12,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/spf13/cobra"
 
+	"github.com/faasdev/faas/pkg/api"
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/fault"
@@ -68,12 +69,12 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	if o.Output == cmdutil.OutputJSON || o.Once || !o.IO.IsStdoutTTY() {
-		snap, err := eng.Snapshot(ctx, nil)
+		snap, err := eng.Top(ctx, nil)
 		if err != nil {
 			return err
 		}
 		if o.Output == cmdutil.OutputJSON {
-			return cmdutil.WriteJSON(o.IO.Out, snap)
+			return cmdutil.WriteJSON(o.IO.Out, api.NewTop(snap))
 		}
 		return printOnce(o.IO, snap)
 	}
@@ -126,7 +127,7 @@ type tickMsg struct{}
 func (m *model) fetch() tea.Cmd {
 	prev := m.snap
 	return func() tea.Msg {
-		s, err := m.eng.Snapshot(m.ctx, prev)
+		s, err := m.eng.Top(m.ctx, prev)
 		return snapMsg{s, err}
 	}
 }
