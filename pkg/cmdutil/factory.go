@@ -28,6 +28,8 @@ type Backend interface {
 	Rollback(ctx context.Context, name string, to int) (from, now int, err error)
 	Invoke(context.Context, engine.InvokeRequest) (store.Job, error)
 	Submit(context.Context, engine.SubmitRequest) (store.Job, error)
+	// EnsureQueueRunner makes sure something runs the submitted jobs.
+	EnsureQueueRunner(context.Context) error
 	Jobs(context.Context, store.JobFilter) ([]store.Job, error)
 	Job(ctx context.Context, id string) (store.Job, error)
 	WaitJob(ctx context.Context, id string, timeout time.Duration) (store.Job, error)

@@ -159,10 +159,8 @@ func (o *Options) submit(ctx context.Context, payload []byte) error {
 	if err != nil {
 		return err
 	}
-	if eng, ok := b.(*engine.Engine); ok {
-		if err := engine.EnsureDispatcher(eng.Home); err != nil {
-			return fault.WithHint(err, "the job "+job.ID+" is queued; it runs when `faas serve` or another dispatcher starts")
-		}
+	if err := b.EnsureQueueRunner(ctx); err != nil {
+		return fault.WithHint(err, "the job "+job.ID+" is queued; it runs when `faas serve` or another dispatcher starts")
 	}
 	if o.Output == cmdutil.OutputJSON {
 		return cmdutil.WriteJSON(o.IO.Out, api.Queued{JobID: job.ID, Status: job.Status})
