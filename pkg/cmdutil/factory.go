@@ -53,6 +53,9 @@ type Factory struct {
 	// Local is the local engine whatever FAAS_SERVER says: for the server
 	// itself and what runs beside it.
 	Local func() (*engine.Engine, error)
+	// LocalWith is Local opened with store options (the server's background
+	// checkpoints); they count only if this call is the one that opens it.
+	LocalWith func(...store.Option) (*engine.Engine, error)
 	// Backend is the local engine, or the remote server.
 	Backend func() (Backend, error)
 	// Close releases whatever Engine opened.
@@ -71,15 +74,16 @@ func New(ctx context.Context, io *iostreams.IOStreams) *Factory {
 	var eng *engine.Engine
 	var err error
 	f := &Factory{IOStreams: io}
-	f.Local = func() (*engine.Engine, error) {
+	f.LocalWith = func(opts ...store.Option) (*engine.Engine, error) {
 		once.Do(func() {
 			var home string
 			if home, err = engine.Home(); err == nil {
-				eng, err = engine.Open(ctx, home)
+				eng, err = engine.Open(ctx, home, opts...)
 			}
 		})
 		return eng, err
 	}
+	f.Local = func() (*engine.Engine, error) { return f.LocalWith() }
 	f.Engine = func() (*engine.Engine, error) {
 		if server, _ := Remote(); server != "" {
 			return nil, fault.WithHint(fault.Usagef("this command runs only where the functions live, not against FAAS_SERVER=%s", server),

@@ -3,7 +3,6 @@
 package dispatch
 
 import (
-	"context"
 	"os/signal"
 	"runtime"
 	"syscall"
@@ -28,7 +27,7 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			return eng.RunDispatcher(ctx, workers, idle, f.IOStreams.ErrOut)
 		},
