@@ -7,10 +7,8 @@ import (
 	"encoding/base32"
 	"fmt"
 	"net"
-	"os/signal"
 	"runtime"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -76,6 +74,8 @@ and jobs in progress finish first. docs/serve.md describes the API.`,
 	return cmd
 }
 
+// run serves until ctx ends: the command's context ends on SIGTERM and
+// SIGINT (pkg/app), and then requests and jobs in progress finish first.
 func run(ctx context.Context, o *Options) error {
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		return fault.Usagef("--tls-cert and --tls-key go together")
@@ -104,8 +104,6 @@ func run(ctx context.Context, o *Options) error {
 		fmt.Fprintf(io.ErrOut, "%s listening on %s without TLS: tokens and payloads cross the network in the clear; pass --tls-cert and --tls-key, or bind to 127.0.0.1\n",
 			io.Styles().Warning.Render("warning:"), o.Addr)
 	}
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
 	// Jobs left running by a server that died are lost; waiting ones run.
 	if _, err := eng.Jobs(ctx, store.JobFilter{Limit: 1}); err != nil {
 		return err
