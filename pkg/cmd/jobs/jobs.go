@@ -31,6 +31,9 @@ type ListOptions struct {
 // NewCmd returns `faas jobs` with its subcommands; runF replaces the list
 // in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *ListOptions) error) *cobra.Command {
+	if runF == nil {
+		runF = RunList
+	}
 	opts := &ListOptions{IO: f.IOStreams, Backend: f.Backend, Now: time.Now}
 	cmd := &cobra.Command{
 		Use:   "jobs",
@@ -41,10 +44,7 @@ process has died is marked lost first.`,
   faas jobs -o json | jq '.[] | select(.cold) | .duration_ms'`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return RunList(cmd.Context(), opts)
+			return runF(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Filter.Function, "function", "", "only jobs of this function")

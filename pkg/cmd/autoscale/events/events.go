@@ -27,6 +27,9 @@ type Options struct {
 
 // NewCmd returns `faas autoscale events`; runF replaces the run in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	if runF == nil {
+		runF = Run
+	}
 	opts := &Options{IO: f.IOStreams, Engine: f.Engine, Now: time.Now}
 	cmd := &cobra.Command{
 		Use:   "events",
@@ -36,10 +39,7 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 			if _, err := since(opts.Since, time.Time{}); err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return Run(cmd.Context(), opts)
+			return runF(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Function, "function", "", "only this function's events")

@@ -20,16 +20,16 @@ type Options struct {
 
 // NewCmd returns `faas autoscale start`; runF replaces the run in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	if runF == nil {
+		runF = Run
+	}
 	opts := &Options{IO: f.IOStreams, Home: engine.Home, Engine: f.Engine}
 	return &cobra.Command{
 		Use:   "start",
 		Short: "Start the watcher in the background",
 		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return Run(cmd.Context(), opts)
+			return runF(cmd.Context(), opts)
 		},
 	}
 }

@@ -21,16 +21,16 @@ type Options struct {
 
 // NewCmd returns `faas autoscale status`; runF replaces the run in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	if runF == nil {
+		runF = Run
+	}
 	opts := &Options{IO: f.IOStreams, Home: engine.Home}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Say whether the watcher runs, since when, and its last tick",
 		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return Run(cmd.Context(), opts)
+			return runF(cmd.Context(), opts)
 		},
 	}
 	cmdutil.AddOutputFlag(cmd, &opts.Output)

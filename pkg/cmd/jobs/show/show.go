@@ -26,6 +26,9 @@ type Options struct {
 
 // NewCmd returns `faas jobs show`; runF replaces the run in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	if runF == nil {
+		runF = Run
+	}
 	opts := &Options{IO: f.IOStreams, Backend: f.Backend}
 	cmd := &cobra.Command{
 		Use:   "show ID",
@@ -33,10 +36,7 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 		Args:  cmdutil.ExactArgs(1, "a job ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return Run(cmd.Context(), opts)
+			return runF(cmd.Context(), opts)
 		},
 		ValidArgsFunction: cmdutil.CompleteJobIDs(f),
 	}

@@ -24,6 +24,9 @@ type Options struct {
 
 // NewCmd returns `faas jobs wait`; runF replaces the run in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	if runF == nil {
+		runF = Run
+	}
 	opts := &Options{IO: f.IOStreams, Backend: f.Backend}
 	cmd := &cobra.Command{
 		Use:   "wait ID",
@@ -44,10 +47,7 @@ nothing on stdout.`,
 			if opts.ID == "" || len(opts.ID) > 64 {
 				return fault.Usagef("invalid job id %q", opts.ID)
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return Run(cmd.Context(), opts)
+			return runF(cmd.Context(), opts)
 		},
 		ValidArgsFunction: cmdutil.CompleteJobIDs(f),
 	}
