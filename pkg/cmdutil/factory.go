@@ -19,6 +19,7 @@ import (
 	_ "github.com/faasdev/faas/pkg/provider/multipass"
 	"github.com/faasdev/faas/pkg/remote"
 	"github.com/faasdev/faas/pkg/store"
+	"github.com/faasdev/faas/pkg/store/sqlite"
 )
 
 // Backend is what the everyday commands run against: the local engine, or
@@ -32,6 +33,8 @@ type Backend interface {
 	Rollback(ctx context.Context, name string, to int) (from, now int, err error)
 	Invoke(context.Context, engine.InvokeRequest) (store.Job, error)
 	Submit(context.Context, engine.SubmitRequest) (store.Job, error)
+	// EnsureQueueRunner makes sure something runs the submitted jobs.
+	EnsureQueueRunner(context.Context) error
 	Jobs(context.Context, store.JobFilter) ([]store.Job, error)
 	Job(ctx context.Context, id string) (store.Job, error)
 	WaitJob(ctx context.Context, id string, timeout time.Duration) (store.Job, error)
@@ -56,6 +59,9 @@ type Factory struct {
 	// Local is the local engine whatever FAAS_SERVER says: for the server
 	// itself and what runs beside it.
 	Local func() (*engine.Engine, error)
+	// LocalWith is Local opened with store options (the server's background
+	// checkpoints); they count only if this call is the one that opens it.
+	LocalWith func(...sqlite.Option) (*engine.Engine, error)
 	// Backend is the local engine, or the remote server.
 	Backend func() (Backend, error)
 	// Close releases whatever Engine opened.
@@ -74,15 +80,16 @@ func New(ctx context.Context, io *iostreams.IOStreams) *Factory {
 	var eng *engine.Engine
 	var err error
 	f := &Factory{IOStreams: io}
-	f.Local = func() (*engine.Engine, error) {
+	f.LocalWith = func(opts ...sqlite.Option) (*engine.Engine, error) {
 		once.Do(func() {
 			var home string
 			if home, err = faashome.Resolve(); err == nil {
-				eng, err = OpenEngine(ctx, home)
+				eng, err = OpenEngine(ctx, home, opts...)
 			}
 		})
 		return eng, err
 	}
+	f.Local = func() (*engine.Engine, error) { return f.LocalWith() }
 	f.Engine = func() (*engine.Engine, error) {
 		if server, _ := Remote(); server != "" {
 			return nil, fault.WithHint(fault.Usagef("this command runs only where the functions live, not against FAAS_SERVER=%s", server),

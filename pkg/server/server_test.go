@@ -25,12 +25,13 @@ import (
 
 	"github.com/faasdev/faas/pkg/api"
 	"github.com/faasdev/faas/pkg/app"
+	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/function"
 	_ "github.com/faasdev/faas/pkg/provider/local"
 	"github.com/faasdev/faas/pkg/sandbox"
 	"github.com/faasdev/faas/pkg/server"
-	"github.com/faasdev/faas/pkg/store"
+	"github.com/faasdev/faas/pkg/store/sqlite"
 )
 
 // The test binary doubles as faas for the agents the local provider starts.
@@ -45,7 +46,7 @@ func TestMain(m *testing.M) {
 // owner; it returns the base URL.
 func start(tb testing.TB, owners ...string) (string, *engine.Engine, map[string]string) {
 	ctx, cancel := context.WithCancel(context.Background())
-	e, err := engine.Open(ctx, tb.TempDir(), store.BackgroundCheckpoints(500*time.Millisecond))
+	e, err := cmdutil.OpenEngine(ctx, tb.TempDir(), sqlite.BackgroundCheckpoints(500*time.Millisecond))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -191,7 +192,7 @@ func TestServeTLS(t *testing.T) {
 	_ = os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
 
 	ctx, cancel := context.WithCancel(context.Background())
-	e, err := engine.Open(ctx, t.TempDir())
+	e, err := cmdutil.OpenEngine(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,9 @@ type Options struct {
 	ScaleIdle    time.Duration
 	Provider     string
 	Output       string
+
+	// Request is what the flags make, validated before Run.
+	Request engine.DeployRequest
 }
 
 // NewCmd returns the deploy command; runF replaces the run in tests.
@@ -62,6 +65,10 @@ The function's name is printed on stdout; what was done goes to stderr.`,
 		Args: cmdutil.ExactArgs(1, "a FILE to deploy"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
+			var err error
+			if opts.Request, err = opts.request(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -139,11 +146,9 @@ func (o *Options) request() (engine.DeployRequest, error) {
 
 // Run deploys.
 func Run(ctx context.Context, o *Options) error {
-	r, err := o.request()
-	if err != nil {
-		return err
-	}
-	if r.Code, err = engine.ReadCode(o.File); err != nil {
+	r := o.Request
+	var err error
+	if r.Code, err = engine.ReadCode(r.Filename); err != nil {
 		return err
 	}
 	eng, err := o.Backend()

@@ -1,80 +1,59 @@
 package deploy
 
 import (
-	"context"
 	"testing"
 	"time"
 
-	"github.com/faasdev/faas/pkg/cmdutil"
-	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/internal/cmdtest"
+	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/function"
-	"github.com/faasdev/faas/pkg/iostreams"
 )
 
-func parse(t *testing.T, args ...string) (*Options, error) {
-	t.Helper()
-	io, _, _, _ := iostreams.Test()
-	var got *Options
-	cmd := NewCmd(&cmdutil.Factory{IOStreams: io}, func(_ context.Context, o *Options) error {
-		got = o
-		return nil
+type parsed struct {
+	Request engine.DeployRequest
+	Output  string
+}
+
+// request is the request of `faas deploy fn.py` with the defaults, as
+// edit changes it.
+func request(edit func(r *engine.DeployRequest)) engine.DeployRequest {
+	r := engine.DeployRequest{Filename: "fn.py", Provider: engine.ProviderAuto, Config: function.DefaultConfig()}
+	if edit != nil {
+		edit(&r)
+	}
+	return r
+}
+
+func TestFlags(t *testing.T) {
+	get := func(o *Options) parsed { return parsed{o.Request, o.Output} }
+	cmdtest.Table(t, NewCmd, get, []cmdtest.Row[parsed]{
+		{Args: []string{"fn.py"}, Want: parsed{request(nil), "name"}},
+		{Args: []string{"fn.py", "--name", "f", "--runtime", "NODE", "--mode", "script", "--memory", "1G",
+			"--cpus", "2", "--disk", "10G", "--timeout", "90s", "--concurrency", "4", "--min-instances", "1",
+			"--max-instances", "3", "--env", "A=1", "--env", "B=x=y", "--provider", "local", "-o", "json"},
+			Want: parsed{request(func(r *engine.DeployRequest) {
+				r.Name, r.Runtime, r.Mode, r.Provider = "f", function.Node, function.Script, "local"
+				c := &r.Config
+				c.MemoryMB, c.CPUs, c.DiskMB, c.TimeoutMS = 1024, 2, 10240, 90000
+				c.Concurrency, c.MinInstances, c.MaxInstances = 4, 1, 3
+				c.Env = map[string]string{"A": "1", "B": "x=y"}
+			}), "json"}},
+		{Args: []string{"fn.py", "--scale-target", "0.5", "--scale-idle", "2m"},
+			Want: parsed{request(func(r *engine.DeployRequest) {
+				r.Config.ScaleTarget, r.Config.ScaleIdleMS = 0.5, (2 * time.Minute).Milliseconds()
+			}), "name"}},
+		{Args: []string{"fn.py", "--memory", "12Q"}, Usage: true},
+		{Args: []string{"fn.py", "--disk", ""}, Usage: true},
+		{Args: []string{"fn.py", "--timeout", "-1s"}, Usage: true},
+		{Args: []string{"fn.py", "--timeout", "0"}, Usage: true},
+		{Args: []string{"fn.py", "--scale-idle", "-1s"}, Usage: true},
+		{Args: []string{"fn.py", "--runtime", "cobol"}, Usage: true},
+		{Args: []string{"fn.py", "--mode", "x"}, Usage: true},
+		{Args: []string{"fn.py", "--env", "NOPE"}, Usage: true},
+		{Args: []string{"fn.py", "--cpus", "two"}, Usage: true},
+		{Args: []string{"fn.py", "-o", "yaml"}, Usage: true},
+		{Args: []string{"fn.py", "--nope"}, Usage: true},
+		{Args: []string{}, Usage: true},
+		{Args: []string{"a", "b"}, Usage: true},
 	})
-	cmd.SetFlagErrorFunc(cmdutil.FlagErrorFunc)
-	cmd.SetArgs(args)
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	err := cmd.Execute()
-	return got, err
-}
-
-func TestFlagsBecomeARequest(t *testing.T) {
-	o, err := parse(t, "fn.py", "--name", "f", "--runtime", "NODE", "--mode", "script", "--memory", "1G",
-		"--cpus", "2", "--disk", "10G", "--timeout", "90s", "--concurrency", "4", "--min-instances", "1",
-		"--max-instances", "3", "--env", "A=1", "--env", "B=x=y", "--provider", "local")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := o.request()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := r.Config
-	if r.Name != "f" || r.Filename != "fn.py" || r.Runtime != function.Node || r.Mode != function.Script || r.Provider != "local" ||
-		c.MemoryMB != 1024 || c.CPUs != 2 || c.DiskMB != 10240 || c.TimeoutMS != 90000 || c.Concurrency != 4 ||
-		c.MinInstances != 1 || c.MaxInstances != 3 || c.Env["A"] != "1" || c.Env["B"] != "x=y" {
-		t.Fatalf("request %+v", r)
-	}
-}
-
-func TestDefaults(t *testing.T) {
-	o, err := parse(t, "fn.py")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := o.request()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Runtime != "" || r.Mode != "" || r.Config.MemoryMB != function.DefaultMemoryMB || r.Config.Timeout() != 30*time.Second || o.Output != "name" {
-		t.Fatalf("request %+v output %q", r, o.Output)
-	}
-}
-
-func TestBadFlagsAreUsageErrors(t *testing.T) {
-	for _, args := range [][]string{
-		{"fn.py", "--memory", "12Q"}, {"fn.py", "--timeout", "-1s"}, {"fn.py", "--runtime", "cobol"},
-		{"fn.py", "--mode", "x"}, {"fn.py", "--env", "NOPE"}, {"fn.py", "--disk", ""},
-	} {
-		o, err := parse(t, args...)
-		if err == nil {
-			_, err = o.request()
-		}
-		if fault.KindOf(err) != fault.Usage {
-			t.Errorf("%q: got %v, want a usage error", args, err)
-		}
-	}
-	for _, args := range [][]string{{}, {"a", "b"}, {"fn.py", "--cpus", "two"}, {"fn.py", "-o", "yaml"}, {"fn.py", "--nope"}} {
-		if _, err := parse(t, args...); cmdutil.ExitCode(err) != cmdutil.ExitUsage {
-			t.Errorf("%q: got %v (exit %d), want exit 2", args, err, cmdutil.ExitCode(err))
-		}
-	}
 }

@@ -3,10 +3,7 @@
 package dispatch
 
 import (
-	"context"
-	"os/signal"
 	"runtime"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,9 +25,8 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-			defer stop()
-			return eng.RunDispatcher(ctx, workers, idle, f.IOStreams.ErrOut)
+			// The command's context ends on SIGTERM and SIGINT (pkg/app).
+			return eng.RunDispatcher(cmd.Context(), workers, idle, f.IOStreams.ErrOut)
 		},
 	}
 	cmd.Flags().DurationVar(&idle, "idle", 2*time.Second, "exit after the queue has been empty this long")

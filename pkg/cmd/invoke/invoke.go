@@ -60,6 +60,12 @@ times; every run is billed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			opts.HasData = cmd.Flags().Changed("data")
+			if opts.Timeout < 0 {
+				return fault.Usagef("--timeout %s: use a positive duration such as 30s", opts.Timeout)
+			}
+			if opts.Retries != 0 && !opts.Async {
+				return fault.WithHint(fault.Usagef("--retries applies to async invocations"), "add --async")
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -120,12 +126,6 @@ func (o *Options) payload() ([]byte, error) {
 
 // Run invokes and reports.
 func Run(ctx context.Context, o *Options) error {
-	if o.Timeout < 0 {
-		return fault.Usagef("--timeout %s: use a positive duration such as 30s", o.Timeout)
-	}
-	if o.Retries != 0 && !o.Async {
-		return fault.WithHint(fault.Usagef("--retries applies to async invocations"), "add --async")
-	}
 	payload, err := o.payload()
 	if err != nil {
 		return err
@@ -159,10 +159,8 @@ func (o *Options) submit(ctx context.Context, payload []byte) error {
 	if err != nil {
 		return err
 	}
-	if eng, ok := b.(*engine.Engine); ok {
-		if err := engine.EnsureDispatcher(eng.Home); err != nil {
-			return fault.WithHint(err, "the job "+job.ID+" is queued; it runs when `faas serve` or another dispatcher starts")
-		}
+	if err := b.EnsureQueueRunner(ctx); err != nil {
+		return fault.WithHint(err, "the job "+job.ID+" is queued; it runs when `faas serve` or another dispatcher starts")
 	}
 	if o.Output == cmdutil.OutputJSON {
 		return cmdutil.WriteJSON(o.IO.Out, api.Queued{JobID: job.ID, Status: job.Status})

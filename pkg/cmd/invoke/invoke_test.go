@@ -5,7 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/faasdev/faas/internal/cmdtest"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/iostreams"
@@ -59,4 +61,20 @@ func TestPayloadErrors(t *testing.T) {
 			t.Errorf("payload(%q) = %v, want a usage error", o.Data, err)
 		}
 	}
+}
+
+func TestFlags(t *testing.T) {
+	cmdtest.Table(t, NewCmd, cmdtest.Values, []cmdtest.Row[Options]{
+		{Args: []string{"hello"}, Want: Options{Name: "hello", Output: "result"}},
+		{Args: []string{"hello", "-d", `{"n":1}`}, Want: Options{Name: "hello", Data: `{"n":1}`, HasData: true, Output: "result"}},
+		{Args: []string{"hello", "--data", ""}, Want: Options{Name: "hello", HasData: true, Output: "result"}},
+		{Args: []string{"hello", "--async", "--retries", "2", "--timeout", "5s", "-o", "json"},
+			Want: Options{Name: "hello", Async: true, Retries: 2, Timeout: 5 * time.Second, Output: "json"}},
+		{Args: []string{"hello", "--timeout", "-1s"}, Usage: true},
+		{Args: []string{"hello", "--retries", "1"}, Usage: true},
+		{Args: []string{"hello", "--retries", "many", "--async"}, Usage: true},
+		{Args: []string{"hello", "-o", "table"}, Usage: true},
+		{Args: []string{}, Usage: true},
+		{Args: []string{"a", "b"}, Usage: true},
+	})
 }

@@ -60,6 +60,9 @@ characters are shown escaped; lines over 64 KiB are cut with a marker.
 		Args: cmdutil.ExactArgs(1, "the NAME of a function"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
+			if err := opts.validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -91,10 +94,9 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fault.Usagef("invalid --since %q: use a duration such as 10m or a time such as 2026-11-25T18:00:00Z", s)
 }
 
-// Run prints logs.
-func Run(ctx context.Context, o *Options) error {
-	since, err := parseSince(o.Since, o.Now())
-	if err != nil {
+// validate checks the flags that need no I/O.
+func (o *Options) validate() error {
+	if _, err := parseSince(o.Since, o.Now()); err != nil {
 		return err
 	}
 	if o.Tail < 0 {
@@ -102,6 +104,15 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	if o.Follow && o.JobID != "" {
 		return fault.Usagef("--follow and --job do not go together: a job's logs are complete when it ends")
+	}
+	return nil
+}
+
+// Run prints logs.
+func Run(ctx context.Context, o *Options) error {
+	since, err := parseSince(o.Since, o.Now())
+	if err != nil {
+		return err
 	}
 	if o.Instances {
 		// Instance logs and following read the instances themselves: only

@@ -7,10 +7,8 @@ import (
 	"encoding/base32"
 	"fmt"
 	"net"
-	"os/signal"
 	"runtime"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,12 +18,19 @@ import (
 	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/iostreams"
 	"github.com/faasdev/faas/pkg/server"
 	"github.com/faasdev/faas/pkg/store"
+	"github.com/faasdev/faas/pkg/store/sqlite"
 )
 
 // Options of `faas serve`.
 type Options struct {
+	IO *iostreams.IOStreams
+	// Engine is the server's own engine: it checkpoints the database in
+	// the background rather than in its writers' commits.
+	Engine func() (*engine.Engine, error)
+
 	Addr     string
 	TLSCert  string
 	TLSKey   string
@@ -36,7 +41,9 @@ type Options struct {
 
 // NewCmd returns `faas serve`.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
-	o := &Options{}
+	o := &Options{IO: f.IOStreams, Engine: func() (*engine.Engine, error) {
+		return f.LocalWith(sqlite.BackgroundCheckpoints(500 * time.Millisecond))
+	}}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the API over HTTP for a team, and run the async queue",
@@ -56,7 +63,7 @@ and jobs in progress finish first. docs/serve.md describes the API.`,
   curl -H "Authorization: Bearer $TOKEN" -d '{"name":"Ada"}' localhost:8080/v1/functions/hello/invoke`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return run(cmd.Context(), f, o)
+			return run(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().StringVar(&o.Addr, "addr", "127.0.0.1:8080", "address to listen on (port 0: any free port)")
@@ -69,7 +76,9 @@ and jobs in progress finish first. docs/serve.md describes the API.`,
 	return cmd
 }
 
-func run(_ context.Context, f *cmdutil.Factory, o *Options) error {
+// run serves until ctx ends: the command's context ends on SIGTERM and
+// SIGINT (pkg/app), and then requests and jobs in progress finish first.
+func run(ctx context.Context, o *Options) error {
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		return fault.Usagef("--tls-cert and --tls-key go together")
 	}
@@ -80,18 +89,11 @@ func run(_ context.Context, f *cmdutil.Factory, o *Options) error {
 	if err != nil {
 		return fault.WithHint(fault.Usagef("--addr %q: %v", o.Addr, err), "use HOST:PORT, such as 127.0.0.1:8080")
 	}
-	home, err := faashome.Resolve()
+	eng, err := o.Engine()
 	if err != nil {
 		return err
 	}
-	// The server's own engine: it checkpoints the database in the
-	// background rather than in its writers' commits.
-	eng, err := engine.Open(context.Background(), home, store.BackgroundCheckpoints(500*time.Millisecond))
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	io := f.IOStreams
+	io := o.IO
 	if st := faashome.ReadServer(eng.Home); st.Running {
 		return fault.WithHint(fault.Usagef("faas serve already runs for %s (pid %d on %s)", eng.Home, st.PID, st.Addr),
 			"stop it first, or give this one its own FAAS_HOME")
@@ -104,8 +106,6 @@ func run(_ context.Context, f *cmdutil.Factory, o *Options) error {
 		fmt.Fprintf(io.ErrOut, "%s listening on %s without TLS: tokens and payloads cross the network in the clear; pass --tls-cert and --tls-key, or bind to 127.0.0.1\n",
 			io.Styles().Warning.Render("warning:"), o.Addr)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
 	// Jobs left running by a server that died are lost; waiting ones run.
 	if _, err := eng.Jobs(ctx, store.JobFilter{Limit: 1}); err != nil {
 		return err
@@ -174,7 +174,7 @@ NAME's, and NAME sees only that, and gets its own bill.`,
 			if err != nil {
 				return err
 			}
-			ts, err := eng.Store.Tokens(cmd.Context())
+			ts, err := eng.Tokens(cmd.Context())
 			if err != nil {
 				return err
 			}
