@@ -811,8 +811,10 @@ func TestFaults(t *testing.T) {
 		}
 		start = time.Now()
 		f.with(EnvDelay+"=1500ms").fails(5, "Timed out waiting for instance launch.\n", "launch", "--name", "fn-a", "--timeout", "1")
-		if d := time.Since(start); d > 1400*time.Millisecond {
-			t.Errorf("client timer fired after %v", d)
+		// The client's own 1 s timer answers, not the daemon's 1.5 s launch;
+		// the margin is for a loaded machine starting the process.
+		if d := time.Since(start); d >= 1500*time.Millisecond {
+			t.Errorf("the client waited %v, for the daemon rather than its --timeout 1", d)
 		}
 		if st := f.state("fn-a"); st != "Running" {
 			t.Errorf("the daemon did not finish the launch: %q", st)
