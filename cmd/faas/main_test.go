@@ -8,13 +8,10 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/faasdev/faas/internal/scripttest"
-	"github.com/faasdev/faas/pkg/app"
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"faas": func() { os.Exit(app.Main(os.Args[1:])) },
-	})
+	scripttest.Main(m, nil)
 }
 
 // TestScripts runs the end-to-end scripts in testdata/script, each with its

@@ -126,11 +126,7 @@ func (h *host) runScript(ctx context.Context, inv faastype.Invocation) (faastype
 	}
 	out.Status, out.Error = faastype.Failed, ""
 	switch {
-	case timedOut:
-		out.Status = faastype.TimedOut
-		out.Error = timeoutError(timeout)
-	case interrupted:
-		out.Error = faastype.InterruptedError
+	case cutShort(&out, timedOut, interrupted, timeout):
 	case exit.OOMKilled:
 		out.Error = oomError(inv.Config.MemoryMB)
 	case exit.Code == nil:
@@ -146,6 +142,20 @@ func (h *host) runScript(ctx context.Context, inv faastype.Invocation) (faastype
 	// never passed off as a result: invoke prints only completed results.
 	out.Result = result.buf[:min(len(result.buf), faastype.ResultLimit)]
 	return out, nil
+}
+
+// cutShort words an outcome that the timeout or the caller ended, in every
+// mode alike, and reports whether one did.
+func cutShort(out *faastype.Outcome, timedOut, interrupted bool, timeout time.Duration) bool {
+	switch {
+	case timedOut:
+		out.Status, out.Error = faastype.TimedOut, timeoutError(timeout)
+	case interrupted:
+		out.Status, out.Error, out.Interrupted = faastype.Failed, faastype.InterruptedError, true
+	default:
+		return false
+	}
+	return true
 }
 
 // timeoutError says an invocation was killed at its timeout.

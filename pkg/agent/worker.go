@@ -306,12 +306,7 @@ func (w *worker) invoke(ctx context.Context, jobID string, payload []byte, timeo
 	out.PeakMemoryBytes = w.proc.Peak()
 	out.Status = faastype.Failed
 	switch {
-	case timedOut:
-		out.Status = faastype.TimedOut
-		out.Error = timeoutError(timeout)
-	case interrupted:
-		out.Error = faastype.InterruptedError
-		out.Interrupted = true
+	case cutShort(&out, timedOut, interrupted, timeout):
 	case f.err != nil:
 		out.Error = "the worker " + w.exitReason(f.err)
 		died = true

@@ -2,25 +2,18 @@ package engine_test
 
 import (
 	"context"
-	"os"
 	"testing"
 
-	"github.com/faasdev/faas/pkg/app"
+	"github.com/faasdev/faas/internal/scripttest"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/function"
 	_ "github.com/faasdev/faas/pkg/provider/local"
-	"github.com/faasdev/faas/pkg/sandbox"
 	"github.com/faasdev/faas/pkg/store/sqlite"
 )
 
 // The test binary doubles as faas for the agents and sandbox shims that
 // the real local provider starts.
-func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && (os.Args[1] == "agent" || os.Args[1] == sandbox.SandboxArg) {
-		os.Exit(app.Main(os.Args[1:]))
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { scripttest.DoubleAsFaas(m) }
 
 // BenchmarkInvokeWarm is the whole invoke path of the engine against a warm
 // local instance: read the function, claim the job and place it (one

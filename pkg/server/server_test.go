@@ -23,24 +23,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faasdev/faas/internal/scripttest"
 	"github.com/faasdev/faas/pkg/api"
-	"github.com/faasdev/faas/pkg/app"
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/function"
 	_ "github.com/faasdev/faas/pkg/provider/local"
-	"github.com/faasdev/faas/pkg/sandbox"
 	"github.com/faasdev/faas/pkg/server"
 	"github.com/faasdev/faas/pkg/store/sqlite"
 )
 
 // The test binary doubles as faas for the agents the local provider starts.
-func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && (os.Args[1] == "agent" || os.Args[1] == sandbox.SandboxArg) {
-		os.Exit(app.Main(os.Args[1:]))
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { scripttest.DoubleAsFaas(m) }
 
 // start serves a fresh engine on a loopback port with one token per
 // owner; it returns the base URL.

@@ -13,14 +13,10 @@ import (
 
 	"github.com/faasdev/faas/internal/fakemultipass"
 	"github.com/faasdev/faas/internal/scripttest"
-	"github.com/faasdev/faas/pkg/app"
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"faas":      func() { os.Exit(app.Main(os.Args[1:])) },
-		"multipass": func() { os.Exit(fakemultipass.Main()) },
-	})
+	scripttest.Main(m, map[string]func(){"multipass": func() { os.Exit(fakemultipass.Main()) }})
 }
 
 func TestMultipassScripts(t *testing.T) {

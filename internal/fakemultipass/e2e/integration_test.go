@@ -9,20 +9,16 @@
 package e2e
 
 import (
-	"os"
 	"os/exec"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/faasdev/faas/internal/scripttest"
-	"github.com/faasdev/faas/pkg/app"
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"faas": func() { os.Exit(app.Main(os.Args[1:])) },
-	})
+	scripttest.Main(m, nil)
 }
 
 func TestMultipassScripts(t *testing.T) {
