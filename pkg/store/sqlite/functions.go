@@ -58,8 +58,6 @@ func (s *Store) Deploy(ctx context.Context, r store.DeployRequest) (v store.Vers
 
 const versionSelect = `SELECT function, version, sha256, filename, code, config, created_at FROM versions`
 
-type rowScanner interface{ Scan(...any) error }
-
 func scanVersion(row rowScanner) (store.Version, error) {
 	var v store.Version
 	var cfg string
