@@ -222,23 +222,7 @@ func (s *Store) ListJobs(ctx context.Context, f store.JobFilter) ([]store.Job, e
 		q += " LIMIT ?"
 		args = append(args, f.Limit)
 	}
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, storeErr("list jobs", err)
-	}
-	defer rows.Close()
-	var out []store.Job
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, storeErr("list jobs", err)
-		}
-		out = append(out, j)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, storeErr("list jobs", err)
-	}
-	return out, nil
+	return queryAll(ctx, s.db, "list jobs", func(r rowScanner) (store.Job, error) { return scanJob(r) }, q, args...)
 }
 
 // CountJobs counts jobs by status (tests).
@@ -263,24 +247,15 @@ func (s *Store) CountJobs(ctx context.Context) (map[string]int, error) {
 // RecentLogs returns a function's latest jobs with their logs, oldest
 // first: at most limit jobs queued at or after since.
 func (s *Store) RecentLogs(ctx context.Context, function string, since time.Time, limit int) ([]store.Job, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+jobColumns+`, logs FROM jobs
+	out, err := queryAll(ctx, s.db, "read logs", func(r rowScanner) (store.Job, error) {
+		var logs []byte
+		j, err := scanJob(r, &logs)
+		j.Logs = logs
+		return j, err
+	}, `SELECT `+jobColumns+`, logs FROM jobs
 		WHERE function = ? AND queued_at >= ? ORDER BY queued_at DESC, id DESC LIMIT ?`, function, toMS(since), limit)
 	if err != nil {
-		return nil, storeErr("read logs", err)
-	}
-	defer rows.Close()
-	var out []store.Job
-	for rows.Next() {
-		var logs []byte
-		j, err := scanJob(rows, &logs)
-		if err != nil {
-			return nil, storeErr("read logs", err)
-		}
-		j.Logs = logs
-		out = append(out, j)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, storeErr("read logs", err)
+		return nil, err
 	}
 	for i, k := 0, len(out)-1; i < k; i, k = i+1, k-1 {
 		out[i], out[k] = out[k], out[i]
