@@ -16,12 +16,12 @@ func scanInt(r rowScanner) (int, error) {
 }
 
 func TestQueryAll(t *testing.T) {
-	ctx := context.Background()
-	s, err := Open(ctx, t.TempDir())
+	s, err := Open(t.Context(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
+	ctx := t.Context()
 	const count = `WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) SELECT i FROM c WHERE i <= ?`
 
 	got, err := queryAll(ctx, s.db, "count", scanInt, count, 3, 3)
