@@ -12,20 +12,10 @@ import (
 
 // Config returns every stored setting.
 func (s *Store) Config(ctx context.Context) (map[string]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT key, value FROM config`)
-	if err != nil {
-		return nil, storeErr("read config", err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return nil, storeErr("read config", err)
-		}
-		out[k] = v
-	}
-	return out, rows.Err()
+	return queryMap(ctx, s.db, "read config", func(r rowScanner) (k, v string, err error) {
+		err = r.Scan(&k, &v)
+		return k, v, err
+	}, `SELECT key, value FROM config`)
 }
 
 // SetConfig stores a setting; an empty value removes it (back to the default).
@@ -82,21 +72,10 @@ func (s *Store) Bill(ctx context.Context, f store.BillFilter) ([]store.BillRow, 
 // DailyCost sums a period's cost per day, for the bill's chart.
 func (s *Store) DailyCost(ctx context.Context, f store.BillFilter) (map[string]int64, error) {
 	where, args := billWhere(f)
-	rows, err := s.db.QueryContext(ctx, `SELECT day, SUM(request_pico + compute_pico) FROM usage_daily`+where+` GROUP BY day`, args...)
-	if err != nil {
-		return nil, storeErr("bill by day", err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var d string
-		var p int64
-		if err := rows.Scan(&d, &p); err != nil {
-			return nil, storeErr("bill by day", err)
-		}
-		out[d] = p
-	}
-	return out, rows.Err()
+	return queryMap(ctx, s.db, "bill by day", func(r rowScanner) (day string, pico int64, err error) {
+		err = r.Scan(&day, &pico)
+		return day, pico, err
+	}, `SELECT day, SUM(request_pico + compute_pico) FROM usage_daily`+where+` GROUP BY day`, args...)
 }
 
 // InsertSynthetic inserts the jobs in one statement.

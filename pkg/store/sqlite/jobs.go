@@ -227,21 +227,10 @@ func (s *Store) ListJobs(ctx context.Context, f store.JobFilter) ([]store.Job, e
 
 // CountJobs counts jobs by status (tests).
 func (s *Store) CountJobs(ctx context.Context) (map[string]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM jobs GROUP BY status`)
-	if err != nil {
-		return nil, storeErr("count jobs", err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, storeErr("count jobs", err)
-		}
-		out[st] = n
-	}
-	return out, rows.Err()
+	return queryMap(ctx, s.db, "count jobs", func(r rowScanner) (status string, n int, err error) {
+		err = r.Scan(&status, &n)
+		return status, n, err
+	}, `SELECT status, COUNT(*) FROM jobs GROUP BY status`)
 }
 
 // RecentLogs returns a function's latest jobs with their logs, oldest

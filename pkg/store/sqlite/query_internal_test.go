@@ -66,3 +66,29 @@ func TestQueryAll(t *testing.T) {
 	}, count, 10_000_000, 10_000_000)
 	check("cancelled", got, err, nil)
 }
+
+func TestQueryMap(t *testing.T) {
+	s, err := Open(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	const squares = `WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) SELECT i, i * i FROM c WHERE i <= ?`
+	scan := func(r rowScanner) (k, v int, err error) {
+		err = r.Scan(&k, &v)
+		return k, v, err
+	}
+	got, err := queryMap(t.Context(), s.db, "squares", scan, squares, 3, 3)
+	if err != nil || len(got) != 3 || got[1] != 1 || got[2] != 4 || got[3] != 9 {
+		t.Errorf("queryMap = %v, %v; want map[1:1 2:4 3:9]", got, err)
+	}
+	// No rows: an empty map, not nil, as the methods' `out := map[K]V{}` gave.
+	got, err = queryMap(t.Context(), s.db, "squares", scan, squares, 3, 0)
+	if err != nil || got == nil || len(got) != 0 {
+		t.Errorf("queryMap of no rows = %#v, %v; want an empty map", got, err)
+	}
+	got, err = queryMap(t.Context(), s.db, "squares", scan, `SELECT nope FROM nowhere`)
+	if got != nil || err == nil || !strings.HasPrefix(err.Error(), "squares: ") {
+		t.Errorf("queryMap of a bad query = %v, %v; want nil and \"squares: …\"", got, err)
+	}
+}

@@ -50,22 +50,12 @@ func (s *Store) SamplesSince(ctx context.Context, since time.Time) ([]store.Samp
 // LastJobs returns when each function was last busy: the latest end of
 // its jobs, or now for a job still running.
 func (s *Store) LastJobs(ctx context.Context, now time.Time) (map[string]time.Time, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT function, MAX(CASE WHEN status IN ('waiting', 'running') THEN ? ELSE COALESCE(ended_at, queued_at) END)
+	return queryMap(ctx, s.db, "read last jobs", func(r rowScanner) (fn string, last time.Time, err error) {
+		var ms int64
+		err = r.Scan(&fn, &ms)
+		return fn, fromMS(ms), err
+	}, `SELECT function, MAX(CASE WHEN status IN ('waiting', 'running') THEN ? ELSE COALESCE(ended_at, queued_at) END)
 		FROM jobs GROUP BY function`, toMS(now))
-	if err != nil {
-		return nil, storeErr("read last jobs", err)
-	}
-	defer rows.Close()
-	out := map[string]time.Time{}
-	for rows.Next() {
-		var f string
-		var t int64
-		if err := rows.Scan(&f, &t); err != nil {
-			return nil, storeErr("read last jobs", err)
-		}
-		out[f] = fromMS(t)
-	}
-	return out, rows.Err()
 }
 
 // NewInstance records a new starting instance of a function, for the

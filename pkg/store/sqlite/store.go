@@ -316,6 +316,25 @@ func queryAll[T any](ctx context.Context, q querier, what string, scan func(rowS
 	return out, nil
 }
 
+// queryMap runs a query of keys and values and returns them as scan reads
+// them: an empty map when there are no rows, nil on an error (see
+// queryEach).
+func queryMap[K comparable, V any](ctx context.Context, q querier, what string, scan func(rowScanner) (K, V, error), query string, args ...any) (map[K]V, error) {
+	out := map[K]V{}
+	err := queryEach(ctx, q, what, func(r rowScanner) error {
+		k, v, err := scan(r)
+		if err != nil {
+			return err
+		}
+		out[k] = v
+		return nil
+	}, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // inTx runs fn in a write transaction (BEGIN IMMEDIATE) and returns once
 // what it wrote is committed, or not written at all.
 //
