@@ -76,40 +76,33 @@ func (s *Store) FinishJob(ctx context.Context, j store.Job, requeue bool) error 
 // MarkLost ends running jobs whose runner is gone. alive says whether the
 // runner (pid, start time) still exists. It returns the ids it marked.
 func (s *Store) MarkLost(ctx context.Context, now time.Time, alive func(pid int, start int64) bool) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, COALESCE(runner_pid, 0), COALESCE(runner_start, 0) FROM jobs WHERE status = 'running'`)
-	if err != nil {
-		return nil, storeErr("find running jobs", err)
-	}
 	var dead []string
 	type runner struct {
 		pid   int
 		start int64
 	}
 	checked := map[runner]bool{} // most running jobs share a runner: look once
-	for rows.Next() {
+	err := queryEach(ctx, s.db, "find running jobs", func(row rowScanner) error {
 		var id string
-		var pid int
-		var start int64
-		if err := rows.Scan(&id, &pid, &start); err != nil {
-			rows.Close()
-			return nil, storeErr("find running jobs", err)
+		var r runner
+		if err := row.Scan(&id, &r.pid, &r.start); err != nil {
+			return err
 		}
-		if pid <= 0 {
-			continue
+		if r.pid <= 0 {
+			return nil
 		}
-		r := runner{pid, start}
 		up, seen := checked[r]
 		if !seen {
-			up = alive(pid, start)
+			up = alive(r.pid, r.start)
 			checked[r] = up
 		}
 		if !up {
 			dead = append(dead, id)
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, storeErr("find running jobs", err)
+		return nil
+	}, `SELECT id, COALESCE(runner_pid, 0), COALESCE(runner_start, 0) FROM jobs WHERE status = 'running'`)
+	if err != nil {
+		return nil, err
 	}
 	if len(dead) == 0 {
 		return nil, nil
