@@ -12,20 +12,10 @@ import (
 
 // Config returns every stored setting.
 func (s *Store) Config(ctx context.Context) (map[string]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT key, value FROM config`)
-	if err != nil {
-		return nil, storeErr("read config", err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return nil, storeErr("read config", err)
-		}
-		out[k] = v
-	}
-	return out, rows.Err()
+	return queryMap(ctx, s.db, "read config", func(r rowScanner) (k, v string, err error) {
+		err = r.Scan(&k, &v)
+		return k, v, err
+	}, `SELECT key, value FROM config`)
 }
 
 // SetConfig stores a setting; an empty value removes it (back to the default).
@@ -72,41 +62,20 @@ func billWhere(f store.BillFilter) (string, []any) {
 // ended job updates in the transaction that records its cost.
 func (s *Store) Bill(ctx context.Context, f store.BillFilter) ([]store.BillRow, error) {
 	where, args := billWhere(f)
-	rows, err := s.db.QueryContext(ctx, `SELECT function, SUM(invocations), SUM(errors), SUM(duration_us), SUM(billed_ms),
+	return queryAll(ctx, s.db, "bill", func(r rowScanner) (b store.BillRow, err error) {
+		err = r.Scan(&b.Function, &b.Invocations, &b.Errors, &b.DurationUS, &b.BilledMS, &b.MBMS, &b.RequestPico, &b.ComputePico)
+		return b, err
+	}, `SELECT function, SUM(invocations), SUM(errors), SUM(duration_us), SUM(billed_ms),
 		SUM(mb_ms), SUM(request_pico), SUM(compute_pico) FROM usage_daily`+where+` GROUP BY function ORDER BY function`, args...)
-	if err != nil {
-		return nil, storeErr("bill", err)
-	}
-	defer rows.Close()
-	var out []store.BillRow
-	for rows.Next() {
-		var r store.BillRow
-		if err := rows.Scan(&r.Function, &r.Invocations, &r.Errors, &r.DurationUS, &r.BilledMS, &r.MBMS, &r.RequestPico, &r.ComputePico); err != nil {
-			return nil, storeErr("bill", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
 }
 
 // DailyCost sums a period's cost per day, for the bill's chart.
 func (s *Store) DailyCost(ctx context.Context, f store.BillFilter) (map[string]int64, error) {
 	where, args := billWhere(f)
-	rows, err := s.db.QueryContext(ctx, `SELECT day, SUM(request_pico + compute_pico) FROM usage_daily`+where+` GROUP BY day`, args...)
-	if err != nil {
-		return nil, storeErr("bill by day", err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var d string
-		var p int64
-		if err := rows.Scan(&d, &p); err != nil {
-			return nil, storeErr("bill by day", err)
-		}
-		out[d] = p
-	}
-	return out, rows.Err()
+	return queryMap(ctx, s.db, "bill by day", func(r rowScanner) (day string, pico int64, err error) {
+		err = r.Scan(&day, &pico)
+		return day, pico, err
+	}, `SELECT day, SUM(request_pico + compute_pico) FROM usage_daily`+where+` GROUP BY day`, args...)
 }
 
 // InsertSynthetic inserts the jobs in one statement.
@@ -179,22 +148,12 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 
 // Tokens lists the tokens, by name.
 func (s *Store) Tokens(ctx context.Context) ([]store.Token, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT name, hash, created_at FROM tokens ORDER BY name`)
-	if err != nil {
-		return nil, storeErr("list tokens", err)
-	}
-	defer rows.Close()
-	var out []store.Token
-	for rows.Next() {
-		var t store.Token
+	return queryAll(ctx, s.db, "list tokens", func(r rowScanner) (t store.Token, err error) {
 		var at int64
-		if err := rows.Scan(&t.Name, &t.Hash, &at); err != nil {
-			return nil, storeErr("list tokens", err)
-		}
+		err = r.Scan(&t.Name, &t.Hash, &at)
 		t.CreatedAt = fromMS(at)
-		out = append(out, t)
-	}
-	return out, rows.Err()
+		return t, err
+	}, `SELECT name, hash, created_at FROM tokens ORDER BY name`)
 }
 
 // RevokeToken deletes a token.

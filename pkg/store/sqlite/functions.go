@@ -58,8 +58,6 @@ func (s *Store) Deploy(ctx context.Context, r store.DeployRequest) (v store.Vers
 
 const versionSelect = `SELECT function, version, sha256, filename, code, config, created_at FROM versions`
 
-type rowScanner interface{ Scan(...any) error }
-
 func scanVersion(row rowScanner) (store.Version, error) {
 	var v store.Version
 	var cfg string
@@ -123,55 +121,35 @@ type cachedVersion struct {
 // ListFunctions returns the functions with their current version, without
 // code, ordered by name: every function, or only owner's when ownerSet.
 func (s *Store) ListFunctions(ctx context.Context, owner string, ownerSet bool) ([]store.Function, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT f.name, f.provider, f.owner, f.created_at, f.updated_at,
+	return queryAll(ctx, s.db, "list functions", func(r rowScanner) (store.Function, error) {
+		var f store.Function
+		var created, updated, vcreated int64
+		var cfg string
+		if err := r.Scan(&f.Name, &f.Provider, &f.Owner, &created, &updated,
+			&f.Current.Version, &f.Current.SHA256, &f.Current.Filename, &cfg, &vcreated, &f.Versions); err != nil {
+			return store.Function{}, err
+		}
+		if err := json.Unmarshal([]byte(cfg), &f.Current.Config); err != nil {
+			return store.Function{}, err
+		}
+		f.Current.Function = f.Name
+		f.Current.CreatedAt = fromMS(vcreated)
+		f.CreatedAt, f.UpdatedAt = fromMS(created), fromMS(updated)
+		return f, nil
+	}, `SELECT f.name, f.provider, f.owner, f.created_at, f.updated_at,
 		v.version, v.sha256, v.filename, v.config, v.created_at,
 		(SELECT COUNT(*) FROM versions WHERE function = f.name)
 		FROM functions f JOIN versions v ON v.function = f.name AND v.version = f.current_version
 		WHERE NOT ? OR f.owner = ?
 		ORDER BY f.name`, ownerSet, owner)
-	if err != nil {
-		return nil, storeErr("list functions", err)
-	}
-	defer rows.Close()
-	var out []store.Function
-	for rows.Next() {
-		var f store.Function
-		var created, updated, vcreated int64
-		var cfg string
-		if err := rows.Scan(&f.Name, &f.Provider, &f.Owner, &created, &updated,
-			&f.Current.Version, &f.Current.SHA256, &f.Current.Filename, &cfg, &vcreated, &f.Versions); err != nil {
-			return nil, storeErr("list functions", err)
-		}
-		if err := json.Unmarshal([]byte(cfg), &f.Current.Config); err != nil {
-			return nil, storeErr("list functions", err)
-		}
-		f.Current.Function = f.Name
-		f.Current.CreatedAt = fromMS(vcreated)
-		f.CreatedAt, f.UpdatedAt = fromMS(created), fromMS(updated)
-		out = append(out, f)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, storeErr("list functions", err)
-	}
-	return out, nil
 }
 
 // FunctionNames returns the names of all functions, for completion.
 func (s *Store) FunctionNames(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT name FROM functions ORDER BY name`)
-	if err != nil {
-		return nil, storeErr("list functions", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, storeErr("list functions", err)
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, "list functions", func(r rowScanner) (n string, err error) {
+		err = r.Scan(&n)
+		return n, err
+	}, `SELECT name FROM functions ORDER BY name`)
 }
 
 // DeleteFunction removes a function and its versions. Its jobs stay, for
@@ -226,20 +204,10 @@ func (s *Store) Rollback(ctx context.Context, name string, to int, now time.Time
 
 // ListVersions returns a function's versions, newest first, without code.
 func (s *Store) ListVersions(ctx context.Context, name string) ([]store.Version, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT function, version, sha256, filename, x'', config, created_at
-		FROM versions WHERE function = ? ORDER BY version DESC`, name)
-	if err != nil {
-		return nil, storeErr("list versions", err)
-	}
-	defer rows.Close()
-	var out []store.Version
-	for rows.Next() {
-		v, err := scanVersion(rows)
-		if err != nil {
-			return nil, storeErr("list versions", err)
-		}
+	return queryAll(ctx, s.db, "list versions", func(r rowScanner) (store.Version, error) {
+		v, err := scanVersion(r)
 		v.Code = nil
-		out = append(out, v)
-	}
-	return out, rows.Err()
+		return v, err
+	}, `SELECT function, version, sha256, filename, x'', config, created_at
+		FROM versions WHERE function = ? ORDER BY version DESC`, name)
 }

@@ -156,24 +156,11 @@ func (s *Store) ListInstances(ctx context.Context, fn string) ([]store.InstanceR
 		q += ` WHERE i.function = ?`
 		args = append(args, fn)
 	}
-	rows, err := s.db.QueryContext(ctx, q+` ORDER BY i.function, i.seq`, args...)
-	if err != nil {
-		return nil, storeErr("list instances", err)
-	}
-	defer rows.Close()
-	var out []store.InstanceRow
-	for rows.Next() {
-		var r store.InstanceRow
+	return queryAll(ctx, s.db, "list instances", func(row rowScanner) (r store.InstanceRow, err error) {
 		var created, updated int64
-		if err := rows.Scan(&r.ID, &r.Function, &r.Provider, &r.State, &r.Endpoint, &r.Token, &r.PID, &r.PIDStart,
-			&r.Version, &r.Slots, &r.CPUs, &r.MemoryMB, &r.DiskMB, &created, &updated, &r.InFlight); err != nil {
-			return nil, storeErr("list instances", err)
-		}
+		err = row.Scan(&r.ID, &r.Function, &r.Provider, &r.State, &r.Endpoint, &r.Token, &r.PID, &r.PIDStart,
+			&r.Version, &r.Slots, &r.CPUs, &r.MemoryMB, &r.DiskMB, &created, &updated, &r.InFlight)
 		r.CreatedAt, r.UpdatedAt = fromMS(created), fromMS(updated)
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, storeErr("list instances", err)
-	}
-	return out, nil
+		return r, err
+	}, q+` ORDER BY i.function, i.seq`, args...)
 }

@@ -76,40 +76,33 @@ func (s *Store) FinishJob(ctx context.Context, j store.Job, requeue bool) error 
 // MarkLost ends running jobs whose runner is gone. alive says whether the
 // runner (pid, start time) still exists. It returns the ids it marked.
 func (s *Store) MarkLost(ctx context.Context, now time.Time, alive func(pid int, start int64) bool) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, COALESCE(runner_pid, 0), COALESCE(runner_start, 0) FROM jobs WHERE status = 'running'`)
-	if err != nil {
-		return nil, storeErr("find running jobs", err)
-	}
 	var dead []string
 	type runner struct {
 		pid   int
 		start int64
 	}
 	checked := map[runner]bool{} // most running jobs share a runner: look once
-	for rows.Next() {
+	err := queryEach(ctx, s.db, "find running jobs", func(row rowScanner) error {
 		var id string
-		var pid int
-		var start int64
-		if err := rows.Scan(&id, &pid, &start); err != nil {
-			rows.Close()
-			return nil, storeErr("find running jobs", err)
+		var r runner
+		if err := row.Scan(&id, &r.pid, &r.start); err != nil {
+			return err
 		}
-		if pid <= 0 {
-			continue
+		if r.pid <= 0 {
+			return nil
 		}
-		r := runner{pid, start}
 		up, seen := checked[r]
 		if !seen {
-			up = alive(pid, start)
+			up = alive(r.pid, r.start)
 			checked[r] = up
 		}
 		if !up {
 			dead = append(dead, id)
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, storeErr("find running jobs", err)
+		return nil
+	}, `SELECT id, COALESCE(runner_pid, 0), COALESCE(runner_start, 0) FROM jobs WHERE status = 'running'`)
+	if err != nil {
+		return nil, err
 	}
 	if len(dead) == 0 {
 		return nil, nil
@@ -222,65 +215,29 @@ func (s *Store) ListJobs(ctx context.Context, f store.JobFilter) ([]store.Job, e
 		q += " LIMIT ?"
 		args = append(args, f.Limit)
 	}
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, storeErr("list jobs", err)
-	}
-	defer rows.Close()
-	var out []store.Job
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, storeErr("list jobs", err)
-		}
-		out = append(out, j)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, storeErr("list jobs", err)
-	}
-	return out, nil
+	return queryAll(ctx, s.db, "list jobs", func(r rowScanner) (store.Job, error) { return scanJob(r) }, q, args...)
 }
 
 // CountJobs counts jobs by status (tests).
 func (s *Store) CountJobs(ctx context.Context) (map[string]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM jobs GROUP BY status`)
-	if err != nil {
-		return nil, storeErr("count jobs", err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, storeErr("count jobs", err)
-		}
-		out[st] = n
-	}
-	return out, rows.Err()
+	return queryMap(ctx, s.db, "count jobs", func(r rowScanner) (status string, n int, err error) {
+		err = r.Scan(&status, &n)
+		return status, n, err
+	}, `SELECT status, COUNT(*) FROM jobs GROUP BY status`)
 }
 
 // RecentLogs returns a function's latest jobs with their logs, oldest
 // first: at most limit jobs queued at or after since.
 func (s *Store) RecentLogs(ctx context.Context, function string, since time.Time, limit int) ([]store.Job, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+jobColumns+`, logs FROM jobs
+	out, err := queryAll(ctx, s.db, "read logs", func(r rowScanner) (store.Job, error) {
+		var logs []byte
+		j, err := scanJob(r, &logs)
+		j.Logs = logs
+		return j, err
+	}, `SELECT `+jobColumns+`, logs FROM jobs
 		WHERE function = ? AND queued_at >= ? ORDER BY queued_at DESC, id DESC LIMIT ?`, function, toMS(since), limit)
 	if err != nil {
-		return nil, storeErr("read logs", err)
-	}
-	defer rows.Close()
-	var out []store.Job
-	for rows.Next() {
-		var logs []byte
-		j, err := scanJob(rows, &logs)
-		if err != nil {
-			return nil, storeErr("read logs", err)
-		}
-		j.Logs = logs
-		out = append(out, j)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, storeErr("read logs", err)
+		return nil, err
 	}
 	for i, k := 0, len(out)-1; i < k; i, k = i+1, k-1 {
 		out[i], out[k] = out[k], out[i]

@@ -31,21 +31,11 @@ func (s *Store) AddSamples(ctx context.Context, samples []store.Sample) error {
 
 // RecentActivity returns the jobs queued since a time, oldest first.
 func (s *Store) RecentActivity(ctx context.Context, since time.Time) ([]store.Activity, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT function, status, cold, queued_at, COALESCE(duration_us, 0)
-		FROM jobs WHERE queued_at >= ? ORDER BY queued_at`, toMS(since))
-	if err != nil {
-		return nil, storeErr("read activity", err)
-	}
-	defer rows.Close()
-	var out []store.Activity
-	for rows.Next() {
-		var a store.Activity
+	return queryAll(ctx, s.db, "read activity", func(r rowScanner) (a store.Activity, err error) {
 		var q, us int64
-		if err := rows.Scan(&a.Function, &a.Status, &a.Cold, &q, &us); err != nil {
-			return nil, storeErr("read activity", err)
-		}
+		err = r.Scan(&a.Function, &a.Status, &a.Cold, &q, &us)
 		a.QueuedAt, a.Duration = fromMS(q), time.Duration(us)*time.Microsecond
-		out = append(out, a)
-	}
-	return out, rows.Err()
+		return a, err
+	}, `SELECT function, status, cold, queued_at, COALESCE(duration_us, 0)
+		FROM jobs WHERE queued_at >= ? ORDER BY queued_at`, toMS(since))
 }

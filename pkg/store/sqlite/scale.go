@@ -28,64 +28,34 @@ func (s *Store) ScaleEvents(ctx context.Context, function string, since time.Tim
 	}
 	q += ` ORDER BY time DESC, id DESC LIMIT ?`
 	args = append(args, limit)
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, storeErr("list scale events", err)
-	}
-	defer rows.Close()
-	var out []store.ScaleEvent
-	for rows.Next() {
-		var e store.ScaleEvent
+	return queryAll(ctx, s.db, "list scale events", func(r rowScanner) (e store.ScaleEvent, err error) {
 		var t int64
-		if err := rows.Scan(&e.ID, &t, &e.Function, &e.Instance, &e.Kind, &e.Reason, &e.Outcome); err != nil {
-			return nil, storeErr("list scale events", err)
-		}
+		err = r.Scan(&e.ID, &t, &e.Function, &e.Instance, &e.Kind, &e.Reason, &e.Outcome)
 		e.Time = fromMS(t)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+		return e, err
+	}, q, args...)
 }
 
 // SamplesSince returns the usage samples taken since a time, oldest first.
 func (s *Store) SamplesSince(ctx context.Context, since time.Time) ([]store.Sample, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT time, instance, function, cpu_pct, mem_used, mem_total, disk_used, disk_total, load, in_flight
-		FROM usage_samples WHERE time >= ? ORDER BY time`, toMS(since))
-	if err != nil {
-		return nil, storeErr("read samples", err)
-	}
-	defer rows.Close()
-	var out []store.Sample
-	for rows.Next() {
-		var x store.Sample
+	return queryAll(ctx, s.db, "read samples", func(r rowScanner) (x store.Sample, err error) {
 		var t int64
-		if err := rows.Scan(&t, &x.Instance, &x.Function, &x.CPUPct, &x.MemUsed, &x.MemTotal, &x.DiskUsed, &x.DiskTotal, &x.Load, &x.InFlight); err != nil {
-			return nil, storeErr("read samples", err)
-		}
+		err = r.Scan(&t, &x.Instance, &x.Function, &x.CPUPct, &x.MemUsed, &x.MemTotal, &x.DiskUsed, &x.DiskTotal, &x.Load, &x.InFlight)
 		x.Time = fromMS(t)
-		out = append(out, x)
-	}
-	return out, rows.Err()
+		return x, err
+	}, `SELECT time, instance, function, cpu_pct, mem_used, mem_total, disk_used, disk_total, load, in_flight
+		FROM usage_samples WHERE time >= ? ORDER BY time`, toMS(since))
 }
 
 // LastJobs returns when each function was last busy: the latest end of
 // its jobs, or now for a job still running.
 func (s *Store) LastJobs(ctx context.Context, now time.Time) (map[string]time.Time, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT function, MAX(CASE WHEN status IN ('waiting', 'running') THEN ? ELSE COALESCE(ended_at, queued_at) END)
+	return queryMap(ctx, s.db, "read last jobs", func(r rowScanner) (fn string, last time.Time, err error) {
+		var ms int64
+		err = r.Scan(&fn, &ms)
+		return fn, fromMS(ms), err
+	}, `SELECT function, MAX(CASE WHEN status IN ('waiting', 'running') THEN ? ELSE COALESCE(ended_at, queued_at) END)
 		FROM jobs GROUP BY function`, toMS(now))
-	if err != nil {
-		return nil, storeErr("read last jobs", err)
-	}
-	defer rows.Close()
-	out := map[string]time.Time{}
-	for rows.Next() {
-		var f string
-		var t int64
-		if err := rows.Scan(&f, &t); err != nil {
-			return nil, storeErr("read last jobs", err)
-		}
-		out[f] = fromMS(t)
-	}
-	return out, rows.Err()
 }
 
 // NewInstance records a new starting instance of a function, for the
