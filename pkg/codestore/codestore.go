@@ -45,26 +45,8 @@ func Write(home string, inv faastype.Invocation) (string, error) {
 	if len(inv.Code) == 0 {
 		return "", fault.Platformf("the code of %s v%d is not on disk (%s)", inv.Function, inv.Version, path)
 	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fault.Platformf("write function code: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return "", fault.Platformf("write function code: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(inv.Code)
-	if err == nil {
-		err = tmp.Chmod(0o700)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
+	// Executable: a script with #! runs as itself.
+	if err := faashome.WriteFile(path, inv.Code, 0o700); err != nil {
 		return "", fault.Platformf("write function code: %w", err)
 	}
 	return path, nil

@@ -102,8 +102,8 @@ func WatcherLog(home string) string { return Log(home, "autoscale") }
 func DispatcherLog(home string) string { return Log(home, "dispatch") }
 
 // WriteFile writes path atomically (a reader sees the old or the new
-// content, never part of one), mode 0600, creating its folder 0700.
-func WriteFile(path string, data []byte) error {
+// content, never part of one) with mode perm, creating its folder 0700.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
@@ -113,6 +113,9 @@ func WriteFile(path string, data []byte) error {
 	}
 	defer os.Remove(tmp.Name())
 	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(perm)
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -136,7 +139,7 @@ func WriteJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return WriteFile(path, append(b, '\n'))
+	return WriteFile(path, append(b, '\n'), 0o600)
 }
 
 // ReadJSON reads path into v; a missing or unreadable file leaves v as it
@@ -152,7 +155,7 @@ func ReadJSON(path string, v any) error {
 // Touch writes a stamp file, whose changed modification time tells a
 // running process to read something again.
 func Touch(path string, now time.Time) error {
-	if err := WriteFile(path, []byte(now.UTC().Format(time.RFC3339Nano)+"\n")); err != nil {
+	if err := WriteFile(path, []byte(now.UTC().Format(time.RFC3339Nano)+"\n"), 0o600); err != nil {
 		return fault.Platformf("tell the server: %w", err)
 	}
 	return nil

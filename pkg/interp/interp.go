@@ -71,14 +71,7 @@ func (r *Resolver) resolveLauncherUncached(rt function.Runtime, path string) str
 		return path
 	}
 	cache[path] = launcherEntry{MTime: fi.ModTime().UnixNano(), Resolved: resolved}
-	if b, err := json.Marshal(cache); err == nil {
-		if err := os.MkdirAll(filepath.Dir(cachePath), 0o700); err == nil {
-			tmp := cachePath + ".tmp" + time.Now().Format("150405.000000000")
-			if os.WriteFile(tmp, b, 0o600) == nil {
-				_ = os.Rename(tmp, cachePath)
-			}
-		}
-	}
+	_ = faashome.WriteJSON(cachePath, cache) // a cache: best effort
 	return resolved
 }
 
