@@ -19,12 +19,15 @@
 package faashome
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -63,8 +66,17 @@ func Run(home string) string { return filepath.Join(home, "run") }
 // JobDir is the working directory of a running process.
 func JobDir(home, id string) string { return filepath.Join(home, "run", "jobs", id) }
 
-// AgentSocket is a local agent's socket.
-func AgentSocket(home, instance string) string { return filepath.Join(home, "run", instance+".sock") }
+// AgentSocket is a local agent's socket. Unix socket paths are limited to
+// 107 bytes; a deep FAAS_HOME gets a short private directory under the
+// temporary directory instead, named by the home.
+func AgentSocket(home, instance string) string {
+	path := filepath.Join(home, "run", instance+".sock")
+	if len(path) < 100 {
+		return path
+	}
+	sum := sha256.Sum256([]byte(home))
+	return filepath.Join(os.TempDir(), "faas-"+strconv.Itoa(os.Getuid())+"-"+hex.EncodeToString(sum[:6]), instance+".sock")
+}
 
 // ServerFile describes the running `faas serve`.
 func ServerFile(home string) string { return filepath.Join(home, "run", "serve.json") }

@@ -6,8 +6,6 @@ package local
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"os"
 	"os/exec"
@@ -71,17 +69,8 @@ func New(home string) (*Provider, error) {
 // Name implements provider.Provider.
 func (p *Provider) Name() string { return Name }
 
-// socketPath is where an instance's agent listens. Unix socket paths are
-// limited to 107 bytes; a deep FAAS_HOME gets a short private directory
-// under the temporary directory instead.
-func (p *Provider) socketPath(id string) string {
-	path := faashome.AgentSocket(p.Home, id)
-	if len(path) < 100 {
-		return path
-	}
-	sum := sha256.Sum256([]byte(p.Home))
-	return filepath.Join(os.TempDir(), "faas-"+strconv.Itoa(os.Getuid())+"-"+hex.EncodeToString(sum[:6]), id+".sock")
-}
+// socketPath is where an instance's agent listens.
+func (p *Provider) socketPath(id string) string { return faashome.AgentSocket(p.Home, id) }
 
 // Endpoint implements provider.Provider.
 func (p *Provider) Endpoint(id string) string { return "unix:" + p.socketPath(id) }
