@@ -170,7 +170,8 @@ func (c *Client) Invoke(ctx context.Context, r engine.InvokeRequest) (store.Job,
 	if err != nil {
 		// A platform failure of a recorded job still names the job.
 		if resp != nil && resp.Header.Get("X-Faas-Job-Id") != "" {
-			return store.Job{ID: resp.Header.Get("X-Faas-Job-Id"), Function: r.Name, Status: store.StatusFailed}, err
+			return store.Job{ID: resp.Header.Get("X-Faas-Job-Id"), Function: r.Name, Status: store.StatusFailed,
+				Cause: faastype.Cause(resp.Header.Get("X-Faas-Cause"))}, err
 		}
 		return store.Job{}, err
 	}

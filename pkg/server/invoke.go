@@ -10,6 +10,7 @@ import (
 
 	"github.com/faasdev/faas/pkg/api"
 	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/store"
 )
@@ -78,6 +79,11 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, eng *engine.Engi
 		h := w.Header()
 		h.Set("X-Faas-Job-Id", job.ID)
 		h.Set("X-Faas-Status", job.Status)
+		if job.Cause != faastype.CauseNone {
+			// Whose failure it is, typed: a client decides on this, never
+			// on the error's text.
+			h.Set("X-Faas-Cause", string(job.Cause))
+		}
 		h.Set("X-Faas-Version", strconv.Itoa(job.Version))
 		h.Set("X-Faas-Start", map[bool]string{true: "cold", false: "warm"}[job.Cold])
 		h.Set("X-Faas-Duration-Ms", strconv.FormatFloat(float64(job.Duration.Microseconds())/1000, 'f', 3, 64))
