@@ -3,7 +3,10 @@
 package archtest
 
 import (
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -102,5 +105,36 @@ func TestRulesCanFail(t *testing.T) {
 	}
 	if !has("pkg/engine", "pkg/provider") || !has("pkg/provider/local", "pkg/agent/client") {
 		t.Fatalf("go list's imports look wrong: engine %v, local %v", m["pkg/engine"], m["pkg/provider/local"])
+	}
+}
+
+// TestFileSizes keeps every production Go file under 500 lines: past that
+// a file holds more than one concern (split it along them).
+func TestFileSizes(t *testing.T) {
+	const limit = 500
+	root := filepath.Join("..", "..")
+	n := 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		n++
+		if lines := strings.Count(string(b), "\n"); lines > limit {
+			t.Errorf("%s has %d lines, over %d", path, lines, limit)
+		}
+		return nil
+	})
+	if err != nil || n < 50 {
+		t.Fatalf("walked %d Go files: %v", n, err)
 	}
 }
