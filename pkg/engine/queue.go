@@ -2,9 +2,7 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"time"
 
@@ -83,94 +81,16 @@ func (e *Engine) runClaimed(ctx context.Context, job store.Job) (j store.Job, re
 	return e.execute(ctx, job, fn, p, placed, pl, set.Sheet)
 }
 
-// DispatchOptions shape a dispatcher.
-type DispatchOptions struct {
-	// Workers is how many jobs run at once.
-	Workers int
-	// Wake, when it receives, makes the dispatcher look at the queue at
-	// once; otherwise it looks every Poll.
-	Wake <-chan struct{}
-	Poll time.Duration
-	// IdleExit, when positive, ends the dispatcher once the queue has been
-	// empty and nothing has run for that long.
-	IdleExit time.Duration
-	// Log receives a line per job (may be nil).
-	Log io.Writer
-	// Done, when set, is called with each run's job as it ended.
-	Done func(store.Job, error)
+// ClaimQueued claims the oldest waiting job for this process to run
+// (it becomes running, with one more attempt); ok is false when none waits.
+func (e *Engine) ClaimQueued(ctx context.Context) (job store.Job, ok bool, err error) {
+	return e.store.ClaimNext(ctx, e.Now(), os.Getpid(), proc.SelfStart())
 }
 
-// Dispatch runs queued jobs until ctx ends (or it has been idle for
-// IdleExit). Jobs in progress when ctx ends run to their end first: their
-// context is not ctx's.
-func (e *Engine) Dispatch(ctx context.Context, o DispatchOptions) error {
-	if o.Workers < 1 {
-		o.Workers = 1
-	}
-	if o.Poll <= 0 {
-		o.Poll = 250 * time.Millisecond
-	}
-	slots := make(chan struct{}, o.Workers)
-	done := make(chan struct{}, o.Workers)
-	defer func() {
-		for range o.Workers {
-			slots <- struct{}{} // wait for the jobs in progress
-		}
-	}()
-	lastBusy := time.Now()
-	for {
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			return nil
-		}
-		job, ok, err := e.store.ClaimNext(context.WithoutCancel(ctx), e.Now(), os.Getpid(), proc.SelfStart())
-		if err == nil && ok {
-			lastBusy = time.Now()
-			go func() {
-				defer func() {
-					<-slots
-					select {
-					case done <- struct{}{}:
-					default:
-					}
-				}()
-				j, requeued, err := e.runClaimed(context.WithoutCancel(ctx), job)
-				if o.Done != nil {
-					o.Done(j, err)
-				}
-				if o.Log != nil {
-					line, _ := json.Marshal(map[string]any{"time": e.Now().UTC(), "job_id": j.ID, "function": j.Function,
-						"status": j.Status, "attempt": j.Attempts, "requeued": requeued, "error": errString(err)})
-					_, _ = o.Log.Write(append(line, '\n'))
-				}
-			}()
-			continue
-		}
-		<-slots
-		if err != nil && o.Log != nil {
-			_, _ = io.WriteString(o.Log, "claim: "+err.Error()+"\n")
-		}
-		if len(slots) > 0 {
-			lastBusy = time.Now()
-		} else if o.IdleExit > 0 && time.Since(lastBusy) >= o.IdleExit {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-o.Wake:
-		case <-done:
-		case <-time.After(o.Poll):
-		}
-	}
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
+// RunQueued runs a claimed job on its function's current version and
+// records how it ended; requeued says it failed and waits for another try.
+func (e *Engine) RunQueued(ctx context.Context, job store.Job) (store.Job, bool, error) {
+	return e.runClaimed(ctx, job)
 }
 
 // WaitJob waits until a job has ended, or timeout has passed (0: no
@@ -207,44 +127,6 @@ func (e *Engine) WaitJob(ctx context.Context, id string, timeout time.Duration) 
 		case st.Status != j.Status || st.Status == store.StatusRunning && !runnerAlive(st.RunnerPID, st.RunnerStart):
 			// It moved on, or its runner died (Job marks it lost).
 			j, err = e.Job(ctx, id)
-		}
-	}
-}
-
-// EnsureDispatcher makes sure something will run the queue: a live
-// `faas serve` on this home does; otherwise a detached `faas dispatch` is
-// started (it exits when the queue has been empty for a while, and only
-// one runs at a time).
-func EnsureDispatcher(home string) error {
-	if faashome.ReadServer(home).Running {
-		return nil
-	}
-	if _, err := faashome.Detach(home, faashome.DispatcherLog(home), "dispatch"); err != nil {
-		return fault.Platformf("start the dispatcher: %w", err)
-	}
-	return nil
-}
-
-// RunDispatcher is `faas dispatch`: unless another dispatcher holds the
-// home's lock, run the queue until it has been empty for idle. After
-// letting the lock go it looks once more, so a job queued while it was
-// leaving is not stranded.
-func (e *Engine) RunDispatcher(ctx context.Context, workers int, idle time.Duration, logw io.Writer) error {
-	for {
-		f, err := faashome.Lock(faashome.DispatchLock(e.Home))
-		if errors.Is(err, faashome.ErrLocked) {
-			return nil // another dispatcher runs the queue
-		}
-		if err != nil {
-			return fault.Platformf("dispatcher lock: %w", err)
-		}
-		err = e.Dispatch(ctx, DispatchOptions{Workers: workers, IdleExit: idle, Log: logw})
-		f.Close() // releases the lock
-		if err != nil || ctx.Err() != nil {
-			return err
-		}
-		if n, err := e.store.CountWaiting(ctx); err != nil || n == 0 || faashome.ReadServer(e.Home).Running {
-			return err
 		}
 	}
 }

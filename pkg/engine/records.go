@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/faasdev/faas/pkg/dispatcher"
 	"github.com/faasdev/faas/pkg/store"
 )
 
@@ -27,7 +28,7 @@ func (e *Engine) QueueDepth(ctx context.Context) (int, error) {
 }
 
 // EnsureQueueRunner makes sure something runs the jobs queued on this
-// home: a live `faas serve`, else a detached dispatcher (EnsureDispatcher).
+// home: a live `faas serve`, else a detached dispatcher (dispatcher.Ensure).
 func (e *Engine) EnsureQueueRunner(context.Context) error {
-	return EnsureDispatcher(e.Home)
+	return dispatcher.Ensure(e.Home)
 }

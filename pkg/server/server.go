@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/faasdev/faas/pkg/dispatcher"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
@@ -113,7 +114,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 	dctx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
 	dispatched := make(chan error, 1)
 	go func() {
-		dispatched <- s.eng.Dispatch(dctx, engine.DispatchOptions{Workers: s.o.Workers, Wake: s.wake, Poll: 250 * time.Millisecond,
+		dispatched <- dispatcher.Run(dctx, s.eng, dispatcher.Options{Workers: s.o.Workers, Wake: s.wake, Poll: 250 * time.Millisecond,
 			Log: s.o.Log, Done: s.observe})
 	}()
 	served := make(chan error, 1)

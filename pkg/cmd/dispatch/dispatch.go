@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/faasdev/faas/pkg/cmdutil"
+	"github.com/faasdev/faas/pkg/dispatcher"
 )
 
 // NewCmd returns `faas dispatch`.
@@ -26,7 +27,7 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 				return err
 			}
 			// The command's context ends on SIGTERM and SIGINT (pkg/app).
-			return eng.RunDispatcher(cmd.Context(), workers, idle, f.IOStreams.ErrOut)
+			return dispatcher.RunDetached(cmd.Context(), eng, eng.Home, workers, idle, f.IOStreams.ErrOut)
 		},
 	}
 	cmd.Flags().DurationVar(&idle, "idle", 2*time.Second, "exit after the queue has been empty this long")
