@@ -8,6 +8,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/faasdev/faas/internal/scripttest"
+	"github.com/faasdev/faas/pkg/sandbox"
 )
 
 func TestMain(m *testing.M) {
@@ -22,9 +23,12 @@ func TestScripts(t *testing.T) {
 		Setup: scripttest.Setup,
 		Cmds:  scripttest.Cmds(),
 		Condition: func(cond string) (bool, error) {
-			if cond == "bashcompletion" {
+			switch cond {
+			case "bashcompletion":
 				_, err := os.Stat("/usr/share/bash-completion/bash_completion")
 				return err == nil, nil
+			case "jail": // functions run jailed here
+				return sandbox.DetectSandbox().Jail, nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},

@@ -31,6 +31,12 @@ func Setup(env *testscript.Env) error {
 	// Agents outlive the commands that start them; stop this script's when
 	// it ends, as the idle timeout would later.
 	env.Defer(func() { StopAgents(home) })
+	// Jailed functions see the script's directory, writable, so that a
+	// script and its functions can meet in files; hostile scripts unset it.
+	env.Setenv("FAAS_JAIL_SHARE", env.WorkDir)
+	if err := os.Chmod(env.WorkDir, 0o777); err != nil {
+		return err
+	}
 	return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o700)
 }
 

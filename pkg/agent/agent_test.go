@@ -109,14 +109,17 @@ func (h *harness) invoke(req api.InvokeRequest, payload string) api.InvokeRespon
 	return resp
 }
 
+// pidHandler answers with its worker's identity: a random token of the
+// process (in a jail, every worker is the same pid of its own namespace).
 const pidHandler = `import os, time
+ME = os.urandom(8).hex()
 def handler(event, context):
     if event == "spin":
         while True:
             pass
     if event == "slow":
         time.sleep(0.2)
-    return os.getpid()
+    return ME
 `
 
 func TestWarmWorkersAndState(t *testing.T) {
@@ -181,8 +184,13 @@ func TestTimeoutReplacesOnlyThatWorker(t *testing.T) {
 }
 
 func TestNewVersionRollsWithoutFailingJobsInFlight(t *testing.T) {
-	h := start(t, Config{})
 	dir := t.TempDir()
+	// The function and the test meet in dir, which its jail shares.
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("FAAS_JAIL_SHARE", dir)
+	h := start(t, Config{})
 	v1 := h.deploy("import os, time\ndef handler(event, context):\n    open(os.path.join(\""+dir+"\", 'in'), 'w').close()\n    while not os.path.exists(os.path.join(\""+dir+"\", 'go')):\n        time.sleep(0.005)\n    return 'v1'\n", nil)
 	v2 := h.deploy("def handler(event, context):\n    return 'v2'\n", nil)
 	old := make(chan api.InvokeResponse, 1)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/faasdev/faas/pkg/codestore"
@@ -23,6 +25,11 @@ type host struct {
 	sb     *sandbox.Runner
 	interp *interp.Resolver
 	logs   logSink
+	// uid is the unprivileged host uid of this instance's jailed functions.
+	uid int
+	// share is FAAS_JAIL_SHARE: a host directory every jail gets,
+	// writable, at its own path (tests, local debugging).
+	share string
 }
 
 // logSink receives a job's output as it is written, and the job's end.
@@ -31,29 +38,52 @@ type logSink interface {
 	End(jobID string)
 }
 
-// argv is the command line that runs inv's code with extra arguments
-// before it (a worker's bootstrap), writing the code first if needed.
-func (h *host) argv(inv faastype.Invocation, bootstrap ...string) ([]string, error) {
+// command is how one of inv's processes runs: its command line (with a
+// worker's bootstrap before the code), its jail (nil where the host cannot
+// jail) and its working directory. It writes the code first if needed.
+type command struct {
+	argv    []string
+	jail    *sandbox.Jail
+	workdir string
+}
+
+func (h *host) command(id string, inv faastype.Invocation, bootstrap ...string) (command, error) {
 	code, err := codestore.Write(h.home, inv)
 	if err != nil {
-		return nil, err
+		return command{}, err
 	}
 	prog, err := h.interp.Find(inv.Config.Runtime)
 	if err != nil {
-		return nil, err
+		return command{}, err
 	}
-	argv := append(append([]string{}, bootstrap...), code)
+	c := command{workdir: faashome.JobDir(h.home, id)}
+	if h.sb.Sandbox.Jail {
+		// In its jail the code is at /var/task, read-only; an interpreter
+		// outside /usr (pyenv's) is bound at its own path, with its prefix.
+		c.jail = &sandbox.Jail{UID: h.uid, TmpMB: 64}
+		jailed := sandbox.JailDir + "/" + filepath.Base(code)
+		c.jail.Mounts = append(c.jail.Mounts, sandbox.Mount{Source: code, Target: jailed})
+		if prog != "" && !strings.HasPrefix(prog, "/usr/") {
+			prefix := filepath.Dir(filepath.Dir(prog))
+			c.jail.Mounts = append(c.jail.Mounts, sandbox.Mount{Source: prefix, Target: prefix})
+		}
+		if h.share != "" {
+			c.jail.Mounts = append(c.jail.Mounts, sandbox.Mount{Source: h.share, Target: h.share, Writable: true})
+		}
+		code, c.workdir = jailed, sandbox.JailTmp
+	}
+	c.argv = append(append([]string{}, bootstrap...), code)
 	if prog != "" {
-		argv = append([]string{prog}, argv...)
+		c.argv = append([]string{prog}, c.argv...)
 	}
-	return argv, nil
+	return c, nil
 }
 
 // runScript runs one script-mode invocation in a fresh process to its end:
 // the payload on stdin, stdout the result, stderr the logs. It returns an
 // error only when the platform failed.
 func (h *host) runScript(ctx context.Context, inv faastype.Invocation) (faastype.Outcome, error) {
-	argv, err := h.argv(inv)
+	c, err := h.command(inv.JobID, inv)
 	if err != nil {
 		return faastype.Outcome{}, err
 	}
@@ -64,7 +94,7 @@ func (h *host) runScript(ctx context.Context, inv faastype.Invocation) (faastype
 	defer p.closeAll()
 	timeout := inv.EffectiveTimeout()
 	proc, err := h.sb.Start(sandbox.Spec{
-		ID: inv.JobID, Argv: argv, Env: environ(inv, faashome.JobDir(h.home, inv.JobID), time.Now().Add(timeout)),
+		ID: inv.JobID, Argv: c.argv, Env: environ(inv, c.workdir, time.Now().Add(timeout)), Jail: c.jail,
 		MemoryMB: inv.Config.MemoryMB, CPUs: inv.Config.CPUs,
 		Stdin: p.stdinR, Stdout: p.stdoutW, Stderr: p.stderrW,
 	})
@@ -210,4 +240,15 @@ func (p *pipes) closeAll() {
 			f.Close()
 		}
 	}
+}
+
+// jailShare is FAAS_JAIL_SHARE when it names an absolute, existing
+// directory. It is the operator's, never a function's: the agent reads it
+// from its own environment, which no function sets.
+func jailShare() string {
+	d := os.Getenv("FAAS_JAIL_SHARE")
+	if fi, err := os.Stat(d); d == "" || !filepath.IsAbs(d) || err != nil || !fi.IsDir() {
+		return ""
+	}
+	return filepath.Clean(d)
 }

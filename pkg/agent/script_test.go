@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,7 +24,7 @@ func newHost(t *testing.T, sb sandbox.Sandbox) *host {
 		t.Fatal(err)
 	}
 	r.Sandbox = sb
-	return &host{home: home, sb: r, interp: interp.New(home)}
+	return &host{home: home, sb: r, interp: interp.New(home), uid: sandbox.UIDFor(t.Name())}
 }
 
 func invocation(name, filename, code string, mutate func(*function.Config)) faastype.Invocation {
@@ -82,10 +81,9 @@ func TestTimeoutKillsTheWholeGroup(t *testing.T) {
 	for name, sb := range sandboxes() {
 		t.Run(name, func(t *testing.T) {
 			r := newHost(t, sb)
-			pidfile := filepath.Join(t.TempDir(), "pid")
-			inv := invocation("slow", "slow.sh", "sleep 60 & echo $! > \"$PIDFILE\"; sleep 60", func(c *function.Config) {
-				c.Env = map[string]string{"PIDFILE": pidfile}
-			})
+			// A background child with an argument no other process has.
+			mark := strconv.FormatInt(time.Now().UnixNano()%1000000, 10) + ".5"
+			inv := invocation("slow", "slow.sh", "sleep "+mark+" & sleep 60", nil)
 			inv.Timeout = 300 * time.Millisecond
 			out, err := r.runScript(context.Background(), inv)
 			if err != nil {
@@ -94,16 +92,28 @@ func TestTimeoutKillsTheWholeGroup(t *testing.T) {
 			if out.Status != faastype.TimedOut || !strings.Contains(out.Error, "killed after 300ms") {
 				t.Fatalf("got %s %q", out.Status, out.Error)
 			}
-			b, err := os.ReadFile(pidfile)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-			if pid <= 0 || alive(pid) {
-				t.Fatalf("background child %d still alive", pid)
+			if pids := running("sleep\x00" + mark); len(pids) > 0 {
+				t.Fatalf("background child %v still alive", pids)
 			}
 		})
 	}
+}
+
+// running lists the host's processes whose command line contains s
+// (arguments separated by NULs).
+func running(s string) []int {
+	var out []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && strings.Contains(string(b), s) {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
 
 func TestCancelInterrupts(t *testing.T) {

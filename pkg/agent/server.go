@@ -80,7 +80,7 @@ func New(cfg Config, logw io.Writer) (*Server, error) {
 	}
 	hub := newHub(cfg.Instance, cfg.Function)
 	s := &Server{
-		cfg: cfg, host: &host{home: cfg.Home, sb: sb, interp: interp.New(cfg.Home), logs: hub}, started: time.Now(), ids: workerIDs(cfg.Instance), hub: hub,
+		cfg: cfg, host: &host{home: cfg.Home, sb: sb, interp: interp.New(cfg.Home), logs: hub, uid: sandbox.UIDFor(cfg.Instance), share: jailShare()}, started: time.Now(), ids: workerIDs(cfg.Instance), hub: hub,
 		log:   log.New(logw, cfg.Instance+" ", log.LstdFlags|log.Lmicroseconds),
 		pools: map[string]*pool{}, scripts: map[string]chan struct{}{},
 	}

@@ -16,7 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
@@ -78,7 +77,7 @@ func startWorker(h *host, id string, inv faastype.Invocation) (*worker, []byte, 
 	default:
 		return nil, nil, fault.Platformf("no handler worker for the %s runtime", inv.Config.Runtime)
 	}
-	argv, err := h.argv(inv, bootstrap...)
+	c, err := h.command(id, inv, bootstrap...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -107,9 +106,9 @@ func startWorker(h *host, id string, inv faastype.Invocation) (*worker, []byte, 
 	begin := time.Now()
 	devnull, _ := os.Open(os.DevNull)
 	inv.JobID, inv.Payload = "", nil
-	env := append(environ(inv, faashome.JobDir(h.home, id), time.Time{}), "FAAS_WORKER_SENTINEL="+sentinel)
+	env := append(environ(inv, c.workdir, time.Time{}), "FAAS_WORKER_SENTINEL="+sentinel)
 	proc, err := h.sb.Start(sandbox.Spec{
-		ID: id, Argv: argv, Env: env, MemoryMB: inv.Config.MemoryMB, CPUs: inv.Config.CPUs,
+		ID: id, Argv: c.argv, Jail: c.jail, Env: env, MemoryMB: inv.Config.MemoryMB, CPUs: inv.Config.CPUs,
 		Stdin: devnull, Stdout: logsW, Stderr: logsW, Extra: []*os.File{reqR, respW},
 	})
 	for _, f := range []*os.File{reqR, respW, logsW, devnull} {

@@ -45,8 +45,9 @@ func Write(home string, inv faastype.Invocation) (string, error) {
 	if len(inv.Code) == 0 {
 		return "", fault.Platformf("the code of %s v%d is not on disk (%s)", inv.Function, inv.Version, path)
 	}
-	// Executable: a script with #! runs as itself.
-	if err := faashome.WriteFile(path, inv.Code, 0o700); err != nil {
+	// Readable and executable by a jailed function's own uid (a script
+	// with #! runs as itself), writable by none.
+	if err := faashome.WriteFile(path, inv.Code, 0o555); err != nil {
 		return "", fault.Platformf("write function code: %w", err)
 	}
 	return path, nil

@@ -34,7 +34,7 @@ func TestWriteOnceExecutableAndNamedBySHA(t *testing.T) {
 		}
 	}
 	fi, err := os.Stat(paths[0])
-	if err != nil || fi.Mode().Perm() != 0o700 {
+	if err != nil || fi.Mode().Perm() != 0o555 {
 		t.Fatalf("stat %v %v", fi, err)
 	}
 	// Once written, the code need not be at hand (an agent's request).

@@ -8,6 +8,7 @@ package sandbox
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -50,6 +51,9 @@ type Spec struct {
 	Stderr   *os.File
 	// Extra become fds 3, 4, … in the process.
 	Extra []*os.File
+	// Jail, when set, runs the process in a jail where the host can jail
+	// (Runner.Jails); its working directory is then the jail's /tmp.
+	Jail *Jail
 }
 
 // Proc is a started sandboxed process.
@@ -58,6 +62,9 @@ type Proc struct {
 	Started time.Time
 	Dir     string
 	jail    *jail
+	// status, for a jailed process, is where its init says how the
+	// function ended (the init's own exit cannot say "killed by").
+	status *os.File
 }
 
 // Start starts spec's program through the sandbox shim in a new process
@@ -72,21 +79,37 @@ func (r *Runner) Start(s Spec) (*Proc, error) {
 		os.RemoveAll(dir)
 		return nil, fault.Platformf("prepare sandbox (%s): %w", r.Sandbox.Kind, err)
 	}
+	args := j.shimArgs()
+	extra := s.Extra
+	var status, statusW *os.File
+	var clone uintptr
+	if s.Jail != nil && r.Sandbox.Jail {
+		if status, statusW, err = os.Pipe(); err != nil {
+			j.cleanup()
+			os.RemoveAll(dir)
+			return nil, fault.Platformf("create pipes: %w", err)
+		}
+		defer statusW.Close()
+		extra = append(append([]*os.File{}, s.Extra...), statusW)
+		args = append(append(args, "-extra", strconv.Itoa(len(s.Extra))), s.Jail.args(3+len(s.Extra))...)
+		clone = syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWNET | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS
+	}
 	cmd := &exec.Cmd{
 		Path:       r.Self,
-		Args:       append(append(append([]string{"faas"}, j.shimArgs()...), "--"), s.Argv...),
+		Args:       append(append(append([]string{"faas"}, args...), "--"), s.Argv...),
 		Dir:        dir,
 		Env:        s.Env,
 		Stdin:      s.Stdin,
 		Stdout:     s.Stdout,
 		Stderr:     s.Stderr,
-		ExtraFiles: s.Extra,
+		ExtraFiles: extra,
 		SysProcAttr: &syscall.SysProcAttr{
-			Setpgid:   true,
-			Pdeathsig: syscall.SIGKILL,
+			Setpgid:    true,
+			Pdeathsig:  syscall.SIGKILL,
+			Cloneflags: clone,
 		},
 	}
-	p := &Proc{Cmd: cmd, Dir: dir, jail: j, Started: time.Now()}
+	p := &Proc{Cmd: cmd, Dir: dir, jail: j, Started: time.Now(), status: status}
 	if err := cmd.Start(); err != nil {
 		p.Release()
 		return nil, fault.Platformf("start %s: %w", s.Argv[0], err)
@@ -142,6 +165,11 @@ func (p *Proc) Release() {
 		_ = syscall.Kill(-p.Pid(), syscall.SIGKILL)
 	}
 	p.jail.cleanup()
+	if p.status != nil {
+		p.status.Close()
+	}
+	// A jail's root was mounted on its directory, in the jail's own mount
+	// namespace: here it is an ordinary directory.
 	os.RemoveAll(p.Dir)
 }
 
@@ -203,6 +231,15 @@ func (p *Proc) Exit(waitErr error) Exit {
 	e := Exit{Code: ExitCode(p.Cmd.ProcessState), PeakBytes: max(p.jail.peak(), maxRSS(p.Cmd.ProcessState))}
 	if e.Code == nil {
 		e.Signal = signalOf(waitErr)
+	} else if p.status != nil {
+		// The init exited; its status pipe says how the function did.
+		b, _ := io.ReadAll(io.LimitReader(p.status, 64))
+		if code, sig, ok := parseStatus(b); ok {
+			e.Code = code
+			if code == nil {
+				e.Signal = "signal " + sig.String()
+			}
+		}
 	}
 	e.OOMKilled = p.OOMKilled() && (e.Code == nil || *e.Code != 0)
 	return e

@@ -38,6 +38,9 @@ type Sandbox struct {
 	// roots are the faas parent cgroups: one for cgroup2, one per
 	// controller (memory, cpu, pids) for cgroup1.
 	roots map[string]string
+	// Jail says functions run jailed (jail.go); JailWhy says why not.
+	Jail    bool
+	JailWhy string
 }
 
 // Enforces lists which limits the sandbox enforces and how.
@@ -64,8 +67,28 @@ var (
 // DetectSandbox finds the best confinement this host allows, once per
 // process. FAAS_SANDBOX=rlimit forces the rlimit fallback.
 func DetectSandbox() Sandbox {
-	sandboxOnce.Do(func() { sandbox = detectSandbox("/sys/fs/cgroup", os.Getenv("FAAS_SANDBOX")) })
+	sandboxOnce.Do(func() {
+		sandbox = detectSandbox("/sys/fs/cgroup", os.Getenv("FAAS_SANDBOX"))
+		sandbox.Jail, sandbox.JailWhy = detectJail(sandbox.Kind)
+	})
 	return sandbox
+}
+
+// detectJail says whether this host can jail: it takes root (to build the
+// root and map an unprivileged uid), user namespaces, and cgroups, which
+// the jail joins before anything runs. FAAS_SANDBOX=rlimit turns the jail
+// off with the cgroups (the baseline the benchmarks compare against).
+func detectJail(kind string) (bool, string) {
+	switch {
+	case kind == KindRlimit:
+		return false, "no cgroups (" + kind + "): functions run unjailed"
+	case os.Geteuid() != 0:
+		return false, "not root: functions run unjailed, as the user faas runs as"
+	}
+	if b, err := os.ReadFile("/proc/sys/user/max_user_namespaces"); err != nil || strings.TrimSpace(string(b)) == "0" {
+		return false, "user namespaces are off (/proc/sys/user/max_user_namespaces)"
+	}
+	return true, "user, mount, PID, network, IPC and UTS namespaces; seccomp; a private root"
 }
 
 func detectSandbox(base, want string) Sandbox {
@@ -290,7 +313,12 @@ func (j *jail) cleanup() {
 	}
 }
 
-// SandboxMain is the shim: `faas __faas-sandbox [-cgroup FILE]... [-data N] -- PROG ARGS...`.
+// SandboxMain is the shim:
+//
+//	faas __faas-sandbox [-cgroup FILE]... [-data N] [JAIL] -- PROG ARGS...
+//	JAIL: -jail -uid N -tmp MB -status FD [-extra N] [-bind SRC=DST]...
+//	faas __faas-sandbox -exec -- PROG ARGS...   (the jail's last step)
+//
 // It never returns on success.
 func SandboxMain(args []string) int {
 	fail := func(format string, a ...any) int {
@@ -299,31 +327,61 @@ func SandboxMain(args []string) int {
 	}
 	var cgroups []string
 	var data int64
+	var jailed, execStage bool
+	jc := jailConfig{statusFD: -1}
 	i := 0
 	for ; i < len(args) && args[i] != "--"; i++ {
 		switch args[i] {
-		case "-cgroup", "-data":
-			if i+1 >= len(args) {
-				return fail("%s needs a value", args[i])
+		case "-jail":
+			jailed = true
+			continue
+		case "-exec":
+			execStage = true
+			continue
+		}
+		if i+1 >= len(args) {
+			return fail("%s needs a value", args[i])
+		}
+		v := args[i+1]
+		i++
+		var err error
+		switch args[i-1] {
+		case "-cgroup":
+			cgroups = append(cgroups, v)
+		case "-data":
+			data, err = strconv.ParseInt(v, 10, 64)
+		case "-uid":
+			jc.uid, err = strconv.Atoi(v)
+		case "-tmp":
+			jc.tmpMB, err = strconv.ParseInt(v, 10, 64)
+		case "-status":
+			jc.statusFD, err = strconv.Atoi(v)
+		case "-extra":
+			jc.extra, err = strconv.Atoi(v)
+		case "-bind", "-bindrw":
+			src, dst, ok := strings.Cut(v, "=")
+			if !ok || !filepath.IsAbs(src) || !filepath.IsAbs(dst) || filepath.Clean(dst) != dst || dst == "/" {
+				return fail("bad %s %q: want /SOURCE=/TARGET", args[i-1], v)
 			}
-			if args[i] == "-cgroup" {
-				cgroups = append(cgroups, args[i+1])
-			} else {
-				n, err := strconv.ParseInt(args[i+1], 10, 64)
-				if err != nil {
-					return fail("bad -data %q", args[i+1])
-				}
-				data = n
-			}
-			i++
+			jc.mounts = append(jc.mounts, Mount{Source: src, Target: dst, Writable: args[i-1] == "-bindrw"})
 		default:
-			return fail("unknown argument %q", args[i])
+			return fail("unknown argument %q", args[i-1])
+		}
+		if err != nil {
+			return fail("bad %s %q", args[i-1], v)
 		}
 	}
 	if i+1 >= len(args) {
 		return fail("no program to run")
 	}
 	prog := args[i+1:]
+	if execStage {
+		return execJailed(prog)
+	}
+	if jailed && (jc.uid <= 0 || jc.tmpMB <= 0 || jc.statusFD < 3) {
+		return fail("-jail needs -uid, -tmp and -status")
+	}
+	// In a jail this process is PID 1 of its namespace: "0" is itself.
 	pid := []byte(strconv.Itoa(os.Getpid()))
 	for _, f := range cgroups {
 		if err := os.WriteFile(f, pid, 0); err != nil {
@@ -336,6 +394,12 @@ func SandboxMain(args []string) int {
 		if err := syscall.Setrlimit(syscall.RLIMIT_DATA, &syscall.Rlimit{Cur: uint64(data), Max: uint64(data)}); err != nil {
 			return fail("set memory rlimit: %v", err)
 		}
+	}
+	if jailed {
+		// No file the function writes, in /tmp or anywhere, outgrows /tmp.
+		fsize := uint64(jc.tmpMB) << 20
+		_ = syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: fsize, Max: fsize})
+		return runJail(jc, prog)
 	}
 	err := syscall.Exec(prog[0], prog, os.Environ())
 	return fail("exec %s: %v", prog[0], err)
