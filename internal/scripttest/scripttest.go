@@ -40,12 +40,13 @@ func Setup(env *testscript.Env) error {
 	return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o700)
 }
 
-// Cmds are the custom commands: exits, noproc, json, waitfile, sumeq,
+// Cmds are the custom commands: exits, noproc, pidof, json, waitfile, sumeq,
 // waitfor, envfile, waitserver, http, termserver, waitrefused.
 func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"exits":       cmdExits,
 		"noproc":      cmdNoProc,
+		"pidof":       cmdPidOf,
 		"json":        cmdJSON,
 		"waitfile":    cmdWaitFile,
 		"sumeq":       cmdSumEq,
@@ -118,6 +119,20 @@ func cmdNoProc(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// cmdPidOf sets VAR to the pid of the one process whose command line
+// contains PATTERN: `pidof AGENT 'agent --instance local-victim-1'`.
+func cmdPidOf(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: pidof VAR PATTERN")
+	}
+	found := matching(args[1])
+	if len(found) != 1 {
+		ts.Fatalf("pidof: %d processes match %q:\n%s", len(found), args[1], strings.Join(found, "\n"))
+	}
+	pid, _, _ := strings.Cut(found[0], ":")
+	ts.Setenv(args[0], pid)
 }
 
 func matching(pattern string) []string {

@@ -294,20 +294,14 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 		InFlight: int(s.inFlight.Load()), Invoked: s.invoked.Load(), Errors: s.errors.Load(),
 		ColdStarts: s.coldStarts.Load(), Pinned: s.cfg.Pinned,
 	}
-	pids := []int{os.Getpid()}
 	s.mu.Lock()
 	for _, p := range s.pools {
-		for _, wk := range p.workers() {
-			pids = append(pids, wk.proc.Pid())
-			st.Workers++
-		}
+		st.Workers += len(p.workers())
 	}
 	s.mu.Unlock()
-	for _, pid := range pids {
-		rss, cpu := proc.Usage(pid)
-		st.RSSBytes += rss
-		st.CPUSeconds += cpu
-	}
+	// The agent and every process below it: workers, the jails' inits and
+	// the functions they run, scripts.
+	st.RSSBytes, st.CPUSeconds = proc.TreeUsage(os.Getpid())
 	writeJSON(w, http.StatusOK, st)
 }
 

@@ -71,3 +71,35 @@ func SelfStart() int64 {
 	selfOnce.Do(func() { selfStart = Start(os.Getpid()) })
 	return selfStart
 }
+
+// TreeUsage is Usage summed over a process and every live descendant: a
+// jailed function runs as a grandchild of the process its agent started.
+func TreeUsage(pid int) (rss int64, cpu float64) {
+	children := map[int][]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if f := statFields(p); len(f) > 1 {
+			if pp, err := strconv.Atoi(f[1]); err == nil {
+				children[pp] = append(children[pp], p)
+			}
+		}
+	}
+	seen := map[int]bool{}
+	stack := []int{pid}
+	for len(stack) > 0 {
+		p := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		r, c := Usage(p)
+		rss, cpu = rss+r, cpu+c
+		stack = append(stack, children[p]...)
+	}
+	return rss, cpu
+}

@@ -396,8 +396,9 @@ func SandboxMain(args []string) int {
 		}
 	}
 	if jailed {
-		// No file the function writes, in /tmp or anywhere, outgrows /tmp.
-		fsize := uint64(jc.tmpMB) << 20
+		// No file the function writes anywhere outgrows twice /tmp: /tmp
+		// itself says ENOSPC first.
+		fsize := uint64(jc.tmpMB) << 21
 		_ = syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: fsize, Max: fsize})
 		return runJail(jc, prog)
 	}
