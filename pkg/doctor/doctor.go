@@ -67,6 +67,12 @@ func Run(ctx context.Context, home string) []Check {
 			parts = append(parts, k+": "+sb.Enforces()[k])
 		}
 		add("sandbox", sb.Kind != sandbox.KindRlimit, sb.Kind+" ("+sb.Why+"); "+strings.Join(parts, "; "))
+		if err := r.ProbeJail(); err != nil {
+			add("jail", false, "functions run unjailed: "+err.Error())
+		} else {
+			add("jail", true, sb.JailWhy+"; an unprivileged uid per instance (200000-265535), no capabilities, "+
+				"no_new_privs, a seccomp deny-list; network: loopback only; /tmp: a tmpfs of its own")
+		}
 	}
 
 	if _, err := os.Stat(faashome.DB(home)); err != nil {

@@ -377,3 +377,33 @@ func parseStatus(b []byte) (code *int, signal syscall.Signal, ok bool) {
 	}
 	return nil, 0, false
 }
+
+// ProbeJail runs /bin/true in a jail, to tell whether this host really
+// can jail (for `faas doctor`): nil when it ran and exited 0.
+func (r *Runner) ProbeJail() error {
+	if !r.Sandbox.Jail {
+		return errors.New(r.Sandbox.JailWhy)
+	}
+	var stderr strings.Builder
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	p, err := r.Start(Spec{ID: "probe-" + strconv.Itoa(os.Getpid()), Argv: []string{"/bin/true"}, MemoryMB: 64, CPUs: 1,
+		Stderr: errW, Jail: &Jail{UID: UIDFor("probe"), TmpMB: 1}})
+	errW.Close()
+	if err != nil {
+		errR.Close()
+		return err
+	}
+	defer p.Release()
+	b := make([]byte, 4096)
+	n, _ := errR.Read(b)
+	errR.Close()
+	stderr.Write(b[:n])
+	e := p.Exit(p.Cmd.Wait())
+	if e.Code == nil || *e.Code != 0 {
+		return fmt.Errorf("a jailed /bin/true failed (%+v): %s", e, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}

@@ -88,7 +88,7 @@ func detectJail(kind string) (bool, string) {
 	if b, err := os.ReadFile("/proc/sys/user/max_user_namespaces"); err != nil || strings.TrimSpace(string(b)) == "0" {
 		return false, "user namespaces are off (/proc/sys/user/max_user_namespaces)"
 	}
-	return true, "user, mount, PID, network, IPC and UTS namespaces; seccomp; a private root"
+	return true, "user, mount, PID, network, IPC and UTS namespaces, a private root"
 }
 
 func detectSandbox(base, want string) Sandbox {

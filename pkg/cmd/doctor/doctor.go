@@ -9,6 +9,7 @@ import (
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/doctor"
 	"github.com/faasdev/faas/pkg/faashome"
+	"github.com/faasdev/faas/pkg/fault"
 )
 
 // NewCmd returns the doctor command.
@@ -20,7 +21,9 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 		Long: `Check what faas depends on and say what works: the Multipass client and
 daemon, KVM (usable only with hardware virtualisation: /proc/cpuinfo has vmx
 or svm), python3 and node, which limits the local sandbox enforces and how
-(cgroups or rlimits), and the database. It exits 0 whatever it finds.`,
+(cgroups or rlimits), whether functions run jailed (namespaces, a private root,
+an unprivileged uid, seccomp: a jailed /bin/true is run to prove it), and the
+database. It exits 0 unless the database cannot be read (3).`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			home, err := faashome.Resolve()
@@ -47,6 +50,11 @@ or svm), python3 and node, which limits the local sandbox enforces and how
 					continue
 				}
 				fmt.Fprintf(io.Out, "%s %-9s %s\n", mark, c.Name, c.Detail)
+			}
+			for _, c := range checks {
+				if c.Name == "database" && !c.OK {
+					return fault.WithHint(fault.Platformf("the database cannot be read: %s", c.Detail), "fix FAAS_HOME's permissions, or move the file away")
+				}
 			}
 			return nil
 		},

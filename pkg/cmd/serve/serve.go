@@ -19,6 +19,7 @@ import (
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/iostreams"
+	"github.com/faasdev/faas/pkg/sandbox"
 	"github.com/faasdev/faas/pkg/server"
 	"github.com/faasdev/faas/pkg/store"
 	"github.com/faasdev/faas/pkg/store/sqlite"
@@ -37,12 +38,19 @@ type Options struct {
 	PerOwner int
 	Workers  int
 	Quiet    bool
+	// AllowUnjailed serves several owners on a host that cannot jail.
+	AllowUnjailed bool
+	// Jail says whether functions run jailed here, and why not.
+	Jail func() (bool, string)
 }
 
 // NewCmd returns `faas serve`.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	o := &Options{IO: f.IOStreams, Engine: func() (*engine.Engine, error) {
 		return f.LocalWith(sqlite.BackgroundCheckpoints(500 * time.Millisecond))
+	}, Jail: func() (bool, string) {
+		sb := sandbox.DetectSandbox()
+		return sb.Jail, sb.JailWhy
 	}}
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -72,6 +80,7 @@ and jobs in progress finish first. docs/serve.md describes the API.`,
 	cmd.Flags().IntVar(&o.PerOwner, "max-inflight", 64, "synchronous invokes one owner may have in flight; more get 429")
 	cmd.Flags().IntVar(&o.Workers, "workers", max(8, 4*runtime.NumCPU()), "queued jobs run at once")
 	cmd.Flags().BoolVar(&o.Quiet, "quiet", false, "do not log each request on stderr")
+	cmd.Flags().BoolVar(&o.AllowUnjailed, "allow-unjailed", false, "serve more than one owner where functions cannot be jailed (they could read each other's data)")
 	cmd.AddCommand(newTokenCmd(f))
 	return cmd
 }
@@ -94,6 +103,9 @@ func run(ctx context.Context, o *Options) error {
 		return err
 	}
 	io := o.IO
+	if err := checkJail(ctx, o, eng); err != nil {
+		return err
+	}
 	if st := faashome.ReadServer(eng.Home); st.Running {
 		return fault.WithHint(fault.Usagef("faas serve already runs for %s (pid %d on %s)", eng.Home, st.PID, st.Addr),
 			"stop it first, or give this one its own FAAS_HOME")
@@ -227,4 +239,24 @@ func NewToken() string {
 	var b [32]byte
 	_, _ = rand.Read(b[:])
 	return "faas_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+// checkJail refuses to serve several owners where functions run unjailed:
+// then any function could read the others' code, data and tokens. One
+// owner may still serve, with a warning.
+func checkJail(ctx context.Context, o *Options, eng *engine.Engine) error {
+	jailed, why := o.Jail()
+	if jailed {
+		return nil
+	}
+	tokens, err := eng.Tokens(ctx)
+	if err != nil {
+		return err
+	}
+	if len(tokens) > 1 && !o.AllowUnjailed {
+		return fault.WithHint(fault.Usagef("functions cannot be jailed on this host (%s), and %d owners have tokens: each could read the others' functions, jobs and tokens", why, len(tokens)),
+			"fix what `faas doctor` says of the jail, or start with --allow-unjailed to accept the risk")
+	}
+	fmt.Fprintf(o.IO.ErrOut, "%s functions run unjailed on this host (%s)\n", o.IO.Styles().Warning.Render("warning:"), why)
+	return nil
 }
