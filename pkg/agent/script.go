@@ -60,7 +60,7 @@ func (h *host) command(id string, inv faastype.Invocation, bootstrap ...string) 
 	if h.sb.Sandbox.Jail {
 		// In its jail the code is at /var/task, read-only; an interpreter
 		// outside /usr (pyenv's) is bound at its own path, with its prefix.
-		c.jail = &sandbox.Jail{UID: h.uid, TmpMB: 64}
+		c.jail = &sandbox.Jail{UID: h.uid, TmpMB: inv.Config.Tmp()}
 		jailed := sandbox.JailDir + "/" + filepath.Base(code)
 		c.jail.Mounts = append(c.jail.Mounts, sandbox.Mount{Source: code, Target: jailed})
 		if prog != "" && !strings.HasPrefix(prog, "/usr/") {

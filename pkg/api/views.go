@@ -91,6 +91,7 @@ type Function struct {
 	MemoryMB     int64             `json:"memory_mb"`
 	CPUs         int               `json:"cpus"`
 	DiskMB       int64             `json:"disk_mb"`
+	TmpMB        int64             `json:"tmp_mb"`
 	TimeoutMS    int64             `json:"timeout_ms"`
 	Concurrency  int               `json:"concurrency"`
 	MinInstances int               `json:"min_instances"`
@@ -112,7 +113,7 @@ func NewFunction(f store.Function) Function {
 	return Function{
 		Name: f.Name, Version: f.Current.Version, Versions: f.Versions, Runtime: string(c.Runtime),
 		Mode: string(c.Mode), Provider: f.Provider, Owner: f.Owner, Filename: f.Current.Filename,
-		SHA256: f.Current.SHA256, MemoryMB: c.MemoryMB, CPUs: c.CPUs, DiskMB: c.DiskMB,
+		SHA256: f.Current.SHA256, MemoryMB: c.MemoryMB, CPUs: c.CPUs, DiskMB: c.DiskMB, TmpMB: c.Tmp(),
 		TimeoutMS: c.TimeoutMS, Concurrency: c.Concurrency, MinInstances: c.MinInstances,
 		MaxInstances: c.MaxInstances, Env: env, ScaleTarget: c.ScaleTarget, ScaleIdleMS: c.ScaleIdleMS,
 		CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt,

@@ -47,6 +47,7 @@ const (
 	DefaultMemoryMB    = 256
 	DefaultCPUs        = 1
 	DefaultDiskMB      = 5 * 1024
+	DefaultTmpMB       = 64
 	DefaultTimeout     = 30 * time.Second
 	DefaultConcurrency = 1
 	DefaultMaxInstance = 10
@@ -65,11 +66,14 @@ const (
 
 // Config is everything a version carries besides its code.
 type Config struct {
-	Runtime      Runtime           `json:"runtime"`
-	Mode         Mode              `json:"mode"`
-	MemoryMB     int64             `json:"memory_mb"`
-	CPUs         int               `json:"cpus"`
-	DiskMB       int64             `json:"disk_mb"`
+	Runtime  Runtime `json:"runtime"`
+	Mode     Mode    `json:"mode"`
+	MemoryMB int64   `json:"memory_mb"`
+	CPUs     int     `json:"cpus"`
+	DiskMB   int64   `json:"disk_mb"`
+	// TmpMB sizes a jailed function's /tmp, a tmpfs whose pages count
+	// against MemoryMB (0, in versions deployed before it: the default).
+	TmpMB        int64             `json:"tmp_mb,omitempty"`
 	TimeoutMS    int64             `json:"timeout_ms"`
 	Concurrency  int               `json:"concurrency"`
 	MinInstances int               `json:"min_instances"`
@@ -78,6 +82,15 @@ type Config struct {
 	// Autoscale overrides of the global settings (0: the global one).
 	ScaleTarget float64 `json:"scale_target,omitempty"`
 	ScaleIdleMS int64   `json:"scale_idle_ms,omitempty"`
+}
+
+// Tmp is the size of /tmp in MiB: TmpMB, or the default for versions
+// deployed before it existed.
+func (c Config) Tmp() int64 {
+	if c.TmpMB > 0 {
+		return c.TmpMB
+	}
+	return DefaultTmpMB
 }
 
 // Timeout returns the configured timeout as a duration.
@@ -89,6 +102,7 @@ func DefaultConfig() Config {
 		MemoryMB:     DefaultMemoryMB,
 		CPUs:         DefaultCPUs,
 		DiskMB:       DefaultDiskMB,
+		TmpMB:        DefaultTmpMB,
 		TimeoutMS:    DefaultTimeout.Milliseconds(),
 		Concurrency:  DefaultConcurrency,
 		MaxInstances: DefaultMaxInstance,
@@ -114,6 +128,8 @@ func (c Config) Validate() error {
 		return fault.Usagef("cpus %d is out of range: use 1 to %d", c.CPUs, MaxCPUs)
 	case c.DiskMB < MinDiskMB || c.DiskMB > MaxDiskMB:
 		return fault.Usagef("disk %d MiB is out of range: use 1G to %dG", c.DiskMB, MaxDiskMB/1024)
+	case c.TmpMB < 0 || c.TmpMB > c.MemoryMB:
+		return fault.Usagef("tmp %d MiB is out of range: use 1M up to the function's memory (%s), which /tmp's files count against", c.TmpMB, FormatSize(c.MemoryMB))
 	case c.TimeoutMS <= 0 || c.TimeoutMS > MaxTimeout.Milliseconds():
 		return fault.Usagef("timeout %s is out of range: use more than 0s and at most %s", time.Duration(c.TimeoutMS)*time.Millisecond, MaxTimeout)
 	case c.Concurrency < 1 || c.Concurrency > MaxConcurrency:

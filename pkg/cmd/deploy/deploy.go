@@ -29,6 +29,7 @@ type Options struct {
 	Memory       string
 	CPUs         int
 	Disk         string
+	Tmp          string
 	Timeout      time.Duration
 	Concurrency  int
 	MinInstances int
@@ -83,6 +84,7 @@ The function's name is printed on stdout; what was done goes to stderr.`,
 	fl.StringVar(&opts.Memory, "memory", function.FormatSize(def.MemoryMB), "memory limit, e.g. 128M, 1G")
 	fl.IntVar(&opts.CPUs, "cpus", def.CPUs, "vCPUs")
 	fl.StringVar(&opts.Disk, "disk", function.FormatSize(def.DiskMB), "disk size, e.g. 5G")
+	fl.StringVar(&opts.Tmp, "tmp", function.FormatSize(def.TmpMB), "size of the jail's /tmp, e.g. 256M (counts against --memory)")
 	fl.DurationVar(&opts.Timeout, "timeout", def.Timeout(), "kill an invocation after this long")
 	fl.IntVar(&opts.Concurrency, "concurrency", def.Concurrency, "invocations one instance runs at once")
 	fl.IntVar(&opts.MinInstances, "min-instances", def.MinInstances, "instances kept warm")
@@ -126,6 +128,9 @@ func (o *Options) request() (engine.DeployRequest, error) {
 	}
 	if cfg.DiskMB, err = function.ParseSize(o.Disk); err != nil {
 		return r, fault.Usagef("--disk: %w", err)
+	}
+	if cfg.TmpMB, err = function.ParseSize(o.Tmp); err != nil {
+		return r, fault.Usagef("--tmp: %w", err)
 	}
 	if o.Timeout <= 0 {
 		return r, fault.Usagef("--timeout %s: use a positive duration such as 30s", o.Timeout)
