@@ -52,6 +52,9 @@ func (h *host) command(id string, inv faastype.Invocation, bootstrap ...string) 
 	if err != nil {
 		return command{}, err
 	}
+	if err := codestore.Verify(code, inv.SHA256); err != nil {
+		return command{}, err
+	}
 	prog, err := h.interp.Find(inv.Config.Runtime)
 	if err != nil {
 		return command{}, err

@@ -2,7 +2,9 @@ package agent
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -36,7 +38,7 @@ func invocation(name, filename, code string, mutate func(*function.Config)) faas
 	}
 	return faastype.Invocation{
 		JobID: "job" + strconv.FormatInt(time.Now().UnixNano(), 36), Function: name, Version: 1,
-		SHA256: strconv.FormatInt(time.Now().UnixNano(), 16), Filename: filename, Code: []byte(code), Config: cfg,
+		SHA256: fmt.Sprintf("%x", sha256.Sum256([]byte(code))), Filename: filename, Code: []byte(code), Config: cfg,
 	}
 }
 

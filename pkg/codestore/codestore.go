@@ -4,6 +4,9 @@
 package codestore
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -51,4 +54,22 @@ func Write(home string, inv faastype.Invocation) (string, error) {
 		return "", fault.Platformf("write function code: %w", err)
 	}
 	return path, nil
+}
+
+// Verify checks that the file at path holds the code whose sha256 is sum:
+// an agent runs a version only if its bytes are the ones deployed.
+func Verify(path, sum string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fault.Platformf("read function code: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fault.Platformf("read function code: %w", err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != sum {
+		return fault.Platformf("the code at %s is not the version deployed (sha256 %s, want %s): refusing to run it", path, got, sum)
+	}
+	return nil
 }

@@ -1,6 +1,8 @@
 package codestore
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -58,5 +60,28 @@ func TestNodeModulesGetTheirExtension(t *testing.T) {
 	}
 	if n := Name(faastype.Invocation{CodeName: "../../etc/x.py"}); n != "x.py" {
 		t.Errorf("a code name is a base name: %q", n)
+	}
+}
+
+func TestVerifyRefusesChangedCode(t *testing.T) {
+	home := t.TempDir()
+	code := []byte("print('deployed')\n")
+	sum := fmt.Sprintf("%x", sha256.Sum256(code))
+	p, err := Write(home, faastype.Invocation{SHA256: sum, Filename: "f.py", Code: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(p, sum); err != nil {
+		t.Fatalf("the deployed code: %v", err)
+	}
+	// Someone rewrites the file under its name.
+	if err := os.Chmod(p, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte("print('owned')\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(p, sum); fault.KindOf(err) != fault.Platform || !strings.Contains(err.Error(), "not the version deployed") {
+		t.Fatalf("changed code: %v", err)
 	}
 }
