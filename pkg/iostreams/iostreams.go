@@ -124,6 +124,11 @@ func (s *IOStreams) Successf(format string, a ...any) {
 	fmt.Fprintln(s.ErrOut, s.Styles().Success.Render(mark)+" "+fmt.Sprintf(format, a...))
 }
 
+// Warnf writes a warning line ("warning: …") to stderr.
+func (s *IOStreams) Warnf(format string, a ...any) {
+	fmt.Fprintln(s.ErrOut, s.Styles().Warning.Render("warning:")+" "+fmt.Sprintf(format, a...))
+}
+
 // Infof writes a line to stderr.
 func (s *IOStreams) Infof(format string, a ...any) {
 	fmt.Fprintln(s.ErrOut, fmt.Sprintf(format, a...))

@@ -15,12 +15,17 @@ import (
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/iostreams"
+	"github.com/faasdev/faas/pkg/provider"
+	"github.com/faasdev/faas/pkg/sandbox"
 )
 
 // Options are the parsed flags and the dependencies of a deploy.
 type Options struct {
 	IO      *iostreams.IOStreams
 	Backend func() (cmdutil.Backend, error)
+	// Unjailed says why functions on this host's local provider would
+	// run unjailed ("" when they run jailed, or run on a server).
+	Unjailed func() string
 
 	File         string
 	Name         string
@@ -46,7 +51,7 @@ type Options struct {
 
 // NewCmd returns the deploy command; runF replaces the run in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Backend: f.Backend}
+	opts := &Options{IO: f.IOStreams, Backend: f.Backend, Unjailed: unjailed}
 	cmd := &cobra.Command{
 		Use:   "deploy FILE",
 		Short: "Turn a file into a function",
@@ -168,6 +173,12 @@ func Run(ctx context.Context, o *Options) error {
 	if res.Notice != "" {
 		o.IO.Infof("%s", res.Notice)
 	}
+	if o.Unjailed == nil {
+		o.Unjailed = func() string { return "" }
+	}
+	if why := o.Unjailed(); why != "" && res.Provider == provider.Default {
+		o.IO.Warnf("%s runs unjailed on this host (%s); see `faas doctor`", res.Function, why)
+	}
 	if res.Created {
 		o.IO.Successf("deployed %s v%d (%s %s, %s, %s memory, %s timeout)", res.Function, res.Version.Version,
 			c.Runtime, c.Mode, res.Provider, function.FormatSize(c.MemoryMB), c.Timeout())
@@ -183,4 +194,16 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	_, err = fmt.Fprintln(o.IO.Out, res.Function)
 	return err
+}
+
+// unjailed is why the local provider's functions run unjailed here, or ""
+// (FAAS_SERVER set: the server's host decides).
+func unjailed() string {
+	if server, _ := cmdutil.Remote(); server != "" {
+		return ""
+	}
+	if sb := sandbox.DetectSandbox(); !sb.Jail {
+		return sb.JailWhy
+	}
+	return ""
 }

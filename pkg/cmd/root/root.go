@@ -110,7 +110,9 @@ XDG_DATA_HOME      see FAAS_HOME
 FAAS_PYTHON        the python3 to run Python functions with (default: from PATH)
 FAAS_NODE          the node to run Node functions with (default: from PATH)
 FAAS_BASH          the bash to run bash functions with (default: from PATH)
-FAAS_SANDBOX       "rlimit" to confine functions with rlimits only, not cgroups
+FAAS_SANDBOX       "rlimit" to confine functions with rlimits only: no cgroups, no jail
+FAAS_JAIL_SHARE    a directory every jail gets, writable, at its own path (tests,
+                   debugging; never on a server of several owners)
 FAAS_AGENT_IDLE    how long an idle instance lives, e.g. 2m (default 5m)
 FAAS_AGENT_TOKEN   the bearer token of an agent listening on TCP (in a VM)
 FAAS_AGENT_BINARY  the Linux faas binary copied into Multipass VMs (default: this one)

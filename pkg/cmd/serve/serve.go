@@ -115,8 +115,7 @@ func run(ctx context.Context, o *Options) error {
 		return fault.WithHint(fault.Platformf("listen on %s: %v", o.Addr, err), "choose another --addr")
 	}
 	if ip := net.ParseIP(host); o.TLSCert == "" && (ip == nil || !ip.IsLoopback()) && host != "localhost" {
-		fmt.Fprintf(io.ErrOut, "%s listening on %s without TLS: tokens and payloads cross the network in the clear; pass --tls-cert and --tls-key, or bind to 127.0.0.1\n",
-			io.Styles().Warning.Render("warning:"), o.Addr)
+		io.Warnf("listening on %s without TLS: tokens and payloads cross the network in the clear; pass --tls-cert and --tls-key, or bind to 127.0.0.1", o.Addr)
 	}
 	// Jobs left running by a server that died are lost; waiting ones run.
 	if _, err := eng.Jobs(ctx, store.JobFilter{Limit: 1}); err != nil {
@@ -257,6 +256,6 @@ func checkJail(ctx context.Context, o *Options, eng *engine.Engine) error {
 		return fault.WithHint(fault.Usagef("functions cannot be jailed on this host (%s), and %d owners have tokens: each could read the others' functions, jobs and tokens", why, len(tokens)),
 			"fix what `faas doctor` says of the jail, or start with --allow-unjailed to accept the risk")
 	}
-	fmt.Fprintf(o.IO.ErrOut, "%s functions run unjailed on this host (%s)\n", o.IO.Styles().Warning.Render("warning:"), why)
+	o.IO.Warnf("functions run unjailed on this host (%s)", why)
 	return nil
 }
