@@ -34,10 +34,6 @@ import (
 	"github.com/faasdev/faas/pkg/store/sqlite"
 )
 
-const handler = `def handler(event, context):
-    return {"message": "Hello, %s!" % event.get("name", "world")}
-`
-
 // The same work as a script, for (a).
 const script = `import json
 print(json.dumps({"message": "Hello, world!"}))
@@ -63,10 +59,6 @@ func (s series) q(p float64) time.Duration {
 	d := append([]time.Duration(nil), s.d...)
 	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 	return d[min(len(d)-1, int(p*float64(len(d))))]
-}
-
-func ms(d time.Duration) string {
-	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 2, 64)
 }
 
 func timeCmd(stdin string, env []string, argv ...string) (time.Duration, error) {
@@ -108,7 +100,7 @@ func run(n, rt, followers int) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	for name, body := range map[string]string{"hello.py": handler, "script.py": script, "original.py": benchutil.Original} {
+	for name, body := range map[string]string{"hello.py": benchutil.Hello, "script.py": script, "original.py": benchutil.Original} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			return err
 		}
@@ -231,7 +223,7 @@ func run(n, rt, followers int) error {
 		rest = append(rest, cf)
 	}
 	for _, s := range append(append(all, rest...), d, e) {
-		fmt.Printf("| %s | %s | %s | %.2f | %.2f |\n", s.name, ms(s.q(0.5)), ms(s.q(0.9)),
+		fmt.Printf("| %s | %s | %s | %.2f | %.2f |\n", s.name, benchutil.MS(s.q(0.5)), benchutil.MS(s.q(0.9)),
 			float64(s.q(0.5))/float64(a.q(0.5)), float64(s.q(0.5))/float64(a2.q(0.5)))
 	}
 	fmt.Printf("\nidle agent RSS: %.1f MiB (agent process alone; its Python worker: %.1f MiB)\n\n", float64(rss[0])/(1<<20), float64(rss[1])/(1<<20))
@@ -250,9 +242,9 @@ func run(n, rt, followers int) error {
 	if cf.d != nil {
 		fmt.Printf("- followers: (c') / (c) = %.2f\n", float64(cf.q(0.5))/float64(c.q(0.5)))
 	}
-	check(d.q(0.5) <= time.Millisecond, "(d) p50 ≤ 1 ms: "+ms(d.q(0.5))+" ms")
-	check(e.q(0.5) <= a.q(0.5)+50*time.Millisecond, "(e) ≤ (a) + 50 ms: "+ms(e.q(0.5))+" vs "+ms(a.q(0.5)+50*time.Millisecond)+" ms")
-	check(e.q(0.5) <= a2.q(0.5)+50*time.Millisecond, "(e) ≤ (a') + 50 ms: "+ms(e.q(0.5))+" vs "+ms(a2.q(0.5)+50*time.Millisecond)+" ms")
+	check(d.q(0.5) <= time.Millisecond, "(d) p50 ≤ 1 ms: "+benchutil.MS(d.q(0.5))+" ms")
+	check(e.q(0.5) <= a.q(0.5)+50*time.Millisecond, "(e) ≤ (a) + 50 ms: "+benchutil.MS(e.q(0.5))+" vs "+benchutil.MS(a.q(0.5)+50*time.Millisecond)+" ms")
+	check(e.q(0.5) <= a2.q(0.5)+50*time.Millisecond, "(e) ≤ (a') + 50 ms: "+benchutil.MS(e.q(0.5))+" vs "+benchutil.MS(a2.q(0.5)+50*time.Millisecond)+" ms")
 	check(rss[0] <= 20<<20, fmt.Sprintf("idle agent RSS ≤ 20 MB: %.1f MiB", float64(rss[0])/(1<<20)))
 	return nil
 }

@@ -28,10 +28,6 @@ import (
 	"github.com/faasdev/faas/bench/internal/benchutil"
 )
 
-const handler = `def handler(event, context):
-    return {"message": "Hello, %s!" % event.get("name", "world")}
-`
-
 func main() {
 	n := flag.Int("n", 30, "runs per measurement and side (≥ 10)")
 	flag.Parse()
@@ -69,10 +65,6 @@ func median(d []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
-func ms(d time.Duration) string {
-	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 2, 64)
-}
-
 func run(n int) error {
 	if n < 10 {
 		return fmt.Errorf("-n must be at least 10")
@@ -83,7 +75,7 @@ func run(n int) error {
 	}
 	defer os.RemoveAll(dir)
 	code := filepath.Join(dir, "hello.py")
-	if err := os.WriteFile(code, []byte(handler), 0o644); err != nil {
+	if err := os.WriteFile(code, []byte(benchutil.Hello), 0o644); err != nil {
 		return err
 	}
 	base := append(os.Environ(), "FAAS_AGENT_IDLE=10m")
@@ -129,12 +121,12 @@ func run(n int) error {
 	fmt.Printf("n=%d per side, interleaved; medians in ms\n", n)
 	fmt.Printf("%-6s %10s %10s\n", "", "warm", "cold")
 	for _, s := range sides {
-		fmt.Printf("%-6s %10s %10s\n", s.name, ms(median(s.warm)), ms(median(s.cold)))
+		fmt.Printf("%-6s %10s %10s\n", s.name, benchutil.MS(median(s.warm)), benchutil.MS(median(s.cold)))
 	}
 	wr := float64(median(jail.warm)) / float64(median(plain.warm))
 	cd := median(jail.cold) - median(plain.cold)
 	fmt.Printf("warm: jail/rlimit = %.3f (limit 1.10: %s)\n", wr, verdict(wr <= 1.10))
-	fmt.Printf("cold: jail - rlimit = %s ms (limit 30 ms: %s)\n", ms(cd), verdict(cd <= 30*time.Millisecond))
+	fmt.Printf("cold: jail - rlimit = %s ms (limit 30 ms: %s)\n", benchutil.MS(cd), verdict(cd <= 30*time.Millisecond))
 	return nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"time"
 )
 
 // BuildFaas builds faas as a release is built (-ldflags "-s -w") into a new
@@ -62,4 +64,14 @@ func Quantile(q float64, bounds []float64, cum []uint64) float64 {
 		}
 	}
 	return bounds[len(bounds)-1]
+}
+
+// Hello is the benchmarks' handler: a greeting, as examples/hello.py.
+const Hello = `def handler(event, context):
+    return {"message": "Hello, %s!" % event.get("name", "world")}
+`
+
+// MS formats a duration as milliseconds with two decimals.
+func MS(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 2, 64)
 }
