@@ -14,11 +14,13 @@
 //	  tokens.stamp            touched when tokens change
 //	  config.stamp            touched when settings change
 //	  interpreters.json       launcher scripts resolved to interpreters
+//	  agent.key               the secret local agents' tokens derive from
 //	  multipass/              files handed to Multipass VMs
 //	logs/                   agent, watcher and dispatcher logs
 package faashome
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -94,6 +96,9 @@ func TokensStamp(home string) string { return filepath.Join(home, "run", "tokens
 // ConfigStamp is touched whenever a setting changes, so that a running
 // server reads the settings again.
 func ConfigStamp(home string) string { return filepath.Join(home, "run", "config.stamp") }
+
+// AgentKey is the secret local agents' tokens are derived from.
+func AgentKey(home string) string { return filepath.Join(home, "run", "agent.key") }
 
 // Interpreters caches launcher scripts resolved to their interpreters.
 func Interpreters(home string) string { return filepath.Join(home, "run", "interpreters.json") }
@@ -268,4 +273,43 @@ func RemoveServer(home string) {
 	if st := ReadServer(home); st.PID == os.Getpid() {
 		_ = os.Remove(ServerFile(home))
 	}
+}
+
+// Secret reads the 32-byte secret at path, creating it on first use. Two
+// processes creating it at once agree: the file appears whole, once (a
+// hard link of a finished temporary file, which fails if one exists).
+func Secret(path string) ([]byte, error) {
+	if b, err := os.ReadFile(path); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".secret-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(key)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, os.ErrExist) {
+		return nil, err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) != 32 {
+		return nil, fmt.Errorf("%s is not a 32-byte secret", path)
+	}
+	return b, nil
 }

@@ -28,9 +28,12 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 			if cfg.Socket == "" && cfg.Addr == "" {
 				return fault.Usagef("faas agent needs --socket or --addr")
 			}
-			if cfg.Addr != "" && cfg.Token == "" {
+			if cfg.Token == "" {
 				cfg.Token = os.Getenv("FAAS_AGENT_TOKEN")
 			}
+			// Nothing the agent starts needs it (functions get an
+			// environment of their own, never this one).
+			_ = os.Unsetenv("FAAS_AGENT_TOKEN")
 			s, err := agent.New(cfg, f.IOStreams.ErrOut)
 			if err != nil {
 				return err

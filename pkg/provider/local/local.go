@@ -6,6 +6,9 @@ package local
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"os/exec"
@@ -94,6 +97,11 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 		return inst, fault.Platformf("launch %s: %w", inst.ID, err)
 	}
 	defer logf.Close()
+	token, err := p.token(inst.ID)
+	if err != nil {
+		return inst, fault.Platformf("launch %s: agent secret: %w", inst.ID, err)
+	}
+	inst.Token = token
 	args := []string{"faas", "agent", "--instance", inst.ID, "--function", inv.Function, "--home", p.Home, "--socket", sock, "--hold-db", p.Home}
 	if p.Idle > 0 {
 		args = append(args, "--idle", p.Idle.String())
@@ -107,6 +115,9 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 		Path: p.Self, Args: args, Stdin: devnull, Stdout: logf, Stderr: logf,
 		// Its own session: the agent outlives this faas and its terminal.
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+		// The token in its environment, not its command line (which every
+		// process of the host may read).
+		Env: append(os.Environ(), "FAAS_AGENT_TOKEN="+token),
 	}
 	if err := cmd.Start(); err != nil {
 		return inst, fault.Platformf("launch %s: %w", inst.ID, err)
@@ -120,7 +131,7 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 	inst.Endpoint = "unix:" + sock
 	inst.PID = cmd.Process.Pid
 	inst.PIDStart = proc.Start(inst.PID)
-	c := client.New(inst.Endpoint, "")
+	c := client.New(inst.Endpoint, token)
 	defer c.Close()
 	deadline := time.Now().Add(launchTimeout)
 	for delay := 500 * time.Microsecond; ; delay = min(2*delay, 50*time.Millisecond) {
@@ -158,7 +169,11 @@ func lastLine(path string) string {
 // Invoke sends inv to the instance's agent. An instance still starting is
 // given until the launch timeout to answer.
 func (p *Provider) Invoke(ctx context.Context, inst faastype.Instance, inv faastype.Invocation, starting bool) (faastype.Outcome, error) {
-	c := p.clients.Get(inst.Endpoint, inst.Token)
+	token, err := p.token(inst.ID)
+	if err != nil {
+		return faastype.Outcome{}, fault.Platformf("agent secret: %w", err)
+	}
+	c := p.clients.Get(inst.Endpoint, token)
 	req := api.NewInvokeRequest(inv)
 	deadline := time.Now().Add(launchTimeout)
 	wrote := false
@@ -208,7 +223,11 @@ func (p *Provider) FollowLogs(ctx context.Context, inst faastype.Instance, since
 	if endpoint == "" {
 		endpoint = p.Endpoint(inst.ID)
 	}
-	c := client.New(endpoint, inst.Token)
+	token, err := p.token(inst.ID)
+	if err != nil {
+		return fault.Platformf("agent secret: %w", err)
+	}
+	c := client.New(endpoint, token)
 	defer c.Close()
 	return c.Logs(ctx, since, fn)
 }
@@ -237,7 +256,11 @@ func (p *Provider) Stats(ctx context.Context, inst faastype.Instance) (faastype.
 	if endpoint == "" {
 		endpoint = p.Endpoint(inst.ID)
 	}
-	c := client.New(endpoint, inst.Token)
+	token, err := p.token(inst.ID)
+	if err != nil {
+		return faastype.InstanceStats{}, fault.Platformf("agent secret: %w", err)
+	}
+	c := client.New(endpoint, token)
 	defer c.Close()
 	st, err := c.Stats(ctx)
 	if err != nil {
@@ -245,4 +268,19 @@ func (p *Provider) Stats(ctx context.Context, inst faastype.Instance) (faastype.
 	}
 	return faastype.InstanceStats{RSSBytes: st.RSSBytes, CPUSeconds: st.CPUSeconds, UptimeS: st.UptimeS, IdleS: st.IdleS,
 		InFlight: st.InFlight, Workers: st.Workers, Invoked: st.Invoked}, nil
+}
+
+// token is an instance's agent token: an HMAC of its id under the home's
+// agent key. Any faas process of this home can derive it (an instance
+// launched by another process is reached before its row says it is up);
+// nothing else can, functions least of all: the key is in FAAS_HOME,
+// which no jail has.
+func (p *Provider) token(id string) (string, error) {
+	key, err := faashome.Secret(faashome.AgentKey(p.Home))
+	if err != nil {
+		return "", err
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(id))
+	return hex.EncodeToString(m.Sum(nil)), nil
 }

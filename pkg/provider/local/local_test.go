@@ -1,0 +1,58 @@
+package local_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/faasdev/faas/internal/scripttest"
+	"github.com/faasdev/faas/pkg/agent/client"
+	"github.com/faasdev/faas/pkg/faastype"
+	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/provider/local"
+)
+
+func TestMain(m *testing.M) { scripttest.DoubleAsFaas(m) }
+
+// TestAgentNeedsItsToken: a local agent's socket answers only a caller
+// with the instance's token, which the provider derives and nobody
+// without FAAS_HOME can.
+func TestAgentNeedsItsToken(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("FAAS_HOME", home)
+	p, err := local.New(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := "def handler(event, context):\n    return 'hi'\n"
+	cfg := function.DefaultConfig()
+	cfg.Runtime, cfg.Mode = function.Python, function.Handler
+	inv := faastype.Invocation{JobID: "j1", Function: "f", Version: 1, SHA256: fmt.Sprintf("%x", sha256.Sum256([]byte(code))),
+		Filename: "f.py", Code: []byte(code), Config: cfg}
+	inst, err := p.Launch(context.Background(), faastype.Instance{ID: "local-f-1", Function: "f"}, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = p.Stop(context.Background(), inst) }()
+	if inst.Token == "" {
+		t.Fatal("launched without a token")
+	}
+	for _, token := range []string{"", "wrong", strings.Repeat("0", 64)} {
+		if _, err := client.New(inst.Endpoint, token).Health(context.Background()); err == nil || !strings.Contains(err.Error(), "401") {
+			t.Errorf("token %q: %v, want 401", token, err)
+		}
+	}
+	out, err := p.Invoke(context.Background(), inst, inv, false)
+	if err != nil || string(out.Result) != "hi" {
+		t.Fatalf("with its token: %q %v", out.Result, err)
+	}
+	// Another provider of the same home (another faas process) derives
+	// the same token, with no row to read it from.
+	q, _ := local.New(home)
+	inst.Token = ""
+	if out, err := q.Invoke(context.Background(), inst, inv, false); err != nil || string(out.Result) != "hi" {
+		t.Fatalf("another process of the home: %q %v", out.Result, err)
+	}
+}
