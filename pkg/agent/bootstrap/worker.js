@@ -66,10 +66,17 @@ async function main() {
   endLogs();
   send({ ready: true, init_ms: Number((process.hrtime.bigint() - t0) / 1000000n) });
   const env = process.env;
+  const home = process.cwd();
+  const path = require("path");
   for (;;) {
     const req = readFrame();
     if (req === null) return 0;
     env.FAAS_JOB_ID = req.job_id || "";
+    // Each job's own fresh working directory, under the worker's /tmp.
+    const safe = (req.job_id || "").replace(/[^0-9A-Za-z]/g, "").slice(0, 64) || "job";
+    const cwd = path.join(env.TMPDIR || "/tmp", "job-" + safe);
+    fs.mkdirSync(cwd, { recursive: true, mode: 0o700 });
+    process.chdir(cwd);
     const raw = req.payload || "";
     let event;
     if (raw.trim() === "") event = {};
@@ -95,6 +102,8 @@ async function main() {
       console.error((e && e.stack) || String(e));
       resp = { ok: false, error: describe(e) };
     }
+    process.chdir(home);
+    fs.rmSync(cwd, { recursive: true, force: true });
     endLogs();
     send(resp);
   }

@@ -64,8 +64,18 @@ def end_logs():
     os.write(1, SENTINEL)
 
 
+def job_dir(job_id):
+    """Each job's own fresh working directory, under the worker's /tmp."""
+    safe = "".join(c for c in job_id if c.isalnum())[:64] or "job"
+    d = os.path.join(os.environ.get("TMPDIR") or "/tmp", "job-" + safe)
+    os.makedirs(d, 0o700, exist_ok=True)
+    return d
+
+
 def main():
+    import shutil
     t0 = time.monotonic()
+    home = os.getcwd()
     try:
         spec = importlib.util.spec_from_file_location("function", sys.argv[1])
         mod = importlib.util.module_from_spec(spec)
@@ -85,6 +95,8 @@ def main():
         if req is None:
             return 0
         os.environ["FAAS_JOB_ID"] = req.get("job_id", "")
+        cwd = job_dir(req.get("job_id", ""))
+        os.chdir(cwd)
         raw = req.get("payload", "")
         if not raw.strip():
             event = {}
@@ -113,6 +125,8 @@ def main():
         except BaseException as e:
             print_exc()
             resp = {"ok": False, "error": describe(e)}
+        os.chdir(home)
+        shutil.rmtree(cwd, ignore_errors=True)
         end_logs()
         send(resp)
 
