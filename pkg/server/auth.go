@@ -90,6 +90,9 @@ func (s *Server) auth(h ownedHandler) http.HandlerFunc {
 				"send Authorization: Bearer TOKEN; an admin makes one with `faas serve token create NAME`"))
 			return
 		}
+		if rec, ok := w.(*statusRecorder); ok {
+			rec.owner = owner
+		}
 		h(w, r, s.eng.As(owner))
 	}
 }

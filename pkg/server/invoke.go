@@ -53,7 +53,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, eng *engine.Engi
 			s.fail(w, err)
 			return
 		}
-		s.metrics.async.Add(1)
+		s.metricsOf(eng.Owner).async.Add(1)
 		select {
 		case s.wake <- struct{}{}:
 		default:
@@ -64,7 +64,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, eng *engine.Engi
 		return
 	}
 	if !s.acquire(eng.Owner) {
-		s.metrics.throttled.Add(1)
+		s.metricsOf(eng.Owner).throttled.Add(1)
 		s.fail(w, fault.WithHint(fault.Newf(fault.Busy, "too many invocations in flight for %q (limit %d)", eng.Owner, s.o.PerOwner),
 			"retry after a second, or use async=true to queue"))
 		return
@@ -74,7 +74,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, eng *engine.Engi
 	if job.ID != "" {
 		s.observe(job, err)
 		if err == nil {
-			s.metrics.overhead.observe(max(time.Since(start)-job.Duration, 0))
+			s.metricsOf(eng.Owner).overhead.observe(max(time.Since(start)-job.Duration, 0))
 		}
 		h := w.Header()
 		h.Set("X-Faas-Job-Id", job.ID)

@@ -22,7 +22,6 @@ func (s *Server) acquire(owner string) bool {
 		return false
 	}
 	s.inflight[owner]++
-	s.inflightAll.Add(1)
 	return true
 }
 
@@ -33,7 +32,6 @@ func (s *Server) release(owner string) {
 		delete(s.inflight, owner)
 	}
 	s.inflightMu.Unlock()
-	s.inflightAll.Add(-1)
 }
 
 func bodyErr(err error, what string) error {

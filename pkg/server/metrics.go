@@ -73,8 +73,8 @@ func (c *counterVec) write(w io.Writer, name, help string) {
 	c.mu.Unlock()
 }
 
-// metrics are what /metrics shows. They carry no function or owner names,
-// so that one owner's scrape tells nothing of another's functions.
+// metrics are what /metrics shows one owner: that owner's calls and jobs
+// only, with no function or owner names in any series.
 type metrics struct {
 	invocations *counterVec // by status: completed, failed, timeout, platform
 	requests    *counterVec // by HTTP status code

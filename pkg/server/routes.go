@@ -34,8 +34,13 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-func (s *Server) getMetrics(w http.ResponseWriter, r *http.Request, _ *engine.Engine) {
+// getMetrics shows the scraper's own metrics: its calls, its jobs, its
+// in-flight invokes. The queue's depth is the server's (all owners').
+func (s *Server) getMetrics(w http.ResponseWriter, r *http.Request, eng *engine.Engine) {
 	waiting, _ := s.eng.QueueDepth(r.Context())
+	s.inflightMu.Lock()
+	inflight := s.inflight[eng.Owner]
+	s.inflightMu.Unlock()
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-	s.metrics.write(w, waiting, s.inflightAll.Load())
+	s.metricsOf(eng.Owner).write(w, waiting, int64(inflight))
 }

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/faasdev/faas/pkg/dispatcher"
@@ -37,15 +36,15 @@ type Options struct {
 
 // Server serves the API.
 type Server struct {
-	o       Options
-	eng     *engine.Engine
-	mux     *http.ServeMux
-	metrics *metrics
+	o   Options
+	eng *engine.Engine
+	mux *http.ServeMux
+	// metrics are each owner's: a scrape shows the scraper's own calls.
+	metrics sync.Map // owner → *metrics
 	wake    chan struct{}
 
 	stopping     chan struct{}
 	stopOnce     sync.Once
-	inflightAll  atomic.Int64
 	inflightMu   sync.Mutex
 	inflight     map[string]int
 	tokensMu     sync.Mutex
@@ -62,7 +61,7 @@ func New(o Options) *Server {
 	if o.Workers <= 0 {
 		o.Workers = 8
 	}
-	s := &Server{o: o, eng: o.Engine, metrics: newMetrics(), wake: make(chan struct{}, 1),
+	s := &Server{o: o, eng: o.Engine, wake: make(chan struct{}, 1),
 		stopping: make(chan struct{}), inflight: map[string]int{}}
 	s.mux = s.routes()
 	return s
@@ -79,7 +78,9 @@ func (s *Server) Handler() http.Handler {
 			r.Body = http.MaxBytesReader(rec, r.Body, BodyLimit)
 			s.mux.ServeHTTP(rec, r)
 		}
-		s.metrics.requests.inc(strconv.Itoa(rec.code))
+		if rec.owner != "" { // unauthenticated requests are nobody's
+			s.metricsOf(rec.owner).requests.inc(strconv.Itoa(rec.code))
+		}
 		if s.o.Log != nil {
 			fmt.Fprintf(s.o.Log, "%s %s %s %d %.3fms\n", start.UTC().Format(time.RFC3339Nano), r.Method, r.URL.Path, rec.code,
 				float64(time.Since(start).Microseconds())/1000)
@@ -91,6 +92,8 @@ type statusRecorder struct {
 	http.ResponseWriter
 	code  int
 	wrote bool
+	// owner is the caller, once its token is known.
+	owner string
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
@@ -146,11 +149,21 @@ func (s *Server) observe(j store.Job, err error) {
 	if err != nil || j.Cause == faastype.CausePlatform {
 		status = "platform"
 	}
-	s.metrics.invocations.inc(status)
+	m := s.metricsOf(j.Owner)
+	m.invocations.inc(status)
 	if j.Cold {
-		s.metrics.coldStarts.Add(1)
+		m.coldStarts.Add(1)
 	}
 	if j.Duration > 0 {
-		s.metrics.duration.observe(j.Duration)
+		m.duration.observe(j.Duration)
 	}
+}
+
+// metricsOf returns owner's metrics, made on first use.
+func (s *Server) metricsOf(owner string) *metrics {
+	if m, ok := s.metrics.Load(owner); ok {
+		return m.(*metrics)
+	}
+	m, _ := s.metrics.LoadOrStore(owner, newMetrics())
+	return m.(*metrics)
 }

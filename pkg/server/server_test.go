@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -295,6 +296,33 @@ func TestConcurrentOwnersLoseNothing(t *testing.T) {
 		var js []api.Job
 		if err := json.Unmarshal(b, &js); err != nil || len(js) != perWorker*workers {
 			t.Errorf("%s: %d jobs listed (%s)", o, len(js), resp.Status)
+		}
+	}
+}
+
+// TestMetricsAreTheScrapersOwn: an owner's /metrics counts that owner's
+// calls and nobody else's.
+func TestMetricsAreTheScrapersOwn(t *testing.T) {
+	base, _, tokens := start(t, "ada", "bob")
+	c := &http.Client{}
+	code := base64.StdEncoding.EncodeToString([]byte("def handler(event, context):\n    return 'hi'\n"))
+	calls := map[string]int{"ada": 3, "bob": 1}
+	for owner, n := range calls {
+		body := []byte(`{"name": "` + owner + `-fn", "filename": "f.py", "code": "` + code + `"}`)
+		if resp, b := do(t, c, http.MethodPost, base+"/v1/functions", tokens[owner], body); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("deploy: %s %s", resp.Status, b)
+		}
+		for range n {
+			if resp, b := do(t, c, http.MethodPost, base+"/v1/functions/"+owner+"-fn/invoke", tokens[owner], nil); resp.StatusCode != 200 {
+				t.Fatalf("invoke: %s %s", resp.Status, b)
+			}
+		}
+	}
+	for owner, n := range calls {
+		_, b := do(t, c, http.MethodGet, base+"/metrics", tokens[owner], nil)
+		want := fmt.Sprintf("faas_invocations_total{status=\"completed\"} %d\n", n)
+		if !strings.Contains(string(b), want) || strings.Contains(string(b), "ada") || strings.Contains(string(b), "bob") {
+			t.Errorf("%s's scrape lacks %q (or names someone):\n%s", owner, want, b)
 		}
 	}
 }
