@@ -8,9 +8,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -314,5 +316,43 @@ def handler(event, context):
 	}
 	if d := <-died; d.Status != "failed" {
 		t.Fatalf("the dying call: %+v", d)
+	}
+}
+
+// TestAgentMemoryIsBoundedPerJob: a function that prints 30 MiB and
+// returns 40 MiB cannot make its agent hold them: the agent keeps 1 MiB
+// of logs and refuses a result frame past the limit, so its heap stays
+// far below what the function wrote.
+func TestAgentMemoryIsBoundedPerJob(t *testing.T) {
+	h := start(t, Config{})
+	req := h.deploy("import sys\ndef handler(event, context):\n    sys.stdout.write('x' * (30 << 20))\n    return 'y' * (40 << 20)\n",
+		func(c *function.Config) { c.MemoryMB = 1024 })
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak.Load() {
+				peak.Store(ms.HeapInuse)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	r := h.invoke(req, "")
+	close(stop)
+	<-sampled
+	if r.Status != "failed" || !r.LogsTruncated || len(r.Logs) > 2<<20 {
+		t.Fatalf("status %s, %d bytes of logs (truncated %v), error %q", r.Status, len(r.Logs), r.LogsTruncated, r.Error)
+	}
+	t.Logf("agent heap peak %d MiB; the job wrote 70 MiB", peak.Load()>>20)
+	if p := peak.Load(); p > 48<<20 {
+		t.Fatalf("the agent's heap reached %d MiB for a job that wrote 70 MiB", p>>20)
 	}
 }
