@@ -30,6 +30,8 @@ type host struct {
 	// share is FAAS_JAIL_SHARE: a host directory every jail gets,
 	// writable, at its own path (tests, local debugging).
 	share string
+	// logf logs for the instance (egress refusals).
+	logf func(string, ...any)
 }
 
 // logSink receives a job's output as it is written, and the job's end.
@@ -45,6 +47,16 @@ type command struct {
 	argv    []string
 	jail    *sandbox.Jail
 	workdir string
+	// env is what the process gets beyond its function's environment.
+	env []string
+}
+
+// started lets go of what the process took with it: the jail's end of
+// its egress socket.
+func (c command) started() {
+	if c.jail != nil && c.jail.Egress != nil {
+		c.jail.Egress.Close()
+	}
 }
 
 func (h *host) command(id string, inv faastype.Invocation, bootstrap ...string) (command, error) {
@@ -69,6 +81,12 @@ func (h *host) command(id string, inv faastype.Invocation, bootstrap ...string) 
 		if prog != "" && !strings.HasPrefix(prog, "/usr/") {
 			prefix := filepath.Dir(filepath.Dir(prog))
 			c.jail.Mounts = append(c.jail.Mounts, sandbox.Mount{Source: prefix, Target: prefix})
+		}
+		if len(inv.Config.Network) > 0 {
+			if c.jail.Egress, err = startEgress(inv.Config.Network, h.logf); err != nil {
+				return command{}, fault.Platformf("egress proxy: %w", err)
+			}
+			c.env = proxyEnv()
 		}
 		if h.share != "" {
 			c.jail.Mounts = append(c.jail.Mounts, sandbox.Mount{Source: h.share, Target: h.share, Writable: true})
@@ -97,10 +115,11 @@ func (h *host) runScript(ctx context.Context, inv faastype.Invocation) (faastype
 	defer p.closeAll()
 	timeout := inv.EffectiveTimeout()
 	proc, err := h.sb.Start(sandbox.Spec{
-		ID: inv.JobID, Argv: c.argv, Env: environ(inv, c.workdir, time.Now().Add(timeout)), Jail: c.jail,
+		ID: inv.JobID, Argv: c.argv, Env: append(environ(inv, c.workdir, time.Now().Add(timeout)), c.env...), Jail: c.jail,
 		MemoryMB: inv.Config.MemoryMB, CPUs: inv.Config.CPUs,
 		Stdin: p.stdinR, Stdout: p.stdoutW, Stderr: p.stderrW,
 	})
+	c.started()
 	if err != nil {
 		return faastype.Outcome{}, err
 	}

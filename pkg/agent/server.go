@@ -84,6 +84,7 @@ func New(cfg Config, logw io.Writer) (*Server, error) {
 		log:   log.New(logw, cfg.Instance+" ", log.LstdFlags|log.Lmicroseconds),
 		pools: map[string]*pool{}, scripts: map[string]chan struct{}{},
 	}
+	s.host.logf = s.log.Printf
 	s.lastActive.Store(time.Now().UnixNano())
 	return s, nil
 }

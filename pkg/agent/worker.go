@@ -106,11 +106,12 @@ func startWorker(h *host, id string, inv faastype.Invocation) (*worker, []byte, 
 	begin := time.Now()
 	devnull, _ := os.Open(os.DevNull)
 	inv.JobID, inv.Payload = "", nil
-	env := append(environ(inv, c.workdir, time.Time{}), "FAAS_WORKER_SENTINEL="+sentinel)
+	env := append(append(environ(inv, c.workdir, time.Time{}), c.env...), "FAAS_WORKER_SENTINEL="+sentinel)
 	proc, err := h.sb.Start(sandbox.Spec{
 		ID: id, Argv: c.argv, Jail: c.jail, Env: env, MemoryMB: inv.Config.MemoryMB, CPUs: inv.Config.CPUs,
 		Stdin: devnull, Stdout: logsW, Stderr: logsW, Extra: []*os.File{reqR, respW},
 	})
+	c.started()
 	for _, f := range []*os.File{reqR, respW, logsW, devnull} {
 		f.Close()
 	}

@@ -97,6 +97,7 @@ type Function struct {
 	MinInstances int               `json:"min_instances"`
 	MaxInstances int               `json:"max_instances"`
 	Env          map[string]string `json:"env"`
+	Network      []string          `json:"network"`
 	ScaleTarget  float64           `json:"scale_target"`
 	ScaleIdleMS  int64             `json:"scale_idle_ms"`
 	CreatedAt    time.Time         `json:"created_at"`
@@ -115,7 +116,14 @@ func NewFunction(f store.Function) Function {
 		Mode: string(c.Mode), Provider: f.Provider, Owner: f.Owner, Filename: f.Current.Filename,
 		SHA256: f.Current.SHA256, MemoryMB: c.MemoryMB, CPUs: c.CPUs, DiskMB: c.DiskMB, TmpMB: c.Tmp(),
 		TimeoutMS: c.TimeoutMS, Concurrency: c.Concurrency, MinInstances: c.MinInstances,
-		MaxInstances: c.MaxInstances, Env: env, ScaleTarget: c.ScaleTarget, ScaleIdleMS: c.ScaleIdleMS,
+		MaxInstances: c.MaxInstances, Env: env, Network: network(c.Network), ScaleTarget: c.ScaleTarget, ScaleIdleMS: c.ScaleIdleMS,
 		CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt,
 	}
+}
+
+func network(rules []string) []string {
+	if rules == nil {
+		return []string{}
+	}
+	return rules
 }

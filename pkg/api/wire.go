@@ -40,7 +40,7 @@ func (v Job) Store() store.Job {
 func (v Function) Store() store.Function {
 	cfg := function.Config{Runtime: function.Runtime(v.Runtime), Mode: function.Mode(v.Mode), MemoryMB: v.MemoryMB,
 		CPUs: v.CPUs, DiskMB: v.DiskMB, TmpMB: v.TmpMB, TimeoutMS: v.TimeoutMS, Concurrency: v.Concurrency,
-		MinInstances: v.MinInstances, MaxInstances: v.MaxInstances, Env: v.Env,
+		MinInstances: v.MinInstances, MaxInstances: v.MaxInstances, Env: v.Env, Network: v.Network,
 		ScaleTarget: v.ScaleTarget, ScaleIdleMS: v.ScaleIdleMS}
 	return store.Function{Name: v.Name, Provider: v.Provider, Owner: v.Owner, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
 		Versions: v.Versions, Current: store.Version{Function: v.Name, Version: v.Version, SHA256: v.SHA256,

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"net"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -79,6 +80,10 @@ type Config struct {
 	MinInstances int               `json:"min_instances"`
 	MaxInstances int               `json:"max_instances"`
 	Env          map[string]string `json:"env"`
+	// Network is where a jailed function may connect, through its agent's
+	// egress proxy: HOST or HOST:PORT each, "*" for anywhere; none: no
+	// network at all.
+	Network []string `json:"network,omitempty"`
 	// Autoscale overrides of the global settings (0: the global one).
 	ScaleTarget float64 `json:"scale_target,omitempty"`
 	ScaleIdleMS int64   `json:"scale_idle_ms,omitempty"`
@@ -142,6 +147,8 @@ func (c Config) Validate() error {
 		return fault.Usagef("min-instances %d is above max-instances %d", c.MinInstances, c.MaxInstances)
 	case c.ScaleTarget < 0 || c.ScaleTarget > 1000:
 		return fault.Usagef("scale-target %g is out of range: use more than 0 (jobs in flight per slot)", c.ScaleTarget)
+	case validNetwork(c.Network) != nil:
+		return validNetwork(c.Network)
 	case c.ScaleIdleMS < 0:
 		return fault.Usagef("scale-idle must be a positive duration")
 	}
@@ -340,6 +347,37 @@ func CheckCode(path string, code []byte) error {
 	}
 	if len(code) > MaxCodeBytes {
 		return fault.Usagef("%s is %d bytes, over the %d MiB limit for a function's file", path, len(code), MaxCodeBytes>>20)
+	}
+	return nil
+}
+
+// MaxNetworkRules bounds --network.
+const MaxNetworkRules = 64
+
+// validNetwork checks an egress allow-list: "*", or HOST or HOST:PORT
+// where HOST is a DNS name or an IP address (a leading "*." allows a
+// domain's subdomains).
+func validNetwork(rules []string) error {
+	if len(rules) > MaxNetworkRules {
+		return fault.Usagef("--network has %d entries: use at most %d", len(rules), MaxNetworkRules)
+	}
+	for _, r := range rules {
+		if r == "*" {
+			continue
+		}
+		host, port := r, ""
+		if h, p, err := net.SplitHostPort(r); err == nil {
+			host, port = h, p
+		}
+		if port != "" {
+			if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+				return fault.Usagef("--network %q: the port must be 1 to 65535", r)
+			}
+		}
+		name := strings.TrimPrefix(host, "*.")
+		if net.ParseIP(host) == nil && (name == "" || len(name) > 253 || strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789.-") != "") {
+			return fault.Usagef("--network %q: use *, HOST or HOST:PORT (a name in lower case, or an IP address)", r)
+		}
 	}
 	return nil
 }

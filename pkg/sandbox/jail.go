@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -39,7 +40,15 @@ type Jail struct {
 	Mounts []Mount
 	// TmpMB sizes the writable /tmp (a tmpfs).
 	TmpMB int64
+	// Egress, when set, is a SOCK_SEQPACKET socket: the jail's init
+	// listens on EgressProxy inside the jail and hands each connection's
+	// fd over it, to whoever proxies them out (the agent).
+	Egress *os.File
 }
+
+// EgressProxy is where a jailed function with a network reaches its
+// egress proxy (HTTP_PROXY): on its own loopback, served by its init.
+const EgressProxy = "127.0.0.1:3128"
 
 // Mount binds Source (a host path) at Target in the jail, read-only
 // unless Writable.
@@ -78,9 +87,12 @@ var devices = []string{"null", "zero", "full", "random", "urandom", "tty"}
 var mergedUsr = []string{"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}
 
 // jailArgs are the shim's arguments for a jail.
-func (j Jail) args(statusFD int) []string {
+func (j Jail) args(statusFD, egressFD int) []string {
 	a := []string{"-jail", "-uid", strconv.Itoa(j.UID), "-tmp", strconv.FormatInt(max(j.TmpMB, 1), 10),
 		"-status", strconv.Itoa(statusFD)}
+	if egressFD > 0 {
+		a = append(a, "-egress", strconv.Itoa(egressFD))
+	}
 	for _, m := range j.Mounts {
 		flag := "-bind"
 		if m.Writable {
@@ -96,6 +108,7 @@ type jailConfig struct {
 	uid      int
 	tmpMB    int64
 	statusFD int
+	egressFD int
 	mounts   []Mount
 	extra    int // fds from 3 on that the function gets
 }
@@ -117,12 +130,20 @@ func runJail(c jailConfig, prog []string) int {
 		}
 	}
 	syscall.CloseOnExec(c.statusFD)
+	if c.egressFD > 0 {
+		syscall.CloseOnExec(c.egressFD)
+	}
 	if err := buildRoot(c); err != nil {
 		return fail("build the jail: %v", err)
 	}
 	_ = syscall.Sethostname([]byte("faas"))
 	if err := loopbackUp(); err != nil {
 		return fail("loopback: %v", err)
+	}
+	if c.egressFD > 0 {
+		if err := forwardEgress(os.NewFile(uintptr(c.egressFD), "egress")); err != nil {
+			return fail("egress: %v", err)
+		}
 	}
 	files := []*os.File{os.Stdin, os.Stdout, os.Stderr}
 	for i := range c.extra {
@@ -405,5 +426,45 @@ func (r *Runner) ProbeJail() error {
 	if e.Code == nil || *e.Code != 0 {
 		return fmt.Errorf("a jailed /bin/true failed (%+v): %s", e, strings.TrimSpace(stderr.String()))
 	}
+	return nil
+}
+
+// forwardEgress listens on EgressProxy in the jail's network namespace and
+// passes every connection, as a file descriptor, over to (the agent's
+// proxy, in the host's namespace). The init is the only process that can:
+// the function has no way out but through that listener.
+func forwardEgress(to *os.File) error {
+	c, err := net.FileConn(to)
+	to.Close()
+	if err != nil {
+		return err
+	}
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		return fmt.Errorf("fd is not a unix socket")
+	}
+	l, err := net.Listen("tcp", EgressProxy)
+	if err != nil {
+		return err
+	}
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			f, err := conn.(*net.TCPConn).File()
+			conn.Close()
+			if err != nil {
+				continue
+			}
+			_, _, err = uc.WriteMsgUnix([]byte{0}, syscall.UnixRights(int(f.Fd())), nil)
+			f.Close()
+			if err != nil {
+				l.Close()
+				return
+			}
+		}
+	}()
 	return nil
 }

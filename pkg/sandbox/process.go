@@ -91,7 +91,12 @@ func (r *Runner) Start(s Spec) (*Proc, error) {
 		}
 		defer statusW.Close()
 		extra = append(append([]*os.File{}, s.Extra...), statusW)
-		args = append(append(args, "-extra", strconv.Itoa(len(s.Extra))), s.Jail.args(3+len(s.Extra))...)
+		egressFD := 0
+		if s.Jail.Egress != nil {
+			extra = append(extra, s.Jail.Egress)
+			egressFD = 3 + len(extra) - 1
+		}
+		args = append(append(args, "-extra", strconv.Itoa(len(s.Extra))), s.Jail.args(3+len(s.Extra), egressFD)...)
 		clone = syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWNET | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS
 	}
 	cmd := &exec.Cmd{

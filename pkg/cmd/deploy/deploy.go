@@ -40,6 +40,7 @@ type Options struct {
 	MinInstances int
 	MaxInstances int
 	Env          []string
+	Network      []string
 	ScaleTarget  float64
 	ScaleIdle    time.Duration
 	Provider     string
@@ -95,6 +96,7 @@ The function's name is printed on stdout; what was done goes to stderr.`,
 	fl.IntVar(&opts.MinInstances, "min-instances", def.MinInstances, "instances kept warm")
 	fl.IntVar(&opts.MaxInstances, "max-instances", def.MaxInstances, "most instances at once")
 	fl.StringArrayVar(&opts.Env, "env", nil, "environment variable KEY=VALUE (repeatable)")
+	fl.StringArrayVar(&opts.Network, "network", nil, "let the function connect to HOST[:PORT] through its egress proxy (repeatable; * for anywhere; default: no network)")
 	fl.Float64Var(&opts.ScaleTarget, "scale-target", 0, "autoscale: jobs in flight per slot to aim for (default: autoscale.target)")
 	fl.DurationVar(&opts.ScaleIdle, "scale-idle", 0, "autoscale: scale to zero after this long without jobs (default: autoscale.idle)")
 	fl.StringVar(&opts.Provider, "provider", engine.ProviderAuto, "auto|local|multipass")
@@ -147,6 +149,7 @@ func (o *Options) request() (engine.DeployRequest, error) {
 		return r, fault.Usagef("--scale-idle %s: use a positive duration such as 2m", o.ScaleIdle)
 	}
 	cfg.ScaleTarget, cfg.ScaleIdleMS = o.ScaleTarget, o.ScaleIdle.Milliseconds()
+	cfg.Network = o.Network
 	if cfg.Env, err = function.ParseEnv(o.Env); err != nil {
 		return r, err
 	}

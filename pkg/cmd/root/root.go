@@ -113,6 +113,8 @@ FAAS_BASH          the bash to run bash functions with (default: from PATH)
 FAAS_SANDBOX       "rlimit" to confine functions with rlimits only: no cgroups, no jail
 FAAS_JAIL_SHARE    a directory every jail gets, writable, at its own path (tests,
                    debugging; never on a server of several owners)
+FAAS_EGRESS_PRIVATE  1: functions with --network may reach loopback and private
+                   addresses (the operator's choice; default: refused)
 FAAS_AGENT_IDLE    how long an idle instance lives, e.g. 2m (default 5m)
 FAAS_AGENT_TOKEN   the bearer token of an agent listening on TCP (in a VM)
 FAAS_AGENT_BINARY  the Linux faas binary copied into Multipass VMs (default: this one)
