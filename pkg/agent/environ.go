@@ -30,6 +30,9 @@ func environ(inv faastype.Invocation, workdir string, deadline time.Time) []stri
 		"FAAS_MEMORY_MB":  strconv.FormatInt(cfg.MemoryMB, 10),
 		"FAAS_TIMEOUT_MS": strconv.FormatInt(inv.EffectiveTimeout().Milliseconds(), 10),
 	}
+	if cfg.Mode == function.Handler {
+		env["FAAS_HANDLER"] = cfg.Entry()
+	}
 	if inv.JobID != "" {
 		env["FAAS_JOB_ID"] = inv.JobID
 		env["FAAS_DEADLINE_MS"] = strconv.FormatInt(deadline.UnixMilli(), 10)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/faasdev/faas/pkg/billing"
 	"github.com/faasdev/faas/pkg/faastype"
+	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/store"
 )
 
@@ -84,6 +85,7 @@ type Function struct {
 	Versions     int               `json:"versions"`
 	Runtime      string            `json:"runtime"`
 	Mode         string            `json:"mode"`
+	Handler      string            `json:"handler"`
 	Provider     string            `json:"provider"`
 	Owner        string            `json:"owner"`
 	Filename     string            `json:"filename"`
@@ -113,7 +115,7 @@ func NewFunction(f store.Function) Function {
 	}
 	return Function{
 		Name: f.Name, Version: f.Current.Version, Versions: f.Versions, Runtime: string(c.Runtime),
-		Mode: string(c.Mode), Provider: f.Provider, Owner: f.Owner, Filename: f.Current.Filename,
+		Mode: string(c.Mode), Handler: handlerName(c), Provider: f.Provider, Owner: f.Owner, Filename: f.Current.Filename,
 		SHA256: f.Current.SHA256, MemoryMB: c.MemoryMB, CPUs: c.CPUs, DiskMB: c.DiskMB, TmpMB: c.Tmp(),
 		TimeoutMS: c.TimeoutMS, Concurrency: c.Concurrency, MinInstances: c.MinInstances,
 		MaxInstances: c.MaxInstances, Env: env, Network: network(c.Network), ScaleTarget: c.ScaleTarget, ScaleIdleMS: c.ScaleIdleMS,
@@ -126,4 +128,12 @@ func network(rules []string) []string {
 		return []string{}
 	}
 	return rules
+}
+
+// handlerName is a handler-mode version's entry point, "" for a script.
+func handlerName(c function.Config) string {
+	if c.Mode != function.Handler {
+		return ""
+	}
+	return c.Entry()
 }

@@ -38,7 +38,7 @@ func (v Job) Store() store.Job {
 // Store turns a function read from JSON back into the store's (without
 // its code).
 func (v Function) Store() store.Function {
-	cfg := function.Config{Runtime: function.Runtime(v.Runtime), Mode: function.Mode(v.Mode), MemoryMB: v.MemoryMB,
+	cfg := function.Config{Runtime: function.Runtime(v.Runtime), Mode: function.Mode(v.Mode), Handler: v.Handler, MemoryMB: v.MemoryMB,
 		CPUs: v.CPUs, DiskMB: v.DiskMB, TmpMB: v.TmpMB, TimeoutMS: v.TimeoutMS, Concurrency: v.Concurrency,
 		MinInstances: v.MinInstances, MaxInstances: v.MaxInstances, Env: v.Env, Network: v.Network,
 		ScaleTarget: v.ScaleTarget, ScaleIdleMS: v.ScaleIdleMS}
@@ -70,12 +70,17 @@ type Deployed struct {
 	Function Function `json:"function"`
 	Created  bool     `json:"created"`
 	Notice   string   `json:"notice"`
+	// EntryWhy says how the entry point was found; Warning names the flag
+	// for a script that looks like it meant to be a handler.
+	EntryWhy string `json:"entry_why,omitempty"`
+	Warning  string `json:"warning,omitempty"`
 }
 
 // Engine is the answer as the engine gives it.
 func (d Deployed) Engine() engine.DeployResult {
 	f := d.Function.Store()
-	return engine.DeployResult{Function: f.Name, Version: f.Current, Provider: f.Provider, Created: d.Created, Notice: d.Notice}
+	return engine.DeployResult{Function: f.Name, Version: f.Current, Provider: f.Provider, Created: d.Created, Notice: d.Notice,
+		EntryWhy: d.EntryWhy, Warning: d.Warning}
 }
 
 // RolledBack is the answer to a rollback.

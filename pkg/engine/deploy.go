@@ -81,6 +81,10 @@ type DeployResult struct {
 	Created bool
 	// Notice is a remark for the user, such as why auto chose local.
 	Notice string
+	// EntryWhy says how the entry point was found; Warning, for a script
+	// that looks like it meant to be a handler, names the flag to use.
+	EntryWhy string
+	Warning  string
 }
 
 // Deploy validates a request and records it as the function's current
@@ -103,9 +107,22 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 	if cfg.Runtime == "" {
 		cfg.Runtime = function.RuntimeFromFile(r.Filename)
 	}
-	cfg.Mode = r.Mode
-	if cfg.Mode == "" {
-		cfg.Mode = function.DetectMode(cfg.Runtime, r.Code)
+	entry, err := function.FindEntry(cfg.Runtime, r.Code, cfg.Handler)
+	if err != nil {
+		return DeployResult{}, fault.Usagef("%s: %v", filepath.Base(r.Filename), err)
+	}
+	cfg.Mode, cfg.Handler = r.Mode, ""
+	var warning string
+	switch {
+	case cfg.Mode == function.Script && entry.Why == "named by --handler":
+		return DeployResult{}, fault.Usagef("--handler and --mode script contradict each other: drop one")
+	case cfg.Mode == "" && entry.Name != "", cfg.Mode == function.Handler && entry.Name != "":
+		cfg.Mode, cfg.Handler = function.Handler, entry.Name
+	case cfg.Mode == function.Handler && (cfg.Runtime == function.Python || cfg.Runtime == function.Node):
+		return DeployResult{}, fault.WithHint(fault.Usagef("%s defines no handler, lambda_handler, handle or main", filepath.Base(r.Filename)),
+			"name its entry point with --handler NAME")
+	case cfg.Mode == "":
+		cfg.Mode, warning = function.Script, entry.Warning
 	}
 	if cfg.Env == nil {
 		cfg.Env = map[string]string{}
@@ -128,7 +145,7 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 	if err != nil {
 		return DeployResult{}, err
 	}
-	return DeployResult{Function: name, Version: v, Provider: prov, Created: created, Notice: notice}, nil
+	return DeployResult{Function: name, Version: v, Provider: prov, Created: created, Notice: notice, EntryWhy: entry.Why, Warning: warning}, nil
 }
 
 // resolveProvider turns --provider into the provider recorded on the

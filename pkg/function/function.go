@@ -67,11 +67,14 @@ const (
 
 // Config is everything a version carries besides its code.
 type Config struct {
-	Runtime  Runtime `json:"runtime"`
-	Mode     Mode    `json:"mode"`
-	MemoryMB int64   `json:"memory_mb"`
-	CPUs     int     `json:"cpus"`
-	DiskMB   int64   `json:"disk_mb"`
+	Runtime Runtime `json:"runtime"`
+	Mode    Mode    `json:"mode"`
+	// Handler is a handler-mode version's entry point (EntryNames; ""
+	// in versions deployed before it could be named: "handler").
+	Handler  string `json:"handler,omitempty"`
+	MemoryMB int64  `json:"memory_mb"`
+	CPUs     int    `json:"cpus"`
+	DiskMB   int64  `json:"disk_mb"`
 	// TmpMB sizes a jailed function's /tmp, a tmpfs whose pages count
 	// against MemoryMB (0, in versions deployed before it: the default).
 	TmpMB        int64             `json:"tmp_mb,omitempty"`
@@ -96,6 +99,14 @@ func (c Config) Tmp() int64 {
 		return c.TmpMB
 	}
 	return DefaultTmpMB
+}
+
+// Entry is a handler-mode version's entry point.
+func (c Config) Entry() string {
+	if c.Handler != "" {
+		return c.Handler
+	}
+	return DefaultEntry
 }
 
 // Timeout returns the configured timeout as a duration.
@@ -315,23 +326,14 @@ func RuntimeFromFile(path string) Runtime {
 }
 
 var (
-	pyHandlerRE   = regexp.MustCompile(`(?m)^(async\s+)?def\s+handler\s*\(`)
-	nodeHandlerRE = regexp.MustCompile(`(?m)(\bexports\.handler\s*=|\bmodule\.exports\s*=\s*\{[^}]*\bhandler\b|^export\s+(async\s+)?function\s+handler\b|^export\s+(const|let|var)\s+handler\b)`)
-	nodeESMRE     = regexp.MustCompile(`(?m)^\s*(export|import)\s`)
+	nodeESMRE = regexp.MustCompile(`(?m)^\s*(export|import)\s`)
 )
 
-// DetectMode says whether code defines a handler (a top-level
-// `def handler(` in Python, an exported `handler` in Node) or is a script.
+// DetectMode says whether code defines an entry point (FindEntry) and so
+// runs as a handler, or is a script.
 func DetectMode(r Runtime, code []byte) Mode {
-	switch r {
-	case Python:
-		if pyHandlerRE.Match(code) {
-			return Handler
-		}
-	case Node:
-		if nodeHandlerRE.Match(code) {
-			return Handler
-		}
+	if e, _ := FindEntry(r, code, ""); e.Name != "" {
+		return Handler
 	}
 	return Script
 }

@@ -414,7 +414,8 @@ func TestDetectMode(t *testing.T) {
 		{"node module.exports other", function.Node, "module.exports = { other };\n", function.Script},
 		{"node module.exports myhandler", function.Node, "module.exports = { myhandler };\n", function.Script},
 		{"node exports.handlers", function.Node, "exports.handlers = [];\n", function.Script},
-		{"node export other function", function.Node, "export function main() {}\n", function.Script},
+		{"node export main (OpenWhisk)", function.Node, "export function main() {}\n", function.Handler},
+		{"node export other function", function.Node, "export function other() {}\n", function.Script},
 		// Other runtimes are always scripts, even with handler-like code.
 		{"bash", function.Bash, "def handler(event, context):\n", function.Script},
 		{"exec", function.Exec, "exports.handler = 1\n", function.Script},

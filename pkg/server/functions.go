@@ -33,7 +33,8 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request, eng *engine.Engi
 	if res.Created {
 		code = http.StatusCreated
 	}
-	writeJSON(w, code, api.Deployed{Function: api.NewFunction(fn), Created: res.Created, Notice: res.Notice})
+	writeJSON(w, code, api.Deployed{Function: api.NewFunction(fn), Created: res.Created, Notice: res.Notice,
+		EntryWhy: res.EntryWhy, Warning: res.Warning})
 }
 
 // readDeploy reads a deploy as JSON (code in base64) or as a multipart

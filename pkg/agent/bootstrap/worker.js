@@ -55,8 +55,13 @@ async function main() {
   let handler;
   try {
     const mod = await import(pathToFileURL(file).href);
-    handler = mod.handler || (mod.default && mod.default.handler) || (typeof mod.default === "function" ? mod.default : undefined);
-    if (typeof handler !== "function") throw new TypeError("the file exports no handler function");
+    const name = process.env.FAAS_HANDLER || "handler";
+    handler = name === "default"
+      ? (typeof mod.default === "function" ? mod.default : undefined)
+      : mod[name] || (mod.default && mod.default[name]);
+    if (typeof handler !== "function") {
+      throw new TypeError("the file exports no function " + name + ": name the entry point with faas deploy --handler NAME");
+    }
   } catch (e) {
     console.error((e && e.stack) || String(e));
     endLogs();
@@ -94,7 +99,8 @@ async function main() {
     };
     let resp;
     try {
-      let r = await handler(event, context);
+      // One-argument handlers (OpenWhisk's main(params)) get the event alone.
+      let r = await (handler.length === 1 ? handler(event) : handler(event, context));
       if (Buffer.isBuffer(r)) r = r.toString("utf8");
       else if (typeof r !== "string") r = JSON.stringify(r === undefined ? null : r);
       resp = { ok: true, result: r };

@@ -72,6 +72,21 @@ def job_dir(job_id):
     return d
 
 
+def with_arity(fn):
+    """Calls fn with (event, context), or (event) alone for one-argument
+    handlers (OpenFaaS's handle(req), OpenWhisk's main(args))."""
+    import inspect
+    try:
+        params = [p for p in inspect.signature(fn).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        varargs = any(p.kind == p.VAR_POSITIONAL for p in inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return fn
+    if len(params) == 1 and not varargs:
+        return lambda event, context: fn(event)
+    return fn
+
+
 def main():
     import shutil
     t0 = time.monotonic()
@@ -81,7 +96,11 @@ def main():
         mod = importlib.util.module_from_spec(spec)
         sys.modules["function"] = mod
         spec.loader.exec_module(mod)
-        handler = getattr(mod, "handler")
+        name = os.environ.get("FAAS_HANDLER") or "handler"
+        handler = getattr(mod, name, None)
+        if not callable(handler):
+            raise AttributeError("the file defines no function %s(): name the entry point with faas deploy --handler NAME" % name)
+        call = with_arity(handler)
     except BaseException as e:
         print_exc()
         end_logs()
@@ -106,7 +125,7 @@ def main():
             except ValueError:
                 event = raw
         try:
-            r = handler(event, Context(req))
+            r = call(event, Context(req))
             if hasattr(r, "__await__"):
                 if loop is None:
                     import asyncio

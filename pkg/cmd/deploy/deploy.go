@@ -41,6 +41,7 @@ type Options struct {
 	MaxInstances int
 	Env          []string
 	Network      []string
+	Handler      string
 	ScaleTarget  float64
 	ScaleIdle    time.Duration
 	Provider     string
@@ -96,6 +97,7 @@ The function's name is printed on stdout; what was done goes to stderr.`,
 	fl.IntVar(&opts.MinInstances, "min-instances", def.MinInstances, "instances kept warm")
 	fl.IntVar(&opts.MaxInstances, "max-instances", def.MaxInstances, "most instances at once")
 	fl.StringArrayVar(&opts.Env, "env", nil, "environment variable KEY=VALUE (repeatable)")
+	fl.StringVar(&opts.Handler, "handler", "", "the entry point to call (default: the first of handler, lambda_handler, handle, main; a Node default export)")
 	fl.StringArrayVar(&opts.Network, "network", nil, "let the function connect to HOST[:PORT] through its egress proxy (repeatable; * for anywhere; default: no network)")
 	fl.Float64Var(&opts.ScaleTarget, "scale-target", 0, "autoscale: jobs in flight per slot to aim for (default: autoscale.target)")
 	fl.DurationVar(&opts.ScaleIdle, "scale-idle", 0, "autoscale: scale to zero after this long without jobs (default: autoscale.idle)")
@@ -150,6 +152,12 @@ func (o *Options) request() (engine.DeployRequest, error) {
 	}
 	cfg.ScaleTarget, cfg.ScaleIdleMS = o.ScaleTarget, o.ScaleIdle.Milliseconds()
 	cfg.Network = o.Network
+	if o.Handler != "" {
+		if err := function.ValidateEntry(o.Handler); err != nil && o.Handler != function.NodeDefaultExport {
+			return r, fault.Usagef("%v", err)
+		}
+		cfg.Handler = o.Handler
+	}
 	if cfg.Env, err = function.ParseEnv(o.Env); err != nil {
 		return r, err
 	}
@@ -164,6 +172,13 @@ func Run(ctx context.Context, o *Options) error {
 	if r.Code, err = engine.ReadCode(r.Filename); err != nil {
 		return err
 	}
+	rt := r.Runtime
+	if rt == "" {
+		rt = function.RuntimeFromFile(r.Filename)
+	}
+	if err := checkSyntax(ctx, r.Filename, rt, r.Code); err != nil {
+		return err
+	}
 	eng, err := o.Backend()
 	if err != nil {
 		return err
@@ -176,6 +191,9 @@ func Run(ctx context.Context, o *Options) error {
 	if res.Notice != "" {
 		o.IO.Infof("%s", res.Notice)
 	}
+	if res.Warning != "" {
+		o.IO.Warnf("%s", res.Warning)
+	}
 	if o.Unjailed == nil {
 		o.Unjailed = func() string { return "" }
 	}
@@ -183,8 +201,17 @@ func Run(ctx context.Context, o *Options) error {
 		o.IO.Warnf("%s runs unjailed on this host (%s); see `faas doctor`", res.Function, why)
 	}
 	if res.Created {
+		kind := string(c.Mode)
+		// Which entry point: the user sees what each invocation calls.
+		switch e := c.Entry(); {
+		case c.Mode != function.Handler || e == function.DefaultEntry:
+		case e == function.NodeDefaultExport:
+			kind += " (the default export)"
+		default:
+			kind += " " + e + "()"
+		}
 		o.IO.Successf("deployed %s v%d (%s %s, %s, %s memory, %s timeout)", res.Function, res.Version.Version,
-			c.Runtime, c.Mode, res.Provider, function.FormatSize(c.MemoryMB), c.Timeout())
+			c.Runtime, kind, res.Provider, function.FormatSize(c.MemoryMB), c.Timeout())
 	} else {
 		o.IO.Infof("%s v%d is unchanged: same code and config", res.Function, res.Version.Version)
 	}
