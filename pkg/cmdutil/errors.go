@@ -70,12 +70,15 @@ func FlagErrorFunc(cmd *cobra.Command, err error) error {
 }
 
 // ExactArgs is cobra.ExactArgs with usage errors that name the arguments.
-func ExactArgs(n int, what string) cobra.PositionalArgs {
+func ExactArgs(n int, what string) cobra.PositionalArgs { return RangeArgs(n, n, what) }
+
+// RangeArgs is cobra.RangeArgs with usage errors that name the arguments.
+func RangeArgs(least, most int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if len(args) == n {
+		if len(args) >= least && len(args) <= most {
 			return nil
 		}
-		if len(args) < n {
+		if len(args) < least {
 			return fault.WithHint(fault.Usagef("%s needs %s", cmd.CommandPath(), what), fmt.Sprintf("see `%s --help`", cmd.CommandPath()))
 		}
 		return fault.WithHint(fault.Usagef("%s takes %s, got %d arguments", cmd.CommandPath(), what, len(args)), fmt.Sprintf("see `%s --help`", cmd.CommandPath()))

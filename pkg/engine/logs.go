@@ -61,14 +61,18 @@ func (e *Engine) Logs(ctx context.Context, r LogsRequest) ([]faastype.LogLine, e
 	if err := function.ValidateName(r.Function); err != nil {
 		return nil, err
 	}
-	if e.Scoped {
-		if _, err := e.function(ctx, r.Function); err != nil {
-			return nil, err
-		}
+	_, ferr := e.function(ctx, r.Function)
+	if ferr != nil && (e.Scoped || fault.KindOf(ferr) != fault.NotFound) {
+		return nil, ferr
 	}
 	jobs, err := e.store.RecentLogs(ctx, r.Function, r.Since, recentJobs)
 	if err != nil {
 		return nil, err
+	}
+	if ferr != nil && len(jobs) == 0 {
+		// Neither deployed nor ever run: a typo, not an empty log. (A
+		// removed function's jobs, and their logs, stay.)
+		return nil, ferr
 	}
 	var out []faastype.LogLine
 	for _, j := range jobs {

@@ -38,7 +38,7 @@ type Options struct {
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Engine: f.Engine, Backend: f.Backend, Now: time.Now}
 	cmd := &cobra.Command{
-		Use:   "logs NAME",
+		Use:   "logs [NAME]",
 		Short: "Show what a function printed",
 		Long: `Show the logs of a function's recent jobs (its stderr, and what a handler
 printed), oldest first, or of one job with --job.
@@ -57,9 +57,14 @@ characters are shown escaped; lines over 64 KiB are cut with a marker.
   faas logs hello --job 01m89ymac19x8b32
   faas logs hello -f
   faas logs hello --since 10m --tail 50 -o json | jq -r .line`,
-		Args: cmdutil.ExactArgs(1, "the NAME of a function"),
+		Args: cmdutil.RangeArgs(0, 1, "the NAME of a function"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = args[0]
+			if len(args) == 1 {
+				opts.Name = args[0]
+			} else if opts.JobID == "" {
+				// A job names its function; without one, the NAME is needed.
+				return fault.WithHint(fault.Usagef("faas logs needs the NAME of a function, or --job ID"), "see `faas logs --help`")
+			}
 			if err := opts.validate(); err != nil {
 				return err
 			}
