@@ -57,12 +57,19 @@ type DeployRequest struct {
 	Mode     string          `json:"mode"`
 	Provider string          `json:"provider"`
 	Config   function.Config `json:"config"`
+	// Keep, Set, EnvUnset, EnvReplace: a redeploy that changes only what
+	// it names (the command line's), as engine.DeployRequest says.
+	Keep       bool     `json:"keep,omitempty"`
+	Set        []string `json:"set,omitempty"`
+	EnvUnset   []string `json:"env_unset,omitempty"`
+	EnvReplace bool     `json:"env_replace,omitempty"`
 }
 
 // Engine is the request as the engine takes it.
 func (r DeployRequest) Engine() engine.DeployRequest {
 	return engine.DeployRequest{Name: r.Name, Filename: r.Filename, Code: r.Code, Runtime: function.Runtime(r.Runtime),
-		Mode: function.Mode(r.Mode), Provider: r.Provider, Config: r.Config}
+		Mode: function.Mode(r.Mode), Provider: r.Provider, Config: r.Config,
+		Keep: r.Keep, Set: r.Set, EnvUnset: r.EnvUnset, EnvReplace: r.EnvReplace}
 }
 
 // Deployed is the answer to a deploy.
@@ -72,15 +79,16 @@ type Deployed struct {
 	Notice   string   `json:"notice"`
 	// EntryWhy says how the entry point was found; Warning names the flag
 	// for a script that looks like it meant to be a handler.
-	EntryWhy string `json:"entry_why,omitempty"`
-	Warning  string `json:"warning,omitempty"`
+	EntryWhy   string   `json:"entry_why,omitempty"`
+	Warning    string   `json:"warning,omitempty"`
+	EnvChanges []string `json:"env_changes,omitempty"`
 }
 
 // Engine is the answer as the engine gives it.
 func (d Deployed) Engine() engine.DeployResult {
 	f := d.Function.Store()
 	return engine.DeployResult{Function: f.Name, Version: f.Current, Provider: f.Provider, Created: d.Created, Notice: d.Notice,
-		EntryWhy: d.EntryWhy, Warning: d.Warning}
+		EntryWhy: d.EntryWhy, Warning: d.Warning, EnvChanges: d.EnvChanges}
 }
 
 // RolledBack is the answer to a rollback.

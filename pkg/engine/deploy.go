@@ -70,6 +70,18 @@ type DeployRequest struct {
 	Mode     function.Mode
 	Provider string
 	Config   function.Config
+	// Keep makes a redeploy keep the current version's settings that Set
+	// does not name (the command line's way: flags change only what they
+	// name); without it Config is the whole config. Set names the settings
+	// by their flags (memory, cpus, disk, tmp, timeout, concurrency,
+	// min-instances, max-instances, network, handler, scale-target,
+	// scale-idle).
+	Keep bool
+	Set  []string
+	// EnvUnset removes variables; EnvReplace starts from Config.Env alone
+	// (an --env-file) instead of the current environment.
+	EnvUnset   []string
+	EnvReplace bool
 }
 
 // DeployResult says what a deploy did.
@@ -85,6 +97,9 @@ type DeployResult struct {
 	// that looks like it meant to be a handler, names the flag to use.
 	EntryWhy string
 	Warning  string
+	// EnvChanges says what the deploy did to the environment: "+A"
+	// added, "-B" removed, "~C" changed.
+	EnvChanges []string
 }
 
 // Deploy validates a request and records it as the function's current
@@ -103,6 +118,16 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 		return DeployResult{}, err
 	}
 	cfg := r.Config
+	var envChanges []string
+	if r.Keep {
+		if cur, err := e.function(ctx, name); err == nil {
+			cfg, envChanges = kept(cur.Current.Config, r)
+		} else if fault.KindOf(err) != fault.NotFound {
+			return DeployResult{}, err
+		} else {
+			cfg, envChanges = kept(function.DefaultConfig(), r)
+		}
+	}
 	cfg.Runtime = r.Runtime
 	if cfg.Runtime == "" {
 		cfg.Runtime = function.RuntimeFromFile(r.Filename)
@@ -145,7 +170,8 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 	if err != nil {
 		return DeployResult{}, err
 	}
-	return DeployResult{Function: name, Version: v, Provider: prov, Created: created, Notice: notice, EntryWhy: entry.Why, Warning: warning}, nil
+	return DeployResult{Function: name, Version: v, Provider: prov, Created: created, Notice: notice, EntryWhy: entry.Why,
+		Warning: warning, EnvChanges: envChanges}, nil
 }
 
 // resolveProvider turns --provider into the provider recorded on the
@@ -249,4 +275,69 @@ func (e *Engine) Rollback(ctx context.Context, name string, to int) (from, now i
 		}
 	}
 	return e.store.Rollback(ctx, name, to, e.Now())
+}
+
+// kept is the config of a redeploy that keeps what it does not name: base
+// (the current version's, or the defaults) with the settings r.Set names
+// taken from r.Config, and the environment changed as r says.
+func kept(base function.Config, r DeployRequest) (function.Config, []string) {
+	cfg, given := base, r.Config
+	set := map[string]bool{}
+	for _, k := range r.Set {
+		set[k] = true
+	}
+	take := func(k string, apply func()) {
+		if set[k] {
+			apply()
+		}
+	}
+	take("memory", func() { cfg.MemoryMB = given.MemoryMB })
+	take("cpus", func() { cfg.CPUs = given.CPUs })
+	take("disk", func() { cfg.DiskMB = given.DiskMB })
+	take("tmp", func() { cfg.TmpMB = given.TmpMB })
+	take("timeout", func() { cfg.TimeoutMS = given.TimeoutMS })
+	take("concurrency", func() { cfg.Concurrency = given.Concurrency })
+	take("min-instances", func() { cfg.MinInstances = given.MinInstances })
+	take("max-instances", func() { cfg.MaxInstances = given.MaxInstances })
+	take("network", func() { cfg.Network = given.Network })
+	take("scale-target", func() { cfg.ScaleTarget = given.ScaleTarget })
+	take("scale-idle", func() { cfg.ScaleIdleMS = given.ScaleIdleMS })
+	// The entry point: the one named now, else the one named before.
+	// The entry point: the one named now, else one named before with
+	// --handler (a name faas would not have found itself).
+	cfg.Handler = given.Handler
+	if !set["handler"] && r.Mode != function.Script && base.Mode == function.Handler && !slices.Contains(function.EntryNames, base.Handler) &&
+		base.Handler != "" && base.Handler != function.NodeDefaultExport {
+		cfg.Handler = base.Handler
+	}
+	env := map[string]string{}
+	if !r.EnvReplace {
+		for k, v := range base.Env {
+			env[k] = v
+		}
+	}
+	for k, v := range given.Env {
+		env[k] = v
+	}
+	for _, k := range r.EnvUnset {
+		delete(env, k)
+	}
+	cfg.Env = env
+	var changes []string
+	for k, v := range env {
+		old, had := base.Env[k]
+		switch {
+		case !had:
+			changes = append(changes, "+"+k)
+		case old != v:
+			changes = append(changes, "~"+k)
+		}
+	}
+	for k := range base.Env {
+		if _, ok := env[k]; !ok {
+			changes = append(changes, "-"+k)
+		}
+	}
+	slices.SortFunc(changes, func(a, b string) int { return strings.Compare(a[1:], b[1:]) })
+	return cfg, changes
 }

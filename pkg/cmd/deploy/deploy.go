@@ -4,10 +4,12 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/faasdev/faas/pkg/api"
 	"github.com/faasdev/faas/pkg/cmdutil"
@@ -40,12 +42,16 @@ type Options struct {
 	MinInstances int
 	MaxInstances int
 	Env          []string
+	EnvFile      string
 	Network      []string
 	Handler      string
-	ScaleTarget  float64
-	ScaleIdle    time.Duration
-	Provider     string
-	Output       string
+	// Set names the config flags given on the command line: a redeploy
+	// changes only those and keeps the rest.
+	Set         []string
+	ScaleTarget float64
+	ScaleIdle   time.Duration
+	Provider    string
+	Output      string
 
 	// Request is what the flags make, validated before Run.
 	Request engine.DeployRequest
@@ -73,6 +79,7 @@ The function's name is printed on stdout; what was done goes to stderr.`,
 		Args: cmdutil.ExactArgs(1, "a FILE to deploy"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
+			cmd.Flags().Visit(func(f *pflag.Flag) { opts.Set = append(opts.Set, f.Name) })
 			var err error
 			if opts.Request, err = opts.request(); err != nil {
 				return err
@@ -96,7 +103,8 @@ The function's name is printed on stdout; what was done goes to stderr.`,
 	fl.IntVar(&opts.Concurrency, "concurrency", def.Concurrency, "invocations one instance runs at once")
 	fl.IntVar(&opts.MinInstances, "min-instances", def.MinInstances, "instances kept warm")
 	fl.IntVar(&opts.MaxInstances, "max-instances", def.MaxInstances, "most instances at once")
-	fl.StringArrayVar(&opts.Env, "env", nil, "environment variable KEY=VALUE (repeatable)")
+	fl.StringArrayVar(&opts.Env, "env", nil, "set an environment variable KEY=VALUE, or remove one with KEY- (repeatable; a redeploy keeps the others)")
+	fl.StringVar(&opts.EnvFile, "env-file", "", "replace the whole environment with a file of KEY=VALUE lines (then --env applies)")
 	fl.StringVar(&opts.Handler, "handler", "", "the entry point to call (default: the first of handler, lambda_handler, handle, main; a Node default export)")
 	fl.StringArrayVar(&opts.Network, "network", nil, "let the function connect to HOST[:PORT] through its egress proxy (repeatable; * for anywhere; default: no network)")
 	fl.Float64Var(&opts.ScaleTarget, "scale-target", 0, "autoscale: jobs in flight per slot to aim for (default: autoscale.target)")
@@ -158,10 +166,36 @@ func (o *Options) request() (engine.DeployRequest, error) {
 		}
 		cfg.Handler = o.Handler
 	}
-	if cfg.Env, err = function.ParseEnv(o.Env); err != nil {
+	var sets []string
+	if o.EnvFile != "" {
+		b, err := os.ReadFile(o.EnvFile)
+		if err != nil {
+			return r, fault.Usagef("--env-file: %v", err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				sets = append(sets, line)
+			}
+		}
+		r.EnvReplace = true
+	}
+	for _, e := range o.Env {
+		if k, ok := strings.CutSuffix(e, "-"); ok && !strings.Contains(e, "=") {
+			r.EnvUnset = append(r.EnvUnset, k)
+			continue
+		}
+		sets = append(sets, e)
+	}
+	if cfg.Env, err = function.ParseEnv(sets); err != nil {
 		return r, err
 	}
 	r.Config = cfg
+	r.Keep = true
+	for _, f := range o.Set {
+		if configFlags[f] {
+			r.Set = append(r.Set, f)
+		}
+	}
 	return r, nil
 }
 
@@ -212,6 +246,9 @@ func Run(ctx context.Context, o *Options) error {
 		}
 		o.IO.Successf("deployed %s v%d (%s %s, %s, %s memory, %s timeout)", res.Function, res.Version.Version,
 			c.Runtime, kind, res.Provider, function.FormatSize(c.MemoryMB), c.Timeout())
+		if len(res.EnvChanges) > 0 {
+			o.IO.Infof("env: %s", strings.Join(res.EnvChanges, ", "))
+		}
 	} else {
 		o.IO.Infof("%s v%d is unchanged: same code and config", res.Function, res.Version.Version)
 	}
@@ -237,3 +274,9 @@ func unjailed() string {
 	}
 	return ""
 }
+
+// configFlags are the flags that change a version's config, by the names
+// a redeploy's Set takes.
+var configFlags = map[string]bool{"memory": true, "cpus": true, "disk": true, "tmp": true, "timeout": true,
+	"concurrency": true, "min-instances": true, "max-instances": true, "network": true, "handler": true,
+	"scale-target": true, "scale-idle": true}

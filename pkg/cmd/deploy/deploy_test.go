@@ -17,7 +17,7 @@ type parsed struct {
 // request is the request of `faas deploy fn.py` with the defaults, as
 // edit changes it.
 func request(edit func(r *engine.DeployRequest)) engine.DeployRequest {
-	r := engine.DeployRequest{Filename: "fn.py", Provider: engine.ProviderAuto, Config: function.DefaultConfig()}
+	r := engine.DeployRequest{Filename: "fn.py", Provider: engine.ProviderAuto, Config: function.DefaultConfig(), Keep: true}
 	if edit != nil {
 		edit(&r)
 	}
@@ -37,10 +37,18 @@ func TestFlags(t *testing.T) {
 				c.MemoryMB, c.CPUs, c.DiskMB, c.TimeoutMS = 1024, 2, 10240, 90000
 				c.Concurrency, c.MinInstances, c.MaxInstances = 4, 1, 3
 				c.Env = map[string]string{"A": "1", "B": "x=y"}
+				r.Set = []string{"concurrency", "cpus", "disk", "max-instances", "memory", "min-instances", "timeout"}
 			}), "json"}},
 		{Args: []string{"fn.py", "--scale-target", "0.5", "--scale-idle", "2m"},
 			Want: parsed{request(func(r *engine.DeployRequest) {
 				r.Config.ScaleTarget, r.Config.ScaleIdleMS = 0.5, (2 * time.Minute).Milliseconds()
+				r.Set = []string{"scale-idle", "scale-target"}
+			}), "name"}},
+		// --env KEY- removes a variable; the others are kept on a redeploy.
+		{Args: []string{"fn.py", "--env", "A=1", "--env", "B-"},
+			Want: parsed{request(func(r *engine.DeployRequest) {
+				r.Config.Env = map[string]string{"A": "1"}
+				r.EnvUnset = []string{"B"}
 			}), "name"}},
 		{Args: []string{"fn.py", "--memory", "12Q"}, Usage: true},
 		{Args: []string{"fn.py", "--disk", ""}, Usage: true},
