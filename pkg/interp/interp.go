@@ -100,13 +100,9 @@ type Resolver struct {
 	LookPath func(string) (string, error)
 }
 
-// New returns the resolver of home.
-func New(home string) *Resolver { return &Resolver{Home: home, LookPath: exec.LookPath} }
-
-// Find returns the program that runs rt ("" for executables),
-// honouring FAAS_PYTHON, FAAS_NODE and FAAS_BASH.
-func (r *Resolver) Find(rt function.Runtime) (string, error) {
-	var env, prog string
+// Program is the program that runs rt, as FAAS_PYTHON, FAAS_NODE or
+// FAAS_BASH (env) names it, else as found on PATH; "" for executables.
+func Program(rt function.Runtime) (env, prog string) {
 	switch rt {
 	case function.Python:
 		env, prog = "FAAS_PYTHON", "python3"
@@ -115,10 +111,23 @@ func (r *Resolver) Find(rt function.Runtime) (string, error) {
 	case function.Bash:
 		env, prog = "FAAS_BASH", "bash"
 	default:
-		return "", nil
+		return "", ""
 	}
 	if p := os.Getenv(env); p != "" {
 		prog = p
+	}
+	return env, prog
+}
+
+// New returns the resolver of home.
+func New(home string) *Resolver { return &Resolver{Home: home, LookPath: exec.LookPath} }
+
+// Find returns the program that runs rt ("" for executables),
+// honouring FAAS_PYTHON, FAAS_NODE and FAAS_BASH.
+func (r *Resolver) Find(rt function.Runtime) (string, error) {
+	env, prog := Program(rt)
+	if prog == "" {
+		return "", nil
 	}
 	path, err := r.LookPath(prog)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/interp"
 )
 
 // pyCheck compiles (never runs) a file and reports a syntax error as
@@ -30,18 +31,10 @@ except SyntaxError as e:
 // the deploying machine, on the user's own file; where the interpreter is
 // missing there, the check is skipped (the instance will say).
 func checkSyntax(ctx context.Context, path string, rt function.Runtime, code []byte) error {
-	var env, prog string
-	switch rt {
-	case function.Python:
-		env, prog = "FAAS_PYTHON", "python3"
-	case function.Node:
-		env, prog = "FAAS_NODE", "node"
-	default:
+	if rt != function.Python && rt != function.Node {
 		return nil
 	}
-	if p := os.Getenv(env); p != "" {
-		prog = p
-	}
+	_, prog := interp.Program(rt)
 	bin, err := exec.LookPath(prog)
 	if err != nil {
 		return nil
