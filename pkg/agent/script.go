@@ -76,7 +76,7 @@ func (h *host) command(id string, inv faastype.Invocation, bootstrap ...string) 
 		// In its jail the code is at /var/task, read-only; an interpreter
 		// outside /usr (pyenv's) is bound at its own path, with its prefix.
 		c.jail = &sandbox.Jail{UID: h.uid, TmpMB: inv.Config.Tmp()}
-		jailed := sandbox.JailDir + "/" + filepath.Base(code)
+		jailed := sandbox.JailDir + "/" + jailName(inv.Filename, code)
 		c.jail.Mounts = append(c.jail.Mounts, sandbox.Mount{Source: code, Target: jailed})
 		if prog != "" && !strings.HasPrefix(prog, "/usr/") {
 			prefix := filepath.Dir(filepath.Dir(prog))
@@ -273,4 +273,16 @@ func jailShare() string {
 		return ""
 	}
 	return filepath.Clean(d)
+}
+
+// jailName is the code's file name in its jail: the user's own (so that
+// tracebacks name hello.py, not a sha256), with the extension the code is
+// stored under (which tells Node a CommonJS file from an ES module); the
+// stored name when the user's is not a plain file name.
+func jailName(userFile, stored string) string {
+	base := strings.TrimSuffix(filepath.Base(userFile), filepath.Ext(userFile))
+	if base == "" || base == "." || base == ".." || strings.ContainsAny(base, "/=\x00") {
+		return filepath.Base(stored)
+	}
+	return base + filepath.Ext(stored)
 }

@@ -192,3 +192,17 @@ func TestCappedWriter(t *testing.T) {
 		t.Fatalf("marker %q", got)
 	}
 }
+
+func TestJailName(t *testing.T) {
+	for _, c := range [][3]string{
+		{"hello.py", "/h/code/abc.py", "hello.py"},
+		{"index.js", "/h/code/abc.mjs", "index.mjs"},
+		{"dir/x.sh", "/h/code/abc.sh", "x.sh"},
+		{"", "/h/code/abc.py", "abc.py"},
+		{"a=b.py", "/h/code/abc.py", "abc.py"},
+	} {
+		if got := jailName(c[0], c[1]); got != c[2] {
+			t.Errorf("jailName(%q, %q) = %q, want %q", c[0], c[1], got, c[2])
+		}
+	}
+}
