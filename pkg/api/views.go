@@ -137,3 +137,29 @@ func handlerName(c function.Config) string {
 	}
 	return c.Entry()
 }
+
+// Version is one version of a function, as `faas describe -o json` and
+// GET /v1/functions/{name}/versions show it.
+type Version struct {
+	Version   int             `json:"version"`
+	Current   bool            `json:"current"`
+	SHA256    string          `json:"sha256"`
+	Filename  string          `json:"filename"`
+	CreatedAt time.Time       `json:"created_at"`
+	Config    function.Config `json:"config"`
+}
+
+// NewVersions converts a function's versions; current is the current one.
+func NewVersions(vs []store.Version, current int) []Version {
+	out := make([]Version, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, Version{Version: v.Version, Current: v.Version == current, SHA256: v.SHA256, Filename: v.Filename,
+			CreatedAt: v.CreatedAt, Config: v.Config})
+	}
+	return out
+}
+
+// Store turns a version read from JSON back into the store's.
+func (v Version) Store(function string) store.Version {
+	return store.Version{Function: function, Version: v.Version, SHA256: v.SHA256, Filename: v.Filename, CreatedAt: v.CreatedAt, Config: v.Config}
+}

@@ -28,6 +28,8 @@ import (
 type Backend interface {
 	Deploy(context.Context, engine.DeployRequest) (engine.DeployResult, error)
 	Function(ctx context.Context, name string) (store.Function, error)
+	Versions(ctx context.Context, name string) ([]store.Version, error)
+	VersionCode(ctx context.Context, name string, version int) (store.Version, error)
 	Functions(context.Context) ([]store.Function, error)
 	Remove(ctx context.Context, name string) error
 	Rollback(ctx context.Context, name string, to int) (from, now int, err error)

@@ -341,3 +341,26 @@ func kept(base function.Config, r DeployRequest) (function.Config, []string) {
 	slices.SortFunc(changes, func(a, b string) int { return strings.Compare(a[1:], b[1:]) })
 	return cfg, changes
 }
+
+// Versions lists a function's versions, newest first, without their code.
+func (e *Engine) Versions(ctx context.Context, name string) ([]store.Version, error) {
+	if _, err := e.Function(ctx, name); err != nil {
+		return nil, err
+	}
+	return e.store.ListVersions(ctx, name)
+}
+
+// VersionCode reads a version with its code (0: the current version).
+func (e *Engine) VersionCode(ctx context.Context, name string, version int) (store.Version, error) {
+	fn, err := e.Function(ctx, name)
+	if err != nil {
+		return store.Version{}, err
+	}
+	if version < 0 {
+		return store.Version{}, fault.Usagef("--version %d: use 1 or more (0: the current version)", version)
+	}
+	if version == 0 {
+		version = fn.Current.Version
+	}
+	return e.store.GetVersion(ctx, name, version)
+}

@@ -27,6 +27,10 @@ type FunctionStore interface {
 	ListFunctions(ctx context.Context, owner string, ownerSet bool) ([]store.Function, error)
 	DeleteFunction(ctx context.Context, name string) error
 	Rollback(ctx context.Context, name string, to int, now time.Time) (from, target int, err error)
+	// ListVersions lists a function's versions, newest first, without code.
+	ListVersions(ctx context.Context, name string) ([]store.Version, error)
+	// GetVersion reads one version with its code.
+	GetVersion(ctx context.Context, name string, version int) (store.Version, error)
 }
 
 // JobStore keeps jobs and the queue.

@@ -311,3 +311,28 @@ func (c *Client) Top(ctx context.Context, _ *engine.Snapshot) (engine.Snapshot, 
 
 // String names the server, for messages.
 func (c *Client) String() string { return fmt.Sprintf("faas server %s", c.base.Host) }
+
+// Versions lists a function's versions, newest first.
+func (c *Client) Versions(ctx context.Context, name string) ([]store.Version, error) {
+	var vs []api.Version
+	if _, err := c.do(ctx, http.MethodGet, "/v1/functions/"+esc(name)+"/versions", nil, nil, "", &vs); err != nil {
+		return nil, err
+	}
+	out := make([]store.Version, len(vs))
+	for i, v := range vs {
+		out[i] = v.Store(name)
+	}
+	return out, nil
+}
+
+// VersionCode reads a version's code (0: the current version).
+func (c *Client) VersionCode(ctx context.Context, name string, version int) (store.Version, error) {
+	var buf bytes.Buffer
+	resp, err := c.do(ctx, http.MethodGet, "/v1/functions/"+esc(name)+"/versions/"+strconv.Itoa(version)+"/code", nil, nil, "", &buf)
+	if err != nil {
+		return store.Version{}, err
+	}
+	n, _ := strconv.Atoi(resp.Header.Get("X-Faas-Version"))
+	return store.Version{Function: name, Version: n, Filename: resp.Header.Get("X-Faas-Filename"),
+		SHA256: resp.Header.Get("X-Faas-Sha256"), Code: buf.Bytes()}, nil
+}

@@ -130,3 +130,37 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request, eng *engine.En
 	}
 	writeJSON(w, http.StatusOK, api.RolledBack{From: from, Version: now})
 }
+
+func (s *Server) listVersions(w http.ResponseWriter, r *http.Request, eng *engine.Engine) {
+	fn, err := eng.Function(r.Context(), r.PathValue("name"))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	vs, err := eng.Versions(r.Context(), fn.Name)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.NewVersions(vs, fn.Current.Version))
+}
+
+// versionCode answers a version's code as its bytes, its file name in
+// X-Faas-Filename (version 0: the current one).
+func (s *Server) versionCode(w http.ResponseWriter, r *http.Request, eng *engine.Engine) {
+	n, err := strconv.Atoi(r.PathValue("version"))
+	if err != nil {
+		s.fail(w, fault.Usagef("version %q is not a number", r.PathValue("version")))
+		return
+	}
+	v, err := eng.VersionCode(r.Context(), r.PathValue("name"), n)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("X-Faas-Filename", v.Filename)
+	w.Header().Set("X-Faas-Version", strconv.Itoa(v.Version))
+	w.Header().Set("X-Faas-Sha256", v.SHA256)
+	_, _ = w.Write(v.Code)
+}

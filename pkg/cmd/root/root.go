@@ -9,8 +9,10 @@ import (
 	"github.com/faasdev/faas/pkg/cmd/agent"
 	autoscalecmd "github.com/faasdev/faas/pkg/cmd/autoscale"
 	"github.com/faasdev/faas/pkg/cmd/bill"
+	"github.com/faasdev/faas/pkg/cmd/code"
 	configcmd "github.com/faasdev/faas/pkg/cmd/config"
 	"github.com/faasdev/faas/pkg/cmd/deploy"
+	"github.com/faasdev/faas/pkg/cmd/describe"
 	"github.com/faasdev/faas/pkg/cmd/dispatch"
 	"github.com/faasdev/faas/pkg/cmd/doctor"
 	"github.com/faasdev/faas/pkg/cmd/invoke"
@@ -59,6 +61,8 @@ Exit codes: 0 ok, 1 function failed, 2 usage, 3 platform, 4 not found,
 		deploy.NewCmd(f, nil),
 		invoke.NewCmd(f, nil),
 		ls.NewCmd(f, nil),
+		describe.NewCmd(f, nil),
+		code.NewCmd(f, nil),
 		rm.NewCmd(f, nil),
 		rollback.NewCmd(f, nil),
 		jobs.NewCmd(f, nil),

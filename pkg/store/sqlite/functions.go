@@ -211,3 +211,16 @@ func (s *Store) ListVersions(ctx context.Context, name string) ([]store.Version,
 	}, `SELECT function, version, sha256, filename, x'', config, created_at
 		FROM versions WHERE function = ? ORDER BY version DESC`, name)
 }
+
+// GetVersion returns one version of a function with its code.
+func (s *Store) GetVersion(ctx context.Context, name string, version int) (store.Version, error) {
+	v, err := scanVersion(s.db.QueryRowContext(ctx, `SELECT function, version, sha256, filename, code, config, created_at
+		FROM versions WHERE function = ? AND version = ?`, name, version))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Version{}, fault.WithHint(fault.NotFoundf("%s has no version %d", name, version), "run `faas describe "+name+"` to see its versions")
+	}
+	if err != nil {
+		return store.Version{}, storeErr("read version", err)
+	}
+	return v, nil
+}
