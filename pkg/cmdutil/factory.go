@@ -76,6 +76,25 @@ func Remote() (server, token string) {
 	return os.Getenv("FAAS_SERVER"), os.Getenv("FAAS_TOKEN")
 }
 
+// localOnly refuses, with FAAS_SERVER set, a command that runs only where
+// the functions live (it changes or inspects the host).
+func localOnly() error {
+	if server, _ := Remote(); server != "" {
+		return fault.WithHint(fault.Usagef("this command runs only where the functions live, not against FAAS_SERVER=%s", server),
+			"run it on the server's host, or unset FAAS_SERVER")
+	}
+	return nil
+}
+
+// LocalHome is FAAS_HOME for a command that runs only where the functions
+// live: with FAAS_SERVER set it is the usage error that says so.
+func LocalHome() (string, error) {
+	if err := localOnly(); err != nil {
+		return "", err
+	}
+	return faashome.Resolve()
+}
+
 // New returns the factory of a real process.
 func New(ctx context.Context, io *iostreams.IOStreams) *Factory {
 	var once sync.Once
@@ -93,9 +112,8 @@ func New(ctx context.Context, io *iostreams.IOStreams) *Factory {
 	}
 	f.Local = func() (*engine.Engine, error) { return f.LocalWith() }
 	f.Engine = func() (*engine.Engine, error) {
-		if server, _ := Remote(); server != "" {
-			return nil, fault.WithHint(fault.Usagef("this command runs only where the functions live, not against FAAS_SERVER=%s", server),
-				"run it on the server's host, or unset FAAS_SERVER")
+		if err := localOnly(); err != nil {
+			return nil, err
 		}
 		return f.Local()
 	}

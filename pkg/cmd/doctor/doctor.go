@@ -8,7 +8,6 @@ import (
 
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/doctor"
-	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/fault"
 )
 
@@ -26,7 +25,7 @@ an unprivileged uid, seccomp: a jailed /bin/true is run to prove it), and the
 database. It exits 0 unless the database cannot be read (3).`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			home, err := faashome.Resolve()
+			home, err := cmdutil.LocalHome()
 			if err != nil {
 				return err
 			}

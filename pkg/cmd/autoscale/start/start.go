@@ -24,7 +24,7 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 	if runF == nil {
 		runF = Run
 	}
-	opts := &Options{IO: f.IOStreams, Home: faashome.Resolve, Engine: f.Engine}
+	opts := &Options{IO: f.IOStreams, Home: cmdutil.LocalHome, Engine: f.Engine}
 	return &cobra.Command{
 		Use:   "start",
 		Short: "Start the watcher in the background",

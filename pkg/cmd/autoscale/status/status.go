@@ -9,7 +9,6 @@ import (
 
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
-	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/iostreams"
 )
 
@@ -25,7 +24,7 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 	if runF == nil {
 		runF = Run
 	}
-	opts := &Options{IO: f.IOStreams, Home: faashome.Resolve}
+	opts := &Options{IO: f.IOStreams, Home: cmdutil.LocalHome}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Say whether the watcher runs, since when, and its last tick",

@@ -8,7 +8,6 @@ import (
 
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
-	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/iostreams"
 )
 
@@ -23,7 +22,7 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 	if runF == nil {
 		runF = Run
 	}
-	opts := &Options{IO: f.IOStreams, Home: faashome.Resolve}
+	opts := &Options{IO: f.IOStreams, Home: cmdutil.LocalHome}
 	return &cobra.Command{
 		Use:   "stop",
 		Short: "Stop the watcher (it finishes its tick)",
