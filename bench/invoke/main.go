@@ -95,16 +95,11 @@ func run(n, rt, followers int) error {
 	if n < 20 {
 		return fmt.Errorf("-n must be at least 20")
 	}
-	dir, faas, err := benchutil.BuildFaas("faas-bench-")
+	dir, faas, err := benchutil.Setup("faas-bench-", map[string]string{"hello.py": benchutil.Hello, "script.py": script, "original.py": benchutil.Original})
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	for name, body := range map[string]string{"hello.py": benchutil.Hello, "script.py": script, "original.py": benchutil.Original} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			return err
-		}
-	}
 	python, err := exec.LookPath("python3")
 	if err != nil {
 		return err

@@ -69,15 +69,12 @@ func run(n int) error {
 	if n < 10 {
 		return fmt.Errorf("-n must be at least 10")
 	}
-	dir, faas, err := benchutil.BuildFaas("faas-bench-jail-")
+	dir, faas, err := benchutil.Setup("faas-bench-jail-", map[string]string{"hello.py": benchutil.Hello})
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
 	code := filepath.Join(dir, "hello.py")
-	if err := os.WriteFile(code, []byte(benchutil.Hello), 0o644); err != nil {
-		return err
-	}
 	base := append(os.Environ(), "FAAS_AGENT_IDLE=10m")
 	jail := &side{name: "jail", env: append(append([]string{}, base...), "FAAS_HOME="+filepath.Join(dir, "jail"), "FAAS_SANDBOX=")}
 	plain := &side{name: "rlimit", env: append(append([]string{}, base...), "FAAS_HOME="+filepath.Join(dir, "rlimit"), "FAAS_SANDBOX=rlimit")}

@@ -20,18 +20,7 @@ func TestMain(m *testing.M) { scripttest.DoubleAsFaas(m) }
 // transaction), the agent round trip, record the outcome (one transaction).
 func BenchmarkInvokeWarm(b *testing.B) {
 	ctx := context.Background()
-	home := b.TempDir()
-	st, err := sqlite.Open(ctx, home)
-	if err != nil {
-		b.Fatal(err)
-	}
-	e := engine.New(home, st)
-	defer e.Close()
-	code := []byte("def handler(event, context):\n    return {'message': 'Hello, ' + event.get('name', 'world')}\n")
-	if _, err := e.Deploy(ctx, engine.DeployRequest{Filename: "hello.py", Code: code, Config: function.DefaultConfig()}); err != nil {
-		b.Fatal(err)
-	}
-	defer e.Remove(ctx, "hello")
+	e := withHello(b, b.TempDir(), "def handler(event, context):\n    return {'message': 'Hello, ' + event.get('name', 'world')}\n")
 	req := engine.InvokeRequest{Name: "hello", Payload: []byte(`{"name":"Ada"}`)}
 	if j, err := e.Invoke(ctx, req); err != nil || j.Status != "completed" || !j.Cold {
 		b.Fatalf("cold invoke: %+v, %v", j, err)
@@ -44,4 +33,22 @@ func BenchmarkInvokeWarm(b *testing.B) {
 			b.Fatalf("warm invoke: %+v, %v", j, err)
 		}
 	}
+}
+
+// withHello opens an engine on the SQLite store of home and deploys code
+// as hello; both go when the test ends.
+func withHello(tb testing.TB, home, code string) *engine.Engine {
+	tb.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, home)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e := engine.New(home, st)
+	tb.Cleanup(func() { e.Close() })
+	if _, err := e.Deploy(ctx, engine.DeployRequest{Filename: "hello.py", Code: []byte(code), Config: function.DefaultConfig()}); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = e.Remove(ctx, "hello") })
+	return e
 }

@@ -10,9 +10,7 @@ import (
 
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/fault"
-	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/store"
-	"github.com/faasdev/faas/pkg/store/sqlite"
 )
 
 // TestFullDiskLosesNoJob fills the disk that holds FAAS_HOME (a small
@@ -26,17 +24,7 @@ func TestFullDiskLosesNoJob(t *testing.T) {
 	}
 	defer syscall.Unmount(home, syscall.MNT_DETACH)
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, home)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := engine.New(home, st)
-	defer e.Close()
-	code := []byte("def handler(event, context):\n    return 'ok'\n")
-	if _, err := e.Deploy(ctx, engine.DeployRequest{Filename: "hello.py", Code: code, Config: function.DefaultConfig()}); err != nil {
-		t.Fatal(err)
-	}
-	defer e.Remove(ctx, "hello")
+	e := withHello(t, home, "def handler(event, context):\n    return 'ok'\n")
 	if j, err := e.Invoke(ctx, engine.InvokeRequest{Name: "hello"}); err != nil || j.Status != store.StatusCompleted {
 		t.Fatalf("before the disk is full: %+v %v", j, err)
 	}

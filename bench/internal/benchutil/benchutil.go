@@ -29,6 +29,21 @@ func BuildFaas(prefix string) (dir, faas string, err error) {
 	return dir, faas, nil
 }
 
+// Setup builds faas (BuildFaas) and writes files into its directory.
+func Setup(prefix string, files map[string]string) (dir, faas string, err error) {
+	dir, faas, err = BuildFaas(prefix)
+	if err != nil {
+		return "", "", err
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			os.RemoveAll(dir)
+			return "", "", err
+		}
+	}
+	return dir, faas, nil
+}
+
 // Original is the original design's model of an invocation: a fresh python3
 // per request that loads the handler file (argv[1]) and feeds it the
 // payload from stdin.

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -50,6 +51,11 @@ type Provider struct {
 	Idle time.Duration
 
 	clients client.Clients
+	// key is the home's agent key, read once; tokens the instances'
+	// tokens derived from it (id → token).
+	keyMu  sync.Mutex
+	key    []byte
+	tokens sync.Map
 }
 
 // New returns the local provider for home.
@@ -276,11 +282,23 @@ func (p *Provider) Stats(ctx context.Context, inst faastype.Instance) (faastype.
 // nothing else can, functions least of all: the key is in FAAS_HOME,
 // which no jail has.
 func (p *Provider) token(id string) (string, error) {
-	key, err := faashome.Secret(faashome.AgentKey(p.Home))
-	if err != nil {
-		return "", err
+	if t, ok := p.tokens.Load(id); ok {
+		return t.(string), nil
 	}
+	p.keyMu.Lock()
+	if p.key == nil {
+		key, err := faashome.Secret(faashome.AgentKey(p.Home))
+		if err != nil {
+			p.keyMu.Unlock()
+			return "", err
+		}
+		p.key = key
+	}
+	key := p.key
+	p.keyMu.Unlock()
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(id))
-	return hex.EncodeToString(m.Sum(nil)), nil
+	t := hex.EncodeToString(m.Sum(nil))
+	p.tokens.Store(id, t)
+	return t, nil
 }
