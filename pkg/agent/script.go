@@ -104,15 +104,17 @@ func (h *host) command(id string, inv faastype.Invocation, bootstrap ...string) 
 // the payload on stdin, stdout the result, stderr the logs. It returns an
 // error only when the platform failed.
 func (h *host) runScript(ctx context.Context, inv faastype.Invocation) (faastype.Outcome, error) {
-	c, err := h.command(inv.JobID, inv)
-	if err != nil {
-		return faastype.Outcome{}, err
-	}
 	p, err := newPipes()
 	if err != nil {
 		return faastype.Outcome{}, fault.Platformf("create pipes: %w", err)
 	}
 	defer p.closeAll()
+	// The command last: from here nothing returns before Start, which
+	// takes what it holds (a jail's egress socket).
+	c, err := h.command(inv.JobID, inv)
+	if err != nil {
+		return faastype.Outcome{}, err
+	}
 	timeout := inv.EffectiveTimeout()
 	proc, err := h.sb.Start(sandbox.Spec{
 		ID: inv.JobID, Argv: c.argv, Env: append(environ(inv, c.workdir, time.Now().Add(timeout)), c.env...), Jail: c.jail,

@@ -77,10 +77,6 @@ func startWorker(h *host, id string, inv faastype.Invocation) (*worker, []byte, 
 	default:
 		return nil, nil, fault.Platformf("no handler worker for the %s runtime", inv.Config.Runtime)
 	}
-	c, err := h.command(id, inv, bootstrap...)
-	if err != nil {
-		return nil, nil, err
-	}
 	var nonce [12]byte
 	_, _ = rand.Read(nonce[:])
 	sentinel := "\x1efaas-end:" + hex.EncodeToString(nonce[:])
@@ -102,6 +98,15 @@ func startWorker(h *host, id string, inv faastype.Invocation) (*worker, []byte, 
 		respR.Close()
 		respW.Close()
 		return nil, nil, fault.Platformf("create pipes: %w", err)
+	}
+	// The command last: from here nothing returns before Start, which
+	// takes what it holds (a jail's egress socket).
+	c, err := h.command(id, inv, bootstrap...)
+	if err != nil {
+		for _, f := range []*os.File{reqR, reqW, respR, respW, logsR, logsW} {
+			f.Close()
+		}
+		return nil, nil, err
 	}
 	begin := time.Now()
 	devnull, _ := os.Open(os.DevNull)
