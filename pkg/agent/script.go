@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/faasdev/faas/pkg/codestore"
@@ -32,6 +33,28 @@ type host struct {
 	share string
 	// logf logs for the instance (egress refusals).
 	logf func(string, ...any)
+	// verified are the code files whose sha256 was checked: path → the
+	// size and modification time they had then.
+	verified sync.Map
+}
+
+// verify checks a code file against its sha256 once, and again only when
+// the file has changed since (a script runs once per invocation: hashing
+// its file every time would be work on the hot path for nothing).
+func (h *host) verify(path, sum string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fault.Platformf("read function code: %w", err)
+	}
+	seen := fmt.Sprintf("%s %d %d", sum, fi.Size(), fi.ModTime().UnixNano())
+	if v, ok := h.verified.Load(path); ok && v == seen {
+		return nil
+	}
+	if err := codestore.Verify(path, sum); err != nil {
+		return err
+	}
+	h.verified.Store(path, seen)
+	return nil
 }
 
 // logSink receives a job's output as it is written, and the job's end.
@@ -64,7 +87,7 @@ func (h *host) command(id string, inv faastype.Invocation, bootstrap ...string) 
 	if err != nil {
 		return command{}, err
 	}
-	if err := codestore.Verify(code, inv.SHA256); err != nil {
+	if err := h.verify(code, inv.SHA256); err != nil {
 		return command{}, err
 	}
 	prog, err := h.interp.Find(inv.Config.Runtime)
@@ -78,10 +101,7 @@ func (h *host) command(id string, inv faastype.Invocation, bootstrap ...string) 
 		c.jail = &sandbox.Jail{UID: h.uid, TmpMB: inv.Config.Tmp()}
 		jailed := sandbox.JailDir + "/" + jailName(inv.Filename, code)
 		c.jail.Mounts = append(c.jail.Mounts, sandbox.Mount{Source: code, Target: jailed})
-		if prog != "" && !strings.HasPrefix(prog, "/usr/") {
-			prefix := filepath.Dir(filepath.Dir(prog))
-			c.jail.Mounts = append(c.jail.Mounts, sandbox.Mount{Source: prefix, Target: prefix})
-		}
+		c.jail.Mounts = append(c.jail.Mounts, interpreterMounts(prog)...)
 		if len(inv.Config.Network) > 0 {
 			if c.jail.Egress, err = startEgress(inv.Config.Network, h.logf); err != nil {
 				return command{}, fault.Platformf("egress proxy: %w", err)
@@ -287,4 +307,29 @@ func jailName(userFile, stored string) string {
 		return filepath.Base(stored)
 	}
 	return base + filepath.Ext(stored)
+}
+
+// interpreterMounts are what a jail needs of an interpreter outside /usr
+// (which every jail has): its installation prefix (pyenv's
+// /root/.pyenv/versions/3.11.7, nvm's node), bound at its own path. A
+// prefix that is a home directory or shallower (a FAAS_PYTHON of
+// /root/bin/python3) would bring the whole home into every jail: then
+// only the program itself is bound.
+func interpreterMounts(prog string) []sandbox.Mount {
+	if prog == "" {
+		return nil
+	}
+	if real, err := filepath.EvalSymlinks(prog); err == nil {
+		prog = real // /bin/bash is /usr/bin/bash on a merged-/usr system
+	}
+	if strings.HasPrefix(prog, "/usr/") {
+		return nil
+	}
+	prefix := filepath.Dir(filepath.Dir(prog))
+	parts := strings.Split(strings.Trim(prefix, "/"), "/")
+	home := parts[0] == "root" && len(parts) < 2 || parts[0] == "home" && len(parts) < 3
+	if prefix == "/" || home {
+		return []sandbox.Mount{{Source: prog, Target: prog}}
+	}
+	return []sandbox.Mount{{Source: prefix, Target: prefix}}
 }

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/faasdev/faas/pkg/codestore"
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
@@ -204,5 +206,46 @@ func TestJailName(t *testing.T) {
 		if got := jailName(c[0], c[1]); got != c[2] {
 			t.Errorf("jailName(%q, %q) = %q, want %q", c[0], c[1], got, c[2])
 		}
+	}
+}
+
+// TestInterpreterMounts: a jail gets an interpreter's prefix, never a
+// home directory or the root; an interpreter under /usr needs nothing.
+func TestInterpreterMounts(t *testing.T) {
+	for _, c := range []struct {
+		prog string
+		want []sandbox.Mount
+	}{
+		{"", nil},
+		{"/usr/bin/python3", nil},
+		{"/root/.pyenv/versions/3.11.7/bin/python3.11", []sandbox.Mount{{Source: "/root/.pyenv/versions/3.11.7", Target: "/root/.pyenv/versions/3.11.7"}}},
+		{"/opt/node/bin/node", []sandbox.Mount{{Source: "/opt/node", Target: "/opt/node"}}},
+		{"/root/bin/python3", []sandbox.Mount{{Source: "/root/bin/python3", Target: "/root/bin/python3"}}},
+		{"/home/ada/bin/node", []sandbox.Mount{{Source: "/home/ada/bin/node", Target: "/home/ada/bin/node"}}},
+		{"/x/python3", []sandbox.Mount{{Source: "/x/python3", Target: "/x/python3"}}},
+	} {
+		if got := interpreterMounts(c.prog); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("interpreterMounts(%q) = %v, want %v", c.prog, got, c.want)
+		}
+	}
+}
+
+// TestRewrittenCodeIsRefused: a code file rewritten after it was checked
+// (its size or time changed) is checked again, and refused.
+func TestRewrittenCodeIsRefused(t *testing.T) {
+	h := newHost(t, sandbox.DetectSandbox())
+	inv := invocation("v", "v.sh", "echo deployed", nil)
+	if _, err := h.runScript(context.Background(), inv); err != nil {
+		t.Fatal(err)
+	}
+	path := codestore.Path(h.home, inv)
+	if err := os.Chmod(path, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("echo owned, and longer"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.runScript(context.Background(), inv); err == nil || !strings.Contains(err.Error(), "not the version deployed") {
+		t.Fatalf("rewritten code: %v", err)
 	}
 }

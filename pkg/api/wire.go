@@ -77,9 +77,8 @@ type Deployed struct {
 	Function Function `json:"function"`
 	Created  bool     `json:"created"`
 	Notice   string   `json:"notice"`
-	// EntryWhy says how the entry point was found; Warning names the flag
-	// for a script that looks like it meant to be a handler.
-	EntryWhy   string   `json:"entry_why,omitempty"`
+	// Warning names the flag for a script that looks like it meant to
+	// be a handler.
 	Warning    string   `json:"warning,omitempty"`
 	EnvChanges []string `json:"env_changes,omitempty"`
 }
@@ -88,7 +87,7 @@ type Deployed struct {
 func (d Deployed) Engine() engine.DeployResult {
 	f := d.Function.Store()
 	return engine.DeployResult{Function: f.Name, Version: f.Current, Provider: f.Provider, Created: d.Created, Notice: d.Notice,
-		EntryWhy: d.EntryWhy, Warning: d.Warning, EnvChanges: d.EnvChanges}
+		Warning: d.Warning, EnvChanges: d.EnvChanges}
 }
 
 // RolledBack is the answer to a rollback.

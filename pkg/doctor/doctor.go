@@ -20,13 +20,18 @@ type Check struct {
 	Name   string `json:"name"`
 	OK     bool   `json:"ok"`
 	Detail string `json:"detail"`
+	// Fatal says faas cannot work while this check fails (the database):
+	// doctor then exits non-zero.
+	Fatal bool `json:"-"`
 }
 
 // Run checks what faas depends on. It opens no database it would not
 // otherwise have.
 func Run(ctx context.Context, home string) []Check {
 	var out []Check
-	add := func(name string, ok bool, detail string) { out = append(out, Check{name, ok, detail}) }
+	add := func(name string, ok bool, detail string) {
+		out = append(out, Check{Name: name, OK: ok, Detail: detail})
+	}
 
 	for _, reg := range provider.Registered() {
 		if reg.Detect != nil {
@@ -79,6 +84,7 @@ func Run(ctx context.Context, home string) []Check {
 		add("database", true, "none yet at "+home+" (created by the first command that needs it)")
 	} else if st, err := sqlite.Open(ctx, home); err != nil {
 		add("database", false, err.Error())
+		out[len(out)-1].Fatal = true
 	} else {
 		add("database", true, st.Path()+", schema version "+strconv.Itoa(sqlite.SchemaVersion()))
 		st.Close()

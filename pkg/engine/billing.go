@@ -20,10 +20,7 @@ import (
 // run/config.stamp, so a long-lived server bills at the prices of the
 // moment.
 func (e *Engine) Settings(ctx context.Context) (billing.Settings, error) {
-	var stamp time.Time
-	if fi, err := os.Stat(faashome.ConfigStamp(e.Home)); err == nil {
-		stamp = fi.ModTime()
-	}
+	stamp := faashome.Changed(faashome.ConfigStamp(e.Home))
 	e.settingsMu.Lock()
 	defer e.settingsMu.Unlock()
 	if e.settingsLoaded && stamp.Equal(e.settingsStamp) {

@@ -93,10 +93,9 @@ type DeployResult struct {
 	Created bool
 	// Notice is a remark for the user, such as why auto chose local.
 	Notice string
-	// EntryWhy says how the entry point was found; Warning, for a script
-	// that looks like it meant to be a handler, names the flag to use.
-	EntryWhy string
-	Warning  string
+	// Warning, for a script that looks like it meant to be a handler,
+	// names the flag to use.
+	Warning string
 	// EnvChanges says what the deploy did to the environment: "+A"
 	// added, "-B" removed, "~C" changed.
 	EnvChanges []string
@@ -139,7 +138,7 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 	cfg.Mode, cfg.Handler = r.Mode, ""
 	var warning string
 	switch {
-	case cfg.Mode == function.Script && entry.Why == "named by --handler":
+	case cfg.Mode == function.Script && entry.Named:
 		return DeployResult{}, fault.Usagef("--handler and --mode script contradict each other: drop one")
 	case cfg.Mode == "" && entry.Name != "", cfg.Mode == function.Handler && entry.Name != "":
 		cfg.Mode, cfg.Handler = function.Handler, entry.Name
@@ -170,7 +169,7 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 	if err != nil {
 		return DeployResult{}, err
 	}
-	return DeployResult{Function: name, Version: v, Provider: prov, Created: created, Notice: notice, EntryWhy: entry.Why,
+	return DeployResult{Function: name, Version: v, Provider: prov, Created: created, Notice: notice,
 		Warning: warning, EnvChanges: envChanges}, nil
 }
 

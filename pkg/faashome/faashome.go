@@ -62,9 +62,6 @@ func DB(home string) string { return filepath.Join(home, DBName) }
 // CodeFile is where code stored under name lives.
 func CodeFile(home, name string) string { return filepath.Join(home, "code", filepath.Base(name)) }
 
-// Run is the folder of what lives only while processes do.
-func Run(home string) string { return filepath.Join(home, "run") }
-
 // JobDir is the working directory of a running process.
 func JobDir(home, id string) string { return filepath.Join(home, "run", "jobs", id) }
 

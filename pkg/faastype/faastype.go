@@ -66,9 +66,6 @@ const (
 	CauseLost        Cause = "lost"
 )
 
-// Causes are the causes a job can have, the empty one aside.
-var Causes = []Cause{CauseFunction, CausePlatform, CauseInterrupted, CauseLost}
-
 // Outcome is what a provider reports of an invocation that ran. A failure
 // of the function is an Outcome; a failure of the platform is an error.
 type Outcome struct {

@@ -43,12 +43,12 @@ func nodeExport(name string) *regexp.Regexp {
 	return regexp.MustCompile(`(?m)(\bexports\.` + n + `\s*=|\bmodule\.exports\s*=\s*\{[^}]*\b` + n + `\b|^export\s+(?:async\s+)?function\s*\*?\s*` + n + `\b|^export\s+(?:const|let|var)\s+` + n + `\b|^export\s*\{[^}]*\b` + n + `\b)`)
 }
 
-// Entry is what faas found in a file: the entry point, and why.
+// Entry is what faas found in a file: the entry point, or a warning.
 type Entry struct {
 	// Name is the handler's name; "" for a script.
 	Name string
-	// Why says how it was found, for the deploy line.
-	Why string
+	// Named says --handler named it (it was not found by convention).
+	Named bool
 	// Warning, for a script that looks like it meant to be a handler,
 	// names the flag to use.
 	Warning string
@@ -88,7 +88,7 @@ func FindEntry(r Runtime, code []byte, given string) (Entry, error) {
 		if !defined(given) {
 			return Entry{}, fmt.Errorf("--handler %s: the file defines no top-level %s", given, given)
 		}
-		return Entry{Name: given, Why: "named by --handler"}, nil
+		return Entry{Name: given, Named: true}, nil
 	}
 	if r != Python && r != Node {
 		return Entry{}, nil
@@ -103,11 +103,11 @@ func FindEntry(r Runtime, code []byte, given string) (Entry, error) {
 	}
 	for _, name := range EntryNames {
 		if defined(name) {
-			return Entry{Name: name, Why: "found " + name}, nil
+			return Entry{Name: name}, nil
 		}
 	}
 	if r == Node && nodeExportRE.Match(code) {
-		return Entry{Name: NodeDefaultExport, Why: "found a default export"}, nil
+		return Entry{Name: NodeDefaultExport}, nil
 	}
 	if r == Python {
 		if m := pyTwoArgRE.FindSubmatch(code); m != nil {

@@ -12,8 +12,6 @@ const Default = "local"
 
 // Availability is what a provider finds of its own prerequisites here.
 type Availability struct {
-	// Installed says its tools are there at all (a multipass binary).
-	Installed bool
 	// Usable says it can launch instances now.
 	Usable bool
 	// Detail is one line for `faas doctor`.

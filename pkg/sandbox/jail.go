@@ -123,15 +123,13 @@ func runJail(c jailConfig, prog []string) int {
 	}
 	status := os.NewFile(uintptr(c.statusFD), "status")
 	// Nothing the agent handed down leaks into the function but its stdio
-	// and its extra fds.
-	for fd := 3 + c.extra; fd < 1024; fd++ {
-		if fd != c.statusFD {
+	// and its extra fds: the status pipe and the egress socket stay the
+	// init's. One close_range(CLOEXEC) call; a loop on kernels before 5.11.
+	const sysCloseRange, closeRangeCloexec = 436, 1 << 2
+	if _, _, e := syscall.Syscall(sysCloseRange, uintptr(3+c.extra), ^uintptr(0), closeRangeCloexec); e != 0 {
+		for fd := 3 + c.extra; fd < 1024; fd++ {
 			syscall.CloseOnExec(fd)
 		}
-	}
-	syscall.CloseOnExec(c.statusFD)
-	if c.egressFD > 0 {
-		syscall.CloseOnExec(c.egressFD)
 	}
 	if err := buildRoot(c); err != nil {
 		return fail("build the jail: %v", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -42,10 +43,34 @@ func runJailed(t *testing.T, j *Jail, argv ...string) (Exit, string, string) {
 	return e, out.String(), serr.String()
 }
 
-func TestJailSmoke(t *testing.T) {
-	e, out, serr := runJailed(t, nil, "/bin/sh", "-c", "id; echo $$; ls /; ls /proc | head -5; grep Cap /proc/self/status; cat /proc/self/uid_map; ip addr 2>&1 | head; exit 3")
-	t.Logf("exit %+v\nout:\n%s\nerr:\n%s", e, out, serr)
+// TestJailConfines runs a shell in a jail and checks what it is: an
+// unprivileged uid with no capabilities and no_new_privs under seccomp,
+// not PID 1 of its own namespace (its init is), a root of /usr's links and
+// the jail's own directories only, a status that carries its exit code,
+// and a seccomp filter that refuses a new namespace.
+func TestJailConfines(t *testing.T) {
+	script := `id -u; echo pid=$$; ls /; grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status
+if command -v unshare >/dev/null; then unshare -U true 2>&1 | tail -1; else echo no-unshare; fi
+exit 3`
+	e, out, serr := runJailed(t, nil, "/bin/sh", "-c", script)
 	if e.Code == nil || *e.Code != 3 {
-		t.Fatalf("exit %+v", e)
+		t.Fatalf("exit %+v, stderr %s", e, serr)
+	}
+	for _, want := range []string{"\nCapEff:\t0000000000000000\n", "\nNoNewPrivs:\t1\n", "\nSeccomp:\t2\n",
+		"\nbin\ndev\netc\nlib\nlib64\nproc\nsbin\ntmp\nusr\n"} {
+		if !strings.Contains("\n"+out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "no-unshare") {
+		t.Log("no unshare(1) on this host: the seccomp refusal is checked by jail.txtar")
+	} else if !strings.Contains(out, "Operation not permitted\n") {
+		t.Errorf("unshare -U was not refused:\n%s", out)
+	}
+	if uid, _, _ := strings.Cut(out, "\n"); uid == "0" || !strings.HasPrefix(uid, "2") {
+		t.Errorf("uid %s, want one of 200000-265535", uid)
+	}
+	if strings.Contains(out, "pid=1\n") {
+		t.Errorf("the function is PID 1; its init should be:\n%s", out)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -36,10 +35,7 @@ func (s *Server) owner(ctx context.Context, token string) (string, bool) {
 	sum := sha256.Sum256([]byte(token))
 	// `faas serve token create|revoke` touch a stamp file: a changed stamp
 	// reloads the tokens before this request is judged.
-	var stamp time.Time
-	if fi, err := os.Stat(faashome.TokensStamp(s.eng.Home)); err == nil {
-		stamp = fi.ModTime()
-	}
+	stamp := faashome.Changed(faashome.TokensStamp(s.eng.Home))
 	for attempt := 0; attempt < 2; attempt++ {
 		s.tokensMu.Lock()
 		if s.tokensLoaded.IsZero() || !stamp.Equal(s.tokensStamp) || attempt == 1 {

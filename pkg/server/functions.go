@@ -34,7 +34,7 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request, eng *engine.Engi
 		code = http.StatusCreated
 	}
 	writeJSON(w, code, api.Deployed{Function: api.NewFunction(fn), Created: res.Created, Notice: res.Notice,
-		EntryWhy: res.EntryWhy, Warning: res.Warning, EnvChanges: res.EnvChanges})
+		Warning: res.Warning, EnvChanges: res.EnvChanges})
 }
 
 // readDeploy reads a deploy as JSON (code in base64) or as a multipart

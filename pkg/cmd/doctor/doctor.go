@@ -51,8 +51,8 @@ database. It exits 0 unless the database cannot be read (3).`,
 				fmt.Fprintf(io.Out, "%s %-9s %s\n", mark, c.Name, c.Detail)
 			}
 			for _, c := range checks {
-				if c.Name == "database" && !c.OK {
-					return fault.WithHint(fault.Platformf("the database cannot be read: %s", c.Detail), "fix FAAS_HOME's permissions, or move the file away")
+				if c.Fatal {
+					return fault.WithHint(fault.Platformf("the %s cannot be read: %s", c.Name, c.Detail), "fix FAAS_HOME's permissions, or move the file away")
 				}
 			}
 			return nil

@@ -23,8 +23,8 @@ func detect(ctx context.Context) provider.Availability {
 	case bin == "":
 		return provider.Availability{Detail: "not installed: functions run on the local provider"}
 	case err != nil || v.Daemon == "":
-		return provider.Availability{Installed: true, Detail: "client " + v.Client + " at " + bin + ", but the daemon does not answer",
+		return provider.Availability{Detail: "client " + v.Client + " at " + bin + ", but the daemon does not answer",
 			Notice: "multipass is installed but its daemon does not answer"}
 	}
-	return provider.Availability{Installed: true, Usable: true, Detail: "client " + v.Client + ", daemon " + v.Daemon + " (" + bin + ")"}
+	return provider.Availability{Usable: true, Detail: "client " + v.Client + ", daemon " + v.Daemon + " (" + bin + ")"}
 }
