@@ -82,6 +82,9 @@ type DeployRequest struct {
 	// (an --env-file) instead of the current environment.
 	EnvUnset   []string
 	EnvReplace bool
+	// SecretUnset stops secrets the current version reads; Config.Secrets
+	// are added to (or replace by name) the current ones.
+	SecretUnset []string
 }
 
 // DeployResult says what a deploy did.
@@ -322,6 +325,7 @@ func kept(base function.Config, r DeployRequest) (function.Config, []string) {
 		delete(env, k)
 	}
 	cfg.Env = env
+	cfg.Secrets = keptSecrets(base.Secrets, given.Secrets, r.SecretUnset)
 	var changes []string
 	for k, v := range env {
 		old, had := base.Env[k]
@@ -362,4 +366,22 @@ func (e *Engine) VersionCode(ctx context.Context, name string, version int) (sto
 		version = fn.Current.Version
 	}
 	return e.store.GetVersion(ctx, name, version)
+}
+
+// keptSecrets is a redeploy's secrets: the current ones, with those given
+// added (or replacing one of the same name) and those unset removed.
+func keptSecrets(base, given []function.SecretRef, unset []string) []function.SecretRef {
+	var out []function.SecretRef
+	for _, s := range base {
+		if !slices.ContainsFunc(given, func(g function.SecretRef) bool { return g.Name == s.Name }) && !slices.Contains(unset, s.Name) {
+			out = append(out, s)
+		}
+	}
+	for _, g := range given {
+		if !slices.Contains(unset, g.Name) {
+			out = append(out, g)
+		}
+	}
+	slices.SortFunc(out, func(a, b function.SecretRef) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }

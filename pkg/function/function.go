@@ -83,6 +83,8 @@ type Config struct {
 	MinInstances int               `json:"min_instances"`
 	MaxInstances int               `json:"max_instances"`
 	Env          map[string]string `json:"env"`
+	// Secrets are the secrets the function reads, by name (secret.go).
+	Secrets []SecretRef `json:"secrets,omitempty"`
 	// Network is where a jailed function may connect, through its agent's
 	// egress proxy: HOST or HOST:PORT each, "*" for anywhere; none: no
 	// network at all.
@@ -168,7 +170,7 @@ func (c Config) Validate() error {
 			return err
 		}
 	}
-	return nil
+	return validSecrets(c.Secrets, c.Env)
 }
 
 // Valid reports whether r is a known runtime.

@@ -44,6 +44,7 @@ type Options struct {
 	Env          []string
 	EnvFile      string
 	Network      []string
+	Secrets      []string
 	Handler      string
 	// Set names the config flags given on the command line: a redeploy
 	// changes only those and keeps the rest.
@@ -105,6 +106,7 @@ The function's name is printed on stdout; what was done goes to stderr.`,
 	fl.IntVar(&opts.MaxInstances, "max-instances", def.MaxInstances, "most instances at once")
 	fl.StringArrayVar(&opts.Env, "env", nil, "set an environment variable KEY=VALUE, or remove one with KEY- (repeatable; a redeploy keeps the others)")
 	fl.StringVar(&opts.EnvFile, "env-file", "", "replace the whole environment with a file of KEY=VALUE lines (then --env applies)")
+	fl.StringArrayVar(&opts.Secrets, "secret", nil, "let the function read secret NAME as /run/secrets/NAME, and as $ENV with NAME=ENV; NAME- stops it (repeatable; a redeploy keeps the others; see `faas secret`)")
 	fl.StringVar(&opts.Handler, "handler", "", "the entry point to call (default: the first of handler, lambda_handler, handle, main; a Node default export)")
 	fl.StringArrayVar(&opts.Network, "network", nil, "let the function connect to HOST[:PORT] through its egress proxy (repeatable; * for anywhere; default: no network)")
 	fl.Float64Var(&opts.ScaleTarget, "scale-target", 0, "autoscale: jobs in flight per slot to aim for (default: autoscale.target)")
@@ -188,6 +190,20 @@ func (o *Options) request() (engine.DeployRequest, error) {
 	}
 	if cfg.Env, err = function.ParseEnv(sets); err != nil {
 		return r, err
+	}
+	for _, s := range o.Secrets {
+		if name, ok := strings.CutSuffix(s, "-"); ok && !strings.Contains(s, "=") {
+			if err := function.ValidateSecretName(name); err != nil {
+				return r, fault.Usagef("--secret %q: %v", s, err)
+			}
+			r.SecretUnset = append(r.SecretUnset, name)
+			continue
+		}
+		ref, err := function.ParseSecretRef(s)
+		if err != nil {
+			return r, err
+		}
+		cfg.Secrets = append(cfg.Secrets, ref)
 	}
 	r.Config = cfg
 	r.Keep = true
