@@ -47,5 +47,12 @@ func environ(inv faastype.Invocation, workdir string, deadline time.Time) []stri
 	for k, v := range cfg.Env {
 		env[k] = v
 	}
+	// A secret named NAME=VAR is also $VAR (a value with a NUL byte can
+	// only be read from its file).
+	for _, r := range cfg.Secrets {
+		if v, ok := inv.Secrets[r.Name]; ok && r.Env != "" && bytes.IndexByte(v, 0) < 0 {
+			env[r.Env] = string(v)
+		}
+	}
 	return function.EnvList(env)
 }

@@ -138,7 +138,7 @@ func (h *host) runScript(ctx context.Context, inv faastype.Invocation) (faastype
 	timeout := inv.EffectiveTimeout()
 	proc, err := h.sb.Start(sandbox.Spec{
 		ID: inv.JobID, Argv: c.argv, Env: append(environ(inv, c.workdir, time.Now().Add(timeout)), c.env...), Jail: c.jail,
-		MemoryMB: inv.Config.MemoryMB, CPUs: inv.Config.CPUs,
+		MemoryMB: inv.Config.MemoryMB, CPUs: inv.Config.CPUs, Secrets: inv.Secrets,
 		Stdin: p.stdinR, Stdout: p.stdoutW, Stderr: p.stderrW,
 	})
 	c.started()

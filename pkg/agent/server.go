@@ -2,7 +2,9 @@ package agent
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -209,9 +211,19 @@ func (s *Server) poolFor(req api.InvokeRequest, k string) *pool {
 
 // versionKey tells versions apart, including those with the same code but
 // other limits.
+// A secret set anew makes another key too, so warm workers that hold the
+// old value retire like those of an older version.
 func versionKey(req api.InvokeRequest) string {
 	b, _ := json.Marshal(req.Config)
-	return req.SHA256 + string(b)
+	k := req.SHA256 + string(b)
+	if len(req.Secrets) > 0 {
+		h := sha256.New()
+		for _, r := range req.Config.Secrets {
+			fmt.Fprintf(h, "%s %d %s\x00", r.Name, len(req.Secrets[r.Name]), req.Secrets[r.Name])
+		}
+		k += hex.EncodeToString(h.Sum(nil))
+	}
+	return k
 }
 
 func (s *Server) scriptSlots(req api.InvokeRequest, k string) chan struct{} {

@@ -113,7 +113,7 @@ func startWorker(h *host, id string, inv faastype.Invocation) (*worker, []byte, 
 	inv.JobID, inv.Payload = "", nil
 	env := append(append(environ(inv, c.workdir, time.Time{}), c.env...), "FAAS_WORKER_SENTINEL="+sentinel)
 	proc, err := h.sb.Start(sandbox.Spec{
-		ID: id, Argv: c.argv, Jail: c.jail, Env: env, MemoryMB: inv.Config.MemoryMB, CPUs: inv.Config.CPUs,
+		ID: id, Argv: c.argv, Jail: c.jail, Env: env, MemoryMB: inv.Config.MemoryMB, CPUs: inv.Config.CPUs, Secrets: inv.Secrets,
 		Stdin: devnull, Stdout: logsW, Stderr: logsW, Extra: []*os.File{reqR, respW},
 	})
 	c.started()

@@ -100,10 +100,12 @@ type Function struct {
 	MaxInstances int               `json:"max_instances"`
 	Env          map[string]string `json:"env"`
 	Network      []string          `json:"network"`
-	ScaleTarget  float64           `json:"scale_target"`
-	ScaleIdleMS  int64             `json:"scale_idle_ms"`
-	CreatedAt    time.Time         `json:"created_at"`
-	UpdatedAt    time.Time         `json:"updated_at"`
+	// Secrets name the secrets the function reads; never their values.
+	Secrets     []function.SecretRef `json:"secrets"`
+	ScaleTarget float64              `json:"scale_target"`
+	ScaleIdleMS int64                `json:"scale_idle_ms"`
+	CreatedAt   time.Time            `json:"created_at"`
+	UpdatedAt   time.Time            `json:"updated_at"`
 }
 
 // NewFunction converts a function with its current version.
@@ -119,8 +121,15 @@ func NewFunction(f store.Function) Function {
 		SHA256: f.Current.SHA256, MemoryMB: c.MemoryMB, CPUs: c.CPUs, DiskMB: c.DiskMB, TmpMB: c.Tmp(),
 		TimeoutMS: c.TimeoutMS, Concurrency: c.Concurrency, MinInstances: c.MinInstances,
 		MaxInstances: c.MaxInstances, Env: env, Network: network(c.Network), ScaleTarget: c.ScaleTarget, ScaleIdleMS: c.ScaleIdleMS,
-		CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt,
+		Secrets: secretRefs(c.Secrets), CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt,
 	}
+}
+
+func secretRefs(refs []function.SecretRef) []function.SecretRef {
+	if refs == nil {
+		return []function.SecretRef{}
+	}
+	return refs
 }
 
 func network(rules []string) []string {

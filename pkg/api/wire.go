@@ -40,7 +40,7 @@ func (v Job) Store() store.Job {
 func (v Function) Store() store.Function {
 	cfg := function.Config{Runtime: function.Runtime(v.Runtime), Mode: function.Mode(v.Mode), Handler: v.Handler, MemoryMB: v.MemoryMB,
 		CPUs: v.CPUs, DiskMB: v.DiskMB, TmpMB: v.TmpMB, TimeoutMS: v.TimeoutMS, Concurrency: v.Concurrency,
-		MinInstances: v.MinInstances, MaxInstances: v.MaxInstances, Env: v.Env, Network: v.Network,
+		MinInstances: v.MinInstances, MaxInstances: v.MaxInstances, Env: v.Env, Network: v.Network, Secrets: v.Secrets,
 		ScaleTarget: v.ScaleTarget, ScaleIdleMS: v.ScaleIdleMS}
 	return store.Function{Name: v.Name, Provider: v.Provider, Owner: v.Owner, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
 		Versions: v.Versions, Current: store.Version{Function: v.Name, Version: v.Version, SHA256: v.SHA256,
@@ -63,13 +63,15 @@ type DeployRequest struct {
 	Set        []string `json:"set,omitempty"`
 	EnvUnset   []string `json:"env_unset,omitempty"`
 	EnvReplace bool     `json:"env_replace,omitempty"`
+	// SecretUnset stops secrets a redeploy's function read.
+	SecretUnset []string `json:"secret_unset,omitempty"`
 }
 
 // Engine is the request as the engine takes it.
 func (r DeployRequest) Engine() engine.DeployRequest {
 	return engine.DeployRequest{Name: r.Name, Filename: r.Filename, Code: r.Code, Runtime: function.Runtime(r.Runtime),
 		Mode: function.Mode(r.Mode), Provider: r.Provider, Config: r.Config,
-		Keep: r.Keep, Set: r.Set, EnvUnset: r.EnvUnset, EnvReplace: r.EnvReplace}
+		Keep: r.Keep, Set: r.Set, EnvUnset: r.EnvUnset, EnvReplace: r.EnvReplace, SecretUnset: r.SecretUnset}
 }
 
 // Deployed is the answer to a deploy.

@@ -44,6 +44,10 @@ type Backend interface {
 	Bill(context.Context, engine.BillRequest) (engine.Bill, error)
 	// Top samples the instances and summarises them, as `faas top` shows.
 	Top(ctx context.Context, prev *engine.Snapshot) (engine.Snapshot, error)
+	// SetSecret, ListSecrets and RemoveSecret keep the owner's secrets.
+	SetSecret(ctx context.Context, name string, value []byte) (created bool, err error)
+	ListSecrets(context.Context) ([]engine.SecretInfo, error)
+	RemoveSecret(ctx context.Context, name string) (usedBy []string, err error)
 }
 
 var (

@@ -157,6 +157,9 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 	if err := cfg.Validate(); err != nil {
 		return DeployResult{}, err
 	}
+	if err := e.checkSecrets(ctx, e.Owner, cfg.Secrets); err != nil {
+		return DeployResult{}, err
+	}
 	if cfg.Runtime == function.Exec && !bytes.HasPrefix(r.Code, []byte("#!")) && !bytes.HasPrefix(r.Code, []byte("\x7fELF")) {
 		return DeployResult{}, fault.Usagef("%s is not an executable (no #! line, not ELF): name its runtime with --runtime python|node|bash", filepath.Base(r.Filename))
 	}

@@ -42,6 +42,8 @@ type core struct {
 	settingsStamp  time.Time
 	settings       billing.Settings
 	settingsErr    error
+
+	secrets sealer
 }
 
 // New returns the engine of a FAAS_HOME whose records are in st. The

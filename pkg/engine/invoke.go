@@ -111,6 +111,11 @@ func (e *Engine) execute(ctx context.Context, job store.Job, fn store.Function, 
 		Filename: fn.Current.Filename, Code: fn.Current.Code, Config: cfg,
 		Payload: job.Payload, Timeout: job.Timeout,
 	}
+	// The secrets are the function's owner's (not the caller's), opened for
+	// this run. One removed since the deploy fails the job, saying so.
+	if inv.Secrets, err = e.secretValues(ctx, fn.Owner, cfg.Secrets); err != nil {
+		return e.failPlatform(context.WithoutCancel(ctx), job, err, false)
+	}
 	out, launched, runErr := e.runPlaced(ctx, p, placed, inv, pl)
 	// The result is recorded even when the caller is interrupted.
 	rec := context.WithoutCancel(ctx)

@@ -17,6 +17,7 @@ type Store interface {
 	JobStore
 	InstanceStore
 	AccountStore
+	SecretStore
 	Close() error
 }
 
@@ -81,4 +82,17 @@ type AccountStore interface {
 	CreateToken(ctx context.Context, t store.Token) error
 	Tokens(ctx context.Context) ([]store.Token, error)
 	RevokeToken(ctx context.Context, name string) error
+}
+
+// SecretStore keeps each owner's secrets, sealed by the engine: the store
+// never sees a plain value.
+type SecretStore interface {
+	// PutSecret stores a secret, replacing the owner's one of that name.
+	PutSecret(ctx context.Context, s store.Secret) (created bool, err error)
+	// ListSecrets lists an owner's secrets without their values.
+	ListSecrets(ctx context.Context, owner string) ([]store.Secret, error)
+	// GetSecrets reads an owner's named secrets, sealed; any name the
+	// owner has none of is not found.
+	GetSecrets(ctx context.Context, owner string, names []string) ([]store.Secret, error)
+	DeleteSecret(ctx context.Context, owner, name string) error
 }

@@ -97,6 +97,16 @@ func ConfigStamp(home string) string { return filepath.Join(home, "run", "config
 // AgentKey is the secret local agents' tokens are derived from.
 func AgentKey(home string) string { return filepath.Join(home, "run", "agent.key") }
 
+// SecretsKey is the key that seals functions' secrets in the database: a
+// file apart from it, FAAS_SECRETS_KEY_FILE when set (a server's operator
+// keeps it elsewhere, or shares it between servers of one database).
+func SecretsKey(home string) string {
+	if p := os.Getenv("FAAS_SECRETS_KEY_FILE"); p != "" {
+		return p
+	}
+	return filepath.Join(home, "keys", "secrets.key")
+}
+
 // Interpreters caches launcher scripts resolved to their interpreters.
 func Interpreters(home string) string { return filepath.Join(home, "run", "interpreters.json") }
 

@@ -34,6 +34,9 @@ type Invocation struct {
 	Payload  []byte
 	// Timeout overrides Config.Timeout when positive.
 	Timeout time.Duration
+	// Secrets are the values of the secrets Config.Secrets names, opened
+	// for this run only: never recorded, logged or shown.
+	Secrets map[string][]byte
 }
 
 // EffectiveTimeout is the timeout this invocation runs under.

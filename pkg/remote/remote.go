@@ -107,7 +107,7 @@ func esc(s string) string { return url.PathEscape(s) }
 func (c *Client) Deploy(ctx context.Context, r engine.DeployRequest) (engine.DeployResult, error) {
 	meta, _ := json.Marshal(api.DeployRequest{Name: r.Name, Filename: r.Filename, Runtime: string(r.Runtime),
 		Mode: string(r.Mode), Provider: r.Provider, Config: r.Config,
-		Keep: r.Keep, Set: r.Set, EnvUnset: r.EnvUnset, EnvReplace: r.EnvReplace})
+		Keep: r.Keep, Set: r.Set, EnvUnset: r.EnvUnset, EnvReplace: r.EnvReplace, SecretUnset: r.SecretUnset})
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	_ = mw.WriteField("request", string(meta))

@@ -87,11 +87,14 @@ var devices = []string{"null", "zero", "full", "random", "urandom", "tty"}
 var mergedUsr = []string{"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}
 
 // jailArgs are the shim's arguments for a jail.
-func (j Jail) args(statusFD, egressFD int) []string {
+func (j Jail) args(statusFD, egressFD, secretsFD int) []string {
 	a := []string{"-jail", "-uid", strconv.Itoa(j.UID), "-tmp", strconv.FormatInt(max(j.TmpMB, 1), 10),
 		"-status", strconv.Itoa(statusFD)}
 	if egressFD > 0 {
 		a = append(a, "-egress", strconv.Itoa(egressFD))
+	}
+	if secretsFD > 0 {
+		a = append(a, "-secrets", strconv.Itoa(secretsFD))
 	}
 	for _, m := range j.Mounts {
 		flag := "-bind"
@@ -109,8 +112,10 @@ type jailConfig struct {
 	tmpMB    int64
 	statusFD int
 	egressFD int
-	mounts   []Mount
-	extra    int // fds from 3 on that the function gets
+	// secretsFD, when set, holds the secrets to mount at SecretsDir.
+	secretsFD int
+	mounts    []Mount
+	extra     int // fds from 3 on that the function gets
 }
 
 // runJail is the init: build the jail, start the function in it, and wait.
@@ -280,6 +285,11 @@ func buildRoot(c jailConfig) error {
 	}
 	if err := writeUsers(root, c.uid); err != nil {
 		return err
+	}
+	if c.secretsFD > 0 {
+		if err := mountSecrets(root, c.secretsFD, c.uid); err != nil {
+			return err
+		}
 	}
 	if err := os.Mkdir(in(".old"), 0o700); err != nil {
 		return err

@@ -51,6 +51,9 @@ type Spec struct {
 	Stderr   *os.File
 	// Extra become fds 3, 4, … in the process.
 	Extra []*os.File
+	// Secrets are files the process reads in SecretsDir (its jail's) or,
+	// unjailed, in the directory SecretsEnv names.
+	Secrets map[string][]byte
 	// Jail, when set, runs the process in a jail where the host can jail
 	// (Runner.Jails); its working directory is then the jail's /tmp.
 	Jail *Jail
@@ -83,6 +86,16 @@ func (r *Runner) Start(s Spec) (*Proc, error) {
 	extra := s.Extra
 	var status, statusW *os.File
 	var clone uintptr
+	env := s.Env
+	if len(s.Secrets) > 0 && (s.Jail == nil || !r.Sandbox.Jail) {
+		sd, err := writeSecretsDir(dir, s.Secrets)
+		if err != nil {
+			j.cleanup()
+			os.RemoveAll(dir)
+			return nil, fault.Platformf("write secrets: %w", err)
+		}
+		env = append(env[:len(env):len(env)], SecretsEnv+"="+sd)
+	}
 	if s.Jail != nil && r.Sandbox.Jail {
 		if status, statusW, err = os.Pipe(); err != nil {
 			j.cleanup()
@@ -91,19 +104,33 @@ func (r *Runner) Start(s Spec) (*Proc, error) {
 		}
 		defer statusW.Close()
 		extra = append(append([]*os.File{}, s.Extra...), statusW)
-		egressFD := 0
+		egressFD, secretsFD := 0, 0
 		if s.Jail.Egress != nil {
 			extra = append(extra, s.Jail.Egress)
 			egressFD = 3 + len(extra) - 1
 		}
-		args = append(append(args, "-extra", strconv.Itoa(len(s.Extra))), s.Jail.args(3+len(s.Extra), egressFD)...)
+		if len(s.Secrets) > 0 {
+			sf, err := secretsFile(s.Secrets)
+			if err != nil {
+				statusW.Close()
+				status.Close()
+				j.cleanup()
+				os.RemoveAll(dir)
+				return nil, fault.Platformf("pass secrets: %w", err)
+			}
+			defer sf.Close()
+			extra = append(extra, sf)
+			secretsFD = 3 + len(extra) - 1
+			env = append(env[:len(env):len(env)], SecretsEnv+"="+SecretsDir)
+		}
+		args = append(append(args, "-extra", strconv.Itoa(len(s.Extra))), s.Jail.args(3+len(s.Extra), egressFD, secretsFD)...)
 		clone = syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWNET | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS
 	}
 	cmd := &exec.Cmd{
 		Path:       r.Self,
 		Args:       append(append(append([]string{"faas"}, args...), "--"), s.Argv...),
 		Dir:        dir,
-		Env:        s.Env,
+		Env:        env,
 		Stdin:      s.Stdin,
 		Stdout:     s.Stdout,
 		Stderr:     s.Stderr,

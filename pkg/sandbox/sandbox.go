@@ -316,7 +316,7 @@ func (j *jail) cleanup() {
 // SandboxMain is the shim:
 //
 //	faas __faas-sandbox [-cgroup FILE]... [-data N] [JAIL] -- PROG ARGS...
-//	JAIL: -jail -uid N -tmp MB -status FD [-egress FD] [-extra N] [-bind[rw] SRC=DST]...
+//	JAIL: -jail -uid N -tmp MB -status FD [-egress FD] [-secrets FD] [-extra N] [-bind[rw] SRC=DST]...
 //	faas __faas-sandbox -exec -- PROG ARGS...   (the jail's last step)
 //
 // It never returns on success.
@@ -358,6 +358,8 @@ func SandboxMain(args []string) int {
 			jc.statusFD, err = strconv.Atoi(v)
 		case "-egress":
 			jc.egressFD, err = strconv.Atoi(v)
+		case "-secrets":
+			jc.secretsFD, err = strconv.Atoi(v)
 		case "-extra":
 			jc.extra, err = strconv.Atoi(v)
 		case "-bind", "-bindrw":

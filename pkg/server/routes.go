@@ -24,6 +24,9 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("GET /v1/jobs", s.auth(s.listJobs))
 	m.HandleFunc("GET /v1/jobs/{id}", s.auth(s.getJob))
 	m.HandleFunc("GET /v1/jobs/{id}/logs", s.auth(s.jobLogs))
+	m.HandleFunc("GET /v1/secrets", s.auth(s.listSecrets))
+	m.HandleFunc("PUT /v1/secrets/{name}", s.auth(s.putSecret))
+	m.HandleFunc("DELETE /v1/secrets/{name}", s.auth(s.removeSecret))
 	m.HandleFunc("GET /v1/bill", s.auth(s.bill))
 	m.HandleFunc("GET /v1/top", s.auth(s.top))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

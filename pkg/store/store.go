@@ -51,6 +51,19 @@ type SyntheticJobs struct {
 	FailEvery int
 }
 
+// Secret is one of an owner's secrets, sealed.
+type Secret struct {
+	Owner string
+	Name  string
+	// Sealed is the value as the engine sealed it (nonce and ciphertext);
+	// lists leave it empty.
+	Sealed []byte
+	// Size is the plain value's length in bytes.
+	Size      int
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
 // Token is an API token of `faas serve`, by its name (the owner).
 type Token struct {
 	Name      string

@@ -26,6 +26,9 @@ type InvokeRequest struct {
 	Config    function.Config `json:"config"`
 	Payload   []byte          `json:"payload"`
 	TimeoutMS int64           `json:"timeout_ms"`
+	// Secrets are the values of the secrets the config names, for this
+	// run: the agent keeps them in memory and in its jails only.
+	Secrets map[string][]byte `json:"secrets,omitempty"`
 }
 
 // Invocation converts the request for the sandbox.
@@ -33,7 +36,7 @@ func (r InvokeRequest) Invocation() faastype.Invocation {
 	return faastype.Invocation{
 		JobID: r.JobID, Function: r.Function, Version: r.Version, SHA256: r.SHA256,
 		Filename: r.Filename, CodeName: r.CodeName, Config: r.Config, Payload: r.Payload,
-		Timeout: time.Duration(r.TimeoutMS) * time.Millisecond,
+		Timeout: time.Duration(r.TimeoutMS) * time.Millisecond, Secrets: r.Secrets,
 	}
 }
 
@@ -42,7 +45,7 @@ func NewInvokeRequest(inv faastype.Invocation) InvokeRequest {
 	return InvokeRequest{
 		JobID: inv.JobID, Function: inv.Function, Version: inv.Version, SHA256: inv.SHA256,
 		Filename: inv.Filename, CodeName: codestore.Name(inv), Config: inv.Config, Payload: inv.Payload,
-		TimeoutMS: inv.EffectiveTimeout().Milliseconds(),
+		TimeoutMS: inv.EffectiveTimeout().Milliseconds(), Secrets: inv.Secrets,
 	}
 }
 

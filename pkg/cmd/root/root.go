@@ -21,6 +21,7 @@ import (
 	"github.com/faasdev/faas/pkg/cmd/ls"
 	"github.com/faasdev/faas/pkg/cmd/rm"
 	"github.com/faasdev/faas/pkg/cmd/rollback"
+	"github.com/faasdev/faas/pkg/cmd/secret"
 	"github.com/faasdev/faas/pkg/cmd/serve"
 	"github.com/faasdev/faas/pkg/cmd/top"
 	"github.com/faasdev/faas/pkg/cmd/version"
@@ -69,6 +70,7 @@ Exit codes: 0 ok, 1 function failed, 2 usage, 3 platform, 4 not found,
 		logs.NewCmd(f, nil),
 		top.NewCmd(f, nil),
 		bill.NewCmd(f, nil),
+		secret.NewCmd(f),
 		autoscalecmd.NewCmd(f),
 		configcmd.NewCmd(f),
 		doctor.NewCmd(f),
