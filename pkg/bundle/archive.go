@@ -3,6 +3,7 @@ package bundle
 import (
 	"archive/tar"
 	"archive/zip"
+	"compress/flate"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -29,6 +30,7 @@ type unpacker struct {
 	tree     *memTree
 	entries  int
 	unpacked int64
+	zin      *countingReader // the compressed side of the zip entry being read
 }
 
 func newUnpacker(what string, opts Options) *unpacker {
@@ -60,11 +62,15 @@ func (u *unpacker) read(name string, r io.Reader, sizeHint int64, bomb func(unpa
 	if sizeHint > budget {
 		return nil, u.usagef(name, "says it unpacks to %d bytes, more than the %s a bundle may hold", sizeHint, human(u.opts.MaxUnpacked))
 	}
-	buf := make([]byte, 0, min(max(sizeHint, 0), 1<<20)+512)
-	chunk := make([]byte, 32<<10)
+	// One byte over the hint, so that reading to EOF does not grow buf.
+	buf := make([]byte, 0, min(max(sizeHint, 0), 1<<20)+1)
 	for {
-		n, err := r.Read(chunk)
-		buf = append(buf, chunk[:n]...)
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, len(buf))
+		}
+		// At most 64 KiB a read, so bomb looks often.
+		n, err := r.Read(buf[len(buf):min(cap(buf), len(buf)+64<<10)])
+		buf = buf[:len(buf)+n]
 		if int64(len(buf)) > budget {
 			return nil, u.usagef(name, "the archive unpacks to more than %s", human(u.opts.MaxUnpacked))
 		}
@@ -88,6 +94,13 @@ func (u *unpacker) readZip(r io.ReaderAt, size int64) error {
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return fault.Usagef("%s: not a zip archive: %w", u.what, err)
 	}
+	// Counting the compressed bytes an entry's inflater has consumed lets
+	// a bomb be told after its first MiB, not after MaxRatio times its
+	// whole compressed size.
+	zr.RegisterDecompressor(zip.Deflate, func(r io.Reader) io.ReadCloser {
+		u.zin = &countingReader{r: r}
+		return flate.NewReader(u.zin)
+	})
 	if len(zr.File) > u.opts.MaxFiles {
 		return fault.Usagef("%s: more than %d entries (at %q)", u.what, u.opts.MaxFiles, zr.File[u.opts.MaxFiles].Name)
 	}
@@ -125,15 +138,18 @@ func (u *unpacker) zipEntry(f *zip.File) error {
 	default:
 		return u.usagef(f.Name, "it is a %s", kindOf(mode))
 	}
+	u.zin = nil
 	rc, err := f.Open()
 	if err != nil {
 		return u.usagef(f.Name, "%v", err)
 	}
 	defer rc.Close()
-	compressed := int64(f.CompressedSize64)
 	bomb := func(unpacked int64) bool {
-		n := unpacked - u.unpacked
-		return n > ratioFloor && n > compressed*u.opts.MaxRatio
+		n, in := unpacked-u.unpacked, int64(f.CompressedSize64)
+		if u.zin != nil {
+			in = u.zin.n
+		}
+		return n > ratioFloor && n > in*u.opts.MaxRatio
 	}
 	declared := int64(min(f.UncompressedSize64, 1<<62))
 	if mode&fs.ModeSymlink != 0 {

@@ -74,19 +74,29 @@ func makeTar(t testing.TB, es []ent, gz bool) []byte {
 	return buf.Bytes()
 }
 
-// makeZip writes es; a typ of tar.TypeSymlink is a zip symlink, and
-// other special files are given by fs mode bits in mode.
-func makeZip(t testing.TB, es []ent) []byte {
+// makeZip writes es; a tar type of a symlink, a fifo or a device is made
+// with the unix mode bits zip keeps in its external attributes.
+func makeZip(t testing.TB, es []ent) []byte { return makeZipMethod(t, es, zip.Deflate) }
+
+// makeZipMethod is makeZip with a compression method: zip.Store spares a
+// test of many entries a compressor each (slow under -race).
+func makeZipMethod(t testing.TB, es []ent, method uint16) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	for _, e := range es {
-		h := &zip.FileHeader{Name: e.name, Method: zip.Deflate, Modified: time.Unix(1600000000, 0)}
+		h := &zip.FileHeader{Name: e.name, Method: method, Modified: time.Unix(1600000000, 0)}
 		mode := fs.FileMode(e.perm())
 		switch {
 		case e.typ == tar.TypeSymlink:
 			mode = fs.ModeSymlink | 0o777
 			e.body = e.link
+		case e.typ == tar.TypeFifo:
+			mode = fs.ModeNamedPipe | 0o644
+		case e.typ == tar.TypeChar:
+			mode = fs.ModeDevice | fs.ModeCharDevice | 0o644
+		case e.typ == tar.TypeBlock:
+			mode = fs.ModeDevice | 0o644
 		case len(e.name) > 0 && e.name[len(e.name)-1] == '/':
 			mode = fs.ModeDir | 0o755
 		}

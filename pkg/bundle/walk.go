@@ -41,7 +41,7 @@ type walker struct {
 
 func (w *walker) walk(real, logical string) error {
 	if w.inStack(real) {
-		return fault.Usagef("%s: %s: a symlink loops back to %s", w.what, orRoot(logical), orRoot(real))
+		return fault.Usagef("%s: %q: a symlink loops back to %s", w.what, logical, orRoot(real))
 	}
 	w.stack = append(w.stack, real)
 	defer func() { w.stack = w.stack[:len(w.stack)-1] }()
