@@ -127,6 +127,24 @@ func TestOpenDirIgnoredSymlinkIsNotFollowed(t *testing.T) {
 	}
 }
 
+func TestOpenDirBadNames(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, project)
+	// macOS's folder icon file, and a path over 1024 bytes, both in
+	// node_modules.
+	deep := "node_modules/" + strings.Repeat("n/", 600) + "x.js"
+	writeTree(t, dir, []ent{{name: "node_modules/Icon\r", body: "ignored"}, {name: deep, body: "ignored"}})
+	if _, err := Open(dir, Options{}); err != nil {
+		t.Fatalf("a bad name in an ignored directory: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Icon\r"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, Options{}); err == nil || !strings.Contains(err.Error(), "control character") {
+		t.Fatalf("a bad name kept: %v", err)
+	}
+}
+
 func TestOpenDirSpecialFile(t *testing.T) {
 	dir := t.TempDir()
 	writeTree(t, dir, project)

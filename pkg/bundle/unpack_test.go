@@ -17,7 +17,9 @@ import (
 func TestUnpackRoundTrip(t *testing.T) {
 	src := t.TempDir()
 	writeTree(t, src, project)
-	writeTree(t, src, []ent{{name: "a/b/c/deep.js", body: "module.exports = 1\n"}, {name: "bin/tool", body: "#!/bin/sh\n", mode: 0o700}})
+	writeTree(t, src, []ent{{name: "a/b/c/deep.js", body: "module.exports = 1\n"}, {name: "bin/tool", body: "#!/bin/sh\n", mode: 0o700},
+		// Past ustar's 100-byte names, and not ASCII: PAX records.
+		{name: "dönüş/" + strings.Repeat("long", 60) + ".py", body: "x = 1\n"}})
 	b, err := Open(src, Options{})
 	if err != nil {
 		t.Fatal(err)

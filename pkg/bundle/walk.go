@@ -58,15 +58,17 @@ func (w *walker) walk(real, logical string) error {
 }
 
 func (w *walker) entry(real, logical string) error {
-	if err := checkPath(logical); err != nil {
-		return fault.Usagef("%s: %q: %w", w.what, logical, err)
-	}
 	mode, err := w.src.lstat(real)
 	if err != nil {
 		return fault.Usagef("%s: %w", w.what, err)
 	}
+	// Ignored first: a name the bundle could not hold is no matter in a
+	// directory it leaves out.
 	if w.ignored(logical, mode.IsDir()) {
 		return nil
+	}
+	if err := checkPath(logical); err != nil {
+		return fault.Usagef("%s: %q: %w", w.what, logical, err)
 	}
 	if mode&fs.ModeSymlink != 0 {
 		target, err := w.resolve(real)
