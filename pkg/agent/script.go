@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -95,12 +96,29 @@ func (h *host) command(id string, inv faastype.Invocation, bootstrap ...string) 
 		return command{}, err
 	}
 	c := command{workdir: faashome.JobDir(h.home, id)}
+	tree := ""
+	if inv.Tree {
+		if tree, err = codestore.Unpack(h.home, inv); err != nil {
+			return command{}, err
+		}
+		code = codestore.Entry(h.home, inv)
+	}
+	deps, depsEnv, err := h.deps(inv)
+	if err != nil {
+		return command{}, err
+	}
 	if h.sb.Sandbox.Jail {
 		// In its jail the code is at /var/task, read-only; an interpreter
 		// outside /usr (pyenv's) is bound at its own path, with its prefix.
 		c.jail = &sandbox.Jail{UID: h.uid, TmpMB: inv.Config.Tmp()}
 		jailed := sandbox.JailDir + "/" + jailName(inv.Filename, code)
-		c.jail.Mounts = append(c.jail.Mounts, sandbox.Mount{Source: code, Target: jailed})
+		if tree != "" {
+			jailed = path.Join(sandbox.JailDir, inv.Filename)
+			c.jail.Mounts = append(c.jail.Mounts, sandbox.Mount{Source: tree, Target: sandbox.JailDir})
+		} else {
+			c.jail.Mounts = append(c.jail.Mounts, sandbox.Mount{Source: code, Target: jailed})
+		}
+		c.jail.Mounts = append(c.jail.Mounts, deps...)
 		c.jail.Mounts = append(c.jail.Mounts, interpreterMounts(prog)...)
 		if len(inv.Config.Network) > 0 {
 			if c.jail.Egress, err = startEgress(inv.Config.Network, h.logf); err != nil {
@@ -113,6 +131,7 @@ func (h *host) command(id string, inv faastype.Invocation, bootstrap ...string) 
 		}
 		code, c.workdir = jailed, sandbox.JailTmp
 	}
+	c.env = append(c.env, depsEnv...)
 	c.argv = append(append([]string{}, bootstrap...), code)
 	if prog != "" {
 		c.argv = append([]string{prog}, c.argv...)

@@ -150,10 +150,14 @@ func handlerName(c function.Config) string {
 // Version is one version of a function, as `faas describe -o json` and
 // GET /v1/functions/{name}/versions show it.
 type Version struct {
-	Version   int             `json:"version"`
-	Current   bool            `json:"current"`
-	SHA256    string          `json:"sha256"`
-	Filename  string          `json:"filename"`
+	Version  int    `json:"version"`
+	Current  bool   `json:"current"`
+	SHA256   string `json:"sha256"`
+	Filename string `json:"filename"`
+	// Tree says the version's code is a directory's files (Filename is
+	// its entry file); Deps names its dependency environment.
+	Tree      bool            `json:"tree"`
+	Deps      string          `json:"deps,omitempty"`
 	CreatedAt time.Time       `json:"created_at"`
 	Config    function.Config `json:"config"`
 }
@@ -163,7 +167,7 @@ func NewVersions(vs []store.Version, current int) []Version {
 	out := make([]Version, 0, len(vs))
 	for _, v := range vs {
 		out = append(out, Version{Version: v.Version, Current: v.Version == current, SHA256: v.SHA256, Filename: v.Filename,
-			CreatedAt: v.CreatedAt, Config: v.Config})
+			Tree: v.Tree, Deps: v.Deps, CreatedAt: v.CreatedAt, Config: v.Config})
 	}
 	return out
 }

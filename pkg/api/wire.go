@@ -63,6 +63,9 @@ type DeployRequest struct {
 	Set        []string `json:"set,omitempty"`
 	EnvUnset   []string `json:"env_unset,omitempty"`
 	EnvReplace bool     `json:"env_replace,omitempty"`
+	// Tree says code is a canonical tar of a directory (pkg/bundle), and
+	// filename the path of its entry file in it.
+	Tree bool `json:"tree,omitempty"`
 	// SecretUnset stops secrets a redeploy's function read.
 	SecretUnset []string `json:"secret_unset,omitempty"`
 }
@@ -71,7 +74,7 @@ type DeployRequest struct {
 func (r DeployRequest) Engine() engine.DeployRequest {
 	return engine.DeployRequest{Name: r.Name, Filename: r.Filename, Code: r.Code, Runtime: function.Runtime(r.Runtime),
 		Mode: function.Mode(r.Mode), Provider: r.Provider, Config: r.Config,
-		Keep: r.Keep, Set: r.Set, EnvUnset: r.EnvUnset, EnvReplace: r.EnvReplace, SecretUnset: r.SecretUnset}
+		Keep: r.Keep, Set: r.Set, EnvUnset: r.EnvUnset, EnvReplace: r.EnvReplace, SecretUnset: r.SecretUnset, Tree: r.Tree}
 }
 
 // Deployed is the answer to a deploy.

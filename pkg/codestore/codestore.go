@@ -6,10 +6,14 @@ package codestore
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/faasdev/faas/pkg/bundle"
 	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
@@ -28,6 +32,9 @@ func Path(home string, inv faastype.Invocation) string {
 func Name(inv faastype.Invocation) string {
 	if inv.CodeName != "" {
 		return filepath.Base(inv.CodeName)
+	}
+	if inv.Tree {
+		return inv.SHA256 + ".tar"
 	}
 	ext := filepath.Ext(inv.Filename)
 	if inv.Config.Runtime == function.Node {
@@ -54,6 +61,41 @@ func Write(home string, inv faastype.Invocation) (string, error) {
 		return "", fault.Platformf("write function code: %w", err)
 	}
 	return path, nil
+}
+
+// Entry is where a version's entry file is once its code is on disk
+// (Write, then Unpack for a tree): the code file itself, or the entry's
+// path in the tree's directory.
+func Entry(home string, inv faastype.Invocation) string {
+	if inv.Tree {
+		return filepath.Join(TreeDir(home, inv), filepath.FromSlash(inv.Filename))
+	}
+	return Path(home, inv)
+}
+
+// TreeDir is where a tree version's files are unpacked: beside its tar,
+// named by the same sha256.
+func TreeDir(home string, inv faastype.Invocation) string {
+	return strings.TrimSuffix(Path(home, inv), ".tar") + ".d"
+}
+
+// Unpack unpacks a tree version's tar, which the caller has verified
+// (Verify), into TreeDir once; concurrent unpackers agree (the directory
+// appears whole, by a rename). Every entry is checked again on the way:
+// the bytes on disk are not trusted.
+func Unpack(home string, inv faastype.Invocation) (string, error) {
+	dir := TreeDir(home, inv)
+	if _, err := os.Stat(dir); err == nil {
+		return dir, nil
+	}
+	b, err := os.ReadFile(Path(home, inv))
+	if err != nil {
+		return "", fault.Platformf("read function code: %w", err)
+	}
+	if err := bundle.Unpack(b, dir); err != nil && !errors.Is(err, fs.ErrExist) {
+		return "", fault.Platformf("unpack function code: %w", err)
+	}
+	return dir, nil
 }
 
 // Verify checks that the file at path holds the code whose sha256 is sum:

@@ -5,14 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/faasdev/faas/pkg/bundle"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/provider"
@@ -28,36 +25,6 @@ func ProviderChoices() []string {
 	names := provider.Names()
 	slices.Sort(names)
 	return append([]string{ProviderAuto}, names...)
-}
-
-// ReadCode reads a function's file, rejecting what cannot be a function.
-func ReadCode(path string) ([]byte, error) {
-	fi, err := os.Stat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, fault.Usagef("%s: no such file", path)
-	case err != nil:
-		return nil, fault.Usagef("%s: %v", path, errors.Unwrap(err))
-	case fi.IsDir():
-		return nil, fault.Usagef("%s is a directory: deploy one file", path)
-	case !fi.Mode().IsRegular():
-		return nil, fault.Usagef("%s is not a regular file", path)
-	case fi.Size() > function.MaxCodeBytes:
-		return nil, fault.Usagef("%s is %d bytes, over the %d MiB limit for a function's file", path, fi.Size(), function.MaxCodeBytes>>20)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fault.Usagef("%s: cannot read: %v", path, errors.Unwrap(err))
-	}
-	defer f.Close()
-	code, err := io.ReadAll(io.LimitReader(f, function.MaxCodeBytes+1))
-	if err != nil {
-		return nil, fault.Usagef("%s: cannot read: %v", path, err)
-	}
-	if err := function.CheckCode(path, code); err != nil {
-		return nil, err
-	}
-	return code, nil
 }
 
 // DeployRequest says what to deploy. Zero Runtime and Mode are detected
@@ -78,6 +45,9 @@ type DeployRequest struct {
 	// scale-idle).
 	Keep bool
 	Set  []string
+	// Tree says Code is a bundle's canonical tar (pkg/bundle) and Filename
+	// the path of its entry file in it; the engine checks the tar again.
+	Tree bool
 	// EnvUnset removes variables; EnvReplace starts from Config.Env alone
 	// (an --env-file) instead of the current environment.
 	EnvUnset   []string
@@ -85,6 +55,30 @@ type DeployRequest struct {
 	// SecretUnset stops secrets the current version reads; Config.Secrets
 	// are added to (or replace by name) the current ones.
 	SecretUnset []string
+}
+
+// deployCode checks a request's code: one file, or a tree whose tar is
+// read again (never trusted) and stored in canonical form. It returns the
+// code to store, the entry file's code and the name to store it under.
+func deployCode(r DeployRequest) (code, entry []byte, filename string, err error) {
+	if !r.Tree {
+		if err := function.CheckCode(r.Filename, r.Code); err != nil {
+			return nil, nil, "", err
+		}
+		return r.Code, r.Code, filepath.Base(r.Filename), nil
+	}
+	b, err := bundle.FromTar(r.Code, bundle.Options{})
+	if err != nil {
+		return nil, nil, "", err
+	}
+	entry, ok := b.File(r.Filename)
+	if !ok {
+		return nil, nil, "", fault.Usagef("the entry file %q is not in the function's files", r.Filename)
+	}
+	if err := function.CheckCode(r.Filename, entry); err != nil {
+		return nil, nil, "", err
+	}
+	return b.Tar(), entry, r.Filename, nil
 }
 
 // DeployResult says what a deploy did.
@@ -116,7 +110,8 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 	} else if err := function.ValidateName(name); err != nil {
 		return DeployResult{}, err
 	}
-	if err := function.CheckCode(r.Filename, r.Code); err != nil {
+	code, entryCode, filename, err := deployCode(r)
+	if err != nil {
 		return DeployResult{}, err
 	}
 	cfg := r.Config
@@ -134,9 +129,9 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 	if cfg.Runtime == "" {
 		cfg.Runtime = function.RuntimeFromFile(r.Filename)
 	}
-	entry, err := function.FindEntry(cfg.Runtime, r.Code, cfg.Handler)
+	entry, err := function.FindEntry(cfg.Runtime, entryCode, cfg.Handler)
 	if err != nil {
-		return DeployResult{}, fault.Usagef("%s: %v", filepath.Base(r.Filename), err)
+		return DeployResult{}, fault.Usagef("%s: %v", filename, err)
 	}
 	cfg.Mode, cfg.Handler = r.Mode, ""
 	var warning string
@@ -146,7 +141,7 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 	case cfg.Mode == "" && entry.Name != "", cfg.Mode == function.Handler && entry.Name != "":
 		cfg.Mode, cfg.Handler = function.Handler, entry.Name
 	case cfg.Mode == function.Handler && (cfg.Runtime == function.Python || cfg.Runtime == function.Node):
-		return DeployResult{}, fault.WithHint(fault.Usagef("%s defines no handler, lambda_handler, handle or main", filepath.Base(r.Filename)),
+		return DeployResult{}, fault.WithHint(fault.Usagef("%s defines no handler, lambda_handler, handle or main", filename),
 			"name its entry point with --handler NAME")
 	case cfg.Mode == "":
 		cfg.Mode, warning = function.Script, entry.Warning
@@ -160,17 +155,17 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 	if err := e.checkSecrets(ctx, e.Owner, cfg.Secrets); err != nil {
 		return DeployResult{}, err
 	}
-	if cfg.Runtime == function.Exec && !bytes.HasPrefix(r.Code, []byte("#!")) && !bytes.HasPrefix(r.Code, []byte("\x7fELF")) {
-		return DeployResult{}, fault.Usagef("%s is not an executable (no #! line, not ELF): name its runtime with --runtime python|node|bash", filepath.Base(r.Filename))
+	if cfg.Runtime == function.Exec && !bytes.HasPrefix(entryCode, []byte("#!")) && !bytes.HasPrefix(entryCode, []byte("\x7fELF")) {
+		return DeployResult{}, fault.Usagef("%s is not an executable (no #! line, not ELF): name its runtime with --runtime python|node|bash", filename)
 	}
 	prov, notice, err := e.resolveProvider(ctx, r.Provider)
 	if err != nil {
 		return DeployResult{}, err
 	}
-	sum := sha256.Sum256(r.Code)
+	sum := sha256.Sum256(code)
 	v, created, err := e.store.Deploy(ctx, store.DeployRequest{
-		Name: name, Provider: prov, Owner: e.Owner, Filename: filepath.Base(r.Filename),
-		Code: r.Code, SHA256: hex.EncodeToString(sum[:]), Config: cfg, Now: e.Now(), OwnerOnly: e.Scoped,
+		Name: name, Provider: prov, Owner: e.Owner, Filename: filename, Tree: r.Tree,
+		Code: code, SHA256: hex.EncodeToString(sum[:]), Config: cfg, Now: e.Now(), OwnerOnly: e.Scoped,
 	})
 	if err != nil {
 		return DeployResult{}, err

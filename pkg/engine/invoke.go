@@ -108,7 +108,7 @@ func (e *Engine) execute(ctx context.Context, job store.Job, fn store.Function, 
 	cfg := fn.Current.Config
 	inv := faastype.Invocation{
 		JobID: job.ID, Function: fn.Name, Version: fn.Current.Version, SHA256: fn.Current.SHA256,
-		Filename: fn.Current.Filename, Code: fn.Current.Code, Config: cfg,
+		Filename: fn.Current.Filename, Code: fn.Current.Code, Tree: fn.Current.Tree, Deps: fn.Current.Deps, Config: cfg,
 		Payload: job.Payload, Timeout: job.Timeout,
 	}
 	// The secrets are the function's owner's (not the caller's), opened for

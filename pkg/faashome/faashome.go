@@ -97,6 +97,12 @@ func ConfigStamp(home string) string { return filepath.Join(home, "run", "config
 // AgentKey is the secret local agents' tokens are derived from.
 func AgentKey(home string) string { return filepath.Join(home, "run", "agent.key") }
 
+// Envs is where dependency environments are built, one per key.
+func Envs(home string) string { return filepath.Join(home, "envs") }
+
+// Env is the dependency environment of that key.
+func Env(home, key string) string { return filepath.Join(home, "envs", filepath.Base(key)) }
+
 // SecretsKey is the key that seals functions' secrets in the database: a
 // file apart from it, FAAS_SECRETS_KEY_FILE when set (a server's operator
 // keeps it elsewhere, or shares it between servers of one database).

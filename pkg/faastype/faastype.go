@@ -30,8 +30,14 @@ type Invocation struct {
 	// CodeName is the name the code is stored under, where the code itself
 	// is not at hand (in an agent).
 	CodeName string
-	Config   function.Config
-	Payload  []byte
+	// Tree says Code is the canonical tar of a directory, and Filename
+	// the path of its entry file in it.
+	Tree bool
+	// Deps is the key of the version's dependency environment ("" for
+	// none), under the home's envs.
+	Deps    string
+	Config  function.Config
+	Payload []byte
 	// Timeout overrides Config.Timeout when positive.
 	Timeout time.Duration
 	// Secrets are the values of the secrets Config.Secrets names, opened

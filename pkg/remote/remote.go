@@ -107,7 +107,7 @@ func esc(s string) string { return url.PathEscape(s) }
 func (c *Client) Deploy(ctx context.Context, r engine.DeployRequest) (engine.DeployResult, error) {
 	meta, _ := json.Marshal(api.DeployRequest{Name: r.Name, Filename: r.Filename, Runtime: string(r.Runtime),
 		Mode: string(r.Mode), Provider: r.Provider, Config: r.Config,
-		Keep: r.Keep, Set: r.Set, EnvUnset: r.EnvUnset, EnvReplace: r.EnvReplace, SecretUnset: r.SecretUnset})
+		Keep: r.Keep, Set: r.Set, EnvUnset: r.EnvUnset, EnvReplace: r.EnvReplace, SecretUnset: r.SecretUnset, Tree: r.Tree})
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	_ = mw.WriteField("request", string(meta))
@@ -334,5 +334,5 @@ func (c *Client) VersionCode(ctx context.Context, name string, version int) (sto
 	}
 	n, _ := strconv.Atoi(resp.Header.Get("X-Faas-Version"))
 	return store.Version{Function: name, Version: n, Filename: resp.Header.Get("X-Faas-Filename"),
-		SHA256: resp.Header.Get("X-Faas-Sha256"), Code: buf.Bytes()}, nil
+		SHA256: resp.Header.Get("X-Faas-Sha256"), Code: buf.Bytes(), Tree: resp.Header.Get("X-Faas-Tree") == "true"}, nil
 }

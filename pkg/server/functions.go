@@ -162,5 +162,9 @@ func (s *Server) versionCode(w http.ResponseWriter, r *http.Request, eng *engine
 	w.Header().Set("X-Faas-Filename", v.Filename)
 	w.Header().Set("X-Faas-Version", strconv.Itoa(v.Version))
 	w.Header().Set("X-Faas-Sha256", v.SHA256)
+	if v.Tree {
+		w.Header().Set("Content-Type", "application/x-tar")
+		w.Header().Set("X-Faas-Tree", "true")
+	}
 	_, _ = w.Write(v.Code)
 }

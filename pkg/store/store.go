@@ -91,6 +91,13 @@ type Version struct {
 	Code      []byte
 	Config    function.Config
 	CreatedAt time.Time
+	// Tree says Code is the canonical tar of a directory (pkg/bundle) and
+	// Filename the path of its entry file in it; else Code is one file.
+	Tree bool
+	// Deps is the key of the dependency environment built for the version
+	// ("" for none); BuildLog is what its build printed.
+	Deps     string
+	BuildLog []byte
 }
 
 // DeployRequest is what a deploy writes.
@@ -102,6 +109,9 @@ type DeployRequest struct {
 	Code     []byte
 	SHA256   string
 	Config   function.Config
+	Tree     bool
+	Deps     string
+	BuildLog []byte
 	Now      time.Time
 	// OwnerOnly refuses to add a version to another owner's function.
 	OwnerOnly bool

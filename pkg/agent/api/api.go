@@ -23,6 +23,8 @@ type InvokeRequest struct {
 	SHA256    string          `json:"sha256"`
 	Filename  string          `json:"filename"`
 	CodeName  string          `json:"code_name"`
+	Tree      bool            `json:"tree,omitempty"`
+	Deps      string          `json:"deps,omitempty"`
 	Config    function.Config `json:"config"`
 	Payload   []byte          `json:"payload"`
 	TimeoutMS int64           `json:"timeout_ms"`
@@ -35,7 +37,7 @@ type InvokeRequest struct {
 func (r InvokeRequest) Invocation() faastype.Invocation {
 	return faastype.Invocation{
 		JobID: r.JobID, Function: r.Function, Version: r.Version, SHA256: r.SHA256,
-		Filename: r.Filename, CodeName: r.CodeName, Config: r.Config, Payload: r.Payload,
+		Filename: r.Filename, CodeName: r.CodeName, Tree: r.Tree, Deps: r.Deps, Config: r.Config, Payload: r.Payload,
 		Timeout: time.Duration(r.TimeoutMS) * time.Millisecond, Secrets: r.Secrets,
 	}
 }
@@ -44,7 +46,7 @@ func (r InvokeRequest) Invocation() faastype.Invocation {
 func NewInvokeRequest(inv faastype.Invocation) InvokeRequest {
 	return InvokeRequest{
 		JobID: inv.JobID, Function: inv.Function, Version: inv.Version, SHA256: inv.SHA256,
-		Filename: inv.Filename, CodeName: codestore.Name(inv), Config: inv.Config, Payload: inv.Payload,
+		Filename: inv.Filename, CodeName: codestore.Name(inv), Tree: inv.Tree, Deps: inv.Deps, Config: inv.Config, Payload: inv.Payload,
 		TimeoutMS: inv.EffectiveTimeout().Milliseconds(), Secrets: inv.Secrets,
 	}
 }

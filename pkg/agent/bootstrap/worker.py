@@ -92,6 +92,9 @@ def main():
     t0 = time.monotonic()
     home = os.getcwd()
     try:
+        # The function's own directory first, as for a script: a directory
+        # function imports its sibling modules and packages.
+        sys.path.insert(0, os.path.dirname(os.path.abspath(sys.argv[1])))
         spec = importlib.util.spec_from_file_location("function", sys.argv[1])
         mod = importlib.util.module_from_spec(spec)
         sys.modules["function"] = mod

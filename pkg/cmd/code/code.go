@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/faasdev/faas/pkg/bundle"
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/iostreams"
@@ -34,7 +35,8 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 		Short: "Write a version's code to stdout, or into a directory",
 		Long: `Write the code of a function's current version (or --version N) to stdout
 as it was deployed, byte for byte, or with -o DIR into DIR under its file
-name (which must not exist yet).`,
+name (which must not exist yet). A function of several files is written as
+a tar to stdout, or unpacked into DIR/NAME.`,
 		Example: `  faas code hello > hello.py
   faas code hello --version 2 -o old/`,
 		Args: cmdutil.ExactArgs(1, "the NAME of a function"),
@@ -63,8 +65,22 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	if o.Dir == "" {
+		// A tree goes out as its canonical tar: `faas code NAME | tar x`.
 		_, err := o.IO.Out.Write(v.Code)
 		return err
+	}
+	if v.Tree {
+		// Unpacked files are read-only, as deployed; the directory is
+		// the user's, so its own modes are given back.
+		dir := filepath.Join(o.Dir, o.Name)
+		if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+			return fault.Usagef("-o %s: %v", o.Dir, err)
+		}
+		if err := bundle.Unpack(v.Code, dir); err != nil {
+			return fault.WithHint(fault.Usagef("write %s: %v", dir, err), "choose another -o directory, or remove it")
+		}
+		o.IO.Successf("wrote %s v%d to %s", o.Name, v.Version, dir)
+		return nil
 	}
 	name := filepath.Base(v.Filename)
 	if name == "." || name == "/" || name == "" {

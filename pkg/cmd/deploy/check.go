@@ -15,13 +15,13 @@ import (
 	"github.com/faasdev/faas/pkg/interp"
 )
 
-// pyCheck compiles (never runs) a file and reports a syntax error as
-// FILE:LINE:COLUMN: MESSAGE.
+// pyCheck compiles (never runs) the code on stdin and reports a syntax
+// error as FILE:LINE:COLUMN: MESSAGE, FILE the name it is given.
 const pyCheck = `import sys
 try:
-    compile(open(sys.argv[1], "rb").read(), sys.argv[2], "exec", dont_inherit=True)
+    compile(sys.stdin.buffer.read(), sys.argv[1], "exec", dont_inherit=True)
 except SyntaxError as e:
-    print("%s:%s:%s: %s" % (sys.argv[2], e.lineno, e.offset, e.msg))
+    print("%s:%s:%s: %s" % (sys.argv[1], e.lineno, e.offset, e.msg))
     sys.exit(1)
 `
 
@@ -44,7 +44,8 @@ func checkSyntax(ctx context.Context, path string, rt function.Runtime, code []b
 	var cmd *exec.Cmd
 	display := path
 	if rt == function.Python {
-		cmd = exec.CommandContext(ctx, bin, "-c", pyCheck, path, display)
+		cmd = exec.CommandContext(ctx, bin, "-c", pyCheck, display)
+		cmd.Stdin = bytes.NewReader(code)
 	} else {
 		// Node decides CommonJS or ES module by the extension: check a
 		// copy named as the agent will name it, and say the user's path.

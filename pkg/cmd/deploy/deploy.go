@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/faasdev/faas/pkg/api"
+	"github.com/faasdev/faas/pkg/bundle"
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/fault"
@@ -46,6 +47,8 @@ type Options struct {
 	Network      []string
 	Secrets      []string
 	Handler      string
+	// handlerFile is the FILE of --handler FILE[:FUNCTION].
+	handlerFile string
 	// Set names the config flags given on the command line: a redeploy
 	// changes only those and keeps the rest.
 	Set         []string
@@ -106,7 +109,7 @@ The function's name is printed on stdout; what was done goes to stderr.`,
 	fl.IntVar(&opts.MaxInstances, "max-instances", def.MaxInstances, "most instances at once")
 	fl.StringArrayVar(&opts.Env, "env", nil, "set an environment variable KEY=VALUE, or remove one with KEY- (repeatable; a redeploy keeps the others)")
 	fl.StringVar(&opts.EnvFile, "env-file", "", "replace the whole environment with a file of KEY=VALUE lines (then --env applies)")
-	fl.StringArrayVar(&opts.Secrets, "secret", nil, "let the function read secret NAME as /run/secrets/NAME, and as $ENV with NAME=ENV; NAME- stops it (repeatable; a redeploy keeps the others; see `faas secret`)")
+	fl.StringArrayVar(&opts.Secrets, "secret", nil, "let the function read secret NAME as /run/secrets/NAME, and as $ENV with NAME=ENV; NAME- stops it (repeatable; a redeploy keeps the others; see faas secret)")
 	fl.StringVar(&opts.Handler, "handler", "", "the entry point to call (default: the first of handler, lambda_handler, handle, main; a Node default export)")
 	fl.StringArrayVar(&opts.Network, "network", nil, "let the function connect to HOST[:PORT] through its egress proxy (repeatable; * for anywhere; default: no network)")
 	fl.Float64Var(&opts.ScaleTarget, "scale-target", 0, "autoscale: jobs in flight per slot to aim for (default: autoscale.target)")
@@ -163,10 +166,14 @@ func (o *Options) request() (engine.DeployRequest, error) {
 	cfg.ScaleTarget, cfg.ScaleIdleMS = o.ScaleTarget, o.ScaleIdle.Milliseconds()
 	cfg.Network = o.Network
 	if o.Handler != "" {
-		if err := function.ValidateEntry(o.Handler); err != nil && o.Handler != function.NodeDefaultExport {
-			return r, fault.Usagef("%v", err)
+		var fn string
+		o.handlerFile, fn = bundle.ParseHandler(o.Handler)
+		if fn != "" {
+			if err := function.ValidateEntry(fn); err != nil && fn != function.NodeDefaultExport {
+				return r, fault.Usagef("%v", err)
+			}
 		}
-		cfg.Handler = o.Handler
+		cfg.Handler = fn
 	}
 	var sets []string
 	if o.EnvFile != "" {
@@ -218,15 +225,15 @@ func (o *Options) request() (engine.DeployRequest, error) {
 // Run deploys.
 func Run(ctx context.Context, o *Options) error {
 	r := o.Request
-	var err error
-	if r.Code, err = engine.ReadCode(r.Filename); err != nil {
+	entry, display, err := o.source(&r)
+	if err != nil {
 		return err
 	}
 	rt := r.Runtime
 	if rt == "" {
 		rt = function.RuntimeFromFile(r.Filename)
 	}
-	if err := checkSyntax(ctx, r.Filename, rt, r.Code); err != nil {
+	if err := checkSyntax(ctx, display, rt, entry); err != nil {
 		return err
 	}
 	eng, err := o.Backend()

@@ -21,11 +21,11 @@ func (s *Store) Deploy(ctx context.Context, r store.DeployRequest) (v store.Vers
 	}
 	err = s.inTx(ctx, "deploy "+r.Name, func(tx *sql.Tx) error {
 		var cur, maxV int
-		var curSHA, curCfg, curProvider, curOwner string
-		err := tx.QueryRowContext(ctx, `SELECT f.current_version, f.provider, f.owner, v.sha256, v.config,
+		var curSHA, curCfg, curProvider, curOwner, curDeps string
+		err := tx.QueryRowContext(ctx, `SELECT f.current_version, f.provider, f.owner, v.sha256, v.config, v.deps,
 			(SELECT MAX(version) FROM versions WHERE function = f.name)
 			FROM functions f JOIN versions v ON v.function = f.name AND v.version = f.current_version
-			WHERE f.name = ?`, r.Name).Scan(&cur, &curProvider, &curOwner, &curSHA, &curCfg, &maxV)
+			WHERE f.name = ?`, r.Name).Scan(&cur, &curProvider, &curOwner, &curSHA, &curCfg, &curDeps, &maxV)
 		switch {
 		case err == nil && r.OwnerOnly && curOwner != r.Owner:
 			return fault.WithHint(fault.Conflictf("the function name %q is taken by another owner", r.Name),
@@ -37,13 +37,15 @@ func (s *Store) Deploy(ctx context.Context, r store.DeployRequest) (v store.Vers
 			}
 		case err != nil:
 			return err
-		case curSHA == r.SHA256 && curCfg == string(cfg) && curProvider == r.Provider:
+		case curSHA == r.SHA256 && curCfg == string(cfg) && curProvider == r.Provider && curDeps == r.Deps:
 			v, err = scanVersion(tx.QueryRowContext(ctx, versionSelect+` WHERE function = ? AND version = ?`, r.Name, cur))
 			return err
 		}
-		v = store.Version{Function: r.Name, Version: maxV + 1, SHA256: r.SHA256, Filename: r.Filename, Code: r.Code, Config: r.Config, CreatedAt: r.Now}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO versions(function, version, sha256, filename, code, config, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, r.Name, v.Version, r.SHA256, r.Filename, r.Code, string(cfg), toMS(r.Now)); err != nil {
+		v = store.Version{Function: r.Name, Version: maxV + 1, SHA256: r.SHA256, Filename: r.Filename, Code: r.Code, Config: r.Config,
+			CreatedAt: r.Now, Tree: r.Tree, Deps: r.Deps, BuildLog: r.BuildLog}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO versions(function, version, sha256, filename, code, config, created_at, tree, deps, build_log)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.Name, v.Version, r.SHA256, r.Filename, r.Code, string(cfg), toMS(r.Now),
+			r.Tree, r.Deps, nonNil(r.BuildLog)); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE functions SET current_version = ?, provider = ?, updated_at = ? WHERE name = ?`,
@@ -56,13 +58,21 @@ func (s *Store) Deploy(ctx context.Context, r store.DeployRequest) (v store.Vers
 	return v, created, err
 }
 
-const versionSelect = `SELECT function, version, sha256, filename, code, config, created_at FROM versions`
+const versionSelect = `SELECT function, version, sha256, filename, code, config, created_at, tree, deps, build_log FROM versions`
+
+// nonNil is b, or an empty blob for a NOT NULL column.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
 
 func scanVersion(row rowScanner) (store.Version, error) {
 	var v store.Version
 	var cfg string
 	var created int64
-	if err := row.Scan(&v.Function, &v.Version, &v.SHA256, &v.Filename, &v.Code, &cfg, &created); err != nil {
+	if err := row.Scan(&v.Function, &v.Version, &v.SHA256, &v.Filename, &v.Code, &cfg, &created, &v.Tree, &v.Deps, &v.BuildLog); err != nil {
 		return store.Version{}, err
 	}
 	if err := json.Unmarshal([]byte(cfg), &v.Config); err != nil {
@@ -126,7 +136,7 @@ func (s *Store) ListFunctions(ctx context.Context, owner string, ownerSet bool) 
 		var created, updated, vcreated int64
 		var cfg string
 		if err := r.Scan(&f.Name, &f.Provider, &f.Owner, &created, &updated,
-			&f.Current.Version, &f.Current.SHA256, &f.Current.Filename, &cfg, &vcreated, &f.Versions); err != nil {
+			&f.Current.Version, &f.Current.SHA256, &f.Current.Filename, &cfg, &vcreated, &f.Current.Tree, &f.Current.Deps, &f.Versions); err != nil {
 			return store.Function{}, err
 		}
 		if err := json.Unmarshal([]byte(cfg), &f.Current.Config); err != nil {
@@ -137,7 +147,7 @@ func (s *Store) ListFunctions(ctx context.Context, owner string, ownerSet bool) 
 		f.CreatedAt, f.UpdatedAt = fromMS(created), fromMS(updated)
 		return f, nil
 	}, `SELECT f.name, f.provider, f.owner, f.created_at, f.updated_at,
-		v.version, v.sha256, v.filename, v.config, v.created_at,
+		v.version, v.sha256, v.filename, v.config, v.created_at, v.tree, v.deps,
 		(SELECT COUNT(*) FROM versions WHERE function = f.name)
 		FROM functions f JOIN versions v ON v.function = f.name AND v.version = f.current_version
 		WHERE NOT ? OR f.owner = ?
@@ -208,14 +218,13 @@ func (s *Store) ListVersions(ctx context.Context, name string) ([]store.Version,
 		v, err := scanVersion(r)
 		v.Code = nil
 		return v, err
-	}, `SELECT function, version, sha256, filename, x'', config, created_at
+	}, `SELECT function, version, sha256, filename, x'', config, created_at, tree, deps, x''
 		FROM versions WHERE function = ? ORDER BY version DESC`, name)
 }
 
 // GetVersion returns one version of a function with its code.
 func (s *Store) GetVersion(ctx context.Context, name string, version int) (store.Version, error) {
-	v, err := scanVersion(s.db.QueryRowContext(ctx, `SELECT function, version, sha256, filename, code, config, created_at
-		FROM versions WHERE function = ? AND version = ?`, name, version))
+	v, err := scanVersion(s.db.QueryRowContext(ctx, versionSelect+` WHERE function = ? AND version = ?`, name, version))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Version{}, fault.WithHint(fault.NotFoundf("%s has no version %d", name, version), "run `faas describe "+name+"` to see its versions")
 	}
