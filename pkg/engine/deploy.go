@@ -107,16 +107,8 @@ type DeployResult struct {
 // Deploy validates a request and records it as the function's current
 // version. Nothing is written unless every check passes.
 func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, error) {
-	name := r.Name
-	if name == "" {
-		name = function.NameFromFile(r.Filename)
-		if err := function.ValidateName(name); err != nil {
-			return DeployResult{}, fault.WithHint(err, "name it with --name")
-		}
-	} else if err := function.ValidateName(name); err != nil {
-		return DeployResult{}, err
-	}
-	if err := function.CheckCode(r.Filename, r.Code); err != nil {
+	name, err := deployName(r)
+	if err != nil {
 		return DeployResult{}, err
 	}
 	cfg := r.Config
@@ -130,35 +122,9 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 			cfg, envChanges = kept(function.DefaultConfig(), r)
 		}
 	}
-	cfg.Runtime = r.Runtime
-	if cfg.Runtime == "" {
-		cfg.Runtime = function.RuntimeFromFile(r.Filename)
-	}
-	entry, err := function.FindEntry(cfg.Runtime, r.Code, cfg.Handler)
+	cfg, warning, err := settle(r, cfg)
 	if err != nil {
-		return DeployResult{}, fault.Usagef("%s: %v", filepath.Base(r.Filename), err)
-	}
-	cfg.Mode, cfg.Handler = r.Mode, ""
-	var warning string
-	switch {
-	case cfg.Mode == function.Script && entry.Named:
-		return DeployResult{}, fault.Usagef("--handler and --mode script contradict each other: drop one")
-	case cfg.Mode == "" && entry.Name != "", cfg.Mode == function.Handler && entry.Name != "":
-		cfg.Mode, cfg.Handler = function.Handler, entry.Name
-	case cfg.Mode == function.Handler && (cfg.Runtime == function.Python || cfg.Runtime == function.Node):
-		return DeployResult{}, fault.WithHint(fault.Usagef("%s defines no handler, lambda_handler, handle or main", filepath.Base(r.Filename)),
-			"name its entry point with --handler NAME")
-	case cfg.Mode == "":
-		cfg.Mode, warning = function.Script, entry.Warning
-	}
-	if cfg.Env == nil {
-		cfg.Env = map[string]string{}
-	}
-	if err := cfg.Validate(); err != nil {
 		return DeployResult{}, err
-	}
-	if cfg.Runtime == function.Exec && !bytes.HasPrefix(r.Code, []byte("#!")) && !bytes.HasPrefix(r.Code, []byte("\x7fELF")) {
-		return DeployResult{}, fault.Usagef("%s is not an executable (no #! line, not ELF): name its runtime with --runtime python|node|bash", filepath.Base(r.Filename))
 	}
 	prov, notice, err := e.resolveProvider(ctx, r.Provider)
 	if err != nil {
@@ -174,6 +140,71 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 	}
 	return DeployResult{Function: name, Version: v, Provider: prov, Created: created, Notice: notice,
 		Warning: warning, EnvChanges: envChanges}, nil
+}
+
+// Check validates a request that carries the whole config (Keep false)
+// as Deploy would, and stores nothing: a manifest checks every function
+// before it deploys any.
+func Check(r DeployRequest) error {
+	if _, err := deployName(r); err != nil {
+		return err
+	}
+	_, _, err := settle(r, r.Config)
+	return err
+}
+
+// deployName is the request's function name, checked: the file's name
+// when the request names none.
+func deployName(r DeployRequest) (string, error) {
+	name := r.Name
+	if name == "" {
+		name = function.NameFromFile(r.Filename)
+		if err := function.ValidateName(name); err != nil {
+			return "", fault.WithHint(err, "name it with --name")
+		}
+	} else if err := function.ValidateName(name); err != nil {
+		return "", err
+	}
+	if err := function.CheckCode(r.Filename, r.Code); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// settle completes a version's config from its code: the runtime, the
+// mode and the entry point, checked with every limit. warning names the
+// flag to use for a script that looks like it meant to be a handler.
+func settle(r DeployRequest, cfg function.Config) (_ function.Config, warning string, _ error) {
+	cfg.Runtime = r.Runtime
+	if cfg.Runtime == "" {
+		cfg.Runtime = function.RuntimeFromFile(r.Filename)
+	}
+	entry, err := function.FindEntry(cfg.Runtime, r.Code, cfg.Handler)
+	if err != nil {
+		return cfg, "", fault.Usagef("%s: %v", filepath.Base(r.Filename), err)
+	}
+	cfg.Mode, cfg.Handler = r.Mode, ""
+	switch {
+	case cfg.Mode == function.Script && entry.Named:
+		return cfg, "", fault.Usagef("--handler and --mode script contradict each other: drop one")
+	case cfg.Mode == "" && entry.Name != "", cfg.Mode == function.Handler && entry.Name != "":
+		cfg.Mode, cfg.Handler = function.Handler, entry.Name
+	case cfg.Mode == function.Handler && (cfg.Runtime == function.Python || cfg.Runtime == function.Node):
+		return cfg, "", fault.WithHint(fault.Usagef("%s defines no handler, lambda_handler, handle or main", filepath.Base(r.Filename)),
+			"name its entry point with --handler NAME")
+	case cfg.Mode == "":
+		cfg.Mode, warning = function.Script, entry.Warning
+	}
+	if cfg.Env == nil {
+		cfg.Env = map[string]string{}
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, "", err
+	}
+	if cfg.Runtime == function.Exec && !bytes.HasPrefix(r.Code, []byte("#!")) && !bytes.HasPrefix(r.Code, []byte("\x7fELF")) {
+		return cfg, "", fault.Usagef("%s is not an executable (no #! line, not ELF): name its runtime with --runtime python|node|bash", filepath.Base(r.Filename))
+	}
+	return cfg, warning, nil
 }
 
 // resolveProvider turns --provider into the provider recorded on the
