@@ -104,8 +104,8 @@ func (m *Manifest) Lookup(name string) (Function, bool) {
 	return Function{}, false
 }
 
-// Load reads and parses a manifest. A file that cannot be read is a usage
-// error; a manifest with errors returns them all as *Errors.
+// Load reads and parses a manifest (see Parse). A file that cannot be
+// read is a usage error.
 func Load(file string) (*Manifest, error) {
 	data, err := os.ReadFile(file)
 	switch {
@@ -118,7 +118,9 @@ func Load(file string) (*Manifest, error) {
 }
 
 // Parse parses a manifest's bytes; file names it in errors and places the
-// paths in it.
+// paths in it. With errors it returns them as *Errors, and the functions
+// that have a valid name and a path, their bad values left at the
+// defaults, for more checks.
 func Parse(file string, data []byte) (*Manifest, error) {
 	m := &Manifest{File: file, Dir: filepath.Dir(file), Version: Version}
 	errs := &Errors{File: file}
@@ -177,11 +179,10 @@ func (e *Errors) Error() string {
 func (e *Errors) Unwrap() error { return fault.Usagef("%s", e.Error()) }
 
 func parseFunction(errs *Errors, dir, name string, key, v *yaml.Node) (Function, bool) {
-	n := len(errs.List)
 	if err := function.ValidateName(name); err != nil {
 		errs.Add(pos(key), "%v", err)
 	}
-	f := defaults()
+	f := Defaults()
 	f.Name, f.Pos, f.At = name, pos(key), map[string]Pos{}
 	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
 		errs.Add(pos(key), "function %s has no settings: it needs at least a path", name)
@@ -191,10 +192,9 @@ func parseFunction(errs *Errors, dir, name string, key, v *yaml.Node) (Function,
 		f.At[k] = pos(v)
 		functionKeys[k](errs, &f, k, v)
 	})
-	if v.Kind == yaml.MappingNode {
-		if _, ok := f.At["path"]; !ok {
-			errs.Add(pos(key), "function %s has no path: name its file", name)
-		}
+	_, hasPath := f.At["path"]
+	if v.Kind == yaml.MappingNode && !hasPath {
+		errs.Add(pos(key), "function %s has no path: name its file", name)
 	}
 	if f.File != "" && !filepath.IsAbs(f.File) {
 		f.File = filepath.Join(dir, f.File)
@@ -202,11 +202,13 @@ func parseFunction(errs *Errors, dir, name string, key, v *yaml.Node) (Function,
 	if f.EnvFile != "" && !filepath.IsAbs(f.EnvFile) {
 		f.EnvFile = filepath.Join(dir, f.EnvFile)
 	}
-	return f, len(errs.List) == n
+	// A function with a name and a file is kept, whatever else is wrong
+	// with it, so that what deploys it can report the rest too.
+	return f, f.File != "" && function.ValidateName(name) == nil
 }
 
-// defaults are `faas deploy`'s flag defaults.
-func defaults() Function {
+// Defaults are a function that sets nothing: `faas deploy`'s flag defaults.
+func Defaults() Function {
 	def := function.DefaultConfig()
 	return Function{
 		Memory: function.FormatSize(def.MemoryMB), Disk: function.FormatSize(def.DiskMB), Tmp: function.FormatSize(def.TmpMB),

@@ -52,7 +52,7 @@ func TestParseEverySetting(t *testing.T) {
 		t.Fatalf("functions %+v", m.Functions)
 	}
 	hello := m.Functions[0]
-	want := defaults()
+	want := Defaults()
 	want.Name, want.File, want.Pos, want.At = "hello", filepath.Join("proj", "hello.py"), Pos{3, 3}, map[string]Pos{"path": {4, 11}}
 	if !reflect.DeepEqual(hello, want) {
 		t.Fatalf("hello:\n got %+v\nwant %+v", hello, want)

@@ -15,14 +15,17 @@ import (
 	"github.com/faasdev/faas/pkg/cmd/describe"
 	"github.com/faasdev/faas/pkg/cmd/dispatch"
 	"github.com/faasdev/faas/pkg/cmd/doctor"
+	"github.com/faasdev/faas/pkg/cmd/down"
 	"github.com/faasdev/faas/pkg/cmd/invoke"
 	"github.com/faasdev/faas/pkg/cmd/jobs"
 	"github.com/faasdev/faas/pkg/cmd/logs"
 	"github.com/faasdev/faas/pkg/cmd/ls"
+	newcmd "github.com/faasdev/faas/pkg/cmd/new"
 	"github.com/faasdev/faas/pkg/cmd/rm"
 	"github.com/faasdev/faas/pkg/cmd/rollback"
 	"github.com/faasdev/faas/pkg/cmd/serve"
 	"github.com/faasdev/faas/pkg/cmd/top"
+	"github.com/faasdev/faas/pkg/cmd/up"
 	"github.com/faasdev/faas/pkg/cmd/version"
 	"github.com/faasdev/faas/pkg/cmdutil"
 )
@@ -65,6 +68,9 @@ Exit codes: 0 ok, 1 function failed, 2 usage, 3 platform, 4 not found,
 		code.NewCmd(f, nil),
 		rm.NewCmd(f, nil),
 		rollback.NewCmd(f, nil),
+		up.NewCmd(f, nil),
+		down.NewCmd(f, nil),
+		newcmd.NewCmd(f, nil),
 		jobs.NewCmd(f, nil),
 		logs.NewCmd(f, nil),
 		top.NewCmd(f, nil),
