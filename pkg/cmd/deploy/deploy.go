@@ -137,17 +137,12 @@ type SettingError struct {
 	Err  error
 }
 
-// Error names the flag, unless the message does already.
-func (e *SettingError) Error() string {
-	if msg := e.Err.Error(); !strings.Contains(msg, "--"+e.Flag) {
-		return "--" + e.Flag + ": " + msg
-	}
-	return e.Err.Error()
-}
+func (e *SettingError) Error() string { return e.Err.Error() }
 
 func (e *SettingError) Unwrap() error { return e.Err }
 
-// Reason is the message without the flag that a command line names.
+// Reason is the message without the flag it may start with, for a
+// manifest that names the key.
 func (e *SettingError) Reason() string {
 	msg := e.Err.Error()
 	for _, p := range []string{"--" + e.Flag + ": ", "--" + e.Flag + " "} {
@@ -180,22 +175,22 @@ func (o *Options) NewRequest() (engine.DeployRequest, error) {
 	cfg := function.DefaultConfig()
 	var err error
 	if cfg.MemoryMB, err = function.ParseSize(o.Memory); err != nil {
-		return r, bad("memory", err)
+		return r, bad("memory", fault.Usagef("--memory: %w", err))
 	}
 	if cfg.DiskMB, err = function.ParseSize(o.Disk); err != nil {
-		return r, bad("disk", err)
+		return r, bad("disk", fault.Usagef("--disk: %w", err))
 	}
 	if cfg.TmpMB, err = function.ParseSize(o.Tmp); err != nil {
-		return r, bad("tmp", err)
+		return r, bad("tmp", fault.Usagef("--tmp: %w", err))
 	}
 	if o.Timeout <= 0 {
-		return r, bad("timeout", fault.Usagef("%s: use a positive duration such as 30s", o.Timeout))
+		return r, bad("timeout", fault.Usagef("--timeout %s: use a positive duration such as 30s", o.Timeout))
 	}
 	cfg.TimeoutMS = o.Timeout.Milliseconds()
 	cfg.CPUs, cfg.Concurrency = o.CPUs, o.Concurrency
 	cfg.MinInstances, cfg.MaxInstances = o.MinInstances, o.MaxInstances
 	if o.ScaleIdle < 0 {
-		return r, bad("scale-idle", fault.Usagef("%s: use a positive duration such as 2m", o.ScaleIdle))
+		return r, bad("scale-idle", fault.Usagef("--scale-idle %s: use a positive duration such as 2m", o.ScaleIdle))
 	}
 	cfg.ScaleTarget, cfg.ScaleIdleMS = o.ScaleTarget, o.ScaleIdle.Milliseconds()
 	cfg.Network = o.Network
@@ -209,7 +204,7 @@ func (o *Options) NewRequest() (engine.DeployRequest, error) {
 	if o.EnvFile != "" {
 		b, err := os.ReadFile(o.EnvFile)
 		if err != nil {
-			return r, bad("env-file", fault.Usagef("%v", err))
+			return r, bad("env-file", fault.Usagef("--env-file: %v", err))
 		}
 		for _, line := range strings.Split(string(b), "\n") {
 			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
@@ -231,7 +226,7 @@ func (o *Options) NewRequest() (engine.DeployRequest, error) {
 	for _, s := range o.Secrets {
 		if name, ok := strings.CutSuffix(s, "-"); ok && !strings.Contains(s, "=") && !o.Declarative {
 			if err := function.ValidateSecretName(name); err != nil {
-				return r, bad("secret", fault.Usagef("%q: %v", s, err))
+				return r, bad("secret", fault.Usagef("--secret %q: %v", s, err))
 			}
 			r.SecretUnset = append(r.SecretUnset, name)
 			continue

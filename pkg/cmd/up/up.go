@@ -161,7 +161,8 @@ func requests(ctx context.Context, m *manifest.Manifest, errs *manifest.Errors) 
 				errs.Add(fn.Pos, "function %s: %v", fn.Name, err)
 				break
 			}
-			errs.Add(at(fn, manifest.KeyOfFlag(se.Flag)), "%s", se.Reason())
+			key := manifest.KeyOfFlag(se.Flag)
+			errs.Add(at(fn, key), "%s: %s", key, se.Reason())
 			if !unset(o, se.Flag) {
 				break
 			}
