@@ -108,8 +108,9 @@ func helpTopics() []*cobra.Command {
        ` + "`faas jobs wait --timeout`" + `, the job had not ended
   130  interrupted (Ctrl-C); the job is recorded as failed
 
-Errors are one line on stderr: "error: what happened; what to do next".
-stdout carries data only.`,
+Errors are one line on stderr: "error: what happened; what to do next";
+a manifest's errors (faas up, faas down) come before it, one a line, as
+FILE:LINE:COLUMN: message. stdout carries data only.`,
 		},
 		{
 			Use:   "environment",
@@ -129,8 +130,8 @@ FAAS_AGENT_IDLE    how long an idle instance lives, e.g. 2m (default 5m)
 FAAS_AGENT_TOKEN   the bearer token of an agent listening on TCP (in a VM)
 FAAS_AGENT_BINARY  the Linux faas binary copied into Multipass VMs (default: this one)
 FAAS_DEBUG         non-empty: print what faas runs on stderr (as --debug)
-FAAS_SERVER        http://HOST:PORT of a ` + "`faas serve`" + `: deploy, invoke, ls, rm, jobs,
-                   logs, rollback, bill and top go there instead of FAAS_HOME
+FAAS_SERVER        http://HOST:PORT of a ` + "`faas serve`" + `: deploy, up, down, invoke, ls,
+                   rm, jobs, logs, rollback, bill and top go there instead of FAAS_HOME
 FAAS_TOKEN         the API token for FAAS_SERVER (` + "`faas serve token create NAME`" + `)
 NO_COLOR           any value: no colour
 CLICOLOR           0: no colour
