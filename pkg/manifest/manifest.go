@@ -233,6 +233,10 @@ func eachKey(errs *Errors, n *yaml.Node, what string, allowed []string, fn func(
 			continue
 		}
 		k := key.Value
+		if key.Tag == "!!merge" {
+			errs.Add(pos(key), "%s: YAML merge keys (<<) are not supported: write the settings out", what)
+			continue
+		}
 		if p, dup := seen[k]; dup {
 			errs.Add(pos(key), "%s: %s is given twice (first at line %d)", what, k, p.Line)
 			continue

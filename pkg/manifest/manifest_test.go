@@ -89,6 +89,8 @@ func TestParseErrors(t *testing.T) {
 		{"no functions", "version: 1\n", []string{"f.yaml:1:1: no `functions:`"}},
 		{"version", "version: 2\nfunctions:\n  a: {path: a.py}\n", []string{"f.yaml:1:10: version 2: this faas reads version 1"}},
 		{"empty functions", "functions: {}\n", []string{"f.yaml:1:12: functions is empty"}},
+		{"merge key", "x: &d {memory: 1G}\nfunctions:\n  a:\n    <<: *d\n    path: a.py\n", []string{
+			`f.yaml:1:1: the manifest: unknown key "x"`, "f.yaml:4:5: function a: YAML merge keys (<<) are not supported"}},
 		{"many", `functions:
   hello:
     path: hello.py
