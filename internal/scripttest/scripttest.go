@@ -83,10 +83,12 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%s exited %d, want %d\nstderr: %s", strings.Join(args[1:], " "), got, want, ts.ReadFile("stderr"))
 	}
 	// The error contract: bad input, platform and not-found failures print
-	// nothing on stdout and exactly one line, "error: …", on stderr.
+	// nothing on stdout and exactly one line, "error: …", on stderr, after
+	// a manifest's errors, FILE:LINE:COLUMN: … each.
 	if args[1] == "faas" && (want == 2 || want == 3 || want == 4) {
 		stderr, stdout := ts.ReadFile("stderr"), ts.ReadFile("stdout")
-		if !strings.HasPrefix(stderr, "error: ") || strings.Count(stderr, "\n") != 1 || !strings.HasSuffix(stderr, "\n") {
+		last := diagnostics.ReplaceAllString(stderr, "")
+		if !strings.HasPrefix(last, "error: ") || strings.Count(last, "\n") != 1 || !strings.HasSuffix(last, "\n") {
 			ts.Fatalf("want one line \"error: …\" on stderr, got %q", stderr)
 		}
 		if stdout != "" {
@@ -94,6 +96,9 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 }
+
+// diagnostics are the lines that may come before an error line.
+var diagnostics = regexp.MustCompile(`(?m)\A(?:[^\s:]+:\d+:\d+: .*\n)+`)
 
 // cmdNoProc waits (up to 10 s) until no process' command line contains
 // the pattern, and fails if one still does: killing is asynchronous.

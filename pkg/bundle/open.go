@@ -29,7 +29,10 @@ const maxIgnoreFile = 1 << 20
 func Open(path string, opts Options) (*Bundle, error) {
 	opts = opts.withDefaults()
 	fi, err := os.Stat(path)
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fault.Usagef("%s: no such file", path)
+	case err != nil:
 		return nil, fault.Usagef("%w", err)
 	}
 	if fi.IsDir() {

@@ -5,6 +5,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -25,6 +29,36 @@ func ProviderChoices() []string {
 	names := provider.Names()
 	slices.Sort(names)
 	return append([]string{ProviderAuto}, names...)
+}
+
+// ReadCode reads a function's file, rejecting what cannot be a function.
+func ReadCode(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fault.Usagef("%s: no such file", path)
+	case err != nil:
+		return nil, fault.Usagef("%s: %v", path, errors.Unwrap(err))
+	case fi.IsDir():
+		return nil, fault.Usagef("%s is a directory: deploy one file", path)
+	case !fi.Mode().IsRegular():
+		return nil, fault.Usagef("%s is not a regular file", path)
+	case fi.Size() > function.MaxCodeBytes:
+		return nil, fault.Usagef("%s is %d bytes, over the %d MiB limit for a function's file", path, fi.Size(), function.MaxCodeBytes>>20)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fault.Usagef("%s: cannot read: %v", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	code, err := io.ReadAll(io.LimitReader(f, function.MaxCodeBytes+1))
+	if err != nil {
+		return nil, fault.Usagef("%s: cannot read: %v", path, err)
+	}
+	if err := function.CheckCode(path, code); err != nil {
+		return nil, err
+	}
+	return code, nil
 }
 
 // DeployRequest says what to deploy. Zero Runtime and Mode are detected
@@ -101,13 +135,8 @@ type DeployResult struct {
 // Deploy validates a request and records it as the function's current
 // version. Nothing is written unless every check passes.
 func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, error) {
-	name := r.Name
-	if name == "" {
-		name = function.NameFromFile(r.Filename)
-		if err := function.ValidateName(name); err != nil {
-			return DeployResult{}, fault.WithHint(err, "name it with --name")
-		}
-	} else if err := function.ValidateName(name); err != nil {
+	name, err := deployName(r)
+	if err != nil {
 		return DeployResult{}, err
 	}
 	code, entryCode, filename, err := deployCode(r)
@@ -125,38 +154,12 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 			cfg, envChanges = kept(function.DefaultConfig(), r)
 		}
 	}
-	cfg.Runtime = r.Runtime
-	if cfg.Runtime == "" {
-		cfg.Runtime = function.RuntimeFromFile(r.Filename)
-	}
-	entry, err := function.FindEntry(cfg.Runtime, entryCode, cfg.Handler)
+	cfg, warning, err := settle(r, cfg, entryCode, filename)
 	if err != nil {
-		return DeployResult{}, fault.Usagef("%s: %v", filename, err)
-	}
-	cfg.Mode, cfg.Handler = r.Mode, ""
-	var warning string
-	switch {
-	case cfg.Mode == function.Script && entry.Named:
-		return DeployResult{}, fault.Usagef("--handler and --mode script contradict each other: drop one")
-	case cfg.Mode == "" && entry.Name != "", cfg.Mode == function.Handler && entry.Name != "":
-		cfg.Mode, cfg.Handler = function.Handler, entry.Name
-	case cfg.Mode == function.Handler && (cfg.Runtime == function.Python || cfg.Runtime == function.Node):
-		return DeployResult{}, fault.WithHint(fault.Usagef("%s defines no handler, lambda_handler, handle or main", filename),
-			"name its entry point with --handler NAME")
-	case cfg.Mode == "":
-		cfg.Mode, warning = function.Script, entry.Warning
-	}
-	if cfg.Env == nil {
-		cfg.Env = map[string]string{}
-	}
-	if err := cfg.Validate(); err != nil {
 		return DeployResult{}, err
 	}
 	if err := e.checkSecrets(ctx, e.Owner, cfg.Secrets); err != nil {
 		return DeployResult{}, err
-	}
-	if cfg.Runtime == function.Exec && !bytes.HasPrefix(entryCode, []byte("#!")) && !bytes.HasPrefix(entryCode, []byte("\x7fELF")) {
-		return DeployResult{}, fault.Usagef("%s is not an executable (no #! line, not ELF): name its runtime with --runtime python|node|bash", filename)
 	}
 	prov, notice, err := e.resolveProvider(ctx, r.Provider)
 	if err != nil {
@@ -172,6 +175,72 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 	}
 	return DeployResult{Function: name, Version: v, Provider: prov, Created: created, Notice: notice,
 		Warning: warning, EnvChanges: envChanges}, nil
+}
+
+// Check validates a request that carries the whole config (Keep false)
+// as Deploy would, and stores nothing: a manifest checks every function
+// before it deploys any.
+func Check(r DeployRequest) error {
+	if _, err := deployName(r); err != nil {
+		return err
+	}
+	_, entry, filename, err := deployCode(r)
+	if err != nil {
+		return err
+	}
+	_, _, err = settle(r, r.Config, entry, filename)
+	return err
+}
+
+// deployName is the request's function name, checked: the file's name
+// when the request names none.
+func deployName(r DeployRequest) (string, error) {
+	name := r.Name
+	if name == "" {
+		name = function.NameFromFile(r.Filename)
+		if err := function.ValidateName(name); err != nil {
+			return "", fault.WithHint(err, "name it with --name")
+		}
+	} else if err := function.ValidateName(name); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// settle completes a version's config from its code: the runtime, the
+// mode and the entry point, checked with every limit. warning names the
+// flag to use for a script that looks like it meant to be a handler.
+func settle(r DeployRequest, cfg function.Config, code []byte, filename string) (_ function.Config, warning string, _ error) {
+	cfg.Runtime = r.Runtime
+	if cfg.Runtime == "" {
+		cfg.Runtime = function.RuntimeFromFile(r.Filename)
+	}
+	entry, err := function.FindEntry(cfg.Runtime, code, cfg.Handler)
+	if err != nil {
+		return cfg, "", fault.Usagef("%s: %v", filename, err)
+	}
+	cfg.Mode, cfg.Handler = r.Mode, ""
+	switch {
+	case cfg.Mode == function.Script && entry.Named:
+		return cfg, "", fault.Usagef("--handler and --mode script contradict each other: drop one")
+	case cfg.Mode == "" && entry.Name != "", cfg.Mode == function.Handler && entry.Name != "":
+		cfg.Mode, cfg.Handler = function.Handler, entry.Name
+	case cfg.Mode == function.Handler && (cfg.Runtime == function.Python || cfg.Runtime == function.Node):
+		return cfg, "", fault.WithHint(fault.Usagef("%s defines no handler, lambda_handler, handle or main", filename),
+			"name its entry point with --handler NAME")
+	case cfg.Mode == "":
+		cfg.Mode, warning = function.Script, entry.Warning
+	}
+	if cfg.Env == nil {
+		cfg.Env = map[string]string{}
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, "", err
+	}
+	if cfg.Runtime == function.Exec && !bytes.HasPrefix(code, []byte("#!")) && !bytes.HasPrefix(code, []byte("\x7fELF")) {
+		return cfg, "", fault.Usagef("%s is not an executable (no #! line, not ELF): name its runtime with --runtime python|node|bash", filename)
+	}
+	return cfg, warning, nil
 }
 
 // resolveProvider turns --provider into the provider recorded on the

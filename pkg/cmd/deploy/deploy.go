@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,7 +52,11 @@ type Options struct {
 	handlerFile string
 	// Set names the config flags given on the command line: a redeploy
 	// changes only those and keeps the rest.
-	Set         []string
+	Set []string
+	// Declarative makes the options the whole config, defaults for what
+	// they omit, as a manifest says it: nothing is kept from the current
+	// version.
+	Declarative bool
 	ScaleTarget float64
 	ScaleIdle   time.Duration
 	Provider    string
@@ -63,13 +68,18 @@ type Options struct {
 
 // NewCmd returns the deploy command; runF replaces the run in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Backend: f.Backend, Unjailed: unjailed}
+	opts := &Options{IO: f.IOStreams, Backend: f.Backend, Unjailed: Unjailed}
 	cmd := &cobra.Command{
-		Use:   "deploy FILE",
-		Short: "Turn a file into a function",
-		Long: `Deploy FILE as a function, or as a new version of it.
+		Use:   "deploy PATH",
+		Short: "Turn a file or a directory into a function",
+		Long: `Deploy PATH as a function, or as a new version of it. PATH is a file, a
+directory, a .zip or a .tar.gz, or - for one on stdin (with --name). A
+directory's .faasignore (gitignore syntax) and the defaults (.git,
+__pycache__, node_modules, .venv) keep files out. Its entry file is named
+by --handler FILE[:FUNCTION], or is the first of main.py, handler.py,
+index.js, handler.js, main.js, index.mjs, handler.sh, main.sh at its root.
 
-The runtime comes from the extension (.py python3, .js node, .sh bash, an
+The runtime comes from the entry file's extension (.py python3, .js node, .sh bash, an
 executable otherwise) unless --runtime names it. A file that defines
 handler(event, context) (Python) or exports handler (Node) runs in handler
 mode; any other file is a script that reads the payload on stdin and writes
@@ -78,14 +88,16 @@ nothing.
 
 The function's name is printed on stdout; what was done goes to stderr.`,
 		Example: `  faas deploy hello.py
+  faas deploy ./api --handler src/app.py:handle
+  git archive HEAD | faas deploy - --name site
   faas deploy resize.js --name resize --memory 512M --timeout 10s --env SIZE=128
   faas deploy job.sh --mode script --concurrency 4`,
-		Args: cmdutil.ExactArgs(1, "a FILE to deploy"),
+		Args: cmdutil.ExactArgs(1, "a PATH to deploy (a file, a directory, an archive, or -)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
 			cmd.Flags().Visit(func(f *pflag.Flag) { opts.Set = append(opts.Set, f.Name) })
 			var err error
-			if opts.Request, err = opts.request(); err != nil {
+			if opts.Request, err = opts.NewRequest(); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -128,40 +140,67 @@ func fixed(vals ...string) func(*cobra.Command, []string, string) ([]string, cob
 	}
 }
 
-// request validates the options that need no I/O and builds the request.
-func (o *Options) request() (engine.DeployRequest, error) {
+// SettingError is a bad value of one setting, named by its flag: a
+// manifest points at the key that set it.
+type SettingError struct {
+	Flag string
+	Err  error
+}
+
+func (e *SettingError) Error() string { return e.Err.Error() }
+
+func (e *SettingError) Unwrap() error { return e.Err }
+
+// Reason is the message without the flag it may start with, for a
+// manifest that names the key.
+func (e *SettingError) Reason() string {
+	msg := e.Err.Error()
+	for _, p := range []string{"--" + e.Flag + ": ", "--" + e.Flag + " "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return msg
+}
+
+func bad(flag string, err error) error { return &SettingError{Flag: flag, Err: err} }
+
+// NewRequest validates the options that need no I/O but an --env-file
+// and builds the request; a bad value is a *SettingError.
+func (o *Options) NewRequest() (engine.DeployRequest, error) {
 	r := engine.DeployRequest{Name: o.Name, Filename: o.File, Provider: o.Provider}
 	if o.Runtime != "" {
 		r.Runtime = function.Runtime(strings.ToLower(o.Runtime))
 		if !r.Runtime.Valid() {
-			return r, fault.Usagef("unknown runtime %q: use python, node, bash or exec", o.Runtime)
+			return r, bad("runtime", fault.Usagef("unknown runtime %q: use python, node, bash or exec", o.Runtime))
 		}
 	}
 	if o.Mode != "" {
 		r.Mode = function.Mode(strings.ToLower(o.Mode))
 		if r.Mode != function.Handler && r.Mode != function.Script {
-			return r, fault.Usagef("unknown mode %q: use handler or script", o.Mode)
+			return r, bad("mode", fault.Usagef("unknown mode %q: use handler or script", o.Mode))
 		}
+	}
+	if o.Provider != "" && !slices.Contains(engine.ProviderChoices(), o.Provider) {
+		return r, bad("provider", fault.Usagef("unknown provider %q: use %s", o.Provider, strings.Join(engine.ProviderChoices(), ", ")))
 	}
 	cfg := function.DefaultConfig()
 	var err error
 	if cfg.MemoryMB, err = function.ParseSize(o.Memory); err != nil {
-		return r, fault.Usagef("--memory: %w", err)
+		return r, bad("memory", fault.Usagef("--memory: %w", err))
 	}
 	if cfg.DiskMB, err = function.ParseSize(o.Disk); err != nil {
-		return r, fault.Usagef("--disk: %w", err)
+		return r, bad("disk", fault.Usagef("--disk: %w", err))
 	}
 	if cfg.TmpMB, err = function.ParseSize(o.Tmp); err != nil {
-		return r, fault.Usagef("--tmp: %w", err)
+		return r, bad("tmp", fault.Usagef("--tmp: %w", err))
 	}
 	if o.Timeout <= 0 {
-		return r, fault.Usagef("--timeout %s: use a positive duration such as 30s", o.Timeout)
+		return r, bad("timeout", fault.Usagef("--timeout %s: use a positive duration such as 30s", o.Timeout))
 	}
 	cfg.TimeoutMS = o.Timeout.Milliseconds()
 	cfg.CPUs, cfg.Concurrency = o.CPUs, o.Concurrency
 	cfg.MinInstances, cfg.MaxInstances = o.MinInstances, o.MaxInstances
 	if o.ScaleIdle < 0 {
-		return r, fault.Usagef("--scale-idle %s: use a positive duration such as 2m", o.ScaleIdle)
+		return r, bad("scale-idle", fault.Usagef("--scale-idle %s: use a positive duration such as 2m", o.ScaleIdle))
 	}
 	cfg.ScaleTarget, cfg.ScaleIdleMS = o.ScaleTarget, o.ScaleIdle.Milliseconds()
 	cfg.Network = o.Network
@@ -170,7 +209,7 @@ func (o *Options) request() (engine.DeployRequest, error) {
 		o.handlerFile, fn = bundle.ParseHandler(o.Handler)
 		if fn != "" {
 			if err := function.ValidateEntry(fn); err != nil && fn != function.NodeDefaultExport {
-				return r, fault.Usagef("%v", err)
+				return r, bad("handler", err)
 			}
 		}
 		cfg.Handler = fn
@@ -179,7 +218,7 @@ func (o *Options) request() (engine.DeployRequest, error) {
 	if o.EnvFile != "" {
 		b, err := os.ReadFile(o.EnvFile)
 		if err != nil {
-			return r, fault.Usagef("--env-file: %v", err)
+			return r, bad("env-file", fault.Usagef("--env-file: %v", err))
 		}
 		for _, line := range strings.Split(string(b), "\n") {
 			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
@@ -196,23 +235,26 @@ func (o *Options) request() (engine.DeployRequest, error) {
 		sets = append(sets, e)
 	}
 	if cfg.Env, err = function.ParseEnv(sets); err != nil {
-		return r, err
+		return r, bad("env", err)
 	}
 	for _, s := range o.Secrets {
-		if name, ok := strings.CutSuffix(s, "-"); ok && !strings.Contains(s, "=") {
+		if name, ok := strings.CutSuffix(s, "-"); ok && !strings.Contains(s, "=") && !o.Declarative {
 			if err := function.ValidateSecretName(name); err != nil {
-				return r, fault.Usagef("--secret %q: %v", s, err)
+				return r, bad("secret", fault.Usagef("--secret %q: %v", s, err))
 			}
 			r.SecretUnset = append(r.SecretUnset, name)
 			continue
 		}
 		ref, err := function.ParseSecretRef(s)
 		if err != nil {
-			return r, err
+			return r, bad("secret", err)
 		}
 		cfg.Secrets = append(cfg.Secrets, ref)
 	}
 	r.Config = cfg
+	if o.Declarative {
+		return r, nil
+	}
 	r.Keep = true
 	for _, f := range o.Set {
 		if configFlags[f] {
@@ -225,15 +267,7 @@ func (o *Options) request() (engine.DeployRequest, error) {
 // Run deploys.
 func Run(ctx context.Context, o *Options) error {
 	r := o.Request
-	entry, display, err := o.source(&r)
-	if err != nil {
-		return err
-	}
-	rt := r.Runtime
-	if rt == "" {
-		rt = function.RuntimeFromFile(r.Filename)
-	}
-	if err := checkSyntax(ctx, display, rt, entry); err != nil {
+	if err := o.Prepare(ctx, &r); err != nil {
 		return err
 	}
 	eng, err := o.Backend()
@@ -244,37 +278,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	c := res.Version.Config
-	if res.Notice != "" {
-		o.IO.Infof("%s", res.Notice)
-	}
-	if res.Warning != "" {
-		o.IO.Warnf("%s", res.Warning)
-	}
-	if o.Unjailed == nil {
-		o.Unjailed = func() string { return "" }
-	}
-	if why := o.Unjailed(); why != "" && res.Provider == provider.Default {
-		o.IO.Warnf("%s runs unjailed on this host (%s); see `faas doctor`", res.Function, why)
-	}
-	if res.Created {
-		kind := string(c.Mode)
-		// Which entry point: the user sees what each invocation calls.
-		switch e := c.Entry(); {
-		case c.Mode != function.Handler || e == function.DefaultEntry:
-		case e == function.NodeDefaultExport:
-			kind += " (the default export)"
-		default:
-			kind += " " + e + "()"
-		}
-		o.IO.Successf("deployed %s v%d (%s %s, %s, %s memory, %s timeout)", res.Function, res.Version.Version,
-			c.Runtime, kind, res.Provider, function.FormatSize(c.MemoryMB), c.Timeout())
-		if len(res.EnvChanges) > 0 {
-			o.IO.Infof("env: %s", strings.Join(res.EnvChanges, ", "))
-		}
-	} else {
-		o.IO.Infof("%s v%d is unchanged: same code and config", res.Function, res.Version.Version)
-	}
+	Report(o.IO, res, o.Unjailed)
 	if o.Output == cmdutil.OutputJSON {
 		fn, err := eng.Function(ctx, res.Function)
 		if err != nil {
@@ -286,9 +290,61 @@ func Run(ctx context.Context, o *Options) error {
 	return err
 }
 
-// unjailed is why the local provider's functions run unjailed here, or ""
+// Prepare reads what the options' PATH names into the request (one file,
+// or a tree: source) and checks its entry file's syntax, before anything is
+// sent or stored.
+func (o *Options) Prepare(ctx context.Context, r *engine.DeployRequest) error {
+	entry, display, err := o.source(r)
+	if err != nil {
+		return err
+	}
+	rt := r.Runtime
+	if rt == "" {
+		rt = function.RuntimeFromFile(r.Filename)
+	}
+	return checkSyntax(ctx, display, rt, entry)
+}
+
+// Report says on stderr what a deploy did: the version made, or that
+// nothing changed. unjailed (nil: never) says why this host's local
+// provider runs functions unjailed.
+func Report(io *iostreams.IOStreams, res engine.DeployResult, unjailed func() string) {
+	c := res.Version.Config
+	if res.Notice != "" {
+		io.Infof("%s", res.Notice)
+	}
+	if res.Warning != "" {
+		io.Warnf("%s", res.Warning)
+	}
+	if unjailed == nil {
+		unjailed = func() string { return "" }
+	}
+	if why := unjailed(); why != "" && res.Provider == provider.Default {
+		io.Warnf("%s runs unjailed on this host (%s); see `faas doctor`", res.Function, why)
+	}
+	if !res.Created {
+		io.Infof("%s v%d is unchanged: same code and config", res.Function, res.Version.Version)
+		return
+	}
+	kind := string(c.Mode)
+	// Which entry point: the user sees what each invocation calls.
+	switch e := c.Entry(); {
+	case c.Mode != function.Handler || e == function.DefaultEntry:
+	case e == function.NodeDefaultExport:
+		kind += " (the default export)"
+	default:
+		kind += " " + e + "()"
+	}
+	io.Successf("deployed %s v%d (%s %s, %s, %s memory, %s timeout)", res.Function, res.Version.Version,
+		c.Runtime, kind, res.Provider, function.FormatSize(c.MemoryMB), c.Timeout())
+	if len(res.EnvChanges) > 0 {
+		io.Infof("env: %s", strings.Join(res.EnvChanges, ", "))
+	}
+}
+
+// Unjailed is why the local provider's functions run unjailed here, or ""
 // (FAAS_SERVER set: the server's host decides).
-func unjailed() string {
+func Unjailed() string {
 	if server, _ := cmdutil.Remote(); server != "" {
 		return ""
 	}

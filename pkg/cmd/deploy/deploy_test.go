@@ -1,6 +1,8 @@
 package deploy
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,4 +66,32 @@ func TestFlags(t *testing.T) {
 		{Args: []string{}, Usage: true},
 		{Args: []string{"a", "b"}, Usage: true},
 	})
+}
+
+// A declarative request (a manifest's) is the whole config: nothing is
+// kept, and NAME- is no removal but a bad name.
+func TestDeclarativeRequest(t *testing.T) {
+	o := &Options{File: "fn.py", Memory: "128M", Disk: "5G", Tmp: "64M", Timeout: time.Second, CPUs: 1,
+		Concurrency: 1, MaxInstances: 10, Env: []string{"A=1"}, Secrets: []string{"db=DB_URL"}, Declarative: true}
+	r, err := o.NewRequest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Keep || r.Set != nil || r.Config.MemoryMB != 128 || r.Config.Env["A"] != "1" || r.Config.Secrets[0] != (function.SecretRef{Name: "db", Env: "DB_URL"}) {
+		t.Fatalf("got %+v", r)
+	}
+	o.Secrets = []string{"db-"}
+	if _, err := o.NewRequest(); err == nil {
+		t.Fatal("secret db- in a declarative request: no error")
+	}
+	o.Secrets, o.Memory = nil, "12Q"
+	_, err = o.NewRequest()
+	var se *SettingError
+	if !errors.As(err, &se) || se.Flag != "memory" || !strings.HasPrefix(err.Error(), "--memory: ") || strings.Contains(se.Reason(), "--memory") {
+		t.Fatalf("memory 12Q: %v", err)
+	}
+	o.Memory, o.Provider = "128M", "cloud"
+	if _, err = o.NewRequest(); !errors.As(err, &se) || se.Flag != "provider" {
+		t.Fatalf("provider cloud: %v", err)
+	}
 }

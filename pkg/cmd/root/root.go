@@ -15,15 +15,18 @@ import (
 	"github.com/faasdev/faas/pkg/cmd/describe"
 	"github.com/faasdev/faas/pkg/cmd/dispatch"
 	"github.com/faasdev/faas/pkg/cmd/doctor"
+	"github.com/faasdev/faas/pkg/cmd/down"
 	"github.com/faasdev/faas/pkg/cmd/invoke"
 	"github.com/faasdev/faas/pkg/cmd/jobs"
 	"github.com/faasdev/faas/pkg/cmd/logs"
 	"github.com/faasdev/faas/pkg/cmd/ls"
+	newcmd "github.com/faasdev/faas/pkg/cmd/new"
 	"github.com/faasdev/faas/pkg/cmd/rm"
 	"github.com/faasdev/faas/pkg/cmd/rollback"
 	"github.com/faasdev/faas/pkg/cmd/secret"
 	"github.com/faasdev/faas/pkg/cmd/serve"
 	"github.com/faasdev/faas/pkg/cmd/top"
+	"github.com/faasdev/faas/pkg/cmd/up"
 	"github.com/faasdev/faas/pkg/cmd/version"
 	"github.com/faasdev/faas/pkg/cmdutil"
 )
@@ -66,6 +69,9 @@ Exit codes: 0 ok, 1 function failed, 2 usage, 3 platform, 4 not found,
 		code.NewCmd(f, nil),
 		rm.NewCmd(f, nil),
 		rollback.NewCmd(f, nil),
+		up.NewCmd(f, nil),
+		down.NewCmd(f, nil),
+		newcmd.NewCmd(f, nil),
 		jobs.NewCmd(f, nil),
 		logs.NewCmd(f, nil),
 		top.NewCmd(f, nil),
@@ -104,8 +110,9 @@ func helpTopics() []*cobra.Command {
        ` + "`faas jobs wait --timeout`" + `, the job had not ended
   130  interrupted (Ctrl-C); the job is recorded as failed
 
-Errors are one line on stderr: "error: what happened; what to do next".
-stdout carries data only.`,
+Errors are one line on stderr: "error: what happened; what to do next";
+a manifest's errors (faas up, faas down) come before it, one a line, as
+FILE:LINE:COLUMN: message. stdout carries data only.`,
 		},
 		{
 			Use:   "environment",
@@ -125,8 +132,8 @@ FAAS_AGENT_IDLE    how long an idle instance lives, e.g. 2m (default 5m)
 FAAS_AGENT_TOKEN   the bearer token of an agent listening on TCP (in a VM)
 FAAS_AGENT_BINARY  the Linux faas binary copied into Multipass VMs (default: this one)
 FAAS_DEBUG         non-empty: print what faas runs on stderr (as --debug)
-FAAS_SERVER        http://HOST:PORT of a ` + "`faas serve`" + `: deploy, invoke, ls, rm, jobs,
-                   logs, rollback, bill and top go there instead of FAAS_HOME
+FAAS_SERVER        http://HOST:PORT of a ` + "`faas serve`" + `: deploy, up, down, invoke, ls,
+                   rm, jobs, logs, rollback, bill and top go there instead of FAAS_HOME
 FAAS_TOKEN         the API token for FAAS_SERVER (` + "`faas serve token create NAME`" + `)
 NO_COLOR           any value: no colour
 CLICOLOR           0: no colour
