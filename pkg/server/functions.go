@@ -50,7 +50,7 @@ func readDeploy(r *http.Request) (api.DeployRequest, error) {
 			return req, bodyErr(err, "read the deploy request")
 		}
 	case "multipart/form-data":
-		if err := r.ParseMultipartForm(BodyLimit); err != nil {
+		if err := r.ParseMultipartForm(DeployLimit); err != nil {
 			return req, bodyErr(err, "read the deploy form")
 		}
 		if v := r.FormValue("request"); v != "" {

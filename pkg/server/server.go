@@ -72,10 +72,10 @@ func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 		start := time.Now()
-		if r.ContentLength > BodyLimit {
-			s.fail(rec, fault.Newf(fault.TooLarge, "request body is %d bytes, over the %d MiB limit", r.ContentLength, BodyLimit>>20))
+		if limit := bodyLimit(r); r.ContentLength > limit {
+			s.fail(rec, fault.Newf(fault.TooLarge, "request body is %d bytes, over the %d MiB limit", r.ContentLength, limit>>20))
 		} else {
-			r.Body = http.MaxBytesReader(rec, r.Body, BodyLimit)
+			r.Body = http.MaxBytesReader(rec, r.Body, limit)
 			s.mux.ServeHTTP(rec, r)
 		}
 		if rec.owner != "" { // unauthenticated requests are nobody's
