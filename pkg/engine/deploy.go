@@ -214,6 +214,9 @@ func settle(r DeployRequest, cfg function.Config, code []byte, filename string) 
 	cfg.Runtime = r.Runtime
 	if cfg.Runtime == "" {
 		cfg.Runtime = function.RuntimeFromFile(r.Filename)
+		if cfg.Runtime == function.Exec {
+			cfg.Runtime = function.RuntimeFromShebang(code)
+		}
 	}
 	entry, err := function.FindEntry(cfg.Runtime, code, cfg.Handler)
 	if err != nil {

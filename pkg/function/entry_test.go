@@ -37,3 +37,15 @@ func TestFindEntry(t *testing.T) {
 		}
 	}
 }
+
+func TestRuntimeFromShebang(t *testing.T) {
+	for code, want := range map[string]Runtime{
+		"#!/usr/bin/env python3\nprint(1)\n": Python, "#!/usr/bin/python3\n": Python, "#!/usr/bin/env node\n": Node,
+		"#!/bin/bash\n": Bash, "#!/bin/sh\n": Exec, "#!/usr/bin/env -S python3\n": Python,
+		"#!/usr/bin/python3 -u\n": Exec, "#!/usr/bin/perl\n": Exec, "\x7fELF": Exec, "print(1)\n": Exec,
+	} {
+		if got := RuntimeFromShebang([]byte(code)); got != want {
+			t.Errorf("RuntimeFromShebang(%q) = %s, want %s", code, got, want)
+		}
+	}
+}

@@ -327,6 +327,36 @@ func RuntimeFromFile(path string) Runtime {
 	return Exec
 }
 
+// RuntimeFromShebang is the runtime a file without an extension names in
+// its #! line: python, node or bash (directly or through env), so that a
+// `#!/usr/bin/env python3` script runs on the same interpreter as a .py
+// file; Exec for anything else.
+func RuntimeFromShebang(code []byte) Runtime {
+	line, _, _ := bytes.Cut(code, []byte("\n"))
+	if !bytes.HasPrefix(line, []byte("#!")) {
+		return Exec
+	}
+	f := strings.Fields(string(line[2:]))
+	if len(f) > 1 && filepath.Base(f[0]) == "env" {
+		f = f[1:]
+		if f[0] == "-S" && len(f) > 1 {
+			f = f[1:]
+		}
+	}
+	if len(f) != 1 { // arguments to the interpreter: run it as it says
+		return Exec
+	}
+	switch filepath.Base(f[0]) {
+	case "python3", "python":
+		return Python
+	case "node", "nodejs":
+		return Node
+	case "bash":
+		return Bash
+	}
+	return Exec
+}
+
 var (
 	nodeESMRE = regexp.MustCompile(`(?m)^\s*(export|import)\s`)
 )
