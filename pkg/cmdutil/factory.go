@@ -44,6 +44,8 @@ type Backend interface {
 	Bill(context.Context, engine.BillRequest) (engine.Bill, error)
 	// Top samples the instances and summarises them, as `faas top` shows.
 	Top(ctx context.Context, prev *engine.Snapshot) (engine.Snapshot, error)
+	// BuildLog is what the current version's dependency build printed.
+	BuildLog(ctx context.Context, name string) ([]byte, error)
 	// SetSecret, ListSecrets and RemoveSecret keep the owner's secrets.
 	SetSecret(ctx context.Context, name string, value []byte) (created bool, err error)
 	ListSecrets(context.Context) ([]engine.SecretInfo, error)

@@ -86,6 +86,8 @@ type DeployRequest struct {
 	// (an --env-file) instead of the current environment.
 	EnvUnset   []string
 	EnvReplace bool
+	// Progress hears a dependency build's output as it is written.
+	Progress io.Writer
 	// SecretUnset stops secrets the current version reads; Config.Secrets
 	// are added to (or replace by name) the current ones.
 	SecretUnset []string
@@ -94,25 +96,25 @@ type DeployRequest struct {
 // deployCode checks a request's code: one file, or a tree whose tar is
 // read again (never trusted) and stored in canonical form. It returns the
 // code to store, the entry file's code and the name to store it under.
-func deployCode(r DeployRequest) (code, entry []byte, filename string, err error) {
+func deployCode(r DeployRequest) (code, entry []byte, filename string, tree *bundle.Bundle, err error) {
 	if !r.Tree {
 		if err := function.CheckCode(r.Filename, r.Code); err != nil {
-			return nil, nil, "", err
+			return nil, nil, "", nil, err
 		}
-		return r.Code, r.Code, filepath.Base(r.Filename), nil
+		return r.Code, r.Code, filepath.Base(r.Filename), nil, nil
 	}
 	b, err := bundle.FromTar(r.Code, bundle.Options{})
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", nil, err
 	}
 	entry, ok := b.File(r.Filename)
 	if !ok {
-		return nil, nil, "", fault.Usagef("the entry file %q is not in the function's files", r.Filename)
+		return nil, nil, "", nil, fault.Usagef("the entry file %q is not in the function's files", r.Filename)
 	}
 	if err := function.CheckCode(r.Filename, entry); err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", nil, err
 	}
-	return b.Tar(), entry, r.Filename, nil
+	return b.Tar(), entry, r.Filename, b, nil
 }
 
 // DeployResult says what a deploy did.
@@ -130,6 +132,8 @@ type DeployResult struct {
 	// EnvChanges says what the deploy did to the environment: "+A"
 	// added, "-B" removed, "~C" changed.
 	EnvChanges []string
+	// Built says a dependency build ran (not one found already built).
+	Built bool
 }
 
 // Deploy validates a request and records it as the function's current
@@ -139,7 +143,7 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 	if err != nil {
 		return DeployResult{}, err
 	}
-	code, entryCode, filename, err := deployCode(r)
+	code, entryCode, filename, tree, err := deployCode(r)
 	if err != nil {
 		return DeployResult{}, err
 	}
@@ -165,16 +169,21 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 	if err != nil {
 		return DeployResult{}, err
 	}
+	deps, built, buildLog, err := e.buildDeps(ctx, tree, cfg.Runtime, prov, r.Progress)
+	if err != nil {
+		return DeployResult{}, err
+	}
 	sum := sha256.Sum256(code)
 	v, created, err := e.store.Deploy(ctx, store.DeployRequest{
 		Name: name, Provider: prov, Owner: e.Owner, Filename: filename, Tree: r.Tree,
 		Code: code, SHA256: hex.EncodeToString(sum[:]), Config: cfg, Now: e.Now(), OwnerOnly: e.Scoped,
+		Deps: deps, BuildLog: buildLog,
 	})
 	if err != nil {
 		return DeployResult{}, err
 	}
 	return DeployResult{Function: name, Version: v, Provider: prov, Created: created, Notice: notice,
-		Warning: warning, EnvChanges: envChanges}, nil
+		Warning: warning, EnvChanges: envChanges, Built: built}, nil
 }
 
 // Check validates a request that carries the whole config (Keep false)
@@ -184,7 +193,7 @@ func Check(r DeployRequest) error {
 	if _, err := deployName(r); err != nil {
 		return err
 	}
-	_, entry, filename, err := deployCode(r)
+	_, entry, filename, _, err := deployCode(r)
 	if err != nil {
 		return err
 	}
@@ -309,7 +318,13 @@ func (e *Engine) Remove(ctx context.Context, name string) error {
 	if err := e.store.DeleteFunction(ctx, name); err != nil {
 		return err
 	}
-	return e.stopInstances(ctx, name)
+	if err := e.stopInstances(ctx, name); err != nil {
+		return err
+	}
+	// Its dependency environments go too, unless another version uses
+	// them (best effort: a failed prune is tried again at the next rm).
+	_, _, _ = e.PruneEnvs(ctx)
+	return nil
 }
 
 // stopInstances ends a function's instances and forgets them.
@@ -454,4 +469,14 @@ func keptSecrets(base, given []function.SecretRef, unset []string) []function.Se
 	}
 	slices.SortFunc(out, func(a, b function.SecretRef) int { return strings.Compare(a.Name, b.Name) })
 	return out
+}
+
+// BuildLog is what the current version's dependency build printed ("" for
+// a version with none, or built before it was kept).
+func (e *Engine) BuildLog(ctx context.Context, name string) ([]byte, error) {
+	fn, err := e.Function(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return fn.Current.BuildLog, nil
 }

@@ -44,6 +44,7 @@ type core struct {
 	settingsErr    error
 
 	secrets sealer
+	builder Builder
 }
 
 // New returns the engine of a FAAS_HOME whose records are in st. The

@@ -32,6 +32,8 @@ type FunctionStore interface {
 	ListVersions(ctx context.Context, name string) ([]store.Version, error)
 	// GetVersion reads one version with its code.
 	GetVersion(ctx context.Context, name string, version int) (store.Version, error)
+	// DepsKeys lists the dependency environments any version uses.
+	DepsKeys(ctx context.Context) ([]string, error)
 }
 
 // JobStore keeps jobs and the queue.

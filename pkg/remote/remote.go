@@ -336,3 +336,10 @@ func (c *Client) VersionCode(ctx context.Context, name string, version int) (sto
 	return store.Version{Function: name, Version: n, Filename: resp.Header.Get("X-Faas-Filename"),
 		SHA256: resp.Header.Get("X-Faas-Sha256"), Code: buf.Bytes(), Tree: resp.Header.Get("X-Faas-Tree") == "true"}, nil
 }
+
+// BuildLog reads the current version's build log.
+func (c *Client) BuildLog(ctx context.Context, name string) ([]byte, error) {
+	var buf bytes.Buffer
+	_, err := c.do(ctx, http.MethodGet, "/v1/functions/"+esc(name)+"/build-log", nil, nil, "", &buf)
+	return buf.Bytes(), err
+}

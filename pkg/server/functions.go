@@ -168,3 +168,13 @@ func (s *Server) versionCode(w http.ResponseWriter, r *http.Request, eng *engine
 	}
 	_, _ = w.Write(v.Code)
 }
+
+func (s *Server) buildLog(w http.ResponseWriter, r *http.Request, eng *engine.Engine) {
+	log, err := eng.BuildLog(r.Context(), r.PathValue("name"))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write(log)
+}

@@ -20,6 +20,7 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("POST /v1/functions/{name}/rollback", s.auth(s.rollback))
 	m.HandleFunc("GET /v1/functions/{name}/logs", s.auth(s.functionLogs))
 	m.HandleFunc("GET /v1/functions/{name}/versions", s.auth(s.listVersions))
+	m.HandleFunc("GET /v1/functions/{name}/build-log", s.auth(s.buildLog))
 	m.HandleFunc("GET /v1/functions/{name}/versions/{version}/code", s.auth(s.versionCode))
 	m.HandleFunc("GET /v1/jobs", s.auth(s.listJobs))
 	m.HandleFunc("GET /v1/jobs/{id}", s.auth(s.getJob))

@@ -31,6 +31,7 @@ type Options struct {
 	Since     string
 	Tail      int
 	Instances bool
+	Build     bool
 	Output    string
 }
 
@@ -52,7 +53,8 @@ lines are tab-separated: time (RFC 3339), job, instance, line. -o json prints
 one JSON object per line (NDJSON): time, job_id, instance, function, line.
 Stored lines carry their job's start time. Invalid UTF-8 and control
 characters are shown escaped; lines over 64 KiB are cut with a marker.
---instances shows the instances' own logs: start-up, crashes, stops.`,
+--instances shows the instances' own logs: start-up, crashes, stops.
+--build shows what the current version's dependency build printed.`,
 		Example: `  faas logs hello
   faas logs hello --job 01m89ymac19x8b32
   faas logs hello -f
@@ -61,7 +63,7 @@ characters are shown escaped; lines over 64 KiB are cut with a marker.
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				opts.Name = args[0]
-			} else if opts.JobID == "" {
+			} else if opts.JobID == "" || opts.Build {
 				// A job names its function; without one, the NAME is needed.
 				return fault.WithHint(fault.Usagef("faas logs needs the NAME of a function, or --job ID"), "see `faas logs --help`")
 			}
@@ -81,6 +83,7 @@ characters are shown escaped; lines over 64 KiB are cut with a marker.
 	fl.StringVar(&opts.Since, "since", "", "only jobs since a duration ago (10m) or a time (RFC 3339)")
 	fl.IntVar(&opts.Tail, "tail", 0, "only the last N lines (0: all)")
 	fl.BoolVar(&opts.Instances, "instances", false, "the instances' own logs instead")
+	fl.BoolVar(&opts.Build, "build", false, "the current version's dependency build log instead")
 	cmdutil.AddOutputFlag(cmd, &opts.Output, cmdutil.OutputTable, cmdutil.OutputJSON)
 	return cmd
 }
@@ -107,6 +110,9 @@ func (o *Options) validate() error {
 	if o.Tail < 0 {
 		return fault.Usagef("--tail %d: use 0 (all) or more", o.Tail)
 	}
+	if o.Build && (o.Follow || o.JobID != "" || o.Instances || o.Since != "" || o.Tail != 0) {
+		return fault.Usagef("--build shows a whole build log: it goes with no other flag but -o")
+	}
 	if o.Follow && o.JobID != "" {
 		return fault.Usagef("--follow and --job do not go together: a job's logs are complete when it ends")
 	}
@@ -117,6 +123,21 @@ func (o *Options) validate() error {
 func Run(ctx context.Context, o *Options) error {
 	since, err := parseSince(o.Since, o.Now())
 	if err != nil {
+		return err
+	}
+	if o.Build {
+		b, err := o.Backend()
+		if err != nil {
+			return err
+		}
+		log, err := b.BuildLog(ctx, o.Name)
+		if err != nil {
+			return err
+		}
+		if o.Output == cmdutil.OutputJSON {
+			return cmdutil.WriteJSON(o.IO.Out, map[string]string{"function": o.Name, "build_log": string(log)})
+		}
+		_, err = o.IO.Out.Write(log)
 		return err
 	}
 	if o.Instances {

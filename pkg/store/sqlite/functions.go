@@ -233,3 +233,11 @@ func (s *Store) GetVersion(ctx context.Context, name string, version int) (store
 	}
 	return v, nil
 }
+
+// DepsKeys lists the dependency environments that any version uses.
+func (s *Store) DepsKeys(ctx context.Context) ([]string, error) {
+	return queryAll(ctx, s.db, "list environments", func(r rowScanner) (k string, err error) {
+		err = r.Scan(&k)
+		return k, err
+	}, `SELECT DISTINCT deps FROM versions WHERE deps != ''`)
+}
