@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/pkg/codestore"
+	"github.com/faasdev/faas/pkg/egress"
 	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
@@ -103,10 +104,10 @@ func (h *host) command(id string, inv faastype.Invocation, bootstrap ...string) 
 		c.jail.Mounts = append(c.jail.Mounts, sandbox.Mount{Source: code, Target: jailed})
 		c.jail.Mounts = append(c.jail.Mounts, interpreterMounts(prog)...)
 		if len(inv.Config.Network) > 0 {
-			if c.jail.Egress, err = startEgress(inv.Config.Network, h.logf); err != nil {
+			if c.jail.Egress, err = egress.Start(inv.Config.Network, h.logf); err != nil {
 				return command{}, fault.Platformf("egress proxy: %w", err)
 			}
-			c.env = proxyEnv()
+			c.env = egress.ProxyEnv()
 		}
 		if h.share != "" {
 			c.jail.Mounts = append(c.jail.Mounts, sandbox.Mount{Source: h.share, Target: h.share, Writable: true})
