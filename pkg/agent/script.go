@@ -102,7 +102,7 @@ func (h *host) command(id string, inv faastype.Invocation, bootstrap ...string) 
 		c.jail = &sandbox.Jail{UID: h.uid, TmpMB: inv.Config.Tmp()}
 		jailed := sandbox.JailDir + "/" + jailName(inv.Filename, code)
 		c.jail.Mounts = append(c.jail.Mounts, sandbox.Mount{Source: code, Target: jailed})
-		c.jail.Mounts = append(c.jail.Mounts, interpreterMounts(prog)...)
+		c.jail.Mounts = append(c.jail.Mounts, sandbox.ProgramMounts(prog)...)
 		if len(inv.Config.Network) > 0 {
 			if c.jail.Egress, err = egress.Start(inv.Config.Network, h.logf); err != nil {
 				return command{}, fault.Platformf("egress proxy: %w", err)
@@ -308,29 +308,4 @@ func jailName(userFile, stored string) string {
 		return filepath.Base(stored)
 	}
 	return base + filepath.Ext(stored)
-}
-
-// interpreterMounts are what a jail needs of an interpreter outside /usr
-// (which every jail has): its installation prefix (pyenv's
-// /root/.pyenv/versions/3.11.7, nvm's node), bound at its own path. A
-// prefix that is a home directory or shallower (a FAAS_PYTHON of
-// /root/bin/python3) would bring the whole home into every jail: then
-// only the program itself is bound.
-func interpreterMounts(prog string) []sandbox.Mount {
-	if prog == "" {
-		return nil
-	}
-	if real, err := filepath.EvalSymlinks(prog); err == nil {
-		prog = real // /bin/bash is /usr/bin/bash on a merged-/usr system
-	}
-	if strings.HasPrefix(prog, "/usr/") {
-		return nil
-	}
-	prefix := filepath.Dir(filepath.Dir(prog))
-	parts := strings.Split(strings.Trim(prefix, "/"), "/")
-	home := parts[0] == "root" && len(parts) < 2 || parts[0] == "home" && len(parts) < 3
-	if prefix == "/" || home {
-		return []sandbox.Mount{{Source: prog, Target: prog}}
-	}
-	return []sandbox.Mount{{Source: prefix, Target: prefix}}
 }
