@@ -411,3 +411,25 @@ func BenchmarkBuild(b *testing.B) {
 		}
 	})
 }
+
+// TestTimeout: a build past its timeout is killed, the function's fault,
+// and leaves nothing behind.
+func TestTimeout(t *testing.T) {
+	b := jailedBuilder(t)
+	b.Timeout = 5 * time.Second
+	index := hangingIndex(t)
+	t.Setenv("FAAS_EGRESS_PRIVATE", "1")
+	t.Setenv("PIP_INDEX_URL", "http://"+index.addr+"/simple")
+	t.Setenv("PIP_FIND_LINKS", "")
+	start := time.Now()
+	_, err := b.Build(context.Background(), requirements("tinypkg==1.0\n"))
+	if err == nil || fault.KindOf(err) != fault.Function || !strings.Contains(err.Error(), "killed after 5s (the build's timeout)") {
+		t.Fatalf("a build past its timeout: %v", err)
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Fatalf("a 5 s timeout took %v", took)
+	}
+	if l := leftovers(t, b); len(l) != 0 {
+		t.Fatalf("a build killed at its timeout left %v", l)
+	}
+}

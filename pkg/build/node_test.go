@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/interp"
 )
 
 // npm runs the host's npm in dir, for what a developer does before a
@@ -121,5 +123,36 @@ func TestNodeOnline(t *testing.T) {
 	// npm's cache is kept for the next build (of another key).
 	if entries, err := os.ReadDir(filepath.Join(b.Home, "cache", "npm")); err != nil || len(entries) == 0 {
 		t.Fatalf("npm's cache: %v, %v", entries, err)
+	}
+}
+
+// TestMissingTools: no node, or a node without npm, is the platform's
+// fault (exit 3), with what to install.
+func TestMissingTools(t *testing.T) {
+	dir := t.TempDir()
+	node := filepath.Join(dir, "bin", "node")
+	write(t, node, "")
+	if err := os.Chmod(node, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	spec := Spec{Runtime: function.Node, Files: map[string][]byte{
+		"package.json": []byte(`{"dependencies": {"x": "1"}}`), "package-lock.json": []byte(`{}`)}}
+	for what, c := range map[string]struct {
+		lookPath func(string) (string, error)
+		hint     string
+	}{
+		"no node": {func(string) (string, error) { return "", exec.ErrNotFound }, "install node"},
+		"no npm": {func(p string) (string, error) {
+			if p == "node" {
+				return node, nil
+			}
+			return "", exec.ErrNotFound
+		}, "install npm"},
+	} {
+		b := &Builder{Home: dir, Interp: &interp.Resolver{Home: dir, LookPath: c.lookPath}}
+		_, err := b.Build(context.Background(), spec)
+		if err == nil || fault.KindOf(err) != fault.Platform || !strings.Contains(fault.HintOf(err), c.hint) {
+			t.Errorf("%s: %v (hint %q)", what, err, fault.HintOf(err))
+		}
 	}
 }
