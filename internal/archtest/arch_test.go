@@ -54,10 +54,14 @@ func TestLayers(t *testing.T) {
 	}{
 		{"pkg/store", "the store speaks the shared words, not a provider's", []string{"pkg/provider", "pkg/engine", "pkg/agent"}, nil},
 		{"pkg/sandbox", "the sandbox confines processes and knows nothing above it",
-			[]string{"pkg/provider", "pkg/agent", "pkg/engine", "pkg/store", "pkg/function", "pkg/codestore"}, nil},
+			[]string{"pkg/provider", "pkg/agent", "pkg/engine", "pkg/store", "pkg/function", "pkg/codestore", "pkg/egress", "pkg/build"}, nil},
+		{"pkg/egress", "the egress proxy serves jails and knows nothing of who runs them",
+			[]string{"pkg/agent", "pkg/build", "pkg/engine", "pkg/store", "pkg/provider", "pkg/function", "pkg/codestore", "pkg/cmd"}, nil},
+		{"pkg/build", "the builder builds environments and knows nothing of who deploys or runs them",
+			[]string{"pkg/engine", "pkg/store", "pkg/provider", "pkg/agent", "pkg/codestore", "pkg/cmd", "pkg/cmdutil", "pkg/server", "pkg/remote"}, nil},
 		{"pkg/agent", "the agent speaks the shared words, not a provider's", []string{"pkg/provider", "pkg/engine", "pkg/store"}, nil},
 		{"pkg/engine", "the engine names no provider, no store implementation and no agent",
-			[]string{"pkg/provider/", "pkg/store/sqlite", "pkg/agent", "pkg/sandbox", "pkg/cmd", "pkg/cmdutil", "pkg/iostreams", "pkg/server", "pkg/remote"}, nil},
+			[]string{"pkg/provider/", "pkg/store/sqlite", "pkg/agent", "pkg/sandbox", "pkg/egress", "pkg/cmd", "pkg/cmdutil", "pkg/iostreams", "pkg/server", "pkg/remote"}, nil},
 		{"pkg/provider/", "a provider links the agent's client and protocol, never its server",
 			[]string{"pkg/engine", "pkg/store", "pkg/sandbox", "pkg/cmd", "pkg/cmdutil"}, []string{"pkg/agent/client", "pkg/agent/api"}},
 		{"pkg/dispatcher", "the dispatcher runs the engine through its Queue interface", []string{"pkg/engine", "pkg/provider", "pkg/agent"}, nil},
@@ -65,7 +69,7 @@ func TestLayers(t *testing.T) {
 		{"pkg/faashome", "FAAS_HOME's layout sits at the bottom", []string{"pkg/"}, []string{"pkg/fault", "pkg/proc"}},
 	}
 	domain := []string{"pkg/engine", "pkg/store", "pkg/provider", "pkg/agent", "pkg/sandbox", "pkg/billing", "pkg/autoscale",
-		"pkg/function", "pkg/faastype", "pkg/faashome", "pkg/codestore", "pkg/interp"}
+		"pkg/function", "pkg/faastype", "pkg/faashome", "pkg/codestore", "pkg/interp", "pkg/egress", "pkg/build"}
 	for pkg, deps := range m {
 		for _, d := range deps {
 			for _, r := range rules {

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faasdev/faas/pkg/build"
+
 	"github.com/faasdev/faas/pkg/agent/api"
 	"github.com/faasdev/faas/pkg/agent/client"
 	"github.com/faasdev/faas/pkg/codestore"
@@ -354,5 +356,13 @@ func TestAgentMemoryIsBoundedPerJob(t *testing.T) {
 	t.Logf("agent heap peak %d MiB; the job wrote 70 MiB", peak.Load()>>20)
 	if p := peak.Load(); p > 48<<20 {
 		t.Fatalf("the agent's heap reached %d MiB for a job that wrote 70 MiB", p>>20)
+	}
+}
+
+// The agent mounts an environment where pkg/build built it, with its
+// packages where the builder put them.
+func TestDepsLayoutIsTheBuilders(t *testing.T) {
+	if JailEnv != build.JailDir || build.PythonDir != "python" || build.NodeDir != "node_modules" {
+		t.Fatalf("agent mounts at %s (python, node_modules); the builder builds at %s (%s, %s)", JailEnv, build.JailDir, build.PythonDir, build.NodeDir)
 	}
 }

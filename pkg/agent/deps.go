@@ -11,13 +11,15 @@ import (
 	"github.com/faasdev/faas/pkg/sandbox"
 )
 
-// Where a jailed function finds its dependencies, read-only: Python's on
-// its sys.path (PYTHONPATH), Node's where the resolver looks from
-// /var/task upwards (so require and import both find them, which
-// NODE_PATH would not do for ES modules). Lambda's layers are at /opt.
+// Where a jailed function finds its dependencies, read-only: the whole
+// environment at JailEnv, where it was built (pkg/build's JailDir: a path
+// a package recorded at install time holds), Python's on sys.path
+// (PYTHONPATH), Node's also where the resolver looks from /var/task
+// upwards, so that require and import both find them (NODE_PATH alone
+// does not serve ES modules). Lambda's layers are at /opt too.
 const (
-	JailPythonDeps = "/opt/faas/python"
-	JailNodeDeps   = "/var/node_modules"
+	JailEnv      = "/opt/env"
+	JailNodeDeps = "/var/node_modules"
 )
 
 // deps is what a version's dependency environment adds to its process:
@@ -27,21 +29,25 @@ func (h *host) deps(inv faastype.Invocation) ([]sandbox.Mount, []string, error) 
 		return nil, nil, nil
 	}
 	env := faashome.Env(h.home, inv.Deps)
-	var src, target, variable string
+	var sub, variable string
 	switch inv.Config.Runtime {
 	case function.Python:
-		src, target, variable = filepath.Join(env, "python"), JailPythonDeps, "PYTHONPATH"
+		sub, variable = "python", "PYTHONPATH"
 	case function.Node:
-		src, target, variable = filepath.Join(env, "node_modules"), JailNodeDeps, "NODE_PATH"
+		sub, variable = "node_modules", "NODE_PATH"
 	default:
 		return nil, nil, nil
 	}
-	if _, err := os.Stat(src); err != nil {
-		return nil, nil, fault.WithHint(fault.Platformf("the dependencies of %s v%d are not on this host (%s)", inv.Function, inv.Version, src),
+	if _, err := os.Stat(filepath.Join(env, sub)); err != nil {
+		return nil, nil, fault.WithHint(fault.Platformf("the dependencies of %s v%d are not on this host (%s)", inv.Function, inv.Version, env),
 			"deploy it again to build them")
 	}
 	if !h.sb.Sandbox.Jail {
-		return nil, []string{variable + "=" + src}, nil
+		return nil, []string{variable + "=" + filepath.Join(env, sub)}, nil
 	}
-	return []sandbox.Mount{{Source: src, Target: target}}, []string{variable + "=" + target}, nil
+	mounts := []sandbox.Mount{{Source: env, Target: JailEnv}}
+	if inv.Config.Runtime == function.Node {
+		mounts = append(mounts, sandbox.Mount{Source: filepath.Join(env, sub), Target: JailNodeDeps})
+	}
+	return mounts, []string{variable + "=" + JailEnv + "/" + sub}, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/pkg/codestore"
+	"github.com/faasdev/faas/pkg/egress"
 	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
@@ -119,12 +120,12 @@ func (h *host) command(id string, inv faastype.Invocation, bootstrap ...string) 
 			c.jail.Mounts = append(c.jail.Mounts, sandbox.Mount{Source: code, Target: jailed})
 		}
 		c.jail.Mounts = append(c.jail.Mounts, deps...)
-		c.jail.Mounts = append(c.jail.Mounts, interpreterMounts(prog)...)
+		c.jail.Mounts = append(c.jail.Mounts, sandbox.ProgramMounts(prog)...)
 		if len(inv.Config.Network) > 0 {
-			if c.jail.Egress, err = startEgress(inv.Config.Network, h.logf); err != nil {
+			if c.jail.Egress, err = egress.Start(inv.Config.Network, h.logf); err != nil {
 				return command{}, fault.Platformf("egress proxy: %w", err)
 			}
-			c.env = proxyEnv()
+			c.env = egress.ProxyEnv()
 		}
 		if h.share != "" {
 			c.jail.Mounts = append(c.jail.Mounts, sandbox.Mount{Source: h.share, Target: h.share, Writable: true})
@@ -326,29 +327,4 @@ func jailName(userFile, stored string) string {
 		return filepath.Base(stored)
 	}
 	return base + filepath.Ext(stored)
-}
-
-// interpreterMounts are what a jail needs of an interpreter outside /usr
-// (which every jail has): its installation prefix (pyenv's
-// /root/.pyenv/versions/3.11.7, nvm's node), bound at its own path. A
-// prefix that is a home directory or shallower (a FAAS_PYTHON of
-// /root/bin/python3) would bring the whole home into every jail: then
-// only the program itself is bound.
-func interpreterMounts(prog string) []sandbox.Mount {
-	if prog == "" {
-		return nil
-	}
-	if real, err := filepath.EvalSymlinks(prog); err == nil {
-		prog = real // /bin/bash is /usr/bin/bash on a merged-/usr system
-	}
-	if strings.HasPrefix(prog, "/usr/") {
-		return nil
-	}
-	prefix := filepath.Dir(filepath.Dir(prog))
-	parts := strings.Split(strings.Trim(prefix, "/"), "/")
-	home := parts[0] == "root" && len(parts) < 2 || parts[0] == "home" && len(parts) < 3
-	if prefix == "/" || home {
-		return []sandbox.Mount{{Source: prog, Target: prog}}
-	}
-	return []sandbox.Mount{{Source: prefix, Target: prefix}}
 }

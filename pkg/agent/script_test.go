@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -205,27 +204,6 @@ func TestJailName(t *testing.T) {
 	} {
 		if got := jailName(c[0], c[1]); got != c[2] {
 			t.Errorf("jailName(%q, %q) = %q, want %q", c[0], c[1], got, c[2])
-		}
-	}
-}
-
-// TestInterpreterMounts: a jail gets an interpreter's prefix, never a
-// home directory or the root; an interpreter under /usr needs nothing.
-func TestInterpreterMounts(t *testing.T) {
-	for _, c := range []struct {
-		prog string
-		want []sandbox.Mount
-	}{
-		{"", nil},
-		{"/usr/bin/python3", nil},
-		{"/root/.pyenv/versions/3.11.7/bin/python3.11", []sandbox.Mount{{Source: "/root/.pyenv/versions/3.11.7", Target: "/root/.pyenv/versions/3.11.7"}}},
-		{"/opt/node/bin/node", []sandbox.Mount{{Source: "/opt/node", Target: "/opt/node"}}},
-		{"/root/bin/python3", []sandbox.Mount{{Source: "/root/bin/python3", Target: "/root/bin/python3"}}},
-		{"/home/ada/bin/node", []sandbox.Mount{{Source: "/home/ada/bin/node", Target: "/home/ada/bin/node"}}},
-		{"/x/python3", []sandbox.Mount{{Source: "/x/python3", Target: "/x/python3"}}},
-	} {
-		if got := interpreterMounts(c.prog); !reflect.DeepEqual(got, c.want) {
-			t.Errorf("interpreterMounts(%q) = %v, want %v", c.prog, got, c.want)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/pkg/api"
+	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/store"
 )
@@ -55,5 +56,23 @@ func TestNewFunctionJSON(t *testing.T) {
 	v := api.NewFunction(f)
 	if v.Env == nil || v.Version != 2 || v.Versions != 3 || v.Runtime != "python" || v.Mode != "handler" || v.MemoryMB != 256 {
 		t.Errorf("NewFunctionJSON = %+v", v)
+	}
+}
+
+// TestErrorKindsRoundTrip: every kind of error survives the wire, so that
+// a command against a server exits as it would locally.
+func TestErrorKindsRoundTrip(t *testing.T) {
+	for _, c := range []struct {
+		kind   fault.Kind
+		status int
+	}{
+		{fault.Usage, 400}, {fault.NotFound, 404}, {fault.Conflict, 409}, {fault.Unauthorized, 401},
+		{fault.Busy, 429}, {fault.TooLarge, 413}, {fault.Function, 422}, {fault.Platform, 500},
+	} {
+		status, body := api.NewError(fault.WithHint(fault.Newf(c.kind, "boom"), "try again"))
+		back := body.Err()
+		if status != c.status || fault.KindOf(back) != c.kind || back.Error() != "boom" || fault.HintOf(back) != "try again" {
+			t.Errorf("kind %d: status %d, body %+v, back %v (kind %d)", c.kind, status, body, back, fault.KindOf(back))
+		}
 	}
 }

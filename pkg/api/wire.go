@@ -110,8 +110,8 @@ type Queued struct {
 // Error is every error the API answers with.
 type Error struct {
 	Error string `json:"error"`
-	// Kind is usage, not_found, conflict, unauthorized, busy, too_large or
-	// platform.
+	// Kind is usage, not_found, conflict, unauthorized, busy, too_large,
+	// function or platform.
 	Kind string `json:"kind"`
 	Hint string `json:"hint,omitempty"`
 }
@@ -127,6 +127,7 @@ var kinds = []struct {
 	{fault.Unauthorized, "unauthorized", http.StatusUnauthorized},
 	{fault.Busy, "busy", http.StatusTooManyRequests},
 	{fault.TooLarge, "too_large", http.StatusRequestEntityTooLarge},
+	{fault.Function, "function", http.StatusUnprocessableEntity},
 	{fault.Platform, "platform", http.StatusInternalServerError},
 }
 

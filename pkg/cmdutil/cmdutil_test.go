@@ -25,6 +25,8 @@ func TestExitCode(t *testing.T) {
 		{"usage", fault.Usagef("bad flag"), 2},
 		{"not found", fault.NotFoundf("no such function"), 4},
 		{"platform", fault.Platformf("disk full"), 3},
+		{"function", fault.Functionf("pip install failed"), 1},
+		{"wrapped function", fmt.Errorf("deploy: %w", fault.Functionf("npm ci failed")), 1},
 		{"plain error", errors.New("boom"), 3},
 		{"exit error 124", &cmdutil.ExitError{Code: 124}, 124},
 		{"exit error 1 with message", &cmdutil.ExitError{Code: 1, Err: errors.New("function failed")}, 1},

@@ -54,6 +54,8 @@ func ExitCode(err error) int {
 		return ExitUsage
 	case fault.NotFound:
 		return ExitNotFound
+	case fault.Function:
+		return ExitFunction
 	}
 	return ExitPlatform
 }

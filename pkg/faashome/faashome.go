@@ -5,6 +5,10 @@
 //
 //	faas.db                 the SQLite store (WAL beside it)
 //	code/<sha256>.<ext>     each version's code
+//	envs/<key>/             a dependency environment, built once, read-only
+//	envs/<key>.lock         held while that environment is built
+//	envs/.tmp-<key>-*/      one being built (renamed into place when done)
+//	cache/npm/              npm's download cache, shared by builds
 //	run/                    what lives only while processes do:
 //	  <instance>.sock         local agents' sockets
 //	  jobs/<id>/              working directories of running processes
@@ -20,6 +24,7 @@
 package faashome
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -62,6 +67,18 @@ func DB(home string) string { return filepath.Join(home, DBName) }
 // CodeFile is where code stored under name lives.
 func CodeFile(home, name string) string { return filepath.Join(home, "code", filepath.Base(name)) }
 
+// Envs is the folder of dependency environments.
+func Envs(home string) string { return filepath.Join(home, "envs") }
+
+// Env is the dependency environment of key (a sha256 in hex).
+func Env(home, key string) string { return filepath.Join(home, "envs", filepath.Base(key)) }
+
+// EnvLock is held while the environment of key is built.
+func EnvLock(home, key string) string { return filepath.Join(home, "envs", filepath.Base(key)+".lock") }
+
+// Cache is the download cache of a package manager (npm).
+func Cache(home, tool string) string { return filepath.Join(home, "cache", filepath.Base(tool)) }
+
 // JobDir is the working directory of a running process.
 func JobDir(home, id string) string { return filepath.Join(home, "run", "jobs", id) }
 
@@ -96,12 +113,6 @@ func ConfigStamp(home string) string { return filepath.Join(home, "run", "config
 
 // AgentKey is the secret local agents' tokens are derived from.
 func AgentKey(home string) string { return filepath.Join(home, "run", "agent.key") }
-
-// Envs is where dependency environments are built, one per key.
-func Envs(home string) string { return filepath.Join(home, "envs") }
-
-// Env is the dependency environment of that key.
-func Env(home, key string) string { return filepath.Join(home, "envs", filepath.Base(key)) }
 
 // SecretsKey is the key that seals functions' secrets in the database: a
 // file apart from it, FAAS_SECRETS_KEY_FILE when set (a server's operator
@@ -221,6 +232,24 @@ func Lock(path string) (*os.File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// LockWait takes the exclusive lock at path, waiting while another process
+// holds it, until ctx ends. Closing the file releases it.
+func LockWait(ctx context.Context, path string) (*os.File, error) {
+	wait := 5 * time.Millisecond
+	for {
+		f, err := Lock(path)
+		if !errors.Is(err, ErrLocked) {
+			return f, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
 }
 
 // Detach starts this faas with args in its own session, for home, its

@@ -1,6 +1,11 @@
 package faashome
 
-import "testing"
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
 
 func TestResolve(t *testing.T) {
 	t.Setenv("FAAS_HOME", "")
@@ -40,5 +45,38 @@ func TestWriteJSONRoundTrip(t *testing.T) {
 	var out Server
 	if err := ReadJSON(path, &out); err != nil || out.PID != in.PID || out.PIDStart != in.PIDStart || out.Addr != in.Addr || !out.Alive() {
 		t.Fatalf("read back %+v, %v", out, err)
+	}
+}
+
+// TestLockWait: a second taker waits for the first, and gives up when its
+// context ends.
+func TestLockWait(t *testing.T) {
+	path := t.TempDir() + "/envs/k.lock"
+	f, err := LockWait(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := LockWait(ctx, path); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("LockWait while held: %v", err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		g, err := LockWait(context.Background(), path)
+		if err == nil {
+			g.Close()
+		}
+		got <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	f.Close()
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("LockWait did not take the released lock")
 	}
 }

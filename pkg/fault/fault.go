@@ -29,6 +29,9 @@ const (
 	Busy
 	// TooLarge is a request body over the server's limit (exit 2, HTTP 413).
 	TooLarge
+	// Function is a failure of the user's own function outside an
+	// invocation: its dependencies would not build (exit 1, HTTP 422).
+	Function
 )
 
 // Error carries a Kind and, optionally, what the user can do next.
@@ -56,6 +59,9 @@ func Newf(k Kind, format string, args ...any) error { return newf(k, format, arg
 
 // NotFoundf returns a not-found error (exit 4).
 func NotFoundf(format string, args ...any) error { return newf(NotFound, format, args...) }
+
+// Functionf returns an error of the user's function (exit 1).
+func Functionf(format string, args ...any) error { return newf(Function, format, args...) }
 
 // Platformf returns a platform error (exit 3).
 func Platformf(format string, args ...any) error { return newf(Platform, format, args...) }

@@ -4,6 +4,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	stdio "io"
 	"os"
 	"slices"
 	"strings"
@@ -274,6 +275,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
+	r.Progress = BuildProgress(o.IO)
 	res, err := eng.Deploy(ctx, r)
 	if err != nil {
 		return err
@@ -340,6 +342,38 @@ func Report(io *iostreams.IOStreams, res engine.DeployResult, unjailed func() st
 	if len(res.EnvChanges) > 0 {
 		io.Infof("env: %s", strings.Join(res.EnvChanges, ", "))
 	}
+	switch {
+	case res.Built:
+		io.Infof("dependencies: built (faas logs %s --build)", res.Function)
+	case res.Version.Deps != "":
+		io.Infof("dependencies: already built, reused")
+	}
+}
+
+// BuildProgress is where a dependency build's output goes as it runs: to
+// stderr, each line indented under the deploy's, never to stdout.
+func BuildProgress(io *iostreams.IOStreams) stdio.Writer {
+	return &indented{w: io.ErrOut, start: true}
+}
+
+// indented writes each line of what it is given after a margin.
+type indented struct {
+	w     stdio.Writer
+	start bool
+}
+
+func (in *indented) Write(p []byte) (int, error) {
+	var out []byte
+	for _, c := range p {
+		if in.start {
+			out = append(out, "  │ "...)
+			in.start = false
+		}
+		out = append(out, c)
+		in.start = c == '\n'
+	}
+	_, err := in.w.Write(out)
+	return len(p), err
 }
 
 // Unjailed is why the local provider's functions run unjailed here, or ""

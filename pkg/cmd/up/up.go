@@ -110,7 +110,9 @@ func Run(ctx context.Context, o *Options) error {
 	var done []Record
 	created := 0
 	for _, fn := range fns {
-		res, err := eng.Deploy(ctx, reqs[fn.Name])
+		r := reqs[fn.Name]
+		r.Progress = deploy.BuildProgress(o.IO)
+		res, err := eng.Deploy(ctx, r)
 		if err != nil {
 			return fault.WithHint(fmt.Errorf("%s: %w", fn.Name, err), deployedBefore(done))
 		}

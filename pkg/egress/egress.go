@@ -1,4 +1,9 @@
-package agent
+// Package egress is a jailed process's way out: an HTTP proxy (CONNECT
+// for TLS and any TCP, absolute URLs for plain HTTP) that runs outside the
+// jail and connects only where an allow-list says. A function with
+// --network gets one from its agent; a dependency build gets one from the
+// builder.
+package egress
 
 import (
 	"bufio"
@@ -15,20 +20,17 @@ import (
 	"github.com/faasdev/faas/pkg/sandbox"
 )
 
-// A jailed function's network, when its --network lets it have one: an
-// HTTP proxy (CONNECT for TLS and any TCP, absolute URLs for plain HTTP)
-// that the agent runs for it, outside its jail, which connects only where
-// the function's allow-list says. The jail's init listens on the jail's own
-// loopback and hands each connection over (sandbox.Jail.Egress); the
-// function finds the proxy in HTTP_PROXY and HTTPS_PROXY, as Lambda
-// functions in a VPC find theirs. Destinations that resolve to loopback,
-// private or link-local addresses are refused unless the operator set
-// FAAS_EGRESS_PRIVATE=1 for the agents: a function must not reach the
-// host's own services (a database on localhost, the faas API) or another
-// owner's VM by naming them.
+// The jail's init listens on the jail's own loopback and hands each
+// connection over (sandbox.Jail.Egress); the process finds the proxy in
+// HTTP_PROXY and HTTPS_PROXY, as Lambda functions in a VPC find theirs.
+// Destinations that resolve to loopback, private or link-local addresses
+// are refused unless the operator set FAAS_EGRESS_PRIVATE=1 for faas: a
+// function (or a package's build script) must not reach the host's own
+// services (a database on localhost, the faas API) or another owner's VM
+// by naming them.
 
-// proxyEnv is what a function with a network finds its proxy by.
-func proxyEnv() []string {
+// ProxyEnv is what a jailed process with a network finds its proxy by.
+func ProxyEnv() []string {
 	u := "http://" + sandbox.EgressProxy
 	// No NO_PROXY: the jail's own loopback holds nothing but the proxy,
 	// so every address, 127.0.0.1 too, means the world outside.
@@ -42,10 +44,12 @@ type egress struct {
 	dialer  net.Dialer
 }
 
-// startEgress starts the proxy of one jailed process and returns the end
-// of its socket for the jail; the proxy ends when the jail's end closes
-// (its init exited).
-func startEgress(allow []string, logf func(string, ...any)) (*os.File, error) {
+// Start starts the proxy of one jailed process, which may connect where
+// allow says ("*" anywhere but private addresses; HOST, *.DOMAIN,
+// HOST:PORT), and returns the end of its socket for the jail
+// (sandbox.Jail.Egress); the proxy ends when the jail's end closes (its
+// init exited). logf, when set, hears of refused connections.
+func Start(allow []string, logf func(string, ...any)) (*os.File, error) {
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_SEQPACKET|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
