@@ -3,11 +3,15 @@
 package doctor
 
 import (
+	"fmt"
+
 	"context"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
+
+	"github.com/faasdev/faas/pkg/build"
 
 	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/provider"
@@ -78,6 +82,15 @@ func Run(ctx context.Context, home string) []Check {
 			add("jail", true, sb.JailWhy+"; an unprivileged uid per instance (200000-265535), no capabilities, "+
 				"no_new_privs, a seccomp deny-list; network: loopback only; /tmp: a tmpfs of its own")
 		}
+	}
+
+	if b, err := build.New(home); err != nil {
+		add("environments", false, err.Error())
+	} else if n, size, err := b.Usage(); err != nil {
+		add("environments", false, err.Error())
+	} else {
+		add("environments", true, fmt.Sprintf("%d dependency environments, %.1f MiB, in %s (those no version uses go with faas rm)",
+			n, float64(size)/(1<<20), faashome.Envs(home)))
 	}
 
 	if _, err := os.Stat(faashome.DB(home)); err != nil {
