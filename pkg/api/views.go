@@ -80,15 +80,19 @@ func NewJob(j store.Job, whole bool) Job {
 
 // Function is a function as `-o json` prints it.
 type Function struct {
-	Name         string            `json:"name"`
-	Version      int               `json:"version"`
-	Versions     int               `json:"versions"`
-	Runtime      string            `json:"runtime"`
-	Mode         string            `json:"mode"`
-	Handler      string            `json:"handler"`
-	Provider     string            `json:"provider"`
-	Owner        string            `json:"owner"`
-	Filename     string            `json:"filename"`
+	Name     string `json:"name"`
+	Version  int    `json:"version"`
+	Versions int    `json:"versions"`
+	Runtime  string `json:"runtime"`
+	Mode     string `json:"mode"`
+	Handler  string `json:"handler"`
+	Provider string `json:"provider"`
+	Owner    string `json:"owner"`
+	Filename string `json:"filename"`
+	// Tree says the code is a directory's files (Filename its entry);
+	// Deps names its dependency environment ("" for none).
+	Tree         bool              `json:"tree"`
+	Deps         string            `json:"deps"`
 	SHA256       string            `json:"sha256"`
 	MemoryMB     int64             `json:"memory_mb"`
 	CPUs         int               `json:"cpus"`
@@ -117,7 +121,7 @@ func NewFunction(f store.Function) Function {
 	}
 	return Function{
 		Name: f.Name, Version: f.Current.Version, Versions: f.Versions, Runtime: string(c.Runtime),
-		Mode: string(c.Mode), Handler: handlerName(c), Provider: f.Provider, Owner: f.Owner, Filename: f.Current.Filename,
+		Mode: string(c.Mode), Handler: handlerName(c), Provider: f.Provider, Owner: f.Owner, Filename: f.Current.Filename, Tree: f.Current.Tree, Deps: f.Current.Deps,
 		SHA256: f.Current.SHA256, MemoryMB: c.MemoryMB, CPUs: c.CPUs, DiskMB: c.DiskMB, TmpMB: c.Tmp(),
 		TimeoutMS: c.TimeoutMS, Concurrency: c.Concurrency, MinInstances: c.MinInstances,
 		MaxInstances: c.MaxInstances, Env: env, Network: network(c.Network), ScaleTarget: c.ScaleTarget, ScaleIdleMS: c.ScaleIdleMS,

@@ -43,7 +43,7 @@ func (v Function) Store() store.Function {
 		MinInstances: v.MinInstances, MaxInstances: v.MaxInstances, Env: v.Env, Network: v.Network, Secrets: v.Secrets,
 		ScaleTarget: v.ScaleTarget, ScaleIdleMS: v.ScaleIdleMS}
 	return store.Function{Name: v.Name, Provider: v.Provider, Owner: v.Owner, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
-		Versions: v.Versions, Current: store.Version{Function: v.Name, Version: v.Version, SHA256: v.SHA256,
+		Versions: v.Versions, Current: store.Version{Function: v.Name, Version: v.Version, SHA256: v.SHA256, Tree: v.Tree, Deps: v.Deps,
 			Filename: v.Filename, Config: cfg, CreatedAt: v.UpdatedAt}}
 }
 
@@ -86,13 +86,17 @@ type Deployed struct {
 	// be a handler.
 	Warning    string   `json:"warning,omitempty"`
 	EnvChanges []string `json:"env_changes,omitempty"`
+	// Built says a dependency build ran; BuildLog is what it printed (the
+	// command line shows it, as a local deploy streams it).
+	Built    bool   `json:"built,omitempty"`
+	BuildLog string `json:"build_log,omitempty"`
 }
 
 // Engine is the answer as the engine gives it.
 func (d Deployed) Engine() engine.DeployResult {
 	f := d.Function.Store()
 	return engine.DeployResult{Function: f.Name, Version: f.Current, Provider: f.Provider, Created: d.Created, Notice: d.Notice,
-		Warning: d.Warning, EnvChanges: d.EnvChanges}
+		Warning: d.Warning, EnvChanges: d.EnvChanges, Built: d.Built}
 }
 
 // RolledBack is the answer to a rollback.

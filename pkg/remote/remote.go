@@ -118,6 +118,10 @@ func (c *Client) Deploy(ctx context.Context, r engine.DeployRequest) (engine.Dep
 	if _, err := c.do(ctx, http.MethodPost, "/v1/functions", nil, &body, mw.FormDataContentType(), &d); err != nil {
 		return engine.DeployResult{}, err
 	}
+	// The server built it: its output, once the build is done.
+	if r.Progress != nil && d.BuildLog != "" {
+		_, _ = io.WriteString(r.Progress, d.BuildLog)
+	}
 	return d.Engine(), nil
 }
 

@@ -33,8 +33,12 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request, eng *engine.Engi
 	if res.Created {
 		code = http.StatusCreated
 	}
-	writeJSON(w, code, api.Deployed{Function: api.NewFunction(fn), Created: res.Created, Notice: res.Notice,
-		Warning: res.Warning, EnvChanges: res.EnvChanges})
+	d := api.Deployed{Function: api.NewFunction(fn), Created: res.Created, Notice: res.Notice,
+		Warning: res.Warning, EnvChanges: res.EnvChanges, Built: res.Built}
+	if res.Built {
+		d.BuildLog = string(res.Version.BuildLog)
+	}
+	writeJSON(w, code, d)
 }
 
 // readDeploy reads a deploy as JSON (code in base64) or as a multipart
