@@ -66,17 +66,22 @@ func (e *Engine) buildDeps(ctx context.Context, b *bundle.Bundle, rt function.Ru
 		return "", false, nil, fault.WithHint(fault.Usagef("dependencies (%s) are built for the %s provider only", filepath.Base(depName(files)), provider.Default),
 			"deploy with --provider "+provider.Default+", or ship them inside the function's files")
 	}
-	// The tree on disk, for the local packages a lock names (file:vendor/x.tgz).
-	src, err := os.MkdirTemp(e.Home, ".deploy-")
-	if err != nil {
-		return "", false, nil, fault.Platformf("unpack the function's files: %w", err)
+	// The tree on disk, for the local packages a package.json names
+	// (file:vendor/x.tgz), which are part of the environment's key; no
+	// other build reads it, so no other deploy pays for unpacking it.
+	dir := ""
+	if bytes.Contains(files["package.json"], []byte(`"file:`)) {
+		src, err := os.MkdirTemp(e.Home, ".deploy-")
+		if err != nil {
+			return "", false, nil, fault.Platformf("unpack the function's files: %w", err)
+		}
+		defer os.RemoveAll(src)
+		dir = filepath.Join(src, "src")
+		if err := bundle.Unpack(b.Tar(), dir); err != nil {
+			return "", false, nil, fault.Platformf("unpack the function's files: %w", err)
+		}
+		defer makeRemovable(dir)
 	}
-	defer os.RemoveAll(src)
-	dir := filepath.Join(src, "src")
-	if err := bundle.Unpack(b.Tar(), dir); err != nil {
-		return "", false, nil, fault.Platformf("unpack the function's files: %w", err)
-	}
-	defer makeRemovable(dir)
 	tail := &tailBuffer{max: BuildLogLimit}
 	w := io.Writer(tail)
 	if progress != nil {
