@@ -92,7 +92,12 @@ func (h *host) command(id string, inv faastype.Invocation, bootstrap ...string) 
 	if err := h.verify(code, inv.SHA256); err != nil {
 		return command{}, err
 	}
+	// The interpreter the version was deployed with, where it was pinned
+	// (the local provider); else this host's.
 	prog, err := h.interp.Find(inv.Config.Runtime)
+	if inv.Config.Interpreter != "" {
+		prog, err = interp.Pinned(inv.Config.Runtime, inv.Config.Interpreter)
+	}
 	if err != nil {
 		return command{}, err
 	}

@@ -91,19 +91,23 @@ type Function struct {
 	Filename string `json:"filename"`
 	// Tree says the code is a directory's files (Filename its entry);
 	// Deps names its dependency environment ("" for none).
-	Tree         bool              `json:"tree"`
-	Deps         string            `json:"deps"`
-	SHA256       string            `json:"sha256"`
-	MemoryMB     int64             `json:"memory_mb"`
-	CPUs         int               `json:"cpus"`
-	DiskMB       int64             `json:"disk_mb"`
-	TmpMB        int64             `json:"tmp_mb"`
-	TimeoutMS    int64             `json:"timeout_ms"`
-	Concurrency  int               `json:"concurrency"`
-	MinInstances int               `json:"min_instances"`
-	MaxInstances int               `json:"max_instances"`
-	Env          map[string]string `json:"env"`
-	Network      []string          `json:"network"`
+	Tree bool   `json:"tree"`
+	Deps string `json:"deps"`
+	// Interpreter and InterpreterVersion: what runs it, pinned at deploy
+	// (the local provider; "" elsewhere).
+	Interpreter        string            `json:"interpreter"`
+	InterpreterVersion string            `json:"interpreter_version"`
+	SHA256             string            `json:"sha256"`
+	MemoryMB           int64             `json:"memory_mb"`
+	CPUs               int               `json:"cpus"`
+	DiskMB             int64             `json:"disk_mb"`
+	TmpMB              int64             `json:"tmp_mb"`
+	TimeoutMS          int64             `json:"timeout_ms"`
+	Concurrency        int               `json:"concurrency"`
+	MinInstances       int               `json:"min_instances"`
+	MaxInstances       int               `json:"max_instances"`
+	Env                map[string]string `json:"env"`
+	Network            []string          `json:"network"`
 	// Secrets name the secrets the function reads; never their values.
 	Secrets     []function.SecretRef `json:"secrets"`
 	ScaleTarget float64              `json:"scale_target"`
@@ -122,6 +126,7 @@ func NewFunction(f store.Function) Function {
 	return Function{
 		Name: f.Name, Version: f.Current.Version, Versions: f.Versions, Runtime: string(c.Runtime),
 		Mode: string(c.Mode), Handler: handlerName(c), Provider: f.Provider, Owner: f.Owner, Filename: f.Current.Filename, Tree: f.Current.Tree, Deps: f.Current.Deps,
+		Interpreter: c.Interpreter, InterpreterVersion: c.InterpreterVersion,
 		SHA256: f.Current.SHA256, MemoryMB: c.MemoryMB, CPUs: c.CPUs, DiskMB: c.DiskMB, TmpMB: c.Tmp(),
 		TimeoutMS: c.TimeoutMS, Concurrency: c.Concurrency, MinInstances: c.MinInstances,
 		MaxInstances: c.MaxInstances, Env: env, Network: network(c.Network), ScaleTarget: c.ScaleTarget, ScaleIdleMS: c.ScaleIdleMS,

@@ -39,6 +39,7 @@ func (v Job) Store() store.Job {
 // its code).
 func (v Function) Store() store.Function {
 	cfg := function.Config{Runtime: function.Runtime(v.Runtime), Mode: function.Mode(v.Mode), Handler: v.Handler, MemoryMB: v.MemoryMB,
+		Interpreter: v.Interpreter, InterpreterVersion: v.InterpreterVersion,
 		CPUs: v.CPUs, DiskMB: v.DiskMB, TmpMB: v.TmpMB, TimeoutMS: v.TimeoutMS, Concurrency: v.Concurrency,
 		MinInstances: v.MinInstances, MaxInstances: v.MaxInstances, Env: v.Env, Network: v.Network, Secrets: v.Secrets,
 		ScaleTarget: v.ScaleTarget, ScaleIdleMS: v.ScaleIdleMS}

@@ -10,6 +10,7 @@ import (
 	"github.com/faasdev/faas/pkg/bundle"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/interp"
 	"github.com/faasdev/faas/pkg/provider"
 )
 
@@ -151,4 +152,19 @@ func (e *Engine) EnvUsage() (count int, bytes int64, err error) {
 		return 0, 0, nil
 	}
 	return e.builder.Usage()
+}
+
+// pinInterpreter resolves the interpreter a local version runs on, once,
+// at its deploy: its path and version ("" where there is none to find; the
+// instance will say so).
+func (e *Engine) pinInterpreter(rt function.Runtime) (path, version string) {
+	path, err := interp.New(e.Home).Find(rt)
+	if err != nil || path == "" {
+		return "", ""
+	}
+	version, err = interp.Version(rt, path)
+	if err != nil {
+		return "", ""
+	}
+	return path, version
 }

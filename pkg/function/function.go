@@ -71,10 +71,15 @@ type Config struct {
 	Mode    Mode    `json:"mode"`
 	// Handler is a handler-mode version's entry point (EntryNames; ""
 	// in versions deployed before it could be named: "handler").
-	Handler  string `json:"handler,omitempty"`
-	MemoryMB int64  `json:"memory_mb"`
-	CPUs     int    `json:"cpus"`
-	DiskMB   int64  `json:"disk_mb"`
+	Handler string `json:"handler,omitempty"`
+	// Interpreter is the program that runs the version (python3, node,
+	// bash), resolved once at its deploy on the local provider, and its
+	// version: handler, script and #! files of a runtime all get it.
+	Interpreter        string `json:"interpreter,omitempty"`
+	InterpreterVersion string `json:"interpreter_version,omitempty"`
+	MemoryMB           int64  `json:"memory_mb"`
+	CPUs               int    `json:"cpus"`
+	DiskMB             int64  `json:"disk_mb"`
 	// TmpMB sizes a jailed function's /tmp, a tmpfs whose pages count
 	// against MemoryMB (0, in versions deployed before it: the default).
 	TmpMB        int64             `json:"tmp_mb,omitempty"`
