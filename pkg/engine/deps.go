@@ -158,11 +158,12 @@ func (e *Engine) EnvUsage() (count int, bytes int64, err error) {
 // at its deploy: its path and version ("" where there is none to find; the
 // instance will say so).
 func (e *Engine) pinInterpreter(rt function.Runtime) (path, version string) {
-	path, err := interp.New(e.Home).Find(rt)
+	r := interp.New(e.Home)
+	path, err := r.Find(rt)
 	if err != nil || path == "" {
 		return "", ""
 	}
-	version, err = interp.Version(rt, path)
+	version, err = r.Version(rt, path)
 	if err != nil {
 		return "", ""
 	}

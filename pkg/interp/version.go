@@ -3,6 +3,7 @@ package interp
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 )
@@ -18,9 +20,10 @@ import (
 var versions sync.Map
 
 // Version is the version a runtime's interpreter says it is ("3.11.7",
-// "v20.20.2", "5.2.15"), asked once per interpreter file: a deploy records
-// it without paying for a process each time.
-func Version(rt function.Runtime, path string) (string, error) {
+// "20.20.2", "5.2.15"), asked once per interpreter file and remembered in
+// the home's run/interpreters.json: a deploy records it without paying for
+// a process each time.
+func (r *Resolver) Version(rt function.Runtime, path string) (string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return "", fault.Platformf("the %s interpreter %s: %v", rt, path, err)
@@ -28,6 +31,15 @@ func Version(rt function.Runtime, path string) (string, error) {
 	key := path + "\x00" + strconv.FormatInt(fi.ModTime().UnixNano(), 10) + "\x00" + strconv.FormatInt(fi.Size(), 10)
 	if v, ok := versions.Load(key); ok {
 		return v.(string), nil
+	}
+	cachePath := faashome.Interpreters(r.Home)
+	cache := map[string]launcherEntry{}
+	if b, err := os.ReadFile(cachePath); err == nil {
+		_ = json.Unmarshal(b, &cache)
+	}
+	if e, ok := cache["version:"+path]; ok && e.MTime == fi.ModTime().UnixNano() && e.Resolved != "" {
+		versions.Store(key, e.Resolved)
+		return e.Resolved, nil
 	}
 	var args []string
 	switch rt {
@@ -48,6 +60,8 @@ func Version(rt function.Runtime, path string) (string, error) {
 	}
 	v := strings.TrimPrefix(string(bytes.TrimSpace(out)), "v")
 	versions.Store(key, v)
+	cache["version:"+path] = launcherEntry{MTime: fi.ModTime().UnixNano(), Resolved: v}
+	_ = faashome.WriteJSON(cachePath, cache) // a cache: best effort
 	return v, nil
 }
 

@@ -16,7 +16,7 @@ func TestVersionAndPinned(t *testing.T) {
 	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho 3.99.1\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	v, err := Version(function.Python, fake)
+	v, err := New(dir).Version(function.Python, fake)
 	if err != nil || v != "3.99.1" {
 		t.Fatalf("Version = %q, %v", v, err)
 	}
