@@ -98,14 +98,16 @@ func helpTopics() []*cobra.Command {
 
   0    success
   1    the function failed: a non-zero exit, an exception, out of memory, a
-       result over 6 MiB, or its worker crashed
+       result over 6 MiB, or its worker crashed; or, at deploy, its
+       dependencies did not build (pip's or npm's error is quoted)
   2    usage error or bad input: a flag, a name, a file, a size, a month;
        with FAAS_SERVER also a missing or unknown token, a function name
-       another owner holds, a body over 6 MiB; nothing was changed
+       another owner holds, a body over 6 MiB (a deploy's: 50 MiB of code);
+       nothing was changed
   3    platform error: a runtime or provider is missing, the sandbox, the
        store or an instance failed, the monthly budget is spent, a job was
        lost, or the server cannot be reached or is at the owner's limit
-  4    not found: a function, version or job
+  4    not found: a function, version, job or secret
   124  the function timed out (its processes were killed); for
        ` + "`faas jobs wait --timeout`" + `, the job had not ended
   130  interrupted (Ctrl-C); the job is recorded as failed
@@ -135,13 +137,18 @@ FAAS_DEBUG         non-empty: print what faas runs on stderr (as --debug)
 FAAS_SERVER        http://HOST:PORT of a ` + "`faas serve`" + `: deploy, up, down, invoke, ls,
                    rm, jobs, logs, rollback, bill and top go there instead of FAAS_HOME
 FAAS_TOKEN         the API token for FAAS_SERVER (` + "`faas serve token create NAME`" + `)
+FAAS_SECRETS_KEY_FILE  the key that seals secrets (default $FAAS_HOME/keys/secrets.key)
+PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS, PIP_NO_INDEX, pip.conf,
+npm_config_*, .npmrc
+                   read by dependency builds as pip and npm read them
 NO_COLOR           any value: no colour
 CLICOLOR           0: no colour
 CLICOLOR_FORCE     non-zero: colour even when stdout is not a terminal
 TZ                 the time zone of bill months and days
 
 A function sees none of these. It gets PATH, HOME, TMPDIR, LANG, its --env
-values, and FAAS_FUNCTION, FAAS_VERSION, FAAS_JOB_ID, FAAS_RUNTIME, FAAS_MODE,
+values, its --secret NAME=VAR variables and FAAS_SECRETS_DIR, PYTHONPATH or
+NODE_PATH with dependencies, and FAAS_FUNCTION, FAAS_VERSION, FAAS_JOB_ID, FAAS_RUNTIME, FAAS_MODE,
 FAAS_MEMORY_MB, FAAS_TIMEOUT_MS, FAAS_DEADLINE_MS and FAAS_PAYLOAD (scripts,
 payloads under 32 KiB).`,
 		},
