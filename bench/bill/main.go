@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -36,11 +35,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
-}
-
-func median(d []time.Duration) time.Duration {
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	return d[len(d)/2]
 }
 
 func run(jobs, n int) error {
@@ -88,7 +82,7 @@ func run(jobs, n int) error {
 			}
 			out = o
 		}
-		return median(ds), string(out), nil
+		return benchutil.Median(ds), string(out), nil
 	}
 	table, tableOut, err := timeBill()
 	if err != nil {
@@ -123,7 +117,7 @@ func run(jobs, n int) error {
 		rows.Close()
 		ds = append(ds, time.Since(t))
 	}
-	baseline := median(ds)
+	baseline := benchutil.Median(ds)
 	plan := func(q string, args ...any) string {
 		rows, err := db.Query("EXPLAIN QUERY PLAN "+q, args...)
 		if err != nil {

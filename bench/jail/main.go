@@ -21,7 +21,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"time"
 
@@ -57,12 +56,6 @@ func (s *side) faas(faas string, args ...string) (time.Duration, error) {
 		return d, fmt.Errorf("%s: faas %v: %v: %s", s.name, args, err, errb.String())
 	}
 	return d, nil
-}
-
-func median(d []time.Duration) time.Duration {
-	s := append([]time.Duration(nil), d...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[len(s)/2]
 }
 
 func run(n int) error {
@@ -118,18 +111,11 @@ func run(n int) error {
 	fmt.Printf("n=%d per side, interleaved; medians in ms\n", n)
 	fmt.Printf("%-6s %10s %10s\n", "", "warm", "cold")
 	for _, s := range sides {
-		fmt.Printf("%-6s %10s %10s\n", s.name, benchutil.MS(median(s.warm)), benchutil.MS(median(s.cold)))
+		fmt.Printf("%-6s %10s %10s\n", s.name, benchutil.MS(benchutil.Median(s.warm)), benchutil.MS(benchutil.Median(s.cold)))
 	}
-	wr := float64(median(jail.warm)) / float64(median(plain.warm))
-	cd := median(jail.cold) - median(plain.cold)
-	fmt.Printf("warm: jail/rlimit = %.3f (limit 1.10: %s)\n", wr, verdict(wr <= 1.10))
-	fmt.Printf("cold: jail - rlimit = %s ms (limit 30 ms: %s)\n", benchutil.MS(cd), verdict(cd <= 30*time.Millisecond))
+	wr := float64(benchutil.Median(jail.warm)) / float64(benchutil.Median(plain.warm))
+	cd := benchutil.Median(jail.cold) - benchutil.Median(plain.cold)
+	fmt.Printf("warm: jail/rlimit = %.3f (limit 1.10: %s)\n", wr, benchutil.Verdict(wr <= 1.10))
+	fmt.Printf("cold: jail - rlimit = %s ms (limit 30 ms: %s)\n", benchutil.MS(cd), benchutil.Verdict(cd <= 30*time.Millisecond))
 	return nil
-}
-
-func verdict(ok bool) string {
-	if ok {
-		return "within"
-	}
-	return "OVER"
 }

@@ -25,7 +25,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -123,10 +122,10 @@ func run(n int) error {
 	}
 	fmt.Printf("n=%d per side, interleaved; medians in ms (the tree's first deploy, with its build: %s ms)\n", n, benchutil.MS(first))
 	fmt.Printf("%-28s %10s %10s %8s\n", "", "one file", "tree+deps", "ratio")
-	dr := ratio(dTree, dFile)
-	wr := ratio(wTree, wFile)
-	fmt.Printf("%-28s %10s %10s %8.3f (limit 1.50: %s)\n", "deploy, unchanged", benchutil.MS(median(dFile)), benchutil.MS(median(dTree)), dr, verdict(dr <= 1.5))
-	fmt.Printf("%-28s %10s %10s %8.3f (limit 1.10: %s)\n", "invoke, warm", benchutil.MS(median(wFile)), benchutil.MS(median(wTree)), wr, verdict(wr <= 1.1))
+	dr := benchutil.Ratio(dTree, dFile)
+	wr := benchutil.Ratio(wTree, wFile)
+	fmt.Printf("%-28s %10s %10s %8.3f (limit 1.50: %s)\n", "deploy, unchanged", benchutil.MS(benchutil.Median(dFile)), benchutil.MS(benchutil.Median(dTree)), dr, benchutil.Verdict(dr <= 1.5))
+	fmt.Printf("%-28s %10s %10s %8.3f (limit 1.10: %s)\n", "invoke, warm", benchutil.MS(benchutil.Median(wFile)), benchutil.MS(benchutil.Median(wTree)), wr, benchutil.Verdict(wr <= 1.1))
 	return nil
 }
 
@@ -164,19 +163,4 @@ func writeWheel(dir, name, version string) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, name+"-"+version+"-py3-none-any.whl"), buf.Bytes(), 0o644)
-}
-
-func median(d []time.Duration) time.Duration {
-	s := append([]time.Duration(nil), d...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[len(s)/2]
-}
-
-func ratio(a, b []time.Duration) float64 { return float64(median(a)) / float64(median(b)) }
-
-func verdict(ok bool) string {
-	if ok {
-		return "within"
-	}
-	return "OVER"
 }

@@ -221,15 +221,10 @@ func (p *plan) pythonSettings(env []string, local map[string]string) error {
 			}
 			v = strings.Join(links, " ")
 		case pipFiles[k] && v != os.DevNull:
-			abs, err := filepath.Abs(v)
+			abs, err := p.settingConfig(k, v)
 			if err != nil {
-				return fault.Usagef("%s=%s: %w", k, v, err)
+				return err
 			}
-			data, err := os.ReadFile(abs)
-			if err != nil {
-				return fault.Usagef("%s=%s: %w", k, v, err)
-			}
-			p.configs = append(p.configs, config{host: abs, jail: configDir + "/" + k, setting: k, data: data})
 			v = abs
 		}
 		p.settings = append(p.settings, k+"="+v)
@@ -294,15 +289,10 @@ func (p *plan) nodeSettings(env []string) error {
 		case name == "offline":
 			p.offline = truthy(v)
 		case name == "cafile" && v != "":
-			abs, err := filepath.Abs(v)
+			abs, err := p.settingConfig(k, v)
 			if err != nil {
-				return fault.Usagef("%s=%s: %w", k, v, err)
+				return err
 			}
-			data, err := os.ReadFile(abs)
-			if err != nil {
-				return fault.Usagef("%s=%s: %w", k, v, err)
-			}
-			p.configs = append(p.configs, config{host: abs, jail: configDir + "/" + k, setting: k, data: data})
 			v = abs
 		}
 		if !npmDropped[name] {
@@ -364,4 +354,19 @@ func listing(dir string) string {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// settingConfig copies the configuration file a setting k names (v) into the
+// build's jail, and returns its absolute path.
+func (p *plan) settingConfig(k, v string) (string, error) {
+	abs, err := filepath.Abs(v)
+	if err != nil {
+		return "", fault.Usagef("%s=%s: %w", k, v, err)
+	}
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		return "", fault.Usagef("%s=%s: %w", k, v, err)
+	}
+	p.configs = append(p.configs, config{host: abs, jail: configDir + "/" + k, setting: k, data: data})
+	return abs, nil
 }

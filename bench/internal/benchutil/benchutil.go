@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -89,4 +90,22 @@ const Hello = `def handler(event, context):
 // MS formats a duration as milliseconds with two decimals.
 func MS(d time.Duration) string {
 	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 2, 64)
+}
+
+// Median is the median of d (d is left as it is).
+func Median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// Ratio is the ratio of a's median to b's.
+func Ratio(a, b []time.Duration) float64 { return float64(Median(a)) / float64(Median(b)) }
+
+// Verdict words a comparison with a limit.
+func Verdict(ok bool) string {
+	if ok {
+		return "within"
+	}
+	return "OVER"
 }
