@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/pkg/autoscale"
-	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/provider"
 	"github.com/faasdev/faas/pkg/store"
 )
@@ -147,8 +146,7 @@ func (e *Engine) apply(ctx context.Context, f store.Function, d autoscale.Decisi
 		}
 		return store.InstanceRow{}, false
 	}
-	inv := faastype.Invocation{Function: f.Name, Version: f.Current.Version, SHA256: f.Current.SHA256,
-		Filename: f.Current.Filename, Code: f.Current.Code, Config: f.Current.Config}
+	inv := versionInvocation(f)
 	pl := placement(p, f)
 	switch d.Kind {
 	case autoscale.Resize:

@@ -106,11 +106,8 @@ func placement(p provider.Provider, fn store.Function) store.Placement {
 // sheet.
 func (e *Engine) execute(ctx context.Context, job store.Job, fn store.Function, p provider.Provider, placed store.Placed, pl store.Placement, sheet billing.Sheet) (j store.Job, requeued bool, err error) {
 	cfg := fn.Current.Config
-	inv := faastype.Invocation{
-		JobID: job.ID, Function: fn.Name, Version: fn.Current.Version, SHA256: fn.Current.SHA256,
-		Filename: fn.Current.Filename, Code: fn.Current.Code, Tree: fn.Current.Tree, Deps: fn.Current.Deps, Config: cfg,
-		Payload: job.Payload, Timeout: job.Timeout,
-	}
+	inv := versionInvocation(fn)
+	inv.JobID, inv.Payload, inv.Timeout = job.ID, job.Payload, job.Timeout
 	// The secrets are the function's owner's (not the caller's), opened for
 	// this run. One removed since the deploy fails the job, saying so.
 	if inv.Secrets, err = e.secretValues(ctx, fn.Owner, cfg.Secrets); err != nil {
@@ -195,6 +192,14 @@ func (e *Engine) runPlaced(ctx context.Context, p provider.Provider, placed stor
 			return faastype.Outcome{}, false, err
 		}
 	}
+}
+
+// versionInvocation is an invocation of fn's current version, without a
+// job: what an instance of it is launched with.
+func versionInvocation(fn store.Function) faastype.Invocation {
+	v := fn.Current
+	return faastype.Invocation{Function: fn.Name, Version: v.Version, SHA256: v.SHA256, Filename: v.Filename,
+		Code: v.Code, Tree: v.Tree, Deps: v.Deps, Config: v.Config}
 }
 
 func applyOutcome(job *store.Job, out faastype.Outcome) {
