@@ -37,6 +37,9 @@ type Job struct {
 	// platform, interrupted or lost; "" when it completed or has not ended.
 	Cause         faastype.Cause `json:"cause"`
 	LogsTruncated bool           `json:"logs_truncated"`
+	// Trigger is what started the job: cli, api, http, schedule or
+	// on-failure ("" for jobs from before it was recorded).
+	Trigger string `json:"trigger"`
 	// Cost at the prices in force when the job ended, exact, in
 	// pico-dollars (10⁻¹² USD), and as a dollar string.
 	RequestPico int64  `json:"request_pico"`
@@ -67,7 +70,7 @@ func NewJob(j store.Job, whole bool) Job {
 		QueuedAt: j.QueuedAt, StartedAt: timePtr(j.StartedAt), EndedAt: timePtr(j.EndedAt),
 		DurationMS: float64(j.Duration.Microseconds()) / 1000, BilledMS: j.BilledMS,
 		MemoryMB: j.MemoryMB, PeakMemoryBytes: j.PeakMemoryBytes, ExitCode: j.ExitCode,
-		Error: j.Error, Cause: j.Cause, LogsTruncated: j.LogsTruncated, Retries: j.Retries, Attempts: j.Attempts,
+		Error: j.Error, Cause: j.Cause, LogsTruncated: j.LogsTruncated, Trigger: j.Trigger, Retries: j.Retries, Attempts: j.Attempts,
 		RequestPico: j.RequestPico, ComputePico: j.ComputePico, CostPico: j.RequestPico + j.ComputePico,
 		CostUSD: billing.Pico(j.RequestPico + j.ComputePico).String(),
 	}

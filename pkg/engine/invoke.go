@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/faasdev/faas/pkg/billing"
@@ -29,6 +31,8 @@ type InvokeRequest struct {
 	Payload []byte
 	// Timeout overrides the function's when positive.
 	Timeout time.Duration
+	// Trigger is what started it (faastype.Trigger*; "" is cli).
+	Trigger string
 }
 
 // Invoke runs a function once and records the job. A function that fails
@@ -50,7 +54,7 @@ func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error)
 		ID: NewJobID(now), Function: fn.Name, Version: fn.Current.Version, Owner: e.Owner,
 		Status: store.StatusRunning, Provider: p.Name(), QueuedAt: now, StartedAt: now,
 		MemoryMB: cfg.MemoryMB, Payload: r.Payload, Timeout: r.Timeout, Attempts: 1,
-		RunnerPID: pid, RunnerStart: proc.SelfStart(),
+		RunnerPID: pid, RunnerStart: proc.SelfStart(), Trigger: trigger(r.Trigger),
 	}
 	pl := placement(p, fn)
 	placed, err := e.store.ClaimJob(ctx, job, pl)
@@ -59,6 +63,14 @@ func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error)
 	}
 	job, _, err = e.execute(ctx, job, fn, p, placed, pl, set.Sheet)
 	return job, err
+}
+
+// trigger is a request's trigger: cli when it names none.
+func trigger(t string) string {
+	if t == "" {
+		return faastype.TriggerCLI
+	}
+	return t
 }
 
 // admit checks what every invocation, sync or async, is given, and that
@@ -231,6 +243,9 @@ func (e *Engine) Jobs(ctx context.Context, f store.JobFilter) ([]store.Job, erro
 	}
 	if f.Limit < 0 {
 		return nil, fault.Usagef("--limit %d: use 0 (no limit) or more", f.Limit)
+	}
+	if f.Trigger != "" && !slices.Contains(faastype.Triggers, f.Trigger) {
+		return nil, fault.Usagef("unknown trigger %q: use %s", f.Trigger, strings.Join(faastype.Triggers, ", "))
 	}
 	if err := e.reconcile(ctx); err != nil {
 		return nil, err

@@ -22,6 +22,8 @@ type SubmitRequest struct {
 	Timeout time.Duration
 	// Retries is how many times a failed run is run again (0: never).
 	Retries int
+	// Trigger is what started it (faastype.Trigger*; "" is cli).
+	Trigger string
 }
 
 // Submit queues a job for a dispatcher and returns it, waiting. The
@@ -38,7 +40,7 @@ func (e *Engine) Submit(ctx context.Context, r SubmitRequest) (store.Job, error)
 	job := store.Job{
 		ID: NewJobID(now), Function: fn.Name, Version: fn.Current.Version, Owner: e.Owner, Status: store.StatusWaiting,
 		Provider: fn.Provider, QueuedAt: now, MemoryMB: fn.Current.Config.MemoryMB, Payload: r.Payload,
-		Retries: r.Retries, Timeout: r.Timeout,
+		Retries: r.Retries, Timeout: r.Timeout, Trigger: trigger(r.Trigger),
 	}
 	if err := e.store.EnqueueJob(ctx, job); err != nil {
 		return store.Job{}, err

@@ -75,6 +75,18 @@ const (
 	CauseLost        Cause = "lost"
 )
 
+// What starts a job: its trigger.
+const (
+	TriggerCLI       = "cli"        // a local `faas invoke`
+	TriggerAPI       = "api"        // faas serve's invoke API (and FAAS_SERVER)
+	TriggerHTTP      = "http"       // an HTTP function's route
+	TriggerSchedule  = "schedule"   // its schedule
+	TriggerOnFailure = "on-failure" // another job's failure destination
+)
+
+// Triggers lists the triggers, for flags and their help.
+var Triggers = []string{TriggerCLI, TriggerAPI, TriggerHTTP, TriggerSchedule, TriggerOnFailure}
+
 // Outcome is what a provider reports of an invocation that ran. A failure
 // of the function is an Outcome; a failure of the platform is an error.
 type Outcome struct {

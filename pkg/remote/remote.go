@@ -208,6 +208,9 @@ func (c *Client) Jobs(ctx context.Context, f store.JobFilter) ([]store.Job, erro
 	if f.Status != "" {
 		q.Set("status", f.Status)
 	}
+	if f.Trigger != "" {
+		q.Set("trigger", f.Trigger)
+	}
 	var js []api.Job
 	if _, err := c.do(ctx, http.MethodGet, "/v1/jobs", q, nil, "", &js); err != nil {
 		return nil, err

@@ -48,7 +48,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, eng *engine.Engi
 	}
 	name := r.PathValue("name")
 	if async {
-		job, err := eng.Submit(r.Context(), engine.SubmitRequest{Name: name, Payload: payload, Timeout: timeout, Retries: retries})
+		job, err := eng.Submit(r.Context(), engine.SubmitRequest{Name: name, Payload: payload, Timeout: timeout, Retries: retries, Trigger: faastype.TriggerAPI})
 		if err != nil {
 			s.fail(w, err)
 			return
@@ -69,7 +69,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, eng *engine.Engi
 			"retry after a second, or use async=true to queue"))
 		return
 	}
-	job, err := eng.Invoke(r.Context(), engine.InvokeRequest{Name: name, Payload: payload, Timeout: timeout})
+	job, err := eng.Invoke(r.Context(), engine.InvokeRequest{Name: name, Payload: payload, Timeout: timeout, Trigger: faastype.TriggerAPI})
 	s.release(eng.Owner)
 	if job.ID != "" {
 		s.observe(job, err)

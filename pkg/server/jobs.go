@@ -14,7 +14,7 @@ import (
 
 func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, eng *engine.Engine) {
 	q := r.URL.Query()
-	f := store.JobFilter{Function: q.Get("function"), Status: q.Get("status"), Limit: 20}
+	f := store.JobFilter{Function: q.Get("function"), Status: q.Get("status"), Trigger: q.Get("trigger"), Limit: 20}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {

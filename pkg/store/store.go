@@ -206,6 +206,8 @@ type Job struct {
 	Retries  int
 	Attempts int
 	Timeout  time.Duration
+	// Trigger is what started the job (faastype.Trigger*).
+	Trigger string
 }
 
 // Month is the billing month of a time: "2006-01" in the local time zone.
@@ -223,6 +225,7 @@ func (j Job) Ended() bool {
 type JobFilter struct {
 	Function string
 	Status   string
+	Trigger  string
 	Limit    int
 	// Owner filters by owner when OwnerSet (Owner "" is the local user).
 	Owner    string

@@ -15,6 +15,7 @@ import (
 	"github.com/faasdev/faas/pkg/cmd/jobs/show"
 	"github.com/faasdev/faas/pkg/cmd/jobs/wait"
 	"github.com/faasdev/faas/pkg/cmdutil"
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/iostreams"
 	"github.com/faasdev/faas/pkg/store"
 )
@@ -49,12 +50,16 @@ process has died is marked lost first.`,
 	}
 	cmd.Flags().StringVar(&opts.Filter.Function, "function", "", "only jobs of this function")
 	cmd.Flags().StringVar(&opts.Filter.Status, "status", "", "only jobs with this status: "+strings.Join(store.Statuses, "|"))
+	cmd.Flags().StringVar(&opts.Filter.Trigger, "trigger", "", "only jobs started by: "+strings.Join(faastype.Triggers, "|"))
 	cmd.Flags().IntVar(&opts.Filter.Limit, "limit", 20, "at most this many jobs (0: all)")
 	cmdutil.AddOutputFlag(cmd, &opts.Output)
 	_ = cmd.RegisterFlagCompletionFunc("status", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return store.Statuses, cobra.ShellCompDirectiveNoFileComp
 	})
 	_ = cmd.RegisterFlagCompletionFunc("function", cmdutil.CompleteFunctionNames(f))
+	_ = cmd.RegisterFlagCompletionFunc("trigger", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return faastype.Triggers, cobra.ShellCompDirectiveNoFileComp
+	})
 	cmd.AddCommand(show.NewCmd(f, nil), wait.NewCmd(f, nil))
 	return cmd
 }

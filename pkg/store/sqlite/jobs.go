@@ -20,10 +20,10 @@ func (s *Store) StartJob(ctx context.Context, j store.Job) error {
 // insertJob writes a new running job.
 func insertJob(ctx context.Context, tx *sql.Tx, j store.Job) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO jobs(id, function, version, owner, status, provider, instance, cold,
-		queued_at, started_at, memory_mb, payload, runner_pid, runner_start, attempts, timeout_ms)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		queued_at, started_at, memory_mb, payload, runner_pid, runner_start, attempts, timeout_ms, trigger)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		j.ID, j.Function, j.Version, j.Owner, j.Status, j.Provider, j.Instance, j.Cold,
-		toMS(j.QueuedAt), nullMS(j.StartedAt), j.MemoryMB, j.Payload, j.RunnerPID, j.RunnerStart, j.Attempts, j.Timeout.Milliseconds())
+		toMS(j.QueuedAt), nullMS(j.StartedAt), j.MemoryMB, j.Payload, j.RunnerPID, j.RunnerStart, j.Attempts, j.Timeout.Milliseconds(), j.Trigger)
 	return err
 }
 
@@ -129,7 +129,7 @@ func (s *Store) MarkLost(ctx context.Context, now time.Time, alive func(pid int,
 
 const jobColumns = `id, function, version, owner, status, provider, instance, cold, init_ms, queued_at, started_at, ended_at,
 	duration_us, billed_ms, memory_mb, peak_memory_bytes, exit_code, error, logs_truncated, runner_pid, runner_start,
-	request_pico, compute_pico, retries, attempts, timeout_ms, cause`
+	request_pico, compute_pico, retries, attempts, timeout_ms, cause, trigger`
 
 func scanJob(row rowScanner, extra ...any) (store.Job, error) {
 	var j store.Job
@@ -138,7 +138,7 @@ func scanJob(row rowScanner, extra ...any) (store.Job, error) {
 	var timeoutMS int64
 	dest := []any{&j.ID, &j.Function, &j.Version, &j.Owner, &j.Status, &j.Provider, &j.Instance, &j.Cold, &j.InitMS,
 		&queued, &started, &ended, &dur, &billed, &j.MemoryMB, &peak, &exit, &j.Error, &j.LogsTruncated, &rpid, &rstart,
-		&j.RequestPico, &j.ComputePico, &j.Retries, &j.Attempts, &timeoutMS, &j.Cause}
+		&j.RequestPico, &j.ComputePico, &j.Retries, &j.Attempts, &timeoutMS, &j.Cause, &j.Trigger}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return store.Job{}, err
 	}
@@ -202,6 +202,10 @@ func (s *Store) ListJobs(ctx context.Context, f store.JobFilter) ([]store.Job, e
 		where = append(where, "status = ?")
 		args = append(args, f.Status)
 	}
+	if f.Trigger != "" {
+		where = append(where, "trigger = ?")
+		args = append(args, f.Trigger)
+	}
 	if f.OwnerSet {
 		where = append(where, "owner = ?")
 		args = append(args, f.Owner)
@@ -250,9 +254,9 @@ func (s *Store) RecentLogs(ctx context.Context, function string, since time.Time
 func (s *Store) EnqueueJob(ctx context.Context, j store.Job) error {
 	return s.inTx(ctx, "queue job", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO jobs(id, function, version, owner, status, provider, queued_at, memory_mb,
-			payload, retries, timeout_ms) VALUES (?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?)`,
+			payload, retries, timeout_ms, trigger) VALUES (?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?)`,
 			j.ID, j.Function, j.Version, j.Owner, j.Provider, toMS(j.QueuedAt), j.MemoryMB, j.Payload, j.Retries,
-			j.Timeout.Milliseconds())
+			j.Timeout.Milliseconds(), j.Trigger)
 		return err
 	})
 }
