@@ -16,6 +16,7 @@ import (
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/iostreams"
+	"github.com/faasdev/faas/pkg/store"
 )
 
 // Options of `faas describe`.
@@ -89,7 +90,8 @@ func Run(ctx context.Context, o *Options) error {
 	w := o.IO.Out
 	for _, kv := range [][2]string{
 		{"name", fn.Name}, {"owner", fn.Owner}, {"version", strconv.Itoa(fn.Current.Version) + " of " + strconv.Itoa(fn.Versions)},
-		{"file", fn.Current.Filename}, {"sha256", fn.Current.SHA256}, {"runtime", string(c.Runtime)}, {"mode", entry},
+		{"file", file(fn)}, {"sha256", fn.Current.SHA256}, {"runtime", runtime(c)}, {"mode", entry},
+		{"deps", deps(fn)},
 		{"provider", fn.Provider}, {"memory", function.FormatSize(c.MemoryMB)}, {"cpus", strconv.Itoa(c.CPUs)},
 		{"tmp", function.FormatSize(c.Tmp())}, {"timeout", c.Timeout().String()}, {"concurrency", strconv.Itoa(c.Concurrency)},
 		{"instances", strconv.Itoa(c.MinInstances) + " to " + strconv.Itoa(c.MaxInstances)}, {"network", network},
@@ -111,4 +113,28 @@ func Run(ctx context.Context, o *Options) error {
 			function.FormatSize(v.Config.MemoryMB), cmdutil.Timestamp(o.IO.IsStdoutTTY(), now, v.CreatedAt))
 	}
 	return t.Render()
+}
+
+// file is the version's file, or its entry file in a tree.
+func file(fn store.Function) string {
+	if fn.Current.Tree {
+		return fn.Current.Filename + " (the entry of a directory of files)"
+	}
+	return fn.Current.Filename
+}
+
+// runtime is the version's runtime with the interpreter it was pinned to.
+func runtime(c function.Config) string {
+	if c.Interpreter == "" {
+		return string(c.Runtime)
+	}
+	return fmt.Sprintf("%s %s (%s)", c.Runtime, c.InterpreterVersion, c.Interpreter)
+}
+
+// deps says whether the version has a dependency environment.
+func deps(fn store.Function) string {
+	if fn.Current.Deps == "" {
+		return "none"
+	}
+	return "environment " + fn.Current.Deps[:min(12, len(fn.Current.Deps))] + " (faas logs " + fn.Name + " --build)"
 }
