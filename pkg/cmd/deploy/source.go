@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/faasdev/faas/pkg/build"
 	"github.com/faasdev/faas/pkg/bundle"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/fault"
@@ -62,6 +63,21 @@ func (o *Options) source(r *engine.DeployRequest) (entry []byte, display string,
 	}
 	entry, _ = b.File(file)
 	if err := function.CheckCode(file, entry); err != nil {
+		return nil, "", err
+	}
+	// A package.json without its lock fails here, before anything is sent
+	// (a manifest's whole check), not at the build.
+	rt := r.Runtime
+	if rt == "" {
+		rt = function.RuntimeFromFile(file)
+	}
+	files := map[string][]byte{}
+	for _, f := range []string{"requirements.txt", "package.json", "package-lock.json", "npm-shrinkwrap.json"} {
+		if data, ok := b.File(f); ok {
+			files[f] = data
+		}
+	}
+	if _, err := build.Needs(rt, files); err != nil {
 		return nil, "", err
 	}
 	if r.Name == "" && o.File != Stdin {
