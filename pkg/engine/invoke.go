@@ -33,6 +33,9 @@ type InvokeRequest struct {
 	Timeout time.Duration
 	// Trigger is what started it (faastype.Trigger*; "" is cli).
 	Trigger string
+	// JobID, when set, is the job's id (NewJobID): an HTTP call's event
+	// names its job before it exists.
+	JobID string
 }
 
 // Invoke runs a function once and records the job. A function that fails
@@ -50,8 +53,12 @@ func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error)
 	}
 	pid := os.Getpid()
 	cfg := fn.Current.Config
+	id := r.JobID
+	if id == "" {
+		id = NewJobID(now)
+	}
 	job := store.Job{
-		ID: NewJobID(now), Function: fn.Name, Version: fn.Current.Version, Owner: e.Owner,
+		ID: id, Function: fn.Name, Version: fn.Current.Version, Owner: e.Owner,
 		Status: store.StatusRunning, Provider: p.Name(), QueuedAt: now, StartedAt: now,
 		MemoryMB: cfg.MemoryMB, Payload: r.Payload, Timeout: r.Timeout, Attempts: 1,
 		RunnerPID: pid, RunnerStart: proc.SelfStart(), Trigger: trigger(r.Trigger),
@@ -120,6 +127,7 @@ func (e *Engine) execute(ctx context.Context, job store.Job, fn store.Function, 
 	cfg := fn.Current.Config
 	inv := versionInvocation(fn)
 	inv.JobID, inv.Payload, inv.Timeout = job.ID, job.Payload, job.Timeout
+	inv.HTTP = job.Trigger == faastype.TriggerHTTP
 	// The secrets are the function's owner's (not the caller's), opened for
 	// this run. One removed since the deploy fails the job, saying so.
 	if inv.Secrets, err = e.secretValues(ctx, fn.Owner, cfg.Secrets); err != nil {
