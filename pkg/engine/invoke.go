@@ -36,6 +36,10 @@ type InvokeRequest struct {
 	// JobID, when set, is the job's id (NewJobID): an HTTP call's event
 	// names its job before it exists.
 	JobID string
+	// Function, when set, is the function named Name as its caller has
+	// just read it (an HTTP call, to decide who may call it): it is not
+	// read again.
+	Function *store.Function
 }
 
 // Invoke runs a function once and records the job. A function that fails
@@ -43,7 +47,7 @@ type InvokeRequest struct {
 // bad input and platform failures. The job is on the record before the
 // function starts and is always finished, whatever happens.
 func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error) {
-	fn, set, now, err := e.admit(ctx, r.Name, r.Payload, r.Timeout)
+	fn, set, now, err := e.admit(ctx, r.Name, r.Payload, r.Timeout, r.Function)
 	if err != nil {
 		return store.Job{}, err
 	}
@@ -81,12 +85,22 @@ func trigger(t string) string {
 }
 
 // admit checks what every invocation, sync or async, is given, and that
-// the function exists and the budget allows a call now.
-func (e *Engine) admit(ctx context.Context, name string, payload []byte, timeout time.Duration) (store.Function, billing.Settings, time.Time, error) {
+// the function exists (read, unless read is the caller's fresh copy) and
+// the budget allows a call now.
+func (e *Engine) admit(ctx context.Context, name string, payload []byte, timeout time.Duration, read *store.Function) (store.Function, billing.Settings, time.Time, error) {
 	if err := validateCall(name, payload, timeout); err != nil {
 		return store.Function{}, billing.Settings{}, time.Time{}, err
 	}
-	fn, err := e.function(ctx, name)
+	var fn store.Function
+	var err error
+	switch {
+	case read == nil:
+		fn, err = e.function(ctx, name)
+	case read.Name != name || e.Scoped && read.Owner != e.Owner:
+		err = fault.Platformf("invoke %s: given function %s of %q", name, read.Name, read.Owner)
+	default:
+		fn = *read
+	}
 	if err != nil {
 		return store.Function{}, billing.Settings{}, time.Time{}, err
 	}

@@ -30,7 +30,7 @@ func (s *Server) httpFunction(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	eng, tokenUsed, ok := s.httpCaller(w, r, name)
+	eng, fn, tokenUsed, ok := s.httpCaller(w, r, name)
 	if !ok {
 		return
 	}
@@ -55,7 +55,7 @@ func (s *Server) httpFunction(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, fault.WithHint(fault.Newf(fault.Busy, "too many invocations in flight (limit %d)", s.o.PerOwner), "retry after a second"))
 		return
 	}
-	job, err := eng.Invoke(r.Context(), engine.InvokeRequest{Name: name, Payload: event, Trigger: faastype.TriggerHTTP, JobID: id})
+	job, err := eng.Invoke(r.Context(), engine.InvokeRequest{Name: name, Payload: event, Trigger: faastype.TriggerHTTP, JobID: id, Function: fn})
 	s.release(eng.Owner)
 	if job.ID != "" {
 		s.observe(job, err)
@@ -83,35 +83,36 @@ func (s *Server) httpFunction(w http.ResponseWriter, r *http.Request) {
 // and only its owner's token for a private one. Without a valid token a
 // private function and none at all both answer 401; with another owner's,
 // 404: nothing says that a private function exists. tokenUsed says the
-// Authorization header was faas' own, not the function's to see.
-func (s *Server) httpCaller(w http.ResponseWriter, r *http.Request, name string) (eng *engine.Engine, tokenUsed, ok bool) {
+// Authorization header was faas' own, not the function's to see. fn is
+// the function as read for the decision (nil: read it when invoking).
+func (s *Server) httpCaller(w http.ResponseWriter, r *http.Request, name string) (eng *engine.Engine, fn *store.Function, tokenUsed, ok bool) {
 	if s.o.Dev {
-		return s.eng, false, true
+		return s.eng, nil, false, true
 	}
-	fn, err := s.eng.Function(r.Context(), name)
+	f, err := s.eng.Function(r.Context(), name)
 	if err != nil && fault.KindOf(err) != fault.NotFound {
 		s.fail(w, err)
-		return nil, false, false
+		return nil, nil, false, false
 	}
 	found := err == nil
-	if found && fn.Current.Config.HTTP == function.HTTPPublic {
-		return s.eng.As(fn.Owner), false, true
+	if found && f.Current.Config.HTTP == function.HTTPPublic {
+		return s.eng.As(f.Owner), &f, false, true
 	}
 	owner, known := s.bearer(r)
 	if !known {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="faas"`)
 		s.fail(w, fault.WithHint(fault.Newf(fault.Unauthorized, "missing or unknown API token"),
 			"a private function answers its owner's token only (`faas deploy --http public` opens it to anyone)"))
-		return nil, false, false
+		return nil, nil, false, false
 	}
 	if rec, ok := w.(*statusRecorder); ok {
 		rec.owner = owner
 	}
-	if !found || fn.Owner != owner {
+	if !found || f.Owner != owner {
 		s.fail(w, fault.NotFoundf("function %q not found", name))
-		return nil, false, false
+		return nil, nil, false, false
 	}
-	return s.eng.As(owner), true, true
+	return s.eng.As(owner), &f, true, true
 }
 
 // newHTTPEvent is r as a function URL's event. The path is the function's
@@ -208,7 +209,7 @@ type functionURLResponse struct {
 // response; nothing has been written then.
 func writeFunctionResponse(w http.ResponseWriter, result []byte) error {
 	trimmed := bytes.TrimSpace(result)
-	if len(trimmed) > 0 && trimmed[0] == '{' {
+	if len(trimmed) > 0 && trimmed[0] == '{' && bytes.Contains(trimmed, []byte(`"statusCode"`)) {
 		var keys map[string]json.RawMessage
 		if json.Unmarshal(trimmed, &keys) == nil && keys["statusCode"] != nil {
 			return writeShaped(w, trimmed)
