@@ -96,6 +96,9 @@ func (s *Server) httpCaller(w http.ResponseWriter, r *http.Request, name string)
 	}
 	found := err == nil
 	if found && f.Current.Config.HTTP == function.HTTPPublic {
+		if rec, ok := w.(*statusRecorder); ok {
+			rec.owner = f.Owner // its requests are in its owner's metrics
+		}
 		return s.eng.As(f.Owner), &f, false, true
 	}
 	owner, known := s.bearer(r)
