@@ -4,7 +4,9 @@
 //	(a) faas serve: synchronous invokes of a warm no-op Python handler on
 //	    2 instances, over HTTP with a token, every job recorded in SQLite;
 //	(b) the original design: a minimal HTTP handler that runs a fresh
-//	    python3 per request with the payload on stdin.
+//	    python3 per request with the payload on stdin;
+//	(c) HTTP functions: one handler through /v1/functions/NAME/invoke and
+//	    at /fn/NAME, interleaved, and the ratio of their throughputs.
 //
 // A load generator on loopback keeps -c requests in flight for -d each,
 // over keep-alive connections, and reports invocations/s and p50/p99
@@ -233,6 +235,12 @@ func run(conc int, dur, baseDur time.Duration, slots int) error {
 	env = withoutServer(env)
 	instances, _ := faasCmd("top", "--once", "-o", "json")
 	nInst := strings.Count(instances, `"provider":`)
+	env = append(env, "FAAS_SERVER="+base, "FAAS_TOKEN="+token)
+	httpRuns, err := measureHTTP(dir, base, token, faasCmd, conc, dur, slots)
+	if err != nil {
+		return err
+	}
+	env = withoutServer(env)
 
 	// (b) the original design behind a minimal HTTP handler.
 	orig := filepath.Join(dir, "original.py")
@@ -311,6 +319,7 @@ func run(conc int, dur, baseDur time.Duration, slots int) error {
 	if a.firstErr != "" || b.firstErr != "" {
 		fmt.Printf("first errors: (a) %q (b) %q\n", a.firstErr, b.firstErr)
 	}
+	httpRuns.print()
 	return nil
 }
 

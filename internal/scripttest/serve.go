@@ -69,25 +69,35 @@ func cmdWaitServer(ts *testscript.TestScript, neg bool, args []string) {
 // check, and the status line and headers are in the file http.headers
 // ("HTTP 200", then "Name: value" lines, sorted), for grep:
 //
-//	http [-token VALUE | -notoken] [-size N] METHOD PATH [DATA]
+//	http [-token VALUE | -notoken] [-size N | -file FILE] [-H 'Name: value']... METHOD PATH [DATA]
 //
 // The token defaults to $FAAS_TOKEN; -size sends N bytes of 'x' as the
-// body. `! http` expects a status of 400 or more.
+// body, -file a file's bytes; -H adds a header. `! http` expects a status
+// of 400 or more.
 func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
 	token, hasToken := ts.Getenv("FAAS_TOKEN"), true
 	var body io.Reader
+	header := http.Header{}
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		switch args[0] {
 		case "-notoken":
 			hasToken = false
 			args = args[1:]
-		case "-token", "-size":
+		case "-token", "-size", "-file", "-H":
 			if len(args) < 2 {
 				ts.Fatalf("http: %s needs a value", args[0])
 			}
 			switch args[0] {
 			case "-token":
 				token = args[1]
+			case "-file":
+				body = bytes.NewReader([]byte(ts.ReadFile(args[1])))
+			case "-H":
+				k, v, ok := strings.Cut(args[1], ":")
+				if !ok {
+					ts.Fatalf("http: -H %q: want 'Name: value'", args[1])
+				}
+				header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
 			case "-size":
 				n, err := strconv.Atoi(args[1])
 				if err != nil {
@@ -101,7 +111,7 @@ func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	if len(args) < 2 || len(args) > 3 {
-		ts.Fatalf("usage: http [-token T | -notoken] [-size N] METHOD PATH [DATA]")
+		ts.Fatalf("usage: http [-token T | -notoken] [-size N | -file FILE] [-H 'Name: value']... METHOD PATH [DATA]")
 	}
 	if len(args) == 3 {
 		body = strings.NewReader(args[2])
@@ -109,6 +119,9 @@ func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
 	req, err := http.NewRequest(args[0], ts.Getenv("SERVER")+args[1], body)
 	if err != nil {
 		ts.Fatalf("http: %v", err)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
 	}
 	if hasToken {
 		req.Header.Set("Authorization", "Bearer "+token)

@@ -17,6 +17,11 @@ const payloadEnvLimit = 32 << 10
 // what faas sets, never the caller's environment. jobID and payload may be
 // empty for a warm worker, which learns them per invocation.
 func environ(inv faastype.Invocation, workdir string, deadline time.Time) []string {
+	return function.EnvList(environVars(inv, workdir, deadline))
+}
+
+// environVars is environ as a map.
+func environVars(inv faastype.Invocation, workdir string, deadline time.Time) map[string]string {
 	cfg := inv.Config
 	env := map[string]string{
 		"PATH":            "/usr/local/bin:/usr/bin:/bin",
@@ -54,5 +59,5 @@ func environ(inv faastype.Invocation, workdir string, deadline time.Time) []stri
 			env[r.Env] = string(v)
 		}
 	}
-	return function.EnvList(env)
+	return env
 }

@@ -154,6 +154,10 @@ func (h *host) runScript(ctx context.Context, inv faastype.Invocation) (faastype
 		return faastype.Outcome{}, fault.Platformf("create pipes: %w", err)
 	}
 	defer p.closeAll()
+	in, err := scriptInput(inv)
+	if err != nil {
+		return faastype.Outcome{}, err
+	}
 	// The command last: from here nothing returns before Start, which
 	// takes what it holds (a jail's egress socket).
 	c, err := h.command(inv.JobID, inv)
@@ -162,7 +166,7 @@ func (h *host) runScript(ctx context.Context, inv faastype.Invocation) (faastype
 	}
 	timeout := inv.EffectiveTimeout()
 	proc, err := h.sb.Start(sandbox.Spec{
-		ID: inv.JobID, Argv: c.argv, Env: append(environ(inv, c.workdir, time.Now().Add(timeout)), c.env...), Jail: c.jail,
+		ID: inv.JobID, Argv: c.argv, Env: append(in.environ(inv, c.workdir, time.Now().Add(timeout)), c.env...), Jail: c.jail,
 		MemoryMB: inv.Config.MemoryMB, CPUs: inv.Config.CPUs, Secrets: inv.Secrets,
 		Stdin: p.stdinR, Stdout: p.stdoutW, Stderr: p.stderrW,
 	})
@@ -172,7 +176,7 @@ func (h *host) runScript(ctx context.Context, inv faastype.Invocation) (faastype
 	}
 	defer proc.Release()
 	p.closeChildEnds()
-	go p.feed(inv.Payload)
+	go p.feed(in.stdin)
 	result, logs := NewCapped(faastype.ResultLimit+1), NewCapped(faastype.LogLimit)
 	var logw io.Writer = logs
 	if h.logs != nil {

@@ -115,8 +115,10 @@ type Function struct {
 	Secrets     []function.SecretRef `json:"secrets"`
 	ScaleTarget float64              `json:"scale_target"`
 	ScaleIdleMS int64                `json:"scale_idle_ms"`
-	CreatedAt   time.Time            `json:"created_at"`
-	UpdatedAt   time.Time            `json:"updated_at"`
+	// HTTP is who may call it at /fn/NAME: private or public.
+	HTTP      string    `json:"http"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // NewFunction converts a function with its current version.
@@ -133,7 +135,7 @@ func NewFunction(f store.Function) Function {
 		SHA256: f.Current.SHA256, MemoryMB: c.MemoryMB, CPUs: c.CPUs, DiskMB: c.DiskMB, TmpMB: c.Tmp(),
 		TimeoutMS: c.TimeoutMS, Concurrency: c.Concurrency, MinInstances: c.MinInstances,
 		MaxInstances: c.MaxInstances, Env: env, Network: network(c.Network), ScaleTarget: c.ScaleTarget, ScaleIdleMS: c.ScaleIdleMS,
-		Secrets: secretRefs(c.Secrets), CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt,
+		Secrets: secretRefs(c.Secrets), HTTP: c.HTTPAccess(), CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt,
 	}
 }
 

@@ -392,6 +392,7 @@ func kept(base function.Config, r DeployRequest) (function.Config, []string) {
 	take("network", func() { cfg.Network = given.Network })
 	take("scale-target", func() { cfg.ScaleTarget = given.ScaleTarget })
 	take("scale-idle", func() { cfg.ScaleIdleMS = given.ScaleIdleMS })
+	take("http", func() { cfg.HTTP = given.HTTP })
 	// The entry point: the one named now, else the one named before.
 	// The entry point: the one named now, else one named before with
 	// --handler (a name faas would not have found itself).

@@ -33,6 +33,13 @@ type InvokeRequest struct {
 	Timeout time.Duration
 	// Trigger is what started it (faastype.Trigger*; "" is cli).
 	Trigger string
+	// JobID, when set, is the job's id (NewJobID): an HTTP call's event
+	// names its job before it exists.
+	JobID string
+	// Function, when set, is the function named Name as its caller has
+	// just read it (an HTTP call, to decide who may call it): it is not
+	// read again.
+	Function *store.Function
 }
 
 // Invoke runs a function once and records the job. A function that fails
@@ -40,7 +47,7 @@ type InvokeRequest struct {
 // bad input and platform failures. The job is on the record before the
 // function starts and is always finished, whatever happens.
 func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error) {
-	fn, set, now, err := e.admit(ctx, r.Name, r.Payload, r.Timeout)
+	fn, set, now, err := e.admit(ctx, r.Name, r.Payload, r.Timeout, r.Function)
 	if err != nil {
 		return store.Job{}, err
 	}
@@ -50,8 +57,12 @@ func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error)
 	}
 	pid := os.Getpid()
 	cfg := fn.Current.Config
+	id := r.JobID
+	if id == "" {
+		id = NewJobID(now)
+	}
 	job := store.Job{
-		ID: NewJobID(now), Function: fn.Name, Version: fn.Current.Version, Owner: e.Owner,
+		ID: id, Function: fn.Name, Version: fn.Current.Version, Owner: e.Owner,
 		Status: store.StatusRunning, Provider: p.Name(), QueuedAt: now, StartedAt: now,
 		MemoryMB: cfg.MemoryMB, Payload: r.Payload, Timeout: r.Timeout, Attempts: 1,
 		RunnerPID: pid, RunnerStart: proc.SelfStart(), Trigger: trigger(r.Trigger),
@@ -74,12 +85,22 @@ func trigger(t string) string {
 }
 
 // admit checks what every invocation, sync or async, is given, and that
-// the function exists and the budget allows a call now.
-func (e *Engine) admit(ctx context.Context, name string, payload []byte, timeout time.Duration) (store.Function, billing.Settings, time.Time, error) {
+// the function exists (read, unless read is the caller's fresh copy) and
+// the budget allows a call now.
+func (e *Engine) admit(ctx context.Context, name string, payload []byte, timeout time.Duration, read *store.Function) (store.Function, billing.Settings, time.Time, error) {
 	if err := validateCall(name, payload, timeout); err != nil {
 		return store.Function{}, billing.Settings{}, time.Time{}, err
 	}
-	fn, err := e.function(ctx, name)
+	var fn store.Function
+	var err error
+	switch {
+	case read == nil:
+		fn, err = e.function(ctx, name)
+	case read.Name != name || e.Scoped && read.Owner != e.Owner:
+		err = fault.Platformf("invoke %s: given function %s of %q", name, read.Name, read.Owner)
+	default:
+		fn = *read
+	}
 	if err != nil {
 		return store.Function{}, billing.Settings{}, time.Time{}, err
 	}
@@ -120,6 +141,7 @@ func (e *Engine) execute(ctx context.Context, job store.Job, fn store.Function, 
 	cfg := fn.Current.Config
 	inv := versionInvocation(fn)
 	inv.JobID, inv.Payload, inv.Timeout = job.ID, job.Payload, job.Timeout
+	inv.HTTP = job.Trigger == faastype.TriggerHTTP
 	// The secrets are the function's owner's (not the caller's), opened for
 	// this run. One removed since the deploy fails the job, saying so.
 	if inv.Secrets, err = e.secretValues(ctx, fn.Owner, cfg.Secrets); err != nil {

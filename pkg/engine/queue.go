@@ -33,7 +33,7 @@ func (e *Engine) Submit(ctx context.Context, r SubmitRequest) (store.Job, error)
 	if r.Retries < 0 || r.Retries > MaxRetries {
 		return store.Job{}, fault.Usagef("--retries %d is out of range: use 0 to %d", r.Retries, MaxRetries)
 	}
-	fn, _, now, err := e.admit(ctx, r.Name, r.Payload, r.Timeout)
+	fn, _, now, err := e.admit(ctx, r.Name, r.Payload, r.Timeout, nil)
 	if err != nil {
 		return store.Job{}, err
 	}

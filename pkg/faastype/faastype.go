@@ -43,6 +43,9 @@ type Invocation struct {
 	// Secrets are the values of the secrets Config.Secrets names, opened
 	// for this run only: never recorded, logged or shown.
 	Secrets map[string][]byte
+	// HTTP says Payload is an HTTPEvent (a job with trigger http): a
+	// script gets its body on stdin and the request in CGI variables.
+	HTTP bool
 }
 
 // EffectiveTimeout is the timeout this invocation runs under.

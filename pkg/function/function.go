@@ -97,6 +97,34 @@ type Config struct {
 	// Autoscale overrides of the global settings (0: the global one).
 	ScaleTarget float64 `json:"scale_target,omitempty"`
 	ScaleIdleMS int64   `json:"scale_idle_ms,omitempty"`
+	// HTTP is who may call the function at faas serve's /fn/NAME:
+	// HTTPPublic anyone, "" (HTTPPrivate) its owner's token only.
+	HTTP string `json:"http,omitempty"`
+}
+
+// Who may call a function over HTTP (Config.HTTP).
+const (
+	HTTPPrivate = "private"
+	HTTPPublic  = "public"
+)
+
+// HTTPAccess is who may call the function over HTTP: private or public.
+func (c Config) HTTPAccess() string {
+	if c.HTTP == HTTPPublic {
+		return HTTPPublic
+	}
+	return HTTPPrivate
+}
+
+// ParseHTTPAccess reads --http: private (stored as "") or public.
+func ParseHTTPAccess(s string) (string, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case HTTPPrivate, "":
+		return "", nil
+	case HTTPPublic:
+		return HTTPPublic, nil
+	}
+	return "", fault.Usagef("--http %q: use private (the owner's token) or public (anyone)", s)
 }
 
 // Tmp is the size of /tmp in MiB: TmpMB, or the default for versions
@@ -169,6 +197,8 @@ func (c Config) Validate() error {
 		return validNetwork(c.Network)
 	case c.ScaleIdleMS < 0:
 		return fault.Usagef("scale-idle must be a positive duration")
+	case c.HTTP != "" && c.HTTP != HTTPPrivate && c.HTTP != HTTPPublic:
+		return fault.Usagef("http %q: use private or public", c.HTTP)
 	}
 	for k, v := range c.Env {
 		if err := validateEnv(k, v); err != nil {

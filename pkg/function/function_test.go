@@ -345,6 +345,10 @@ func TestConfigValidate(t *testing.T) {
 		{name: "bad env key", mutate: func(c *function.Config) { c.Env = map[string]string{"1A": "x"} }, wantErr: "invalid environment variable name"},
 		{name: "reserved env key", mutate: func(c *function.Config) { c.Env = map[string]string{"FAAS_JOB": "x"} }, wantErr: "reserved"},
 		{name: "NUL in env value", mutate: func(c *function.Config) { c.Env = map[string]string{"A": "\x00"} }, wantErr: "NUL"},
+
+		{name: "http public", mutate: func(c *function.Config) { c.HTTP = function.HTTPPublic }},
+		{name: "http private", mutate: func(c *function.Config) { c.HTTP = function.HTTPPrivate }},
+		{name: "http other", mutate: func(c *function.Config) { c.HTTP = "open" }, wantErr: `http "open"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -551,5 +555,19 @@ func TestCheckCode(t *testing.T) {
 				t.Errorf("CheckCode error %q does not contain %q and the file name", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestParseHTTPAccess(t *testing.T) {
+	for in, want := range map[string]string{"private": "", "": "", "public": "public", "PUBLIC": "public"} {
+		got, err := function.ParseHTTPAccess(in)
+		if err != nil || got != want {
+			t.Errorf("ParseHTTPAccess(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	_, err := function.ParseHTTPAccess("none")
+	wantUsage(t, err)
+	if c := (function.Config{}); c.HTTPAccess() != "private" {
+		t.Errorf("a config without http is %q, want private", c.HTTPAccess())
 	}
 }

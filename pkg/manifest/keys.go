@@ -15,8 +15,7 @@ import (
 type keyParser func(errs *Errors, f *Function, k string, v *yaml.Node)
 
 // functionKeys are a function's settings: `faas deploy`'s flags, spelled
-// with underscores (secrets for --secret). A key not here is an error;
-// the triggers (http, schedule) will be keys here too.
+// with underscores (secrets for --secret). A key not here is an error.
 var functionKeys = map[string]keyParser{
 	"path":          str(func(f *Function) *string { return &f.File }),
 	"handler":       str(func(f *Function) *string { return &f.Handler }),
@@ -24,6 +23,7 @@ var functionKeys = map[string]keyParser{
 	"mode":          str(func(f *Function) *string { return &f.Mode }),
 	"provider":      str(func(f *Function) *string { return &f.Provider }),
 	"env_file":      str(func(f *Function) *string { return &f.EnvFile }),
+	"http":          str(func(f *Function) *string { return &f.HTTP }),
 	"memory":        size(func(f *Function) *string { return &f.Memory }),
 	"disk":          size(func(f *Function) *string { return &f.Disk }),
 	"tmp":           size(func(f *Function) *string { return &f.Tmp }),

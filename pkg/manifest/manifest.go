@@ -81,13 +81,15 @@ type Function struct {
 	// likewise.
 	File, EnvFile                    string
 	Handler, Runtime, Mode, Provider string
-	Memory, Disk, Tmp                string
-	CPUs, Concurrency                int
-	MinInstances, MaxInstances       int
-	Timeout, ScaleIdle               time.Duration
-	ScaleTarget                      float64
-	Env                              map[string]string
-	Secrets, Network                 []string
+	// HTTP is who may call it at /fn/NAME: private or public.
+	HTTP                       string
+	Memory, Disk, Tmp          string
+	CPUs, Concurrency          int
+	MinInstances, MaxInstances int
+	Timeout, ScaleIdle         time.Duration
+	ScaleTarget                float64
+	Env                        map[string]string
+	Secrets, Network           []string
 	// Pos is where the function's name is; At is where each key given
 	// has its value.
 	Pos Pos
@@ -213,7 +215,7 @@ func Defaults() Function {
 	return Function{
 		Memory: function.FormatSize(def.MemoryMB), Disk: function.FormatSize(def.DiskMB), Tmp: function.FormatSize(def.TmpMB),
 		CPUs: def.CPUs, Concurrency: def.Concurrency, MinInstances: def.MinInstances, MaxInstances: def.MaxInstances,
-		Timeout: def.Timeout(), Env: map[string]string{},
+		Timeout: def.Timeout(), Env: map[string]string{}, HTTP: function.HTTPPrivate,
 	}
 }
 

@@ -41,6 +41,7 @@ functions:
     scale_target: 0.5
     scale_idle: 2m
     provider: local
+    http: public
 `
 
 func TestParseEverySetting(t *testing.T) {
@@ -59,10 +60,10 @@ func TestParseEverySetting(t *testing.T) {
 	}
 	r := m.Functions[1]
 	got := []any{r.File, r.Handler, r.Runtime, r.Mode, r.Memory, r.CPUs, r.Disk, r.Tmp, r.Timeout, r.Concurrency,
-		r.MinInstances, r.MaxInstances, r.Env, r.EnvFile, r.Secrets, r.Network, r.ScaleTarget, r.ScaleIdle, r.Provider}
+		r.MinInstances, r.MaxInstances, r.Env, r.EnvFile, r.Secrets, r.Network, r.ScaleTarget, r.ScaleIdle, r.Provider, r.HTTP}
 	exp := []any{"proj/img/resize.js", "main", "node", "handler", "512M", 2, "10G", "128", 10 * time.Second, 4,
 		1, 3, map[string]string{"SIZE": "128", "NAME": "thumb", "EMPTY": ""}, "proj/img/.env", []string{"db", "api-key=API_KEY"},
-		[]string{"example.com:443"}, 0.5, 2 * time.Minute, "local"}
+		[]string{"example.com:443"}, 0.5, 2 * time.Minute, "local", "public"}
 	if !reflect.DeepEqual(got, exp) {
 		t.Fatalf("resize:\n got %v\nwant %v", got, exp)
 	}
@@ -119,7 +120,7 @@ func TestParseErrors(t *testing.T) {
 			`f.yaml:6:14: timeout: want a duration with a unit, such as 30s or 2m, not "30"`,
 			`f.yaml:7:3: invalid function name "Bad_Name"`,
 			`f.yaml:9:3: function nopath has no path`,
-			`f.yaml:11:5: function nopath: unknown key "http": use `,
+			`f.yaml:11:11: http: want a string`,
 			`f.yaml:12:9: function bare: want a map of keys to values`,
 			`f.yaml:13:3: functions: hello is given twice (first at line 2)`,
 			`f.yaml:15:3: function empty has no settings`,

@@ -76,20 +76,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, eng *engine.Engi
 		if err == nil {
 			s.metricsOf(eng.Owner).overhead.observe(max(time.Since(start)-job.Duration, 0))
 		}
-		h := w.Header()
-		h.Set("X-Faas-Job-Id", job.ID)
-		h.Set("X-Faas-Status", job.Status)
-		if job.Cause != faastype.CauseNone {
-			// Whose failure it is, typed: a client decides on this, never
-			// on the error's text.
-			h.Set("X-Faas-Cause", string(job.Cause))
-		}
-		h.Set("X-Faas-Version", strconv.Itoa(job.Version))
-		h.Set("X-Faas-Start", map[bool]string{true: "cold", false: "warm"}[job.Cold])
-		h.Set("X-Faas-Duration-Ms", strconv.FormatFloat(float64(job.Duration.Microseconds())/1000, 'f', 3, 64))
-		if job.ExitCode != nil {
-			h.Set("X-Faas-Exit-Code", strconv.Itoa(*job.ExitCode))
-		}
+		jobHeaders(w.Header(), job)
 	}
 	if err != nil {
 		s.fail(w, err)
@@ -130,4 +117,21 @@ func oneLine(s string) string {
 		s = s[:512]
 	}
 	return s
+}
+
+// jobHeaders say how a synchronous call's job went.
+func jobHeaders(h http.Header, job store.Job) {
+	h.Set("X-Faas-Job-Id", job.ID)
+	h.Set("X-Faas-Status", job.Status)
+	if job.Cause != faastype.CauseNone {
+		// Whose failure it is, typed: a client decides on this, never
+		// on the error's text.
+		h.Set("X-Faas-Cause", string(job.Cause))
+	}
+	h.Set("X-Faas-Version", strconv.Itoa(job.Version))
+	h.Set("X-Faas-Start", map[bool]string{true: "cold", false: "warm"}[job.Cold])
+	h.Set("X-Faas-Duration-Ms", strconv.FormatFloat(float64(job.Duration.Microseconds())/1000, 'f', 3, 64))
+	if job.ExitCode != nil {
+		h.Set("X-Faas-Exit-Code", strconv.Itoa(*job.ExitCode))
+	}
 }

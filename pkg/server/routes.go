@@ -30,6 +30,8 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("DELETE /v1/secrets/{name}", s.auth(s.removeSecret))
 	m.HandleFunc("GET /v1/bill", s.auth(s.bill))
 	m.HandleFunc("GET /v1/top", s.auth(s.top))
+	m.HandleFunc("/fn/{name}", s.httpFunction)
+	m.HandleFunc("/fn/{name}/{path...}", s.httpFunction)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, fault.WithHint(fault.NotFoundf("no such endpoint: %s %s", r.Method, r.URL.Path), "see docs/serve.md for the API"))
 	})

@@ -32,6 +32,9 @@ type Options struct {
 	Workers int
 	// Log receives one line per request and per queued job (may be nil).
 	Log io.Writer
+	// Dev serves the local user without tokens (faas serve --dev, on
+	// loopback only): every function, and the API as the command line.
+	Dev bool
 }
 
 // Server serves the API.

@@ -31,6 +31,8 @@ type InvokeRequest struct {
 	// Secrets are the values of the secrets the config names, for this
 	// run: the agent keeps them in memory and in its jails only.
 	Secrets map[string][]byte `json:"secrets,omitempty"`
+	// HTTP says Payload is a faastype.HTTPEvent (an HTTP function's call).
+	HTTP bool `json:"http,omitempty"`
 }
 
 // Invocation converts the request for the sandbox.
@@ -38,7 +40,7 @@ func (r InvokeRequest) Invocation() faastype.Invocation {
 	return faastype.Invocation{
 		JobID: r.JobID, Function: r.Function, Version: r.Version, SHA256: r.SHA256,
 		Filename: r.Filename, CodeName: r.CodeName, Tree: r.Tree, Deps: r.Deps, Config: r.Config, Payload: r.Payload,
-		Timeout: time.Duration(r.TimeoutMS) * time.Millisecond, Secrets: r.Secrets,
+		Timeout: time.Duration(r.TimeoutMS) * time.Millisecond, Secrets: r.Secrets, HTTP: r.HTTP,
 	}
 }
 
@@ -47,7 +49,7 @@ func NewInvokeRequest(inv faastype.Invocation) InvokeRequest {
 	return InvokeRequest{
 		JobID: inv.JobID, Function: inv.Function, Version: inv.Version, SHA256: inv.SHA256,
 		Filename: inv.Filename, CodeName: codestore.Name(inv), Tree: inv.Tree, Deps: inv.Deps, Config: inv.Config, Payload: inv.Payload,
-		TimeoutMS: inv.EffectiveTimeout().Milliseconds(), Secrets: inv.Secrets,
+		TimeoutMS: inv.EffectiveTimeout().Milliseconds(), Secrets: inv.Secrets, HTTP: inv.HTTP,
 	}
 }
 

@@ -60,8 +60,10 @@ type Options struct {
 	Declarative bool
 	ScaleTarget float64
 	ScaleIdle   time.Duration
-	Provider    string
-	Output      string
+	// HTTP is --http: private or public.
+	HTTP     string
+	Provider string
+	Output   string
 
 	// Request is what the flags make, validated before Run.
 	Request engine.DeployRequest
@@ -127,11 +129,13 @@ The function's name is printed on stdout; what was done goes to stderr.`,
 	fl.StringArrayVar(&opts.Network, "network", nil, "let the function connect to HOST[:PORT] through its egress proxy (repeatable; * for anywhere; default: no network)")
 	fl.Float64Var(&opts.ScaleTarget, "scale-target", 0, "autoscale: jobs in flight per slot to aim for (default: autoscale.target)")
 	fl.DurationVar(&opts.ScaleIdle, "scale-idle", 0, "autoscale: scale to zero after this long without jobs (default: autoscale.idle)")
+	fl.StringVar(&opts.HTTP, "http", function.HTTPPrivate, "who may call it at faas serve's /fn/NAME: private (the owner's token) or public (anyone)")
 	fl.StringVar(&opts.Provider, "provider", engine.ProviderAuto, "auto|local|multipass")
 	cmdutil.AddOutputFlag(cmd, &opts.Output, "name", cmdutil.OutputJSON)
 	_ = cmd.RegisterFlagCompletionFunc("runtime", fixed("python", "node", "bash", "exec"))
 	_ = cmd.RegisterFlagCompletionFunc("mode", fixed("handler", "script"))
 	_ = cmd.RegisterFlagCompletionFunc("provider", fixed(engine.ProviderChoices()...))
+	_ = cmd.RegisterFlagCompletionFunc("http", fixed(function.HTTPPrivate, function.HTTPPublic))
 	return cmd
 }
 
@@ -205,6 +209,9 @@ func (o *Options) NewRequest() (engine.DeployRequest, error) {
 	}
 	cfg.ScaleTarget, cfg.ScaleIdleMS = o.ScaleTarget, o.ScaleIdle.Milliseconds()
 	cfg.Network = o.Network
+	if cfg.HTTP, err = function.ParseHTTPAccess(o.HTTP); err != nil {
+		return r, bad("http", err)
+	}
 	if o.Handler != "" {
 		var fn string
 		o.handlerFile, fn = bundle.ParseHandler(o.Handler)
@@ -392,4 +399,4 @@ func Unjailed() string {
 // a redeploy's Set takes.
 var configFlags = map[string]bool{"memory": true, "cpus": true, "disk": true, "tmp": true, "timeout": true,
 	"concurrency": true, "min-instances": true, "max-instances": true, "network": true, "handler": true,
-	"scale-target": true, "scale-idle": true}
+	"scale-target": true, "scale-idle": true, "http": true}

@@ -46,6 +46,15 @@ func TestFlags(t *testing.T) {
 				r.Config.ScaleTarget, r.Config.ScaleIdleMS = 0.5, (2 * time.Minute).Milliseconds()
 				r.Set = []string{"scale-idle", "scale-target"}
 			}), "name"}},
+		{Args: []string{"fn.py", "--http", "public"},
+			Want: parsed{request(func(r *engine.DeployRequest) {
+				r.Config.HTTP = function.HTTPPublic
+				r.Set = []string{"http"}
+			}), "name"}},
+		// private is the default, stored as none: a redeploy with it is no change.
+		{Args: []string{"fn.py", "--http", "private"},
+			Want: parsed{request(func(r *engine.DeployRequest) { r.Set = []string{"http"} }), "name"}},
+		{Args: []string{"fn.py", "--http", "open"}, Usage: true},
 		// --env KEY- removes a variable; the others are kept on a redeploy.
 		{Args: []string{"fn.py", "--env", "A=1", "--env", "B-"},
 			Want: parsed{request(func(r *engine.DeployRequest) {

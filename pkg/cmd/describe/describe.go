@@ -95,6 +95,7 @@ func Run(ctx context.Context, o *Options) error {
 		{"provider", fn.Provider}, {"memory", function.FormatSize(c.MemoryMB)}, {"cpus", strconv.Itoa(c.CPUs)},
 		{"tmp", function.FormatSize(c.Tmp())}, {"timeout", c.Timeout().String()}, {"concurrency", strconv.Itoa(c.Concurrency)},
 		{"instances", strconv.Itoa(c.MinInstances) + " to " + strconv.Itoa(c.MaxInstances)}, {"network", network},
+		{"http", c.HTTPAccess()},
 		{"env", strings.Join(env, " ")}, {"secrets", function.SecretRefs(c.Secrets)},
 	} {
 		if _, err := fmt.Fprintf(w, "%-12s %s\n", kv[0]+":", kv[1]); err != nil {

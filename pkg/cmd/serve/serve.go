@@ -40,6 +40,8 @@ type Options struct {
 	Quiet    bool
 	// AllowUnjailed serves several owners on a host that cannot jail.
 	AllowUnjailed bool
+	// Dev serves the local user on loopback without tokens.
+	Dev bool
 	// Jail says whether functions run jailed here, and why not.
 	Jail func() (bool, string)
 }
@@ -65,10 +67,20 @@ FAAS_SERVER=http://HOST:PORT and FAAS_TOKEN=TOKEN and use faas as usual.
 It binds to loopback unless told otherwise; a non-loopback --addr without
 --tls-cert and --tls-key prints a warning, since tokens would cross the
 network in the clear. SIGTERM (or Ctrl-C) stops it gracefully: requests
-and jobs in progress finish first. docs/serve.md describes the API.`,
+and jobs in progress finish first. docs/serve.md describes the API.
+
+Every function answers HTTP at /fn/NAME and /fn/NAME/… (any method) with
+the request as a Lambda function-URL event; a private function (the
+default) needs its owner's token, a public one (deploy --http public) none.
+
+--dev is for developing on this machine: it listens on loopback only and
+needs no tokens at all; every function and the whole API are the local
+user's, as on the command line (like sam local start-api).`,
 		Example: `  faas serve token create alice
   faas serve --addr 127.0.0.1:8080
-  curl -H "Authorization: Bearer $TOKEN" -d '{"name":"Ada"}' localhost:8080/v1/functions/hello/invoke`,
+  curl -H "Authorization: Bearer $TOKEN" -d '{"name":"Ada"}' localhost:8080/v1/functions/hello/invoke
+  faas serve --dev &
+  curl 'localhost:8080/fn/hello/greet?name=Ada'`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return run(cmd.Context(), o)
@@ -81,6 +93,7 @@ and jobs in progress finish first. docs/serve.md describes the API.`,
 	cmd.Flags().IntVar(&o.Workers, "workers", max(8, 4*runtime.NumCPU()), "queued jobs run at once")
 	cmd.Flags().BoolVar(&o.Quiet, "quiet", false, "do not log each request on stderr")
 	cmd.Flags().BoolVar(&o.AllowUnjailed, "allow-unjailed", false, "serve more than one owner where functions cannot be jailed (they could read each other's data)")
+	cmd.Flags().BoolVar(&o.Dev, "dev", false, "develop locally: loopback only, no tokens, every function at /fn/NAME and the API as the local user")
 	cmd.AddCommand(newTokenCmd(f))
 	return cmd
 }
@@ -98,6 +111,10 @@ func run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return fault.WithHint(fault.Usagef("--addr %q: %v", o.Addr, err), "use HOST:PORT, such as 127.0.0.1:8080")
 	}
+	if ip := net.ParseIP(host); o.Dev && (ip == nil || !ip.IsLoopback()) && host != "localhost" {
+		return fault.WithHint(fault.Usagef("--dev serves without tokens, so only on loopback, not on %q", o.Addr),
+			"use --addr 127.0.0.1:PORT, or serve with tokens (without --dev)")
+	}
 	eng, err := o.Engine()
 	if err != nil {
 		return err
@@ -105,6 +122,9 @@ func run(ctx context.Context, o *Options) error {
 	io := o.IO
 	if err := checkJail(ctx, o, eng); err != nil {
 		return err
+	}
+	if o.Dev {
+		io.Warnf("--dev: no tokens; anyone who can reach %s acts as the local user", o.Addr)
 	}
 	if st := faashome.ReadServer(eng.Home); st.Running {
 		return fault.WithHint(fault.Usagef("faas serve already runs for %s (pid %d on %s)", eng.Home, st.PID, st.Addr),
@@ -132,7 +152,7 @@ func run(ctx context.Context, o *Options) error {
 		scheme = "https"
 	}
 	fmt.Fprintf(io.ErrOut, "faas serve: listening on %s://%s (FAAS_HOME %s)\n", scheme, addr, eng.Home)
-	opts := server.Options{Engine: eng, PerOwner: o.PerOwner, Workers: o.Workers}
+	opts := server.Options{Engine: eng, PerOwner: o.PerOwner, Workers: o.Workers, Dev: o.Dev}
 	if !o.Quiet {
 		opts.Log = io.ErrOut
 	}
@@ -246,6 +266,10 @@ func NewToken() string {
 func checkJail(ctx context.Context, o *Options, eng *engine.Engine) error {
 	jailed, why := o.Jail()
 	if jailed {
+		return nil
+	}
+	if o.Dev { // one user, no owners apart
+		o.IO.Warnf("functions run unjailed on this host (%s)", why)
 		return nil
 	}
 	tokens, err := eng.Tokens(ctx)

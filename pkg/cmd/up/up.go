@@ -213,6 +213,8 @@ func unset(o *deploy.Options, flag string) bool {
 		o.ScaleIdle = d.ScaleIdle
 	case "handler":
 		o.Handler = d.Handler
+	case "http":
+		o.HTTP = d.HTTP
 	case "env-file":
 		o.EnvFile = d.EnvFile
 	case "env":
@@ -241,7 +243,7 @@ func options(fn manifest.Function) *deploy.Options {
 		Memory: fn.Memory, CPUs: fn.CPUs, Disk: fn.Disk, Tmp: fn.Tmp, Timeout: fn.Timeout,
 		Concurrency: fn.Concurrency, MinInstances: fn.MinInstances, MaxInstances: fn.MaxInstances,
 		Env: env, EnvFile: fn.EnvFile, Secrets: secrets, Network: fn.Network,
-		ScaleTarget: fn.ScaleTarget, ScaleIdle: fn.ScaleIdle,
+		ScaleTarget: fn.ScaleTarget, ScaleIdle: fn.ScaleIdle, HTTP: fn.HTTP,
 	}
 }
 
