@@ -115,8 +115,13 @@ type Function struct {
 	Secrets     []function.SecretRef `json:"secrets"`
 	ScaleTarget float64              `json:"scale_target"`
 	ScaleIdleMS int64                `json:"scale_idle_ms"`
-	CreatedAt   time.Time            `json:"created_at"`
-	UpdatedAt   time.Time            `json:"updated_at"`
+	// Schedule and ScheduleTZ: when it runs by itself ("" for never);
+	// OnFailure: where an async job's final failure goes ("" for nowhere).
+	Schedule   string    `json:"schedule"`
+	ScheduleTZ string    `json:"schedule_tz"`
+	OnFailure  string    `json:"on_failure"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // NewFunction converts a function with its current version.
@@ -133,6 +138,7 @@ func NewFunction(f store.Function) Function {
 		SHA256: f.Current.SHA256, MemoryMB: c.MemoryMB, CPUs: c.CPUs, DiskMB: c.DiskMB, TmpMB: c.Tmp(),
 		TimeoutMS: c.TimeoutMS, Concurrency: c.Concurrency, MinInstances: c.MinInstances,
 		MaxInstances: c.MaxInstances, Env: env, Network: network(c.Network), ScaleTarget: c.ScaleTarget, ScaleIdleMS: c.ScaleIdleMS,
+		Schedule: c.Schedule, ScheduleTZ: c.ScheduleTZ, OnFailure: c.OnFailure,
 		Secrets: secretRefs(c.Secrets), CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt,
 	}
 }

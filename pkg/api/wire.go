@@ -42,7 +42,7 @@ func (v Function) Store() store.Function {
 		Interpreter: v.Interpreter, InterpreterVersion: v.InterpreterVersion,
 		CPUs: v.CPUs, DiskMB: v.DiskMB, TmpMB: v.TmpMB, TimeoutMS: v.TimeoutMS, Concurrency: v.Concurrency,
 		MinInstances: v.MinInstances, MaxInstances: v.MaxInstances, Env: v.Env, Network: v.Network, Secrets: v.Secrets,
-		ScaleTarget: v.ScaleTarget, ScaleIdleMS: v.ScaleIdleMS}
+		ScaleTarget: v.ScaleTarget, ScaleIdleMS: v.ScaleIdleMS, Schedule: v.Schedule, ScheduleTZ: v.ScheduleTZ, OnFailure: v.OnFailure}
 	return store.Function{Name: v.Name, Provider: v.Provider, Owner: v.Owner, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
 		Versions: v.Versions, Current: store.Version{Function: v.Name, Version: v.Version, SHA256: v.SHA256, Tree: v.Tree, Deps: v.Deps,
 			Filename: v.Filename, Config: cfg, CreatedAt: v.UpdatedAt}}

@@ -81,6 +81,7 @@ type Function struct {
 	// likewise.
 	File, EnvFile                    string
 	Handler, Runtime, Mode, Provider string
+	Schedule, ScheduleTZ, OnFailure  string
 	Memory, Disk, Tmp                string
 	CPUs, Concurrency                int
 	MinInstances, MaxInstances       int

@@ -41,6 +41,9 @@ functions:
     scale_target: 0.5
     scale_idle: 2m
     provider: local
+    schedule: rate(5 minutes)
+    schedule_tz: Europe/Paris
+    on_failure: audit
 `
 
 func TestParseEverySetting(t *testing.T) {
@@ -59,10 +62,12 @@ func TestParseEverySetting(t *testing.T) {
 	}
 	r := m.Functions[1]
 	got := []any{r.File, r.Handler, r.Runtime, r.Mode, r.Memory, r.CPUs, r.Disk, r.Tmp, r.Timeout, r.Concurrency,
-		r.MinInstances, r.MaxInstances, r.Env, r.EnvFile, r.Secrets, r.Network, r.ScaleTarget, r.ScaleIdle, r.Provider}
+		r.MinInstances, r.MaxInstances, r.Env, r.EnvFile, r.Secrets, r.Network, r.ScaleTarget, r.ScaleIdle, r.Provider,
+		r.Schedule, r.ScheduleTZ, r.OnFailure}
 	exp := []any{"proj/img/resize.js", "main", "node", "handler", "512M", 2, "10G", "128", 10 * time.Second, 4,
 		1, 3, map[string]string{"SIZE": "128", "NAME": "thumb", "EMPTY": ""}, "proj/img/.env", []string{"db", "api-key=API_KEY"},
-		[]string{"example.com:443"}, 0.5, 2 * time.Minute, "local"}
+		[]string{"example.com:443"}, 0.5, 2 * time.Minute, "local",
+		"rate(5 minutes)", "Europe/Paris", "audit"}
 	if !reflect.DeepEqual(got, exp) {
 		t.Fatalf("resize:\n got %v\nwant %v", got, exp)
 	}

@@ -60,6 +60,9 @@ type Options struct {
 	Declarative bool
 	ScaleTarget float64
 	ScaleIdle   time.Duration
+	Schedule    string
+	ScheduleTZ  string
+	OnFailure   string
 	Provider    string
 	Output      string
 
@@ -127,6 +130,9 @@ The function's name is printed on stdout; what was done goes to stderr.`,
 	fl.StringArrayVar(&opts.Network, "network", nil, "let the function connect to HOST[:PORT] through its egress proxy (repeatable; * for anywhere; default: no network)")
 	fl.Float64Var(&opts.ScaleTarget, "scale-target", 0, "autoscale: jobs in flight per slot to aim for (default: autoscale.target)")
 	fl.DurationVar(&opts.ScaleIdle, "scale-idle", 0, "autoscale: scale to zero after this long without jobs (default: autoscale.idle)")
+	fl.StringVar(&opts.Schedule, "schedule", "", "run on a schedule: 'rate(5 minutes)' or 'cron(0 12 * * ? *)' (EventBridge syntax; '' removes it)")
+	fl.StringVar(&opts.ScheduleTZ, "schedule-tz", "", "the time zone of a cron schedule, e.g. Europe/Paris (default UTC)")
+	fl.StringVar(&opts.OnFailure, "on-failure", "", "send an async job's final failure (its record) to this function ('' removes it)")
 	fl.StringVar(&opts.Provider, "provider", engine.ProviderAuto, "auto|local|multipass")
 	cmdutil.AddOutputFlag(cmd, &opts.Output, "name", cmdutil.OutputJSON)
 	_ = cmd.RegisterFlagCompletionFunc("runtime", fixed("python", "node", "bash", "exec"))
@@ -205,6 +211,10 @@ func (o *Options) NewRequest() (engine.DeployRequest, error) {
 	}
 	cfg.ScaleTarget, cfg.ScaleIdleMS = o.ScaleTarget, o.ScaleIdle.Milliseconds()
 	cfg.Network = o.Network
+	cfg.Schedule, cfg.ScheduleTZ, cfg.OnFailure = strings.TrimSpace(o.Schedule), o.ScheduleTZ, o.OnFailure
+	if err := checkTriggers(cfg); err != nil {
+		return r, err
+	}
 	if o.Handler != "" {
 		var fn string
 		o.handlerFile, fn = bundle.ParseHandler(o.Handler)
@@ -392,4 +402,4 @@ func Unjailed() string {
 // a redeploy's Set takes.
 var configFlags = map[string]bool{"memory": true, "cpus": true, "disk": true, "tmp": true, "timeout": true,
 	"concurrency": true, "min-instances": true, "max-instances": true, "network": true, "handler": true,
-	"scale-target": true, "scale-idle": true}
+	"scale-target": true, "scale-idle": true, "schedule": true, "schedule-tz": true, "on-failure": true}
