@@ -252,13 +252,16 @@ func (s *Store) RecentLogs(ctx context.Context, function string, since time.Time
 // EnqueueJob records a waiting job (an async invocation) for a dispatcher
 // to claim.
 func (s *Store) EnqueueJob(ctx context.Context, j store.Job) error {
-	return s.inTx(ctx, "queue job", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO jobs(id, function, version, owner, status, provider, queued_at, memory_mb,
-			payload, retries, timeout_ms, trigger) VALUES (?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?)`,
-			j.ID, j.Function, j.Version, j.Owner, j.Provider, toMS(j.QueuedAt), j.MemoryMB, j.Payload, j.Retries,
-			j.Timeout.Milliseconds(), j.Trigger)
-		return err
-	})
+	return s.inTx(ctx, "queue job", func(tx *sql.Tx) error { return enqueue(ctx, tx, j) })
+}
+
+// enqueue inserts a waiting job.
+func enqueue(ctx context.Context, tx *sql.Tx, j store.Job) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO jobs(id, function, version, owner, status, provider, queued_at, memory_mb,
+		payload, retries, timeout_ms, trigger) VALUES (?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?)`,
+		j.ID, j.Function, j.Version, j.Owner, j.Provider, toMS(j.QueuedAt), j.MemoryMB, j.Payload, j.Retries,
+		j.Timeout.Milliseconds(), j.Trigger)
+	return err
 }
 
 // ClaimNext takes the oldest waiting job, atomically: it becomes running,
