@@ -145,7 +145,7 @@ func TestScheduleMissedTickFiresOnceAtStart(t *testing.T) {
 }
 
 // A redeploy that names other settings keeps the schedule; one that
-// names --schedule '' removes it.
+// names --schedule ” removes it.
 func TestRedeployKeepsSchedule(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2026, 11, 3, 12, 0, 0, 0, time.UTC)}
 	a, _ := scheduled(t, clock, "cron(0 12 * * ? *)")
