@@ -69,25 +69,32 @@ func cmdWaitServer(ts *testscript.TestScript, neg bool, args []string) {
 // check, and the status line and headers are in the file http.headers
 // ("HTTP 200", then "Name: value" lines, sorted), for grep:
 //
-//	http [-token VALUE | -notoken] [-size N] METHOD PATH [DATA]
+//	http [-token VALUE | -notoken] [-size N] [-header NAME=VALUE] METHOD PATH [DATA]
 //
 // The token defaults to $FAAS_TOKEN; -size sends N bytes of 'x' as the
-// body. `! http` expects a status of 400 or more.
+// body; -header (repeatable) adds a request header. `! http` expects a status of 400 or more.
 func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
 	token, hasToken := ts.Getenv("FAAS_TOKEN"), true
 	var body io.Reader
+	header := http.Header{}
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		switch args[0] {
 		case "-notoken":
 			hasToken = false
 			args = args[1:]
-		case "-token", "-size":
+		case "-token", "-size", "-header":
 			if len(args) < 2 {
 				ts.Fatalf("http: %s needs a value", args[0])
 			}
 			switch args[0] {
 			case "-token":
 				token = args[1]
+			case "-header":
+				k, v, ok := strings.Cut(args[1], "=")
+				if !ok {
+					ts.Fatalf("http: -header NAME=VALUE")
+				}
+				header.Add(k, v)
 			case "-size":
 				n, err := strconv.Atoi(args[1])
 				if err != nil {
@@ -109,6 +116,9 @@ func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
 	req, err := http.NewRequest(args[0], ts.Getenv("SERVER")+args[1], body)
 	if err != nil {
 		ts.Fatalf("http: %v", err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	if hasToken {
 		req.Header.Set("Authorization", "Bearer "+token)

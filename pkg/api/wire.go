@@ -19,7 +19,8 @@ func (v Job) Store() store.Job {
 		Duration: time.Duration(math.Round(v.DurationMS*1000)) * time.Microsecond, BilledMS: v.BilledMS,
 		MemoryMB: v.MemoryMB, PeakMemoryBytes: v.PeakMemoryBytes, ExitCode: v.ExitCode, Error: v.Error, Cause: v.Cause, Trigger: v.Trigger,
 		LogsTruncated: v.LogsTruncated, RequestPico: v.RequestPico, ComputePico: v.ComputePico,
-		Retries: v.Retries, Attempts: v.Attempts}
+		Retries: v.Retries, Attempts: v.Attempts, DestinationJob: v.DestinationJob, DestinationError: v.DestinationError,
+		Callback: store.Callback{URL: v.CallbackURL, Status: v.CallbackStatus, Attempts: v.CallbackAttempts, Error: v.CallbackError}}
 	if v.StartedAt != nil {
 		j.StartedAt = *v.StartedAt
 	}

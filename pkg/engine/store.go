@@ -19,6 +19,7 @@ type Store interface {
 	AccountStore
 	SecretStore
 	ScheduleStore
+	CallbackStore
 	Close() error
 }
 
@@ -109,4 +110,14 @@ type ScheduleStore interface {
 	ClaimTick(ctx context.Context, function string, tick time.Time, j store.Job, errText string, now time.Time) (claimed bool, err error)
 	// LastTicks is each function's latest claimed tick.
 	LastTicks(ctx context.Context) (map[string]time.Time, error)
+}
+
+// CallbackStore keeps what happened when async jobs ended: their
+// callbacks' delivery and their failure destinations.
+type CallbackStore interface {
+	RecordCallback(ctx context.Context, id string, cb store.Callback) error
+	// ClaimDestination records a failed job's destination job and queues
+	// it, once, in one transaction (claimed is false when it was already
+	// recorded). A job without an id is not queued; errText says why.
+	ClaimDestination(ctx context.Context, failedID string, j store.Job, errText string) (claimed bool, err error)
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/faasdev/faas/pkg/engine"
 )
@@ -17,4 +18,13 @@ func (s *Server) runSchedules(ctx context.Context) error {
 		}
 	}}
 	return sch.Run(ctx)
+}
+
+// callbackURL is an invoke's callback: the X-Callback-Url header (as
+// OpenFaaS names it), else ?callback=.
+func callbackURL(r *http.Request) string {
+	if v := r.Header.Get("X-Callback-Url"); v != "" {
+		return v
+	}
+	return r.URL.Query().Get("callback")
 }
