@@ -11,11 +11,11 @@ import (
 	"github.com/faasdev/faas/pkg/sandbox"
 )
 
-// Main is the TestMain of a testscript suite: faas, and the extra
-// programs (a stand-in multipass), are on the scripts' PATH as this test
-// binary.
+// Main is the TestMain of a testscript suite: faas, exitcode (which
+// records a command's exit code) and the extra programs (a stand-in
+// multipass) are on the scripts' PATH as this test binary.
 func Main(m *testing.M, extra map[string]func()) {
-	cmds := map[string]func(){"faas": func() { os.Exit(app.Main(os.Args[1:])) }}
+	cmds := map[string]func(){"faas": func() { os.Exit(app.Main(os.Args[1:])) }, "exitcode": exitCode}
 	maps.Copy(cmds, extra)
 	testscript.Main(m, cmds)
 }

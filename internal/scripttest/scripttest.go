@@ -41,7 +41,8 @@ func Setup(env *testscript.Env) error {
 }
 
 // Cmds are the custom commands: exits, noproc, pidof, json, waitfile, sumeq,
-// waitfor, envfile, waitserver, http, termserver, waitrefused.
+// waitfor, envfile, waitserver, http, termserver, waitrefused, hookserver,
+// waitjson.
 func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"exits":       cmdExits,
@@ -56,6 +57,8 @@ func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) 
 		"http":        cmdHTTP,
 		"termserver":  cmdTermServer,
 		"waitrefused": cmdWaitRefused,
+		"hookserver":  cmdHookServer,
+		"waitjson":    cmdWaitJSON,
 	}
 }
 

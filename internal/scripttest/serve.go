@@ -69,11 +69,11 @@ func cmdWaitServer(ts *testscript.TestScript, neg bool, args []string) {
 // check, and the status line and headers are in the file http.headers
 // ("HTTP 200", then "Name: value" lines, sorted), for grep:
 //
-//	http [-token VALUE | -notoken] [-size N | -file FILE] [-H 'Name: value']... METHOD PATH [DATA]
+//	http [-token VALUE | -notoken] [-size N | -file FILE] [-H 'Name: value']... [-header NAME=VALUE]... METHOD PATH [DATA]
 //
 // The token defaults to $FAAS_TOKEN; -size sends N bytes of 'x' as the
-// body, -file a file's bytes; -H adds a header. `! http` expects a status
-// of 400 or more.
+// body, -file a file's bytes; -H and -header add a header. `! http`
+// expects a status of 400 or more.
 func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
 	token, hasToken := ts.Getenv("FAAS_TOKEN"), true
 	var body io.Reader
@@ -83,7 +83,7 @@ func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
 		case "-notoken":
 			hasToken = false
 			args = args[1:]
-		case "-token", "-size", "-file", "-H":
+		case "-token", "-size", "-file", "-H", "-header":
 			if len(args) < 2 {
 				ts.Fatalf("http: %s needs a value", args[0])
 			}
@@ -98,6 +98,12 @@ func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
 					ts.Fatalf("http: -H %q: want 'Name: value'", args[1])
 				}
 				header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+			case "-header":
+				k, v, ok := strings.Cut(args[1], "=")
+				if !ok {
+					ts.Fatalf("http: -header NAME=VALUE")
+				}
+				header.Add(k, v)
 			case "-size":
 				n, err := strconv.Atoi(args[1])
 				if err != nil {

@@ -50,6 +50,17 @@ type Job struct {
 	// Attempts how many runs it had.
 	Retries  int `json:"retries"`
 	Attempts int `json:"attempts"`
+	// The callback an async job posts its result to when it ends ("" for
+	// none), and how that went: pending, delivered, failed or refused,
+	// after how many tries, with the last error.
+	CallbackURL      string `json:"callback_url"`
+	CallbackStatus   string `json:"callback_status"`
+	CallbackAttempts int    `json:"callback_attempts"`
+	CallbackError    string `json:"callback_error"`
+	// DestinationJob is the job the final failure queued on the
+	// function's on-failure destination; DestinationError why none was.
+	DestinationJob   string `json:"destination_job"`
+	DestinationError string `json:"destination_error"`
 	// Present only where the record was read whole (invoke, jobs show).
 	Result *string `json:"result,omitempty"`
 	Logs   *string `json:"logs,omitempty"`
@@ -72,7 +83,9 @@ func NewJob(j store.Job, whole bool) Job {
 		MemoryMB: j.MemoryMB, PeakMemoryBytes: j.PeakMemoryBytes, ExitCode: j.ExitCode,
 		Error: j.Error, Cause: j.Cause, LogsTruncated: j.LogsTruncated, Trigger: j.Trigger, Retries: j.Retries, Attempts: j.Attempts,
 		RequestPico: j.RequestPico, ComputePico: j.ComputePico, CostPico: j.RequestPico + j.ComputePico,
-		CostUSD: billing.Pico(j.RequestPico + j.ComputePico).String(),
+		CostUSD:     billing.Pico(j.RequestPico + j.ComputePico).String(),
+		CallbackURL: j.Callback.URL, CallbackStatus: j.Callback.Status, CallbackAttempts: j.Callback.Attempts,
+		CallbackError: j.Callback.Error, DestinationJob: j.DestinationJob, DestinationError: j.DestinationError,
 	}
 	if whole {
 		r, l := string(j.Result), string(j.Logs)
@@ -116,9 +129,14 @@ type Function struct {
 	ScaleTarget float64              `json:"scale_target"`
 	ScaleIdleMS int64                `json:"scale_idle_ms"`
 	// HTTP is who may call it at /fn/NAME: private or public.
-	HTTP      string    `json:"http"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	HTTP string `json:"http"`
+	// Schedule and ScheduleTZ: when it runs by itself ("" for never);
+	// OnFailure: where an async job's final failure goes ("" for nowhere).
+	Schedule   string    `json:"schedule"`
+	ScheduleTZ string    `json:"schedule_tz"`
+	OnFailure  string    `json:"on_failure"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // NewFunction converts a function with its current version.
@@ -135,6 +153,7 @@ func NewFunction(f store.Function) Function {
 		SHA256: f.Current.SHA256, MemoryMB: c.MemoryMB, CPUs: c.CPUs, DiskMB: c.DiskMB, TmpMB: c.Tmp(),
 		TimeoutMS: c.TimeoutMS, Concurrency: c.Concurrency, MinInstances: c.MinInstances,
 		MaxInstances: c.MaxInstances, Env: env, Network: network(c.Network), ScaleTarget: c.ScaleTarget, ScaleIdleMS: c.ScaleIdleMS,
+		Schedule: c.Schedule, ScheduleTZ: c.ScheduleTZ, OnFailure: c.OnFailure,
 		Secrets: secretRefs(c.Secrets), HTTP: c.HTTPAccess(), CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt,
 	}
 }

@@ -19,7 +19,8 @@ func (v Job) Store() store.Job {
 		Duration: time.Duration(math.Round(v.DurationMS*1000)) * time.Microsecond, BilledMS: v.BilledMS,
 		MemoryMB: v.MemoryMB, PeakMemoryBytes: v.PeakMemoryBytes, ExitCode: v.ExitCode, Error: v.Error, Cause: v.Cause, Trigger: v.Trigger,
 		LogsTruncated: v.LogsTruncated, RequestPico: v.RequestPico, ComputePico: v.ComputePico,
-		Retries: v.Retries, Attempts: v.Attempts}
+		Retries: v.Retries, Attempts: v.Attempts, DestinationJob: v.DestinationJob, DestinationError: v.DestinationError,
+		Callback: store.Callback{URL: v.CallbackURL, Status: v.CallbackStatus, Attempts: v.CallbackAttempts, Error: v.CallbackError}}
 	if v.StartedAt != nil {
 		j.StartedAt = *v.StartedAt
 	}
@@ -42,7 +43,7 @@ func (v Function) Store() store.Function {
 		Interpreter: v.Interpreter, InterpreterVersion: v.InterpreterVersion,
 		CPUs: v.CPUs, DiskMB: v.DiskMB, TmpMB: v.TmpMB, TimeoutMS: v.TimeoutMS, Concurrency: v.Concurrency,
 		MinInstances: v.MinInstances, MaxInstances: v.MaxInstances, Env: v.Env, Network: v.Network, Secrets: v.Secrets,
-		ScaleTarget: v.ScaleTarget, ScaleIdleMS: v.ScaleIdleMS}
+		ScaleTarget: v.ScaleTarget, ScaleIdleMS: v.ScaleIdleMS, Schedule: v.Schedule, ScheduleTZ: v.ScheduleTZ, OnFailure: v.OnFailure}
 	if v.HTTP == function.HTTPPublic {
 		cfg.HTTP = function.HTTPPublic
 	}

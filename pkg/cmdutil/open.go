@@ -2,12 +2,15 @@ package cmdutil
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"sync"
 
+	"github.com/faasdev/faas/pkg/api"
 	"github.com/faasdev/faas/pkg/build"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/store"
 	"github.com/faasdev/faas/pkg/store/sqlite"
 )
 
@@ -21,6 +24,10 @@ func OpenEngine(ctx context.Context, home string, opts ...sqlite.Option) (*engin
 	}
 	e := engine.New(home, st)
 	e.SetBuilder(&builder{home: home})
+	e.SetJobRecord(func(j store.Job) []byte {
+		b, _ := json.Marshal(api.NewJob(j, true))
+		return b
+	})
 	return e, nil
 }
 

@@ -76,7 +76,7 @@ type DeployRequest struct {
 	// name); without it Config is the whole config. Set names the settings
 	// by their flags (memory, cpus, disk, tmp, timeout, concurrency,
 	// min-instances, max-instances, network, handler, scale-target,
-	// scale-idle).
+	// scale-idle, schedule, schedule-tz, on-failure).
 	Keep bool
 	Set  []string
 	// Tree says Code is a bundle's canonical tar (pkg/bundle) and Filename
@@ -393,6 +393,9 @@ func kept(base function.Config, r DeployRequest) (function.Config, []string) {
 	take("scale-target", func() { cfg.ScaleTarget = given.ScaleTarget })
 	take("scale-idle", func() { cfg.ScaleIdleMS = given.ScaleIdleMS })
 	take("http", func() { cfg.HTTP = given.HTTP })
+	take("schedule", func() { cfg.Schedule = given.Schedule })
+	take("schedule-tz", func() { cfg.ScheduleTZ = given.ScheduleTZ })
+	take("on-failure", func() { cfg.OnFailure = given.OnFailure })
 	// The entry point: the one named now, else the one named before.
 	// The entry point: the one named now, else one named before with
 	// --handler (a name faas would not have found itself).

@@ -45,6 +45,8 @@ type core struct {
 
 	secrets sealer
 	builder Builder
+	// record writes a job as its failure destination's payload.
+	record func(store.Job) []byte
 }
 
 // New returns the engine of a FAAS_HOME whose records are in st. The

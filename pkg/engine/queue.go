@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/faasdev/faas/pkg/callback"
 	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/proc"
@@ -24,6 +25,8 @@ type SubmitRequest struct {
 	Retries int
 	// Trigger is what started it (faastype.Trigger*; "" is cli).
 	Trigger string
+	// Callback is a URL the result is posted to when the job ends.
+	Callback string
 }
 
 // Submit queues a job for a dispatcher and returns it, waiting. The
@@ -33,6 +36,11 @@ func (e *Engine) Submit(ctx context.Context, r SubmitRequest) (store.Job, error)
 	if r.Retries < 0 || r.Retries > MaxRetries {
 		return store.Job{}, fault.Usagef("--retries %d is out of range: use 0 to %d", r.Retries, MaxRetries)
 	}
+	if r.Callback != "" {
+		if err := callback.CheckURL(r.Callback); err != nil {
+			return store.Job{}, fault.Usagef("%v", err)
+		}
+	}
 	fn, _, now, err := e.admit(ctx, r.Name, r.Payload, r.Timeout, nil)
 	if err != nil {
 		return store.Job{}, err
@@ -41,6 +49,9 @@ func (e *Engine) Submit(ctx context.Context, r SubmitRequest) (store.Job, error)
 		ID: NewJobID(now), Function: fn.Name, Version: fn.Current.Version, Owner: e.Owner, Status: store.StatusWaiting,
 		Provider: fn.Provider, QueuedAt: now, MemoryMB: fn.Current.Config.MemoryMB, Payload: r.Payload,
 		Retries: r.Retries, Timeout: r.Timeout, Trigger: trigger(r.Trigger),
+	}
+	if r.Callback != "" {
+		job.Callback = store.Callback{URL: r.Callback, Status: store.CallbackPending}
 	}
 	if err := e.store.EnqueueJob(ctx, job); err != nil {
 		return store.Job{}, err
@@ -92,7 +103,11 @@ func (e *Engine) ClaimQueued(ctx context.Context) (job store.Job, ok bool, err e
 // RunQueued runs a claimed job on its function's current version and
 // records how it ended; requeued says it failed and waits for another try.
 func (e *Engine) RunQueued(ctx context.Context, job store.Job) (store.Job, bool, error) {
-	return e.runClaimed(ctx, job)
+	j, requeued, err := e.runClaimed(ctx, job)
+	if !requeued && j.Ended() {
+		j = e.ended(context.WithoutCancel(ctx), j)
+	}
+	return j, requeued, err
 }
 
 // WaitJob waits until a job has ended, or timeout has passed (0: no

@@ -18,6 +18,8 @@ type Store interface {
 	InstanceStore
 	AccountStore
 	SecretStore
+	ScheduleStore
+	CallbackStore
 	Close() error
 }
 
@@ -97,4 +99,25 @@ type SecretStore interface {
 	// owner has none of is not found.
 	GetSecrets(ctx context.Context, owner string, names []string) ([]store.Secret, error)
 	DeleteSecret(ctx context.Context, owner, name string) error
+}
+
+// ScheduleStore keeps which schedule ticks have fired.
+type ScheduleStore interface {
+	// ClaimTick claims a function's tick and queues j, in one transaction:
+	// claimed is false when another process claimed it first, and then
+	// nothing is queued. A job without an id is not queued; errText says
+	// why it could not be.
+	ClaimTick(ctx context.Context, function string, tick time.Time, j store.Job, errText string, now time.Time) (claimed bool, err error)
+	// LastTicks is each function's latest claimed tick.
+	LastTicks(ctx context.Context) (map[string]time.Time, error)
+}
+
+// CallbackStore keeps what happened when async jobs ended: their
+// callbacks' delivery and their failure destinations.
+type CallbackStore interface {
+	RecordCallback(ctx context.Context, id string, cb store.Callback) error
+	// ClaimDestination records a failed job's destination job and queues
+	// it, once, in one transaction (claimed is false when it was already
+	// recorded). A job without an id is not queued; errText says why.
+	ClaimDestination(ctx context.Context, failedID string, j store.Job, errText string) (claimed bool, err error)
 }

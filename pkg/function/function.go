@@ -97,6 +97,13 @@ type Config struct {
 	// Autoscale overrides of the global settings (0: the global one).
 	ScaleTarget float64 `json:"scale_target,omitempty"`
 	ScaleIdleMS int64   `json:"scale_idle_ms,omitempty"`
+	// Schedule runs the function on an EventBridge rate() or cron()
+	// expression, in ScheduleTZ ("" is UTC); "" for none.
+	Schedule   string `json:"schedule,omitempty"`
+	ScheduleTZ string `json:"schedule_tz,omitempty"`
+	// OnFailure names the function an async job's final failure is sent
+	// to, with the job's record (Lambda's on-failure destination).
+	OnFailure string `json:"on_failure,omitempty"`
 	// HTTP is who may call the function at faas serve's /fn/NAME:
 	// HTTPPublic anyone, "" (HTTPPrivate) its owner's token only.
 	HTTP string `json:"http,omitempty"`
@@ -199,6 +206,9 @@ func (c Config) Validate() error {
 		return fault.Usagef("scale-idle must be a positive duration")
 	case c.HTTP != "" && c.HTTP != HTTPPrivate && c.HTTP != HTTPPublic:
 		return fault.Usagef("http %q: use private or public", c.HTTP)
+	}
+	if err := c.validTriggers(); err != nil {
+		return err
 	}
 	for k, v := range c.Env {
 		if err := validateEnv(k, v); err != nil {

@@ -15,7 +15,8 @@ import (
 type keyParser func(errs *Errors, f *Function, k string, v *yaml.Node)
 
 // functionKeys are a function's settings: `faas deploy`'s flags, spelled
-// with underscores (secrets for --secret). A key not here is an error.
+// with underscores (secrets for --secret). A key not here is an error;
+// the triggers (schedule, on_failure) are keys here too.
 var functionKeys = map[string]keyParser{
 	"path":          str(func(f *Function) *string { return &f.File }),
 	"handler":       str(func(f *Function) *string { return &f.Handler }),
@@ -33,6 +34,9 @@ var functionKeys = map[string]keyParser{
 	"max_instances": integer(func(f *Function) *int { return &f.MaxInstances }),
 	"timeout":       duration(func(f *Function) *time.Duration { return &f.Timeout }),
 	"scale_idle":    duration(func(f *Function) *time.Duration { return &f.ScaleIdle }),
+	"schedule":      str(func(f *Function) *string { return &f.Schedule }),
+	"schedule_tz":   str(func(f *Function) *string { return &f.ScheduleTZ }),
+	"on_failure":    str(func(f *Function) *string { return &f.OnFailure }),
 	"scale_target": func(errs *Errors, f *Function, k string, v *yaml.Node) {
 		if v.Kind != yaml.ScalarNode || (v.Tag != "!!int" && v.Tag != "!!float") || v.Decode(&f.ScaleTarget) != nil {
 			errs.Add(pos(v), "%s: want a number, such as 0.7", k)

@@ -82,14 +82,15 @@ type Function struct {
 	File, EnvFile                    string
 	Handler, Runtime, Mode, Provider string
 	// HTTP is who may call it at /fn/NAME: private or public.
-	HTTP                       string
-	Memory, Disk, Tmp          string
-	CPUs, Concurrency          int
-	MinInstances, MaxInstances int
-	Timeout, ScaleIdle         time.Duration
-	ScaleTarget                float64
-	Env                        map[string]string
-	Secrets, Network           []string
+	HTTP                            string
+	Schedule, ScheduleTZ, OnFailure string
+	Memory, Disk, Tmp               string
+	CPUs, Concurrency               int
+	MinInstances, MaxInstances      int
+	Timeout, ScaleIdle              time.Duration
+	ScaleTarget                     float64
+	Env                             map[string]string
+	Secrets, Network                []string
 	// Pos is where the function's name is; At is where each key given
 	// has its value.
 	Pos Pos

@@ -42,6 +42,9 @@ functions:
     scale_idle: 2m
     provider: local
     http: public
+    schedule: rate(5 minutes)
+    schedule_tz: Europe/Paris
+    on_failure: audit
 `
 
 func TestParseEverySetting(t *testing.T) {
@@ -60,10 +63,12 @@ func TestParseEverySetting(t *testing.T) {
 	}
 	r := m.Functions[1]
 	got := []any{r.File, r.Handler, r.Runtime, r.Mode, r.Memory, r.CPUs, r.Disk, r.Tmp, r.Timeout, r.Concurrency,
-		r.MinInstances, r.MaxInstances, r.Env, r.EnvFile, r.Secrets, r.Network, r.ScaleTarget, r.ScaleIdle, r.Provider, r.HTTP}
+		r.MinInstances, r.MaxInstances, r.Env, r.EnvFile, r.Secrets, r.Network, r.ScaleTarget, r.ScaleIdle, r.Provider, r.HTTP,
+		r.Schedule, r.ScheduleTZ, r.OnFailure}
 	exp := []any{"proj/img/resize.js", "main", "node", "handler", "512M", 2, "10G", "128", 10 * time.Second, 4,
 		1, 3, map[string]string{"SIZE": "128", "NAME": "thumb", "EMPTY": ""}, "proj/img/.env", []string{"db", "api-key=API_KEY"},
-		[]string{"example.com:443"}, 0.5, 2 * time.Minute, "local", "public"}
+		[]string{"example.com:443"}, 0.5, 2 * time.Minute, "local", "public",
+		"rate(5 minutes)", "Europe/Paris", "audit"}
 	if !reflect.DeepEqual(got, exp) {
 		t.Fatalf("resize:\n got %v\nwant %v", got, exp)
 	}

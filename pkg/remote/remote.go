@@ -192,6 +192,9 @@ func (c *Client) Submit(ctx context.Context, r engine.SubmitRequest) (store.Job,
 	if r.Retries != 0 {
 		q.Set("retries", strconv.Itoa(r.Retries))
 	}
+	if r.Callback != "" {
+		q.Set("callback", r.Callback)
+	}
 	var qd api.Queued
 	if _, err := c.do(ctx, http.MethodPost, "/v1/functions/"+esc(r.Name)+"/invoke", q, bytes.NewReader(r.Payload), "application/octet-stream", &qd); err != nil {
 		return store.Job{}, err

@@ -41,6 +41,11 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, eng *engine.Engi
 		s.fail(w, fault.Usagef("retries apply to async invokes only: add async=true"))
 		return
 	}
+	cb := callbackURL(r)
+	if cb != "" && !async {
+		s.fail(w, fault.Usagef("a callback applies to async invokes only: add async=true"))
+		return
+	}
 	payload, err := io.ReadAll(r.Body)
 	if err != nil {
 		s.fail(w, bodyErr(err, "read the payload"))
@@ -48,7 +53,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, eng *engine.Engi
 	}
 	name := r.PathValue("name")
 	if async {
-		job, err := eng.Submit(r.Context(), engine.SubmitRequest{Name: name, Payload: payload, Timeout: timeout, Retries: retries, Trigger: faastype.TriggerAPI})
+		job, err := eng.Submit(r.Context(), engine.SubmitRequest{Name: name, Payload: payload, Timeout: timeout, Retries: retries, Trigger: faastype.TriggerAPI, Callback: cb})
 		if err != nil {
 			s.fail(w, err)
 			return

@@ -16,6 +16,10 @@ func (s *Server) jobLogs(w http.ResponseWriter, r *http.Request, eng *engine.Eng
 
 func (s *Server) functionLogs(w http.ResponseWriter, r *http.Request, eng *engine.Engine) {
 	q := r.URL.Query()
+	if q.Get("follow") == "true" || q.Get("follow") == "1" {
+		s.followLogs(w, r, eng)
+		return
+	}
 	req := engine.LogsRequest{Function: r.PathValue("name"), JobID: q.Get("job")}
 	if v := q.Get("since"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)

@@ -123,6 +123,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 		dispatched <- dispatcher.Run(dctx, s.eng, dispatcher.Options{Workers: s.o.Workers, Wake: s.wake, Poll: 250 * time.Millisecond,
 			Log: s.o.Log, Done: s.observe})
 	}()
+	scheduled := make(chan error, 1)
+	go func() { scheduled <- s.runSchedules(dctx) }()
 	served := make(chan error, 1)
 	go func() {
 		if certFile != "" {
@@ -139,7 +141,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 		err = hs.Shutdown(context.Background())
 	}
 	stopDispatch()
-	derr := <-dispatched
+	derr := errors.Join(<-dispatched, <-scheduled)
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

@@ -208,6 +208,29 @@ type Job struct {
 	Timeout  time.Duration
 	// Trigger is what started the job (faastype.Trigger*).
 	Trigger string
+	// Callback is where an async job's result is posted when it ends,
+	// and how that went (callback.go).
+	Callback Callback
+	// DestinationJob is the job the final failure queued on the
+	// function's on-failure destination; DestinationError why none was.
+	DestinationJob   string
+	DestinationError string
+}
+
+// Callback statuses.
+const (
+	CallbackPending   = "pending"
+	CallbackDelivered = "delivered"
+	CallbackFailed    = "failed"
+	CallbackRefused   = "refused"
+)
+
+// Callback is an async job's callback and its delivery.
+type Callback struct {
+	URL      string
+	Status   string
+	Attempts int
+	Error    string
 }
 
 // Month is the billing month of a time: "2006-01" in the local time zone.

@@ -61,9 +61,12 @@ type Options struct {
 	ScaleTarget float64
 	ScaleIdle   time.Duration
 	// HTTP is --http: private or public.
-	HTTP     string
-	Provider string
-	Output   string
+	HTTP       string
+	Schedule   string
+	ScheduleTZ string
+	OnFailure  string
+	Provider   string
+	Output     string
 
 	// Request is what the flags make, validated before Run.
 	Request engine.DeployRequest
@@ -130,6 +133,9 @@ The function's name is printed on stdout; what was done goes to stderr.`,
 	fl.Float64Var(&opts.ScaleTarget, "scale-target", 0, "autoscale: jobs in flight per slot to aim for (default: autoscale.target)")
 	fl.DurationVar(&opts.ScaleIdle, "scale-idle", 0, "autoscale: scale to zero after this long without jobs (default: autoscale.idle)")
 	fl.StringVar(&opts.HTTP, "http", function.HTTPPrivate, "who may call it at faas serve's /fn/NAME: private (the owner's token) or public (anyone)")
+	fl.StringVar(&opts.Schedule, "schedule", "", "run on a schedule: 'rate(5 minutes)' or 'cron(0 12 * * ? *)' (EventBridge syntax; '' removes it)")
+	fl.StringVar(&opts.ScheduleTZ, "schedule-tz", "", "the time zone of a cron schedule, e.g. Europe/Paris (default UTC)")
+	fl.StringVar(&opts.OnFailure, "on-failure", "", "send an async job's final failure (its record) to this function ('' removes it)")
 	fl.StringVar(&opts.Provider, "provider", engine.ProviderAuto, "auto|local|multipass")
 	cmdutil.AddOutputFlag(cmd, &opts.Output, "name", cmdutil.OutputJSON)
 	_ = cmd.RegisterFlagCompletionFunc("runtime", fixed("python", "node", "bash", "exec"))
@@ -211,6 +217,10 @@ func (o *Options) NewRequest() (engine.DeployRequest, error) {
 	cfg.Network = o.Network
 	if cfg.HTTP, err = function.ParseHTTPAccess(o.HTTP); err != nil {
 		return r, bad("http", err)
+	}
+	cfg.Schedule, cfg.ScheduleTZ, cfg.OnFailure = strings.TrimSpace(o.Schedule), o.ScheduleTZ, o.OnFailure
+	if err := checkTriggers(cfg); err != nil {
+		return r, err
 	}
 	if o.Handler != "" {
 		var fn string
@@ -399,4 +409,4 @@ func Unjailed() string {
 // a redeploy's Set takes.
 var configFlags = map[string]bool{"memory": true, "cpus": true, "disk": true, "tmp": true, "timeout": true,
 	"concurrency": true, "min-instances": true, "max-instances": true, "network": true, "handler": true,
-	"scale-target": true, "scale-idle": true, "http": true}
+	"scale-target": true, "scale-idle": true, "http": true, "schedule": true, "schedule-tz": true, "on-failure": true}

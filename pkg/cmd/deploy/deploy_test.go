@@ -61,6 +61,15 @@ func TestFlags(t *testing.T) {
 				r.Config.Env = map[string]string{"A": "1"}
 				r.EnvUnset = []string{"B"}
 			}), "name"}},
+		{Args: []string{"fn.py", "--schedule", "cron(0 12 * * ? *)", "--schedule-tz", "Europe/Paris", "--on-failure", "audit"},
+			Want: parsed{request(func(r *engine.DeployRequest) {
+				r.Config.Schedule, r.Config.ScheduleTZ, r.Config.OnFailure = "cron(0 12 * * ? *)", "Europe/Paris", "audit"
+				r.Set = []string{"on-failure", "schedule", "schedule-tz"}
+			}), "name"}},
+		{Args: []string{"fn.py", "--schedule", "rate(5 minute)"}, Usage: true},
+		{Args: []string{"fn.py", "--schedule", "cron(0 12 L * ? *)"}, Usage: true},
+		{Args: []string{"fn.py", "--schedule", "rate(1 hour)", "--schedule-tz", "Mars/Base"}, Usage: true},
+		{Args: []string{"fn.py", "--on-failure", "no_such!"}, Usage: true},
 		{Args: []string{"fn.py", "--memory", "12Q"}, Usage: true},
 		{Args: []string{"fn.py", "--disk", ""}, Usage: true},
 		{Args: []string{"fn.py", "--timeout", "-1s"}, Usage: true},

@@ -25,13 +25,14 @@ type Options struct {
 	IO      *iostreams.IOStreams
 	Backend func() (cmdutil.Backend, error)
 
-	Name    string
-	Data    string
-	HasData bool
-	Timeout time.Duration
-	Output  string
-	Async   bool
-	Retries int
+	Name     string
+	Data     string
+	HasData  bool
+	Timeout  time.Duration
+	Output   string
+	Async    bool
+	Retries  int
+	Callback string
 }
 
 // NewCmd returns the invoke command; runF replaces the run in tests.
@@ -51,11 +52,14 @@ the whole job record instead. The exit code says how it went: 0 completed,
 --async queues the job and prints only its id; the server's dispatcher (or,
 without a server, a background dispatcher) runs it. Wait for it with
 ` + "`faas jobs wait ID`" + `. --retries N runs a failed async job again up to N
-times; every run is billed.`,
+times; every run is billed. --callback URL posts the result to URL when the
+job ends, with X-Faas-Job-Id and X-Faas-Status headers (loopback and private
+addresses only when ` + "`faas config set callbacks.allow CIDR`" + ` allows them).`,
 		Example: `  faas invoke hello -d '{"name":"Ada"}'
   echo '{"n": 3}' | faas invoke square
   faas invoke resize -d @photo.json -o json | jq .status
-  id=$(faas invoke --async --retries 2 report) && faas jobs wait "$id"`,
+  id=$(faas invoke --async --retries 2 report) && faas jobs wait "$id"
+  faas invoke --async --callback https://hooks.example.com/done report`,
 		Args: cmdutil.ExactArgs(1, "the NAME of a function"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
@@ -65,6 +69,9 @@ times; every run is billed.`,
 			}
 			if opts.Retries != 0 && !opts.Async {
 				return fault.WithHint(fault.Usagef("--retries applies to async invocations"), "add --async")
+			}
+			if opts.Callback != "" && !opts.Async {
+				return fault.WithHint(fault.Usagef("--callback applies to async invocations"), "add --async")
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -77,6 +84,7 @@ times; every run is billed.`,
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 0, "override the function's timeout for this call")
 	cmd.Flags().BoolVar(&opts.Async, "async", false, "queue the job and print its id")
 	cmd.Flags().IntVar(&opts.Retries, "retries", 0, "with --async: run a failed job again up to N times")
+	cmd.Flags().StringVar(&opts.Callback, "callback", "", "with --async: post the result to this URL when the job ends")
 	cmdutil.AddOutputFlag(cmd, &opts.Output, "result", cmdutil.OutputJSON)
 	return cmd
 }
@@ -155,7 +163,7 @@ func (o *Options) submit(ctx context.Context, payload []byte) error {
 	if err != nil {
 		return err
 	}
-	job, err := b.Submit(ctx, engine.SubmitRequest{Name: o.Name, Payload: payload, Timeout: o.Timeout, Retries: o.Retries})
+	job, err := b.Submit(ctx, engine.SubmitRequest{Name: o.Name, Payload: payload, Timeout: o.Timeout, Retries: o.Retries, Callback: o.Callback})
 	if err != nil {
 		return err
 	}

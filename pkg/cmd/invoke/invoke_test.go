@@ -72,6 +72,8 @@ func TestFlags(t *testing.T) {
 			Want: Options{Name: "hello", Async: true, Retries: 2, Timeout: 5 * time.Second, Output: "json"}},
 		{Args: []string{"hello", "--timeout", "-1s"}, Usage: true},
 		{Args: []string{"hello", "--retries", "1"}, Usage: true},
+		{Args: []string{"hello", "--callback", "http://x/"}, Usage: true},
+		{Args: []string{"hello", "--async", "--callback", "http://x/"}, Want: Options{Name: "hello", Async: true, Callback: "http://x/", Output: "result"}},
 		{Args: []string{"hello", "--retries", "many", "--async"}, Usage: true},
 		{Args: []string{"hello", "-o", "table"}, Usage: true},
 		{Args: []string{}, Usage: true},

@@ -47,6 +47,7 @@ printed), oldest first, or of one job with --job.
 -f follows: it starts at now (add --since or --tail to see earlier lines
 first) and prints each line as the function prints it, also from jobs still
 running, across instances as they come and go, until Ctrl-C (exit 130).
+With FAAS_SERVER set the server streams them (the same output).
 
 On a terminal each line is prefixed with its time, job and instance; piped,
 lines are tab-separated: time (RFC 3339), job, instance, line. -o json prints
@@ -162,12 +163,17 @@ func Run(ctx context.Context, o *Options) error {
 		}
 		return nil
 	}
-	// Following reads the instances themselves: only where they run. Say
-	// so before printing anything.
-	var eng *engine.Engine
+	// Following reads the instances where they run: here, or through
+	// FAAS_SERVER's stream. Say so before printing anything if neither can.
+	var fl follower
 	if o.Follow {
-		if eng, err = o.Engine(); err != nil {
+		b, err := o.Backend()
+		if err != nil {
 			return err
+		}
+		var ok bool
+		if fl, ok = b.(follower); !ok {
+			return fault.Usagef("this backend cannot follow logs")
 		}
 	}
 	p := printer{io: o.IO, json: o.Output == cmdutil.OutputJSON, enc: json.NewEncoder(o.IO.Out)}
@@ -190,10 +196,16 @@ func Run(ctx context.Context, o *Options) error {
 	if !o.Follow {
 		return nil
 	}
-	if err := eng.FollowLogs(ctx, o.Name, start, func(l faastype.LogLine) { _ = p.print(l) }); err != nil {
+	if err := fl.FollowLogs(ctx, o.Name, start, func(l faastype.LogLine) { _ = p.print(l) }); err != nil {
 		return err
 	}
 	return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted}
+}
+
+// follower follows a function's logs: the engine here, or a server's
+// stream (pkg/remote).
+type follower interface {
+	FollowLogs(ctx context.Context, name string, since time.Time, fn func(faastype.LogLine)) error
 }
 
 type printer struct {

@@ -23,6 +23,7 @@ import (
 	newcmd "github.com/faasdev/faas/pkg/cmd/new"
 	"github.com/faasdev/faas/pkg/cmd/rm"
 	"github.com/faasdev/faas/pkg/cmd/rollback"
+	"github.com/faasdev/faas/pkg/cmd/schedules"
 	"github.com/faasdev/faas/pkg/cmd/secret"
 	"github.com/faasdev/faas/pkg/cmd/serve"
 	"github.com/faasdev/faas/pkg/cmd/top"
@@ -65,6 +66,7 @@ Exit codes: 0 ok, 1 function failed, 2 usage, 3 platform, 4 not found,
 		deploy.NewCmd(f, nil),
 		invoke.NewCmd(f, nil),
 		ls.NewCmd(f, nil),
+		schedules.NewCmd(f, nil),
 		describe.NewCmd(f, nil),
 		code.NewCmd(f, nil),
 		rm.NewCmd(f, nil),

@@ -211,6 +211,12 @@ func unset(o *deploy.Options, flag string) bool {
 		o.Timeout = d.Timeout
 	case "scale-idle":
 		o.ScaleIdle = d.ScaleIdle
+	case "schedule":
+		o.Schedule = d.Schedule
+	case "schedule-tz":
+		o.ScheduleTZ = d.ScheduleTZ
+	case "on-failure":
+		o.OnFailure = d.OnFailure
 	case "handler":
 		o.Handler = d.Handler
 	case "http":
@@ -244,6 +250,7 @@ func options(fn manifest.Function) *deploy.Options {
 		Concurrency: fn.Concurrency, MinInstances: fn.MinInstances, MaxInstances: fn.MaxInstances,
 		Env: env, EnvFile: fn.EnvFile, Secrets: secrets, Network: fn.Network,
 		ScaleTarget: fn.ScaleTarget, ScaleIdle: fn.ScaleIdle, HTTP: fn.HTTP,
+		Schedule: fn.Schedule, ScheduleTZ: fn.ScheduleTZ, OnFailure: fn.OnFailure,
 	}
 }
 

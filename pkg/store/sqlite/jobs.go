@@ -129,7 +129,8 @@ func (s *Store) MarkLost(ctx context.Context, now time.Time, alive func(pid int,
 
 const jobColumns = `id, function, version, owner, status, provider, instance, cold, init_ms, queued_at, started_at, ended_at,
 	duration_us, billed_ms, memory_mb, peak_memory_bytes, exit_code, error, logs_truncated, runner_pid, runner_start,
-	request_pico, compute_pico, retries, attempts, timeout_ms, cause, trigger`
+	request_pico, compute_pico, retries, attempts, timeout_ms, cause, trigger,
+	callback_url, callback_status, callback_attempts, callback_error, destination_job, destination_error`
 
 func scanJob(row rowScanner, extra ...any) (store.Job, error) {
 	var j store.Job
@@ -138,7 +139,8 @@ func scanJob(row rowScanner, extra ...any) (store.Job, error) {
 	var timeoutMS int64
 	dest := []any{&j.ID, &j.Function, &j.Version, &j.Owner, &j.Status, &j.Provider, &j.Instance, &j.Cold, &j.InitMS,
 		&queued, &started, &ended, &dur, &billed, &j.MemoryMB, &peak, &exit, &j.Error, &j.LogsTruncated, &rpid, &rstart,
-		&j.RequestPico, &j.ComputePico, &j.Retries, &j.Attempts, &timeoutMS, &j.Cause, &j.Trigger}
+		&j.RequestPico, &j.ComputePico, &j.Retries, &j.Attempts, &timeoutMS, &j.Cause, &j.Trigger,
+		&j.Callback.URL, &j.Callback.Status, &j.Callback.Attempts, &j.Callback.Error, &j.DestinationJob, &j.DestinationError}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return store.Job{}, err
 	}
@@ -252,13 +254,16 @@ func (s *Store) RecentLogs(ctx context.Context, function string, since time.Time
 // EnqueueJob records a waiting job (an async invocation) for a dispatcher
 // to claim.
 func (s *Store) EnqueueJob(ctx context.Context, j store.Job) error {
-	return s.inTx(ctx, "queue job", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO jobs(id, function, version, owner, status, provider, queued_at, memory_mb,
-			payload, retries, timeout_ms, trigger) VALUES (?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?)`,
-			j.ID, j.Function, j.Version, j.Owner, j.Provider, toMS(j.QueuedAt), j.MemoryMB, j.Payload, j.Retries,
-			j.Timeout.Milliseconds(), j.Trigger)
-		return err
-	})
+	return s.inTx(ctx, "queue job", func(tx *sql.Tx) error { return enqueue(ctx, tx, j) })
+}
+
+// enqueue inserts a waiting job.
+func enqueue(ctx context.Context, tx *sql.Tx, j store.Job) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO jobs(id, function, version, owner, status, provider, queued_at, memory_mb,
+		payload, retries, timeout_ms, trigger, callback_url, callback_status) VALUES (?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		j.ID, j.Function, j.Version, j.Owner, j.Provider, toMS(j.QueuedAt), j.MemoryMB, j.Payload, j.Retries,
+		j.Timeout.Milliseconds(), j.Trigger, j.Callback.URL, j.Callback.Status)
+	return err
 }
 
 // ClaimNext takes the oldest waiting job, atomically: it becomes running,

@@ -3,10 +3,13 @@ package run
 
 import (
 	"context"
+	"errors"
+	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/faasdev/faas/pkg/cmdutil"
+	"github.com/faasdev/faas/pkg/dispatcher"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/iostreams"
 )
@@ -39,5 +42,20 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	return eng.RunWatcher(ctx, o.IO.ErrOut)
+	if st := engine.ReadWatcher(eng.Home); st.Running && st.PID != os.Getpid() {
+		return eng.RunWatcher(ctx, o.IO.ErrOut) // refuses a second watcher
+	}
+	// The watcher fires the functions' schedules too (as faas serve
+	// does); their jobs run on this home's queue.
+	sch := &engine.Scheduler{Engine: eng, Log: o.IO.ErrOut, Queued: func() {
+		if err := dispatcher.Ensure(eng.Home); err != nil {
+			o.IO.Warnf("%v", err)
+		}
+	}}
+	scheduled := make(chan error, 1)
+	sctx, stop := context.WithCancel(ctx)
+	go func() { scheduled <- sch.Run(sctx) }()
+	err = eng.RunWatcher(ctx, o.IO.ErrOut)
+	stop()
+	return errors.Join(err, <-scheduled)
 }

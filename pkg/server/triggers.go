@@ -1,0 +1,30 @@
+package server
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/faasdev/faas/pkg/engine"
+)
+
+// runSchedules fires the functions' schedules until ctx ends; the jobs
+// it queues wake the server's dispatcher. Another server or a watcher on
+// the same database may fire them too: each tick fires once.
+func (s *Server) runSchedules(ctx context.Context) error {
+	sch := &engine.Scheduler{Engine: s.eng, Log: s.o.Log, Queued: func() {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}}
+	return sch.Run(ctx)
+}
+
+// callbackURL is an invoke's callback: the X-Callback-Url header (as
+// OpenFaaS names it), else ?callback=.
+func callbackURL(r *http.Request) string {
+	if v := r.Header.Get("X-Callback-Url"); v != "" {
+		return v
+	}
+	return r.URL.Query().Get("callback")
+}
