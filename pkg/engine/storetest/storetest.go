@@ -62,6 +62,11 @@ func Run(t *testing.T, b Backend) {
 		{"OwnerFilters", testOwnerFilters},
 		{"Tokens", testTokens},
 		{"ConcurrentWritersFailAlone", testConcurrentWritersFailAlone},
+		{"Secrets", testSecrets},
+		{"ConfigSpendBill", testConfigSpendBill},
+		{"Placement", testPlacement},
+		{"Activity", testActivity},
+		{"GetFunctionAfterRedeploy", testGetFunctionAfterRedeploy},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, b) })
