@@ -124,12 +124,21 @@ func connectErr(where, user, db string, err error) error {
 		}
 		return fault.Platformf("connect to PostgreSQL at %s: %s (SQLSTATE %s)", where, pe.Message, pe.Code)
 	}
-	// The innermost error: pgx's own wrapping repeats the user and database.
-	cause := err
-	for u := errors.Unwrap(cause); u != nil; u = errors.Unwrap(cause) {
-		cause = u
+	// The dial's own error where there is one: pgx's wrapping repeats the
+	// user and database, and each attempt (with TLS, without) on a line.
+	cause := err.Error()
+	var oe *net.OpError
+	var de *net.DNSError
+	switch {
+	case errors.As(err, &oe):
+		cause = oe.Error()
+	case errors.As(err, &de):
+		cause = de.Error()
+	default:
+		lines := strings.Split(strings.TrimSpace(cause), "\n")
+		cause = strings.TrimSpace(lines[len(lines)-1])
 	}
-	return fault.WithHint(fault.Platformf("cannot reach PostgreSQL at %s: %v", where, cause),
+	return fault.WithHint(fault.Platformf("cannot reach PostgreSQL at %s: %s", where, cause),
 		"is the server running and FAAS_DATABASE_URL right? try pg_isready")
 }
 
