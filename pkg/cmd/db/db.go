@@ -20,8 +20,10 @@ type Status struct {
 	Store  string `json:"store"`
 	Where  string `json:"where"`
 	Schema int    `json:"schema"`
-	// Latest is the newest schema this faas knows.
-	Latest int `json:"latest"`
+	// Latest is the newest schema this faas knows; Current says the
+	// database is at it.
+	Latest  int  `json:"latest"`
+	Current bool `json:"current"`
 }
 
 // Options of `faas db`.
@@ -69,6 +71,7 @@ func statusRun(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
+	st.Current = st.Schema == st.Latest
 	if o.Output == cmdutil.OutputJSON {
 		return cmdutil.WriteJSON(o.IO.Out, st)
 	}
