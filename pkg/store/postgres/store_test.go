@@ -2,14 +2,18 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/faasdev/faas/internal/pgtest"
 	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/store"
 	"github.com/faasdev/faas/pkg/store/postgres"
 )
 
@@ -106,4 +110,35 @@ func TestConnectErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkClaimFinish is the store's share of a synchronous invoke: claim
+// and place a job, then record its outcome, from 4×GOMAXPROCS goroutines
+// (as sqlite's BenchmarkClaimFinish).
+func BenchmarkClaimFinish(b *testing.B) {
+	ctx := context.Background()
+	s, err := postgres.Open(ctx, pgtest.NewDatabase(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
+	pl := store.Placement{Provider: "local", Slots: 1000, MaxInstances: 1, MemoryMB: 128, CPUs: 1, Version: 1}
+	var n atomic.Int64
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			id := fmt.Sprintf("b%09d", n.Add(1))
+			j := store.Job{ID: id, Function: "f", Version: 1, Status: store.StatusRunning, Provider: "local",
+				QueuedAt: t0, StartedAt: t0, MemoryMB: 128, RunnerPID: 1, RunnerStart: 1}
+			if _, err := s.ClaimJob(ctx, j, pl); err != nil {
+				b.Fatal(err)
+			}
+			j.Status, j.EndedAt, j.Duration, j.BilledMS, j.RequestPico = store.StatusCompleted, t0, time.Millisecond, 1, 200_000
+			if err := s.FinishJob(ctx, j, false); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
