@@ -14,7 +14,7 @@ import (
 // Main is the TestMain of a testscript suite: faas, exitcode (which
 // records a command's exit code) and the extra programs (a stand-in
 // multipass) are on the scripts' PATH as this test binary.
-func Main(m *testing.M, extra map[string]func()) {
+func Main(m testscript.TestingM, extra map[string]func()) {
 	cmds := map[string]func(){"faas": func() { os.Exit(app.Main(os.Args[1:])) }, "exitcode": exitCode}
 	maps.Copy(cmds, extra)
 	testscript.Main(m, cmds)

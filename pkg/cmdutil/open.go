@@ -9,16 +9,18 @@ import (
 	"github.com/faasdev/faas/pkg/api"
 	"github.com/faasdev/faas/pkg/build"
 	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/faashome"
+	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/store"
+	"github.com/faasdev/faas/pkg/store/postgres"
 	"github.com/faasdev/faas/pkg/store/sqlite"
 )
 
-// OpenEngine opens the engine of a FAAS_HOME on its store: the SQLite
-// database in the home. This is where the store is chosen, and the
-// builder of dependencies (pkg/build, jailed).
+// OpenEngine opens the engine of a FAAS_HOME on its store, and the builder
+// of dependencies (pkg/build, jailed).
 func OpenEngine(ctx context.Context, home string, opts ...sqlite.Option) (*engine.Engine, error) {
-	st, err := sqlite.Open(ctx, home, opts...)
+	st, err := OpenStore(ctx, home, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -29,6 +31,21 @@ func OpenEngine(ctx context.Context, home string, opts ...sqlite.Option) (*engin
 		return b
 	})
 	return e, nil
+}
+
+// OpenStore is where the store is chosen: the PostgreSQL database that
+// FAAS_DATABASE_URL names, else the SQLite database in home (opts are
+// SQLite's).
+func OpenStore(ctx context.Context, home string, opts ...sqlite.Option) (engine.Store, error) {
+	url := faashome.DatabaseURL()
+	if url == "" {
+		return sqlite.Open(ctx, home, opts...)
+	}
+	if !postgres.IsURL(url) {
+		return nil, fault.WithHint(fault.Usagef("%s must name a PostgreSQL database", faashome.DatabaseEnv),
+			"use postgres://USER@HOST:PORT/DATABASE or host=HOST dbname=DATABASE; unset it for the SQLite database in FAAS_HOME")
+	}
+	return postgres.Open(ctx, url)
 }
 
 // builder is pkg/build behind the engine's Builder seam. The sandbox it

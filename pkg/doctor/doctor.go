@@ -16,6 +16,7 @@ import (
 	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/provider"
 	"github.com/faasdev/faas/pkg/sandbox"
+	"github.com/faasdev/faas/pkg/store/postgres"
 	"github.com/faasdev/faas/pkg/store/sqlite"
 )
 
@@ -93,7 +94,16 @@ func Run(ctx context.Context, home string) []Check {
 			n, float64(size)/(1<<20), faashome.Envs(home)))
 	}
 
-	if _, err := os.Stat(faashome.DB(home)); err != nil {
+	if url := faashome.DatabaseURL(); url != "" {
+		if st, err := postgres.OpenNoMigrate(ctx, url); err != nil {
+			add("database", false, err.Error())
+			out[len(out)-1].Fatal = true
+		} else {
+			v, _ := st.SchemaVersion(ctx)
+			add("database", true, fmt.Sprintf("PostgreSQL %s (%s), schema version %d of %d", st.Where(), faashome.DatabaseEnv, v, postgres.Latest()))
+			st.Close()
+		}
+	} else if _, err := os.Stat(faashome.DB(home)); err != nil {
 		add("database", true, "none yet at "+home+" (created by the first command that needs it)")
 	} else if st, err := sqlite.Open(ctx, home); err != nil {
 		add("database", false, err.Error())

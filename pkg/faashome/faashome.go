@@ -124,6 +124,14 @@ func SecretsKey(home string) string {
 	return filepath.Join(home, "keys", "secrets.key")
 }
 
+// DatabaseEnv names the environment variable that puts the records in a
+// shared PostgreSQL database instead of FAAS_HOME's SQLite file.
+const DatabaseEnv = "FAAS_DATABASE_URL"
+
+// DatabaseURL is FAAS_DATABASE_URL: "" for the SQLite database in
+// FAAS_HOME.
+func DatabaseURL() string { return os.Getenv(DatabaseEnv) }
+
 // Interpreters caches launcher scripts resolved to their interpreters.
 func Interpreters(home string) string { return filepath.Join(home, "run", "interpreters.json") }
 

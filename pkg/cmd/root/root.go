@@ -11,6 +11,7 @@ import (
 	"github.com/faasdev/faas/pkg/cmd/bill"
 	"github.com/faasdev/faas/pkg/cmd/code"
 	configcmd "github.com/faasdev/faas/pkg/cmd/config"
+	"github.com/faasdev/faas/pkg/cmd/db"
 	"github.com/faasdev/faas/pkg/cmd/deploy"
 	"github.com/faasdev/faas/pkg/cmd/describe"
 	"github.com/faasdev/faas/pkg/cmd/dispatch"
@@ -85,6 +86,7 @@ Exit codes: 0 ok, 1 function failed, 2 usage, 3 platform, 4 not found,
 		version.NewCmd(f),
 		agent.NewCmd(f),
 		serve.NewCmd(f),
+		db.NewCmd(f),
 		dispatch.NewCmd(f),
 	)
 	return cmd
@@ -139,6 +141,9 @@ FAAS_DEBUG         non-empty: print what faas runs on stderr (as --debug)
 FAAS_SERVER        http://HOST:PORT of a ` + "`faas serve`" + `: deploy, up, down, invoke, ls,
                    rm, jobs, logs, rollback, bill and top go there instead of FAAS_HOME
 FAAS_TOKEN         the API token for FAAS_SERVER (` + "`faas serve token create NAME`" + `)
+FAAS_DATABASE_URL  keep the records in this PostgreSQL database (postgres://USER@HOST/DB
+                   or host=… dbname=…; PG* variables and ~/.pgpass honoured) instead of
+                   FAAS_HOME's SQLite file (` + "`faas db status`" + `)
 FAAS_SECRETS_KEY_FILE  the key that seals secrets (default $FAAS_HOME/keys/secrets.key)
 PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS, PIP_NO_INDEX, pip.conf,
 npm_config_*, .npmrc

@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"fmt"
 	"net"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -54,6 +55,7 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 		sb := sandbox.DetectSandbox()
 		return sb.Jail, sb.JailWhy
 	}}
+	var database string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the API over HTTP for a team, and run the async queue",
@@ -83,9 +85,15 @@ user's, as on the command line (like sam local start-api).`,
   curl 'localhost:8080/fn/hello/greet?name=Ada'`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if database != "" {
+				// Before the store opens; what the server starts (a
+				// dispatcher, the watcher) inherits it.
+				os.Setenv(faashome.DatabaseEnv, database)
+			}
 			return run(cmd.Context(), o)
 		},
 	}
+	cmd.Flags().StringVar(&database, "database", "", "keep the records in this PostgreSQL database (as FAAS_DATABASE_URL), not in FAAS_HOME")
 	cmd.Flags().StringVar(&o.Addr, "addr", "127.0.0.1:8080", "address to listen on (port 0: any free port)")
 	cmd.Flags().StringVar(&o.TLSCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
 	cmd.Flags().StringVar(&o.TLSKey, "tls-key", "", "and this key (PEM)")
