@@ -13,8 +13,9 @@ import (
 
 // Main is the TestMain of a testscript suite: faas, and the extra
 // programs (a stand-in multipass), are on the scripts' PATH as this test
-// binary.
-func Main(m *testing.M, extra map[string]func()) {
+// binary. m may wrap a *testing.M to prepare what the tests need, in the
+// test process only.
+func Main(m testscript.TestingM, extra map[string]func()) {
 	cmds := map[string]func(){"faas": func() { os.Exit(app.Main(os.Args[1:])) }}
 	maps.Copy(cmds, extra)
 	testscript.Main(m, cmds)
