@@ -123,7 +123,7 @@ func (p *Provider) CheckConfig(cfg function.Config) error {
 	if floor := minDisk(p.Image); floor > 0 && cfg.DiskMB<<20 < floor {
 		gib := (floor + 1<<30 - 1) >> 30
 		return fault.WithHint(fault.Usagef("--disk %s is below the size of the Multipass image %s (%.1fG): multipassd would refuse it",
-			function.FormatSize(cfg.DiskMB), p.Image, float64(floor)/(1<<30)), fmt.Sprintf("deploy with --disk %dG or more", gib))
+			function.FormatSize(cfg.DiskMB), p.Image, float64(floor)/(1<<30)), fmt.Sprintf("deploy with --disk %dG or more (or --provider local)", gib))
 	}
 	_, err := p.agent()
 	return err

@@ -169,9 +169,7 @@ func (p *Provider) settle(ctx context.Context, vm string, cpus int) (settled, er
 				return settledNone, fault.WithHint(fault.Platformf("multipassd did not create %s after launch gave up waiting (--timeout %s)", vm, p.launchWait()),
 					"raise FAAS_MULTIPASS_LAUNCH_TIMEOUT (a first launch downloads the image)")
 			}
-			if exists {
-				continue
-			}
+			// Being prepared, or listed meanwhile: look again.
 		}
 		if time.Now().After(deadline) {
 			return settledNone, fault.WithHint(fault.Platformf("%s was still being created %s after its launch timed out", vm, 2*p.launchWait()),

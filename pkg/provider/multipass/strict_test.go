@@ -96,7 +96,7 @@ func TestDiskFloor(t *testing.T) {
 	cfg := function.DefaultConfig()
 	cfg.DiskMB = 1024
 	err := p.CheckConfig(cfg)
-	if fault.KindOf(err) != fault.Usage || !strings.Contains(err.Error(), "--disk 1G is below the size of the Multipass image 24.04 (3.5G)") || fault.HintOf(err) != "deploy with --disk 4G or more" {
+	if fault.KindOf(err) != fault.Usage || !strings.Contains(err.Error(), "--disk 1G is below the size of the Multipass image 24.04 (3.5G)") || fault.HintOf(err) != "deploy with --disk 4G or more (or --provider local)" {
 		t.Errorf("check 1G: %v (%s)", err, fault.HintOf(err))
 	}
 	cfg.DiskMB = 4096
