@@ -40,16 +40,16 @@ func parseCloudConfig(data []byte) (map[string]any, error) {
 var errScalarCloudInit = errors.New(`operator[] call on a scalar (key: "users")`)
 
 // applyCloudConfig is what cloud-init does in the fake guest: write_files
-// are written under root; packages and runcmd are only recorded. The
-// config is kept as /var/lib/cloud/instance/user-data.txt and
-// boot-finished is written. Failures go to /var/log/cloud-init-output.log,
-// as cloud-init's do: they do not fail the launch.
-func applyCloudConfig(root string, cfg map[string]any, text []byte) (packages, runcmd []string) {
-	var log bytes.Buffer
+// are written under root; packages and runcmd are returned for the caller
+// (packages are installed there, runcmd is only recorded). The config is
+// kept as /var/lib/cloud/instance/user-data.txt and boot-finished is
+// written. Failures are returned for /var/log/cloud-init-output.log, as
+// cloud-init logs them: they do not fail the launch.
+func applyCloudConfig(root string, cfg map[string]any, text []byte) (packages, runcmd, errs []string) {
 	if files, ok := cfg["write_files"].([]any); ok {
 		for _, f := range files {
 			if err := writeCloudFile(root, f); err != nil {
-				fmt.Fprintf(&log, "write_files: %v\n", err)
+				errs = append(errs, fmt.Sprintf("write_files: %v", err))
 			}
 		}
 	}
@@ -70,10 +70,7 @@ func applyCloudConfig(root string, cfg map[string]any, text []byte) (packages, r
 	}
 	_ = os.WriteFile(filepath.Join(root, "var/lib/cloud/instance/user-data.txt"), text, 0o600)
 	_ = os.WriteFile(filepath.Join(root, "var/lib/cloud/instance/boot-finished"), []byte("fake\n"), 0o644)
-	if log.Len() > 0 {
-		_ = os.WriteFile(filepath.Join(root, "var/log/cloud-init-output.log"), log.Bytes(), 0o644)
-	}
-	return packages, runcmd
+	return packages, runcmd, errs
 }
 
 func writeCloudFile(root string, item any) error {

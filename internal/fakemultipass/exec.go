@@ -20,6 +20,7 @@ type guest struct {
 	name           string
 	root           string
 	ip             string
+	glibc          string
 	cwd            string // a guest path
 	sudo           bool
 	stdin          io.Reader
@@ -99,7 +100,7 @@ func (c *cli) cmdExec(args []string) int {
 	default:
 		s.close()
 	}
-	g := &guest{c: c, name: name, root: c.root(name), ip: in.IP, cwd: guestHome, stdin: c.stdin, stdout: c.stdout, stderr: c.stderr}
+	g := &guest{c: c, name: name, root: c.root(name), ip: in.IP, glibc: in.GLIBC, cwd: guestHome, stdin: c.stdin, stdout: c.stdout, stderr: c.stderr}
 	if p.has("working-directory") {
 		dir := g.abs(p.get("working-directory"))
 		if fi, err := os.Stat(g.host(dir)); err != nil || !fi.IsDir() {
@@ -148,13 +149,33 @@ func (g *guest) run(argv []string) int {
 	case "systemctl":
 		return g.systemctl(args)
 	case "cloud-init":
-		if len(args) > 0 && args[0] == "status" {
-			fmt.Fprintln(g.stdout, "status: done")
-			return 0
-		}
-		return g.errf("cloud-init (stand-in): only 'status' is supported")
+		return g.cloudInitStatus(args)
 	}
 	return g.hostCmd(argv)
+}
+
+// cloudInitStatus is `cloud-init status [--wait] [--long]`: the first boot
+// is over when an instance is listed; it ended in error when something
+// failed (a package apt could not install).
+func (g *guest) cloudInitStatus(args []string) int {
+	if len(args) == 0 || args[0] != "status" {
+		return g.errf("cloud-init (stand-in): only 'status' is supported")
+	}
+	s, err := g.c.open()
+	if err != nil {
+		return g.errf("cloud-init: %v", err)
+	}
+	in := s.find(g.name)
+	s.close()
+	if in != nil && len(in.CloudInitErrors) > 0 {
+		fmt.Fprintln(g.stdout, "status: error")
+		if slices.Contains(args, "--long") {
+			fmt.Fprintf(g.stdout, "errors:\n\t- %s\n", strings.Join(in.CloudInitErrors, "\n\t- "))
+		}
+		return 1
+	}
+	fmt.Fprintln(g.stdout, "status: done")
+	return 0
 }
 
 func (g *guest) sudoCmd(args []string) int {
@@ -199,12 +220,18 @@ func (g *guest) hostCmd(argv []string) int {
 		}
 		return 127
 	}
+	if msg, code := execRefusal(prog, argv[0], g.glibc); msg != "" {
+		fmt.Fprintln(g.stderr, msg)
+		return code
+	}
 	home := guestHome
 	if g.sudo {
 		home = "/root"
 	}
-	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "HOME=") || strings.HasPrefix(kv, "PWD=") })
-	env = append(env, "HOME="+filepath.Join(g.root, home))
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "HOME=") || strings.HasPrefix(kv, "PWD=") || strings.HasPrefix(kv, "PATH=")
+	})
+	env = append(env, "HOME="+filepath.Join(g.root, home), guestPathEnv(g.root))
 	cmd := &exec.Cmd{Path: prog, Args: argv, Dir: g.host(g.cwd), Env: env, Stdin: g.stdin, Stdout: g.stdout, Stderr: g.stderr}
 	err := cmd.Run()
 	var ee *exec.ExitError

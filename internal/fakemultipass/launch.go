@@ -18,30 +18,6 @@ var nameRe = regexp.MustCompile(`^(?:[a-zA-Z]|[a-zA-Z][a-zA-Z0-9-]*[a-zA-Z0-9])$
 
 func validName(n string) bool { return nameRe.MatchString(n) }
 
-// images maps the aliases the fake knows to release titles.
-var images = map[string]string{
-	"24.04": "24.04 LTS", "noble": "24.04 LTS", "lts": "24.04 LTS",
-	"22.04": "22.04 LTS", "jammy": "22.04 LTS",
-	"20.04": "20.04 LTS", "focal": "20.04 LTS",
-	"24.10": "24.10", "oracular": "24.10",
-	"25.04": "25.04", "plucky": "25.04",
-	"25.10": "25.10", "questing": "25.10",
-	"devel": "26.04", "daily": "26.04",
-}
-
-// prettyNames are the guests' PRETTY_NAMEs.
-var prettyNames = map[string]string{
-	"24.04 LTS": "Ubuntu 24.04.1 LTS", "22.04 LTS": "Ubuntu 22.04.5 LTS", "20.04 LTS": "Ubuntu 20.04.6 LTS",
-	"24.10": "Ubuntu 24.10", "25.04": "Ubuntu 25.04", "25.10": "Ubuntu 25.10", "26.04": "Ubuntu Resolute Raccoon (development branch)",
-}
-
-func prettyName(release string) string {
-	if p, ok := prettyNames[release]; ok {
-		return p
-	}
-	return "Ubuntu 24.04.1 LTS"
-}
-
 var launchOpts = []opt{
 	{long: "cpus", short: "c", value: true},
 	{long: "memory", short: "m", value: true},
@@ -68,6 +44,11 @@ type launchReq struct {
 	cloudText []byte
 	mounts    [][2]string // host source, guest target
 	cloudErr  error
+	// diskSet says --disk was given: without it the disk is the default
+	// or the image's size, whichever is larger.
+	diskSet bool
+	// launchNo counts the launches of the state directory.
+	launchNo int
 }
 
 func (c *cli) cmdLaunch(args []string) int {
@@ -124,7 +105,7 @@ func (c *cli) launchRequest(p *parsed) (*launchReq, int, bool) {
 		if err != nil {
 			return nil, c.clientException(err.Error()), false
 		}
-		r.disk, r.diskText = n, v
+		r.disk, r.diskText, r.diskSet = n, v, true
 	}
 	if p.has("timeout") {
 		n, err := strconv.Atoi(p.get("timeout"))
@@ -147,11 +128,14 @@ func (c *cli) launchRequest(p *parsed) (*launchReq, int, bool) {
 			abs = src
 		}
 		fi, err := os.Stat(abs)
+		view := c.snapAccess(abs)
 		switch {
-		case err != nil:
+		case err != nil || view == snapAbsent:
 			return nil, c.usage(fmt.Sprintf("Mount source path \"%s\" does not exist", src)), false
 		case !fi.IsDir():
 			return nil, c.usage(fmt.Sprintf("Mount source path \"%s\" is not a directory", src)), false
+		case view == snapDenied:
+			return nil, c.usage(fmt.Sprintf("Mount source path \"%s\" is not readable", src)), false
 		}
 		if target == "" {
 			target = abs
@@ -165,6 +149,7 @@ func (c *cli) launchRequest(p *parsed) (*launchReq, int, bool) {
 			// The client passes it on; the daemon fails on it.
 			r.cloudErr = err
 		} else if err != nil {
+			// fmt::println(cerr, "Could not load cloud-init configuration: {}", …)
 			return nil, c.usage("Could not load cloud-init configuration: " + err.Error()), false
 		}
 		r.cloud, r.cloudText = cfg, text
@@ -181,39 +166,23 @@ func (c *cli) loadCloudInit(src string) ([]byte, map[string]any, error) {
 	case strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://"):
 		return nil, nil, fmt.Errorf("%s: fetching cloud-init from a URL is not supported by the stand-in multipass", src)
 	default:
-		data, err = os.ReadFile(src)
+		// The client reads the file itself: what it cannot read (missing,
+		// not a regular file or FIFO, or out of the snap's reach) is
+		// yaml-cpp's BadFile, with the client's advice.
+		fi, serr := os.Stat(src)
+		readable := serr == nil && (fi.Mode().IsRegular() || fi.Mode()&os.ModeNamedPipe != 0)
+		if readable {
+			data, err = c.readLocal(src)
+		}
+		if !readable || err != nil {
+			return nil, nil, fmt.Errorf("bad file: %s\nPlease ensure that Multipass can read it.", src)
+		}
 	}
 	if err != nil {
 		return nil, nil, err
 	}
 	cfg, err := parseCloudConfig(data)
 	return data, cfg, err
-}
-
-// resolveImage is the daemon's image lookup: the release title of an
-// image ("" for custom images) or the failure to print.
-func resolveImage(r *launchReq) (string, string) {
-	low := strings.ToLower(r.image)
-	switch {
-	case strings.HasPrefix(low, "file://"):
-		if _, err := os.Stat(r.image[len("file://"):]); err != nil {
-			return "", fmt.Sprintf("Custom image `%s` does not exist.", r.image[len("file://"):])
-		}
-		return "", ""
-	case strings.HasPrefix(low, "http://") || strings.HasPrefix(low, "https://"):
-		return "", ""
-	}
-	if r.remote != "release" && r.remote != "daily" {
-		return "", fmt.Sprintf("Remote \"%s\" is unknown or unreachable.", r.remote)
-	}
-	if r.image == "" {
-		return images["24.04"], ""
-	}
-	rel, ok := images[low]
-	if !ok {
-		return "", fmt.Sprintf("Unable to find an image matching \"%s\" in remote \"%s\".", r.image, r.remote)
-	}
-	return rel, ""
 }
 
 var (
@@ -225,8 +194,10 @@ func petname() string {
 	return petAdjectives[rand.IntN(len(petAdjectives))] + "-" + petNouns[rand.IntN(len(petNouns))]
 }
 
-// launch is the daemon's create: validate, reserve the name, build the
-// root, apply cloud-init, boot.
+// launch is the client's side of a launch: the daemon validates and
+// reserves the name, then creates the instance. When the client's
+// --timeout is shorter than the creation, the client gives up (exit 5)
+// while the daemon goes on: the instance appears later.
 func (c *cli) launch(r *launchReq) int {
 	if c.daemonDown() {
 		return c.fail("launch", socketDown)
@@ -256,7 +227,7 @@ func (c *cli) launch(r *launchReq) int {
 		s.close()
 		return c.fail("launch", "Invalid arguments supplied\n"+detail)
 	}
-	release, msg := resolveImage(r)
+	release, msg := c.resolveImage(r)
 	if msg != "" {
 		s.close()
 		return c.fail("launch", msg)
@@ -268,72 +239,38 @@ func (c *cli) launch(r *launchReq) int {
 		}
 		return c.fail("launch", fmt.Sprintf("instance \"%s\" already exists", r.name))
 	}
-	image := r.image
-	if image == "" {
-		image = "24.04"
+	if r.image == "" {
+		r.image = "24.04"
 	}
 	pid := os.Getpid()
 	s.st.Instances = append(s.st.Instances, &instance{
 		Name: r.name, State: stStopped, Preparing: true, PreparerPID: pid, PreparerStart: startTime(pid),
-		Image: image, Release: release, CPUs: r.cpus, Memory: r.mem, Disk: r.disk, Created: time.Now().UnixNano(),
+		Image: r.image, Release: release, CPUs: r.cpus, Memory: r.mem, Disk: r.disk, Created: time.Now().UnixNano(),
 	})
 	s.st.Launches++
-	launchNo := s.st.Launches
+	r.launchNo = s.st.Launches
 	if err := s.commit(); err != nil {
 		return c.fail("launch", err.Error())
 	}
 
-	timedOut := false
-	if d := c.delay(); r.timeout > 0 && d > time.Duration(r.timeout)*time.Second {
-		time.Sleep(time.Duration(r.timeout) * time.Second)
-		timedOut = true
-	} else {
-		time.Sleep(d)
-	}
-	c.spin("Creating " + r.name)
-	packages, runcmd, buildErr := c.buildRoot(r, release)
-
-	injected := c.getenv(EnvLaunchTimeout) == "1"
-	if n, err := strconv.Atoi(c.getenv(EnvLaunchTimeouts)); err == nil && launchNo <= n {
-		injected = true
-	}
-	s, err = c.open()
-	if err != nil {
-		return c.fail("launch", err.Error())
-	}
-	in := s.findAny(r.name)
-	if in == nil || !in.Preparing {
-		s.close()
-		return c.fail("launch", fmt.Sprintf("instance \"%s\" does not exist", r.name))
-	}
-	if buildErr != nil {
-		s.remove(r.name)
-		os.RemoveAll(c.instanceDir(r.name))
-		_ = s.commit()
-		return c.fail("launch", buildErr.Error())
-	}
-	in.Preparing, in.PreparerPID, in.PreparerStart = false, 0, 0
-	in.IP = s.nextIP()
-	in.State = stRunning
-	if injected {
-		in.State = stUnknown
-	}
-	in.Packages, in.RunCmd = packages, runcmd
-	for _, m := range r.mounts {
-		if in.Mounts == nil {
-			in.Mounts = map[string]string{}
+	took := c.delay() + c.launchTime()
+	if limit := time.Duration(r.timeout) * time.Second; r.timeout > 0 && took > limit {
+		if err := c.detachLaunch(r, release, time.Now().Add(took)); err != nil {
+			c.forget(r.name)
+			return c.fail("launch", err.Error())
 		}
-		in.Mounts[guestPath(guestHome, m[1])] = m[0]
-	}
-	if err := s.commit(); err != nil {
-		return c.fail("launch", err.Error())
-	}
-	if timedOut {
+		time.Sleep(limit)
 		fmt.Fprintln(c.stderr, "Timed out waiting for instance launch.")
 		return 5
 	}
+	time.Sleep(took)
+	c.spin("Creating " + r.name)
+	timedOut, msg := c.create(r, release)
+	if msg != "" {
+		return c.fail("launch", msg)
+	}
 	c.spin("Starting " + r.name)
-	if injected {
+	if timedOut {
 		return c.fail("launch", notFoundErrors([]string{r.name + ": timed out waiting for response"}))
 	}
 	c.spin("Waiting for initialization to complete")
@@ -344,34 +281,133 @@ func (c *cli) launch(r *launchReq) int {
 	return 0
 }
 
-// skeleton is the part of an Ubuntu guest's tree the fake creates.
-var skeleton = []string{"home/ubuntu", "root", "tmp", "var/tmp", "etc/systemd/system", "usr/local/bin", "usr/local/sbin", "var/log", "var/lib/cloud/instance", "run"}
+// launchTime is how long the daemon takes to create and boot an instance
+// (the image download included): EnvLaunchTime, else nothing.
+func (c *cli) launchTime() time.Duration {
+	d, _ := time.ParseDuration(strings.TrimSpace(c.getenv(EnvLaunchTime)))
+	return max(d, 0)
+}
 
-// buildRoot creates the instance's filesystem and applies cloud-init.
-func (c *cli) buildRoot(r *launchReq, release string) ([]string, []string, error) {
+// create is the daemon's creation of a reserved instance: the image's
+// disk floor, the root, cloud-init, the boot. It returns whether the
+// daemon's own wait timed out (injected: the instance stays, Unknown) or
+// the failure to print (the reservation is dropped).
+func (c *cli) create(r *launchReq, release string) (bool, string) {
+	image := imageFor(r, release)
+	if r.diskSet && r.disk < image.minDisk {
+		c.forget(r.name)
+		return false, fmt.Sprintf("Requested disk (%d bytes) below minimum for this image (%d bytes)", r.disk, image.minDisk)
+	}
+	boot, buildErr := c.buildRoot(r, release, image)
+	injected := c.getenv(EnvLaunchTimeout) == "1"
+	if n, err := strconv.Atoi(c.getenv(EnvLaunchTimeouts)); err == nil && r.launchNo <= n {
+		injected = true
+	}
+	s, err := c.open()
+	if err != nil {
+		return false, err.Error()
+	}
+	in := s.findAny(r.name)
+	if in == nil || !in.Preparing {
+		s.close()
+		return false, fmt.Sprintf("instance \"%s\" does not exist", r.name)
+	}
+	if buildErr != nil {
+		s.remove(r.name)
+		os.RemoveAll(c.instanceDir(r.name))
+		_ = s.commit()
+		return false, buildErr.Error()
+	}
+	in.Preparing, in.PreparerPID, in.PreparerStart = false, 0, 0
+	in.IP = s.nextIP()
+	in.State = stRunning
+	if injected {
+		in.State = stUnknown
+	}
+	in.Disk = max(in.Disk, image.minDisk)
+	if r.diskSet {
+		in.Disk = r.disk
+	}
+	in.GLIBC = image.glibc
+	in.Packages, in.RunCmd, in.Installed, in.CloudInitErrors = boot.packages, boot.runcmd, boot.installed, boot.errors
+	for _, m := range r.mounts {
+		if in.Mounts == nil {
+			in.Mounts = map[string]string{}
+		}
+		in.Mounts[guestPath(guestHome, m[1])] = m[0]
+	}
+	if err := s.commit(); err != nil {
+		return false, err.Error()
+	}
+	return injected, ""
+}
+
+// forget drops a reservation (a launch that failed before the instance
+// existed).
+func (c *cli) forget(name string) {
+	s, err := c.open()
+	if err != nil {
+		return
+	}
+	if in := s.findAny(name); in != nil && in.Preparing {
+		s.remove(name)
+		os.RemoveAll(c.instanceDir(name))
+	}
+	_ = s.commit()
+}
+
+// skeleton is the part of an Ubuntu guest's tree the fake creates.
+var skeleton = []string{"home/ubuntu", "root", "tmp", "var/tmp", "etc/systemd/system", "usr/bin", "usr/sbin", "usr/lib",
+	"usr/local/bin", "usr/local/sbin", "var/log", "var/lib/cloud/instance", "run"}
+
+// firstBoot is what cloud-init did at the first boot.
+type firstBoot struct {
+	packages, runcmd  []string // as the config asked
+	installed, errors []string
+}
+
+// buildRoot creates the instance's filesystem (merged /usr, the image's
+// programs) and runs cloud-init in it.
+func (c *cli) buildRoot(r *launchReq, release string, image imageSpec) (firstBoot, error) {
+	var fb firstBoot
 	root := c.root(r.name)
 	for _, d := range skeleton {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
-			return nil, nil, err
+			return fb, err
+		}
+	}
+	for _, d := range []string{"bin", "sbin", "lib"} {
+		if err := os.Symlink("usr/"+d, filepath.Join(root, d)); err != nil && !os.IsExist(err) {
+			return fb, err
 		}
 	}
 	_ = os.Chmod(filepath.Join(root, "tmp"), 0o777|os.ModeSticky)
-	osRelease := fmt.Sprintf("PRETTY_NAME=%q\nNAME=\"Ubuntu\"\nVERSION_ID=%q\nID=ubuntu\n", prettyName(release), strings.Fields(release + " ")[0])
+	version, _, _ := strings.Cut(release, " ")
+	osRelease := fmt.Sprintf("PRETTY_NAME=%q\nNAME=\"Ubuntu\"\nVERSION_ID=%q\nID=ubuntu\n", prettyName(release), version)
 	if err := os.WriteFile(filepath.Join(root, "etc/os-release"), []byte(osRelease), 0o644); err != nil {
-		return nil, nil, err
+		return fb, err
+	}
+	for _, p := range image.packages {
+		c.installPackage(root, p)
 	}
 	for _, m := range r.mounts {
 		target := filepath.Join(root, guestPath(guestHome, m[1]))
 		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return nil, nil, err
+			return fb, err
 		}
 		_ = os.RemoveAll(target)
 		if err := os.Symlink(m[0], target); err != nil {
-			return nil, nil, err
+			return fb, err
 		}
 	}
-	packages, runcmd := applyCloudConfig(root, r.cloud, r.cloudText)
-	return packages, runcmd, nil
+	var pkgErrs []string
+	fb.packages, fb.runcmd, fb.errors = applyCloudConfig(root, r.cloud, r.cloudText)
+	fb.installed, pkgErrs = c.installPackages(root, image, fb.packages)
+	fb.errors = append(fb.errors, pkgErrs...)
+	if len(fb.errors) > 0 {
+		_ = os.WriteFile(filepath.Join(root, "var/log/cloud-init-output.log"), []byte(strings.Join(fb.errors, "\n")+"\n"), 0o644)
+	}
+	return fb, nil
 }
 
 // guestPath resolves p against the guest directory cwd.

@@ -46,6 +46,11 @@ const (
 	EnvBroken = "FAAS_FAKE_MULTIPASS_BROKEN"
 	// EnvSpinner=0 turns off the spinner bytes written to stdout.
 	EnvSpinner = "FAAS_FAKE_MULTIPASS_SPINNER"
+	// EnvLaunchTime is how long the daemon takes to create and boot an
+	// instance (a duration): a launch --timeout shorter than it (with
+	// EnvDelay) makes the client give up with exit 5 while the daemon goes
+	// on, and the instance appears later.
+	EnvLaunchTime = "FAAS_FAKE_MULTIPASS_LAUNCH_TIME"
 )
 
 const socketDown = "cannot connect to the multipass socket"
@@ -60,6 +65,12 @@ type cli struct {
 // Main runs `multipass` with os.Args[1:] and returns its exit code.
 func Main() int {
 	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	if name := os.Getenv(envFinishLaunch); name != "" {
+		// The daemon's side of a launch whose client gave up.
+		os.Unsetenv(envFinishLaunch)
+		c.setDir()
+		return c.finishDetached(name)
+	}
 	return c.run(os.Args[1:])
 }
 
@@ -101,18 +112,22 @@ func (c *cli) run(args []string) int {
 		c.printHelp(c.stdout)
 		return 0
 	}
-	if d := c.getenv(EnvDir); d != "" {
-		if abs, err := filepath.Abs(d); err == nil {
-			d = abs
-		}
-		c.dir = d
-	}
+	c.setDir()
 	cmd, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprintf(c.stdout, "Error: Unknown command or alias '%s' (try \"multipass help\" or \"multipass aliases\")\n", args[0])
 		return 1
 	}
 	return cmd(c, args[1:])
+}
+
+func (c *cli) setDir() {
+	if d := c.getenv(EnvDir); d != "" {
+		if abs, err := filepath.Abs(d); err == nil {
+			d = abs
+		}
+		c.dir = d
+	}
 }
 
 func (c *cli) printHelp(w io.Writer) {
@@ -191,15 +206,7 @@ func (c *cli) spin(msg string) {
 	fmt.Fprintf(c.stdout, "%s |\b/\b\x1b[2K\x1b[0A\x1b[0E", msg)
 }
 
-func listEnv(v string) []string {
-	var out []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+func listEnv(v string) []string { return listEnvSep(v, ",") }
 
 func (c *cli) named(env, name string) bool {
 	return slices.Contains(listEnv(c.getenv(env)), name)

@@ -190,6 +190,11 @@ func KillAll(dir string) error {
 		return err
 	}
 	for _, in := range s.st.Instances {
+		if in.Preparing && in.PreparerPID != os.Getpid() && alive(in.PreparerPID, in.PreparerStart) {
+			// A daemon process still creating it (a launch whose client
+			// gave up): it would create the instance after the test.
+			_ = syscall.Kill(in.PreparerPID, syscall.SIGKILL)
+		}
 		c.stopUnits(in)
 		if running(in.State) || in.State == stUnknown {
 			in.State, in.ShutdownAt = stStopped, 0

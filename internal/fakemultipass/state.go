@@ -56,8 +56,15 @@ type instance struct {
 	Units           map[string]*unit  `json:"units,omitempty"`
 	Mounts          map[string]string `json:"mounts,omitempty"` // target → host source
 	UnknownOnceDone bool              `json:"unknown_once_done,omitempty"`
-	Packages        []string          `json:"packages,omitempty"`
-	RunCmd          []string          `json:"runcmd,omitempty"`
+	// Packages and RunCmd are what cloud-init was asked for; Installed
+	// the packages the guest has; CloudInitErrors what failed at first
+	// boot (`cloud-init status` then says error).
+	Packages        []string `json:"packages,omitempty"`
+	RunCmd          []string `json:"runcmd,omitempty"`
+	Installed       []string `json:"installed,omitempty"`
+	CloudInitErrors []string `json:"cloud_init_errors,omitempty"`
+	// GLIBC is the guest's glibc version, for the programs brought in.
+	GLIBC string `json:"glibc,omitempty"`
 }
 
 // unit is a systemd service of an instance, started by the systemctl shim.

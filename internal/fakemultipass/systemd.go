@@ -51,26 +51,31 @@ func mapValue(root, ip, a string) string {
 	return a
 }
 
-// resolveProgram finds what to run for a guest command name: the file
-// under the root when there is one, else the host's.
+// resolveProgram finds what to run for a guest command name: a file under
+// the root (by path, or by name in the guest's PATH). The host's own
+// programs are not the guest's: the image's packages put theirs in the
+// root (installPackage).
 func resolveProgram(root, word, cwd string) (string, bool) {
 	if strings.Contains(word, "/") {
-		g := guestPath(cwd, word)
-		if h := filepath.Join(root, g); isFile(h) {
-			return h, true
-		}
-		if strings.HasPrefix(word, "/") && isFile(word) {
-			return word, true
-		}
-		return "", false
+		h := filepath.Join(root, guestPath(cwd, word))
+		return h, isFile(h)
 	}
 	for _, d := range guestPATH {
 		if h := filepath.Join(root, d, word); isFile(h) {
 			return h, true
 		}
 	}
-	p, err := exec.LookPath(word)
-	return p, err == nil
+	return "", false
+}
+
+// guestPathEnv is the guest's PATH as the host sees it: the root's
+// directories only.
+func guestPathEnv(root string) string {
+	dirs := make([]string, len(guestPATH))
+	for i, d := range guestPATH {
+		dirs[i] = filepath.Join(root, d)
+	}
+	return "PATH=" + strings.Join(dirs, ":")
 }
 
 func isFile(p string) bool {
@@ -90,6 +95,16 @@ func unitName(n string) string {
 		return n + ".service"
 	}
 	return n
+}
+
+// unitLog appends a line to the unit's log, as the journal would have it.
+func (c *cli) unitLog(root, name, line string) {
+	f, err := os.OpenFile(filepath.Join(root, "var/log", strings.TrimSuffix(name, ".service")+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fmt.Fprintln(f, line)
 }
 
 func (c *cli) unitPath(in *instance, name string) string {
@@ -151,6 +166,12 @@ func (c *cli) startUnit(in *instance, name string) error {
 	prog, ok := resolveProgram(root, words[0], "/")
 	if !ok {
 		u.PID, u.Start, u.Stopped = 0, 0, false
+		c.unitLog(root, name, fmt.Sprintf("%s: Unable to locate executable '%s': No such file or directory", name, words[0]))
+		return jobFailed(name)
+	}
+	if msg, _ := execRefusal(prog, words[0], in.GLIBC); msg != "" {
+		u.PID, u.Start, u.Stopped = 0, 0, false
+		c.unitLog(root, name, name+": "+msg)
 		return jobFailed(name)
 	}
 	args := make([]string, len(words))
@@ -159,7 +180,7 @@ func (c *cli) startUnit(in *instance, name string) error {
 		args[i] = mapValue(root, in.IP, words[i])
 	}
 	procEnv := []string{
-		"PATH=" + filepath.Join(root, "usr/local/sbin") + ":" + filepath.Join(root, "usr/local/bin") + ":" + os.Getenv("PATH"),
+		guestPathEnv(root),
 		"LANG=C.UTF-8",
 		"HOME=" + filepath.Join(root, "root"),
 	}

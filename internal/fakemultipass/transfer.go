@@ -111,6 +111,46 @@ func (c *cli) cmdTransfer(args []string) int {
 	return t.pull(srcs, guests, dst.path)
 }
 
+// fromStdin is `transfer - NAME:PATH`: stdin is written to PATH (or to
+// PATH/stream_output.dat when PATH is a directory) as the default user,
+// created 0664 under the guest sshd's umask 022: 0644. Its errors are
+// printed as they are, not logged.
+func (t *transfer) fromStdin(g *guest, target string) int {
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(t.c.stderr, format+"\n", a...)
+		return 2
+	}
+	gt := g.abs(target)
+	if isDirPath(g.host(target)) {
+		gt = path.Join(gt, "stream_output.dat")
+	}
+	h := filepath.Join(g.root, gt)
+	if fi, err := os.Stat(h); err == nil && fi.IsDir() {
+		return fail("cannot overwrite remote directory %q with non-directory", gt)
+	}
+	if !isDirPath(filepath.Dir(h)) {
+		if !t.parents {
+			return fail("remote target does not exist")
+		}
+		if code := g.mkdirP(path.Dir(gt), 0o775, "[sftp] cannot create remote directory %q: %s"); code != 0 {
+			return 2
+		}
+	}
+	if !g.owned(gt) {
+		return fail("cannot open remote file %q: Permission denied", gt)
+	}
+	f, err := os.OpenFile(h, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o664)
+	if err != nil {
+		return fail("cannot open remote file %q: %v", gt, err)
+	}
+	defer f.Close()
+	_ = f.Chmod(0o644)
+	if _, err := io.Copy(f, t.c.stdin); err != nil {
+		return fail("cannot write to remote file %q: %v", gt, err)
+	}
+	return 0
+}
+
 type transfer struct {
 	c         *cli
 	recursive bool
@@ -126,21 +166,7 @@ func (t *transfer) sftpError(format string, a ...any) int {
 func (t *transfer) push(srcs []endpoint, g *guest, target string) int {
 	gt := g.abs(target)
 	if srcs[0].path == "-" {
-		if !isDirPath(filepath.Dir(g.host(target))) {
-			return t.sftpError("remote target does not exist")
-		}
-		if !g.owned(gt) {
-			return t.sftpError("cannot open remote file %s: Permission denied", gt)
-		}
-		f, err := os.OpenFile(g.host(target), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o664)
-		if err != nil {
-			return t.sftpError("cannot open remote file %s: %v", gt, err)
-		}
-		defer f.Close()
-		if _, err := io.Copy(f, t.c.stdin); err != nil {
-			return t.sftpError("cannot write to remote file %s: %v", gt, err)
-		}
-		return 0
+		return t.fromStdin(g, target)
 	}
 	targetIsDir := isDirPath(g.host(target))
 	if len(srcs) > 1 && !targetIsDir {
@@ -164,8 +190,17 @@ func (t *transfer) push(srcs []endpoint, g *guest, target string) int {
 	code := 0
 	for _, src := range srcs {
 		fi, err := os.Stat(src.path)
-		if err != nil {
+		view := t.c.snapAccess(src.path)
+		if err != nil || view == snapAbsent {
 			code = t.sftpError("cannot access %q: No such file or directory", src.path)
+			continue
+		}
+		if view == snapDenied {
+			what := "file"
+			if fi.IsDir() {
+				what = "directory"
+			}
+			code = t.sftpError("cannot open local %s %q: Permission denied", what, src.path)
 			continue
 		}
 		dest := gt
@@ -316,6 +351,14 @@ func (t *transfer) pull(srcs []endpoint, guests map[string]*guest, target string
 		}
 		if !g.canRead(gp, fi) {
 			code = t.sftpError("cannot open remote file %s: Permission denied", gp)
+			continue
+		}
+		switch t.c.snapAccess(dest) {
+		case snapDenied:
+			code = t.sftpError("cannot open local file %q: Permission denied", dest)
+			continue
+		case snapAbsent:
+			// Written into the snap's own /tmp: the host never sees it.
 			continue
 		}
 		if err := copyFile(h, dest, fi.Mode().Perm()); err != nil {

@@ -13,7 +13,8 @@ import (
 
 // Main is the TestMain of a testscript suite: faas, exitcode (which
 // records a command's exit code) and the extra programs (a stand-in
-// multipass) are on the scripts' PATH as this test binary.
+// multipass) are on the scripts' PATH as this test binary. m may wrap a
+// *testing.M to prepare what the tests need, in the test process only.
 func Main(m testscript.TestingM, extra map[string]func()) {
 	cmds := map[string]func(){"faas": func() { os.Exit(app.Main(os.Args[1:])) }, "exitcode": exitCode}
 	maps.Copy(cmds, extra)

@@ -169,6 +169,9 @@ func (e *Engine) Deploy(ctx context.Context, r DeployRequest) (DeployResult, err
 	if err != nil {
 		return DeployResult{}, err
 	}
+	if err := e.checkOnProvider(ctx, prov, cfg); err != nil {
+		return DeployResult{}, err
+	}
 	if prov == provider.Default {
 		cfg.Interpreter, cfg.InterpreterVersion = e.pinInterpreter(cfg.Runtime)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/pkg/faastype"
+	"github.com/faasdev/faas/pkg/function"
 )
 
 // Provider launches instances and runs invocations on them.
@@ -48,6 +49,13 @@ type InstanceLogger interface {
 // usage (the agent's /stats, a VM's info).
 type StatsReader interface {
 	Stats(ctx context.Context, inst faastype.Instance) (faastype.InstanceStats, error)
+}
+
+// ConfigChecker is implemented by providers that can tell at deploy that
+// a function's config will not launch on them (a disk below a VM image's
+// own size), rather than at its first invocation.
+type ConfigChecker interface {
+	CheckConfig(cfg function.Config) error
 }
 
 // Resizer is implemented by providers that can give an instance more

@@ -18,7 +18,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	scripttest.Main(m, nil)
+	scripttest.Main(withAgent{m}, nil)
 }
 
 func TestMultipassScripts(t *testing.T) {
@@ -26,8 +26,11 @@ func TestMultipassScripts(t *testing.T) {
 		t.Skip("multipass is not installed")
 	}
 	testscript.Run(t, testscript.Params{
-		Dir:                 "testdata/script",
-		Setup:               scripttest.Setup,
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("FAAS_AGENT_BINARY", agent)
+			return scripttest.Setup(env)
+		},
 		Cmds:                scripttest.Cmds(),
 		Condition:           condition(false),
 		RequireExplicitExec: true,

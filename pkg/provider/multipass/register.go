@@ -3,6 +3,7 @@ package multipass
 import (
 	"context"
 
+	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/provider"
 )
 
@@ -15,8 +16,9 @@ func init() {
 	})
 }
 
-// detect says whether the multipass client is installed and its daemon
-// answers, for `faas doctor` and `--provider auto`.
+// detect says whether the multipass client is installed, its daemon
+// answers and there is a static agent for its VMs, for `faas doctor` and
+// `--provider auto`.
 func detect(ctx context.Context) provider.Availability {
 	bin, v, err := Detect(ctx)
 	switch {
@@ -26,5 +28,11 @@ func detect(ctx context.Context) provider.Availability {
 		return provider.Availability{Detail: "client " + v.Client + " at " + bin + ", but the daemon does not answer",
 			Notice: "multipass is installed but its daemon does not answer"}
 	}
-	return provider.Availability{Usable: true, Detail: "client " + v.Client + ", daemon " + v.Daemon + " (" + bin + ")"}
+	detail := "client " + v.Client + ", daemon " + v.Daemon + " (" + bin + ")"
+	agent, err := FindAgent()
+	if err != nil {
+		return provider.Availability{Detail: detail + ", but no agent for its VMs: " + err.Error() + "; " + fault.HintOf(err),
+			Notice: "multipass is installed but faas has no static agent for its VMs (faas doctor says more)"}
+	}
+	return provider.Availability{Usable: true, Detail: detail + ", agent " + agent}
 }

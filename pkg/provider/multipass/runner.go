@@ -62,7 +62,7 @@ func (r *Runner) RunInput(ctx context.Context, timeout time.Duration, stdin io.R
 		return out.Bytes(), nil
 	}
 	if ctx.Err() != nil {
-		return nil, fault.Platformf("multipass %s: no answer within %s", args[0], timeout)
+		return nil, fault.Platformf("multipass %s: %w within %s", args[0], errNoAnswer, timeout)
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

@@ -1,0 +1,106 @@
+// Package guest is the faas a VM guest runs: `faas agent` and the
+// sandbox's re-exec of itself, without the commands that need SQLite
+// (cgo). It builds static (CGO_ENABLED=0) as cmd/faas-agent, the binary the
+// Multipass provider copies into its VMs, whose glibc need not be the
+// host's.
+package guest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/faasdev/faas/pkg/agent"
+	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/sandbox"
+)
+
+// Holder keeps a connection to a FAAS_HOME's database open while a local
+// agent runs (its commands then start faster); nil where there is none.
+type Holder func(home string) (io.Closer, error)
+
+// NewCmd returns `faas agent`, which serves one instance's invocations.
+func NewCmd(errOut io.Writer, hold Holder) *cobra.Command {
+	var cfg agent.Config
+	var holdDB string
+	cmd := &cobra.Command{
+		Use:    "agent",
+		Short:  "Serve a function's invocations inside an instance",
+		Hidden: true,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return fault.Usagef("%s takes no arguments, got %q", cmd.CommandPath(), args[0])
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cfg.Socket == "" && cfg.Addr == "" {
+				return fault.Usagef("faas agent needs --socket or --addr")
+			}
+			if cfg.Token == "" {
+				cfg.Token = os.Getenv("FAAS_AGENT_TOKEN")
+			}
+			// Nothing the agent starts needs it (functions get an
+			// environment of their own, never this one).
+			_ = os.Unsetenv("FAAS_AGENT_TOKEN")
+			s, err := agent.New(cfg, errOut)
+			if err != nil {
+				return err
+			}
+			l, err := s.Listen()
+			if err != nil {
+				return fault.Platformf("agent: %w", err)
+			}
+			if holdDB != "" && hold != nil {
+				// Best effort: without it only the commands get slower.
+				if c, err := hold(holdDB); err == nil {
+					defer c.Close()
+				}
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			return s.Serve(ctx, l)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&cfg.Instance, "instance", "", "instance id")
+	fl.StringVar(&cfg.Function, "function", "", "function name")
+	fl.StringVar(&cfg.Home, "home", "", "where code and working directories live")
+	fl.StringVar(&cfg.Socket, "socket", "", "unix socket to listen on")
+	fl.StringVar(&cfg.Addr, "addr", "", "TCP address to listen on (needs a token in FAAS_AGENT_TOKEN)")
+	fl.DurationVar(&cfg.Idle, "idle", agent.DefaultIdle, "exit after this long without invocations")
+	fl.BoolVar(&cfg.Pinned, "pinned", false, "never exit when idle")
+	fl.StringVar(&holdDB, "hold-db", "", "keep a connection to the faas database in this FAAS_HOME open (local instances)")
+	return cmd
+}
+
+// Main runs the guest's faas with args (without the program name) and
+// returns the exit code: 2 for bad usage, 3 for anything else that fails,
+// as faas itself exits.
+func Main(args []string) int {
+	if len(args) > 0 && args[0] == sandbox.SandboxArg {
+		return sandbox.SandboxMain(args[1:])
+	}
+	root := &cobra.Command{Use: "faas", Short: "The faas agent of a VM guest", SilenceUsage: true, SilenceErrors: true}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return fault.Usagef("%v", err) })
+	root.AddCommand(NewCmd(os.Stderr, nil))
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	if err == nil {
+		return 0
+	}
+	msg := err.Error()
+	if h := fault.HintOf(err); h != "" {
+		msg += "; " + h
+	}
+	fmt.Fprintln(os.Stderr, "error: "+msg)
+	if fault.KindOf(err) == fault.Usage {
+		return 2
+	}
+	return 3
+}
