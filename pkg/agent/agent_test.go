@@ -328,7 +328,9 @@ def handler(event, context):
 func TestAgentMemoryIsBoundedPerJob(t *testing.T) {
 	h := start(t, Config{})
 	req := h.deploy("import sys\ndef handler(event, context):\n    sys.stdout.write('x' * (30 << 20))\n    return 'y' * (40 << 20)\n",
-		func(c *function.Config) { c.MemoryMB = 1024 })
+		// The point is the agent's memory, not speed: 70 MiB through pipes
+		// can take more than the default 5 s on a loaded machine.
+		func(c *function.Config) { c.MemoryMB, c.TimeoutMS = 1024, 60_000 })
 	var peak atomic.Uint64
 	stop := make(chan struct{})
 	sampled := make(chan struct{})
