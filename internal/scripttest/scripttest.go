@@ -31,6 +31,10 @@ func Setup(env *testscript.Env) error {
 	// Agents outlive the commands that start them; stop this script's when
 	// it ends, as the idle timeout would later.
 	env.Defer(func() { StopAgents(home) })
+	// A second home, for scripts that run a second server ($FAAS_HOME2).
+	home2 := filepath.Join(env.WorkDir, ".faas2")
+	env.Setenv("FAAS_HOME2", home2)
+	env.Defer(func() { StopAgents(home2) })
 	// Jailed functions see the script's directory, writable, so that a
 	// script and its functions can meet in files; hostile scripts unset it.
 	env.Setenv("FAAS_JAIL_SHARE", env.WorkDir)
@@ -42,7 +46,7 @@ func Setup(env *testscript.Env) error {
 
 // Cmds are the custom commands: exits, noproc, pidof, json, waitfile, sumeq,
 // waitfor, envfile, waitserver, http, termserver, waitrefused, hookserver,
-// waitjson.
+// waitjson, submit, waitlines, runsonce.
 func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"exits":       cmdExits,
@@ -59,6 +63,9 @@ func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) 
 		"waitrefused": cmdWaitRefused,
 		"hookserver":  cmdHookServer,
 		"waitjson":    cmdWaitJSON,
+		"submit":      cmdSubmit,
+		"waitlines":   cmdWaitLines,
+		"runsonce":    cmdRunsOnce,
 	}
 }
 

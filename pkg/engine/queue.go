@@ -165,3 +165,20 @@ func (e *Engine) RevokeToken(ctx context.Context, name string) error {
 }
 
 func (e *Engine) stampTokens() error { return faashome.Touch(faashome.TokensStamp(e.Home), e.Now()) }
+
+// queueListener is a store that can say when a job joins the queue
+// (PostgreSQL's LISTEN faas_queue).
+type queueListener interface {
+	ListenQueue(ctx context.Context, wake func())
+}
+
+// ListenQueue calls wake whenever a job joins the queue, from any process
+// of a shared database, until ctx ends, when the store can tell; ok is
+// false when it cannot (SQLite), and the caller polls.
+func (e *Engine) ListenQueue(ctx context.Context, wake func()) (ok bool) {
+	l, ok := e.store.(queueListener)
+	if ok {
+		go l.ListenQueue(ctx, wake)
+	}
+	return ok
+}

@@ -119,8 +119,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	dctx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
 	dispatched := make(chan error, 1)
+	// Jobs queued by other processes: announced by the database where it
+	// can (PostgreSQL), with a slow poll as a safety net; otherwise polled.
+	poll := 250 * time.Millisecond
+	if s.eng.ListenQueue(dctx, s.wakeDispatcher) {
+		poll = 5 * time.Second
+	}
 	go func() {
-		dispatched <- dispatcher.Run(dctx, s.eng, dispatcher.Options{Workers: s.o.Workers, Wake: s.wake, Poll: 250 * time.Millisecond,
+		dispatched <- dispatcher.Run(dctx, s.eng, dispatcher.Options{Workers: s.o.Workers, Wake: s.wake, Poll: poll,
 			Log: s.o.Log, Done: s.observe})
 	}()
 	scheduled := make(chan error, 1)

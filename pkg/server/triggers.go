@@ -28,3 +28,11 @@ func callbackURL(r *http.Request) string {
 	}
 	return r.URL.Query().Get("callback")
 }
+
+// wakeDispatcher makes the dispatcher look at the queue at once.
+func (s *Server) wakeDispatcher() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}

@@ -56,6 +56,8 @@ type Provider struct {
 	keyMu  sync.Mutex
 	key    []byte
 	tokens sync.Map
+	// launched holds the ids of the instances this process launched.
+	launched sync.Map
 }
 
 // New returns the local provider for home.
@@ -81,8 +83,29 @@ func (p *Provider) Name() string { return Name }
 // socketPath is where an instance's agent listens.
 func (p *Provider) socketPath(id string) string { return faashome.AgentSocket(p.Home, id) }
 
-// Endpoint implements provider.Provider.
-func (p *Provider) Endpoint(id string) string { return "unix:" + p.socketPath(id) }
+// Endpoint implements provider.Provider: the agent's socket in this home,
+// when the instance is this home's (launched by this process, or its
+// socket is there). Otherwise it is "": another home's agent (a server of
+// the same shared database) is reached through its recorded endpoint and
+// token, once its row says it is ready.
+func (p *Provider) Endpoint(id string) string {
+	sock := p.socketPath(id)
+	if _, ok := p.launched.Load(id); !ok {
+		if _, err := os.Stat(sock); err != nil {
+			return ""
+		}
+	}
+	return "unix:" + sock
+}
+
+// instToken is the token of the instance's agent: the one recorded with
+// it (an agent of another home has its own), else this home's.
+func (p *Provider) instToken(inst faastype.Instance) (string, error) {
+	if inst.Token != "" {
+		return inst.Token, nil
+	}
+	return p.token(inst.ID)
+}
 
 // LogPath is an instance's agent log.
 func (p *Provider) LogPath(id string) string { return faashome.Log(p.Home, id) }
@@ -107,6 +130,7 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 	if err != nil {
 		return inst, fault.Platformf("launch %s: agent secret: %w", inst.ID, err)
 	}
+	p.launched.Store(inst.ID, true)
 	inst.Token = token
 	args := []string{"faas", "agent", "--instance", inst.ID, "--function", inv.Function, "--home", p.Home, "--socket", sock, "--hold-db", p.Home}
 	if p.Idle > 0 {
@@ -175,7 +199,7 @@ func lastLine(path string) string {
 // Invoke sends inv to the instance's agent. An instance still starting is
 // given until the launch timeout to answer.
 func (p *Provider) Invoke(ctx context.Context, inst faastype.Instance, inv faastype.Invocation, starting bool) (faastype.Outcome, error) {
-	token, err := p.token(inst.ID)
+	token, err := p.instToken(inst)
 	if err != nil {
 		return faastype.Outcome{}, fault.Platformf("agent secret: %w", err)
 	}
@@ -229,7 +253,7 @@ func (p *Provider) FollowLogs(ctx context.Context, inst faastype.Instance, since
 	if endpoint == "" {
 		endpoint = p.Endpoint(inst.ID)
 	}
-	token, err := p.token(inst.ID)
+	token, err := p.instToken(inst)
 	if err != nil {
 		return fault.Platformf("agent secret: %w", err)
 	}
@@ -262,7 +286,7 @@ func (p *Provider) Stats(ctx context.Context, inst faastype.Instance) (faastype.
 	if endpoint == "" {
 		endpoint = p.Endpoint(inst.ID)
 	}
-	token, err := p.token(inst.ID)
+	token, err := p.instToken(inst)
 	if err != nil {
 		return faastype.InstanceStats{}, fault.Platformf("agent secret: %w", err)
 	}
