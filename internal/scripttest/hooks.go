@@ -63,13 +63,14 @@ func cmdHookServer(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdWaitJSON runs a command until its stdout, JSON, has VALUE at PATH
-// (as the json command reads them), or a minute has passed:
+// (as the json command reads them), or three minutes have passed (a
+// bound for a loaded machine, not a pace):
 // `waitjson PATH VALUE CMD ARGS...`.
 func cmdWaitJSON(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 3 {
 		ts.Fatalf("usage: waitjson PATH VALUE CMD ARGS...")
 	}
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.Now().Add(3 * time.Minute)
 	var got any
 	for {
 		if err := ts.Exec(args[2], args[3:]...); err == nil {
