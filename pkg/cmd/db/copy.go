@@ -48,8 +48,8 @@ URL, or sqlite:DIR for the SQLite of the FAAS_HOME at DIR.
 Functions with every version and its code, jobs with payloads, results and
 logs, usage roll-ups, spend, config, tokens, secrets, scale events, samples
 and schedule runs are copied; instances are not (they are processes of one
-host). Secrets stay sealed: the key that opens them is FAAS_HOME/secret.key
-on this host, not in the database; give the target's faas the same file.
+host). Secrets stay sealed: the key that opens them is FAAS_HOME/keys/secrets.key
+(or FAAS_SECRETS_KEY_FILE) on this host, not in the database; give the target's faas the same file.
 
 A target with any function or job is refused (exit 2). Rows per table and
 the money in jobs, daily usage and spend are compared after the copy; a
