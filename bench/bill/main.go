@@ -21,6 +21,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/faasdev/faas/bench/internal/benchutil"
+	"github.com/faasdev/faas/internal/pgtest"
 	"github.com/faasdev/faas/pkg/billing"
 	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/store"
@@ -68,22 +69,7 @@ func run(jobs, n int) error {
 	fmt.Fprintf(os.Stderr, "filled %d jobs in %s\n", jobs, time.Since(t0).Round(time.Millisecond))
 
 	env := append(os.Environ(), "FAAS_HOME="+home)
-	timeBill := func(args ...string) (time.Duration, string, error) {
-		var ds []time.Duration
-		var out []byte
-		for i := 0; i < n; i++ {
-			cmd := exec.Command(faas, append([]string{"bill", "--month", "2026-11"}, args...)...)
-			cmd.Env = env
-			t := time.Now()
-			o, err := cmd.Output()
-			ds = append(ds, time.Since(t))
-			if err != nil {
-				return 0, "", fmt.Errorf("faas bill: %w", err)
-			}
-			out = o
-		}
-		return benchutil.Median(ds), string(out), nil
-	}
+	timeBill := func(args ...string) (time.Duration, string, error) { return timeBillIn(faas, env, n, args...) }
 	table, tableOut, err := timeBill()
 	if err != nil {
 		return err
@@ -94,6 +80,10 @@ func run(jobs, n int) error {
 	}
 	if !strings.Contains(tableOut, "fn-4") || !strings.Contains(jsonOut, `"invocations": 1000000`) && jobs == 1_000_000 {
 		return fmt.Errorf("unexpected bill:\n%s", jsonOut)
+	}
+	pg, err := onPostgres(faas, env, n, jsonOut)
+	if err != nil {
+		return err
 	}
 
 	// The baseline, and the plans, from the same database.
@@ -142,13 +132,80 @@ func run(jobs, n int) error {
 	fmt.Printf("| faas bill --month 2026-11 (table, piped) | %.1f |\n", float64(table.Microseconds())/1000)
 	fmt.Printf("| faas bill --month 2026-11 -o json | %.1f |\n", float64(js.Microseconds())/1000)
 	fmt.Printf("| baseline: one aggregate over the month's job rows, in process | %.1f |\n", float64(baseline.Microseconds())/1000)
+	if pg != nil {
+		fmt.Printf("| faas db copy --to postgres (whole history, one process) | %.1f |\n", float64(pg.copy.Microseconds())/1000)
+		fmt.Printf("| PostgreSQL: faas bill --month 2026-11 (table, piped) | %.1f |\n", float64(pg.table.Microseconds())/1000)
+		fmt.Printf("| PostgreSQL: faas bill --month 2026-11 -o json | %.1f |\n", float64(pg.json.Microseconds())/1000)
+	}
 	fmt.Printf("\nwhole `faas bill` / baseline query alone: %.3f\n", float64(table)/float64(baseline))
 	fmt.Printf("plan (table and json share it): %s\n", plan(billQuery, "2026-11-01", "2026-12-01"))
 	fmt.Printf("baseline plan: %s\n", plan(naive, from.UnixMilli(), from.Add(month).UnixMilli()))
 	verdict := "MET"
-	if table > 300*time.Millisecond || js > 300*time.Millisecond {
+	if table > 300*time.Millisecond || js > 300*time.Millisecond || pg != nil && (pg.table > 300*time.Millisecond || pg.json > 300*time.Millisecond) {
 		verdict = "NOT MET"
 	}
 	fmt.Printf("- whole-process median ≤ 300 ms: %s\n", verdict)
 	return nil
+}
+
+// timeBillIn runs `faas bill --month 2026-11` n times with env and returns
+// the median and the last output.
+func timeBillIn(faas string, env []string, n int, args ...string) (time.Duration, string, error) {
+	var ds []time.Duration
+	var out []byte
+	for i := 0; i < n; i++ {
+		cmd := exec.Command(faas, append([]string{"bill", "--month", "2026-11"}, args...)...)
+		cmd.Env = env
+		t := time.Now()
+		o, err := cmd.Output()
+		ds = append(ds, time.Since(t))
+		if err != nil {
+			return 0, "", fmt.Errorf("faas bill: %w", err)
+		}
+		out = o
+	}
+	return benchutil.Median(ds), string(out), nil
+}
+
+// pgTimes are the PostgreSQL figures.
+type pgTimes struct{ copy, table, json time.Duration }
+
+// onPostgres copies the SQLite home into a new PostgreSQL database with
+// `faas db copy` (on FAAS_TEST_DATABASE_URL's server, or a throw-away
+// cluster) and times the bill there, which must equal SQLite's. Without
+// PostgreSQL it says so and returns nil.
+func onPostgres(faas string, env []string, n int, sqliteJSON string) (*pgTimes, error) {
+	ctx := context.Background()
+	server, err := pgtest.Server()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "no PostgreSQL (%v): SQLite only\n", err)
+		return nil, nil
+	}
+	defer pgtest.Stop()
+	url, err := pgtest.CreateDatabase(ctx, server)
+	if err != nil {
+		return nil, err
+	}
+	defer pgtest.DropDatabase(ctx, server, url) //nolint:errcheck // a throw-away database
+	var r pgTimes
+	cmd := exec.Command(faas, "db", "copy", "--to", url)
+	cmd.Env = env
+	t := time.Now()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("faas db copy: %w\n%s", err, out)
+	}
+	r.copy = time.Since(t)
+	fmt.Fprintf(os.Stderr, "copied to PostgreSQL in %s\n", r.copy.Round(time.Millisecond))
+	penv := append(env[:len(env):len(env)], faashome.DatabaseEnv+"="+url)
+	if r.table, _, err = timeBillIn(faas, penv, n); err != nil {
+		return nil, err
+	}
+	var out string
+	if r.json, out, err = timeBillIn(faas, penv, n, "-o", "json"); err != nil {
+		return nil, err
+	}
+	if out != sqliteJSON {
+		return nil, fmt.Errorf("the bill on PostgreSQL differs from SQLite's:\n%s\n%s", out, sqliteJSON)
+	}
+	return &r, nil
 }

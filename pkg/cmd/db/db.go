@@ -62,7 +62,7 @@ database at a newer schema than this faas knows is refused.`,
 		Args:  cmdutil.NoArgs,
 		RunE:  func(cmd *cobra.Command, args []string) error { return migrateRun(cmd.Context(), o) },
 	}
-	cmd.AddCommand(status, migrate)
+	cmd.AddCommand(status, migrate, newCopyCmd(o))
 	return cmd
 }
 
