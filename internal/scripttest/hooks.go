@@ -82,7 +82,7 @@ func cmdWaitJSON(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		}
 		if time.Now().After(deadline) {
-			ts.Fatalf("waitjson: %s is %v, not %s, after a minute", args[0], got, args[1])
+			ts.Fatalf("waitjson: %s is %v, not %s, after three minutes", args[0], got, args[1])
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
