@@ -14,6 +14,9 @@
 // (-loader go|wrk picks). faas' own overhead per call comes from its
 // /metrics. Run it from the repository root:
 //
+// (d) runs (a) once more with the records in PostgreSQL (a throw-away
+// cluster, where PostgreSQL is installed; else it says why not).
+//
 //	go run ./bench/serve [-c 16] [-d 10s] [-loader wrk]
 package main
 
@@ -240,6 +243,10 @@ func run(conc int, dur, baseDur time.Duration, slots int) error {
 	if err != nil {
 		return err
 	}
+	pg, err := measurePostgres(dir, faas, fn, conc, dur, slots)
+	if err != nil {
+		return err
+	}
 	env = withoutServer(env)
 
 	// (b) the original design behind a minimal HTTP handler.
@@ -320,6 +327,7 @@ func run(conc int, dur, baseDur time.Duration, slots int) error {
 		fmt.Printf("first errors: (a) %q (b) %q\n", a.firstErr, b.firstErr)
 	}
 	httpRuns.print()
+	pg.print(a, conc)
 	return nil
 }
 
