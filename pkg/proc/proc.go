@@ -103,3 +103,22 @@ func TreeUsage(pid int) (rss int64, cpu float64) {
 	}
 	return rss, cpu
 }
+
+var hostOnce struct {
+	sync.Once
+	id string
+}
+
+// HostID names this host among those that share a database: its
+// /etc/machine-id, else its hostname. A process id means something only on
+// the host it was recorded on.
+func HostID() string {
+	hostOnce.Do(func() {
+		if b, err := os.ReadFile("/etc/machine-id"); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+			hostOnce.id = strings.TrimSpace(string(b))
+			return
+		}
+		hostOnce.id, _ = os.Hostname()
+	})
+	return hostOnce.id
+}

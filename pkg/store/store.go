@@ -197,6 +197,9 @@ type Job struct {
 	LogsTruncated bool
 	RunnerPID     int
 	RunnerStart   int64
+	// RunnerHost is the host of the runner (proc.HostID), where its pid
+	// means something; written by the store, read by none but tests.
+	RunnerHost string
 	// RequestPico and ComputePico are what the job cost, in pico-dollars,
 	// at the prices in force when it ended.
 	RequestPico int64

@@ -195,9 +195,13 @@ func testMarkLost(t *testing.T, b Backend) {
 		pid    int
 		start  int64
 		finish bool
+		host   string
 	}
 	specs := []spec{
 		{id: "dead", pid: 100, start: 1},
+		// Run on another host sharing the database: its pid means nothing
+		// here, so it is never judged here.
+		{id: "other-host", pid: 100, start: 1, host: "another-host"},
 		{id: "alive", pid: 200, start: 2},
 		{id: "reused-pid", pid: 100, start: 5}, // same pid, another process
 		{id: "no-runner", pid: 0},
@@ -205,7 +209,7 @@ func testMarkLost(t *testing.T, b Backend) {
 	}
 	for i, sp := range specs {
 		j := runningJob(sp.id, "fn", t0.Add(time.Duration(i)*time.Second))
-		j.RunnerPID, j.RunnerStart = sp.pid, sp.start
+		j.RunnerPID, j.RunnerStart, j.RunnerHost = sp.pid, sp.start, sp.host
 		if err := s.StartJob(ctx, j); err != nil {
 			t.Fatal(err)
 		}
@@ -249,7 +253,7 @@ func testMarkLost(t *testing.T, b Backend) {
 	}
 
 	wantStatus := map[string]string{
-		"dead": store.StatusLost, "reused-pid": store.StatusLost, "alive": store.StatusRunning,
+		"dead": store.StatusLost, "reused-pid": store.StatusLost, "alive": store.StatusRunning, "other-host": store.StatusRunning,
 		"no-runner": store.StatusRunning, "finished-dead": store.StatusCompleted,
 	}
 	for id, want := range wantStatus {

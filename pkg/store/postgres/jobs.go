@@ -11,6 +11,7 @@ import (
 
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/proc"
 	"github.com/faasdev/faas/pkg/store"
 )
 
@@ -19,13 +20,18 @@ func (s *Store) StartJob(ctx context.Context, j store.Job) error {
 	return s.inTx(ctx, "record job", func(tx pgx.Tx) error { return insertJob(ctx, tx, j) })
 }
 
-// insertJob writes a new running job.
+// insertJob writes a new running job, run on this host (unless the job
+// names another: tests).
 func insertJob(ctx context.Context, tx pgx.Tx, j store.Job) error {
+	host := j.RunnerHost
+	if host == "" && j.RunnerPID > 0 {
+		host = proc.HostID()
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO jobs(id, function, version, owner, status, provider, instance, cold,
-		queued_at, started_at, memory_mb, payload, runner_pid, runner_start, attempts, timeout_ms, trigger)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		queued_at, started_at, memory_mb, payload, runner_pid, runner_start, attempts, timeout_ms, trigger, runner_host)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		j.ID, j.Function, j.Version, j.Owner, j.Status, j.Provider, j.Instance, j.Cold,
-		ms(j.QueuedAt), nullTime(j.StartedAt), j.MemoryMB, j.Payload, j.RunnerPID, j.RunnerStart, j.Attempts, j.Timeout.Milliseconds(), j.Trigger)
+		ms(j.QueuedAt), nullTime(j.StartedAt), j.MemoryMB, j.Payload, j.RunnerPID, j.RunnerStart, j.Attempts, j.Timeout.Milliseconds(), j.Trigger, host)
 	return err
 }
 
@@ -103,7 +109,8 @@ func (s *Store) MarkLost(ctx context.Context, now time.Time, alive func(pid int,
 			dead = append(dead, id)
 		}
 		return nil
-	}, `SELECT id, COALESCE(runner_pid, 0), COALESCE(runner_start, 0) FROM jobs WHERE status = 'running'`)
+	}, `SELECT id, COALESCE(runner_pid, 0), COALESCE(runner_start, 0) FROM jobs
+		WHERE status = 'running' AND runner_host IN ('', $1)`, proc.HostID())
 	if err != nil {
 		return nil, err
 	}
@@ -300,9 +307,9 @@ func (s *Store) ClaimNext(ctx context.Context, now time.Time, pid int, pidStart 
 	err = s.inTx(ctx, "claim queued job", func(tx pgx.Tx) error {
 		var err error
 		j, err = scanWhole(tx.QueryRow(ctx, `UPDATE jobs SET status = 'running', started_at = $1, runner_pid = $2, runner_start = $3,
-			attempts = attempts + 1
+			runner_host = $4, attempts = attempts + 1
 			WHERE id = (SELECT id FROM jobs WHERE status = 'waiting' ORDER BY queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-			RETURNING `+jobColumns+`, payload, result, logs`, ms(now), pid, pidStart))
+			RETURNING `+jobColumns+`, payload, result, logs`, ms(now), pid, pidStart, proc.HostID()))
 		ok = err == nil
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/proc"
 	"github.com/faasdev/faas/pkg/store"
 )
 
@@ -17,13 +18,18 @@ func (s *Store) StartJob(ctx context.Context, j store.Job) error {
 	return s.inTx(ctx, "record job", func(tx *sql.Tx) error { return insertJob(ctx, tx, j) })
 }
 
-// insertJob writes a new running job.
+// insertJob writes a new running job, run on this host (unless the job
+// names another: tests).
 func insertJob(ctx context.Context, tx *sql.Tx, j store.Job) error {
+	host := j.RunnerHost
+	if host == "" && j.RunnerPID > 0 {
+		host = proc.HostID()
+	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO jobs(id, function, version, owner, status, provider, instance, cold,
-		queued_at, started_at, memory_mb, payload, runner_pid, runner_start, attempts, timeout_ms, trigger)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		queued_at, started_at, memory_mb, payload, runner_pid, runner_start, attempts, timeout_ms, trigger, runner_host)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		j.ID, j.Function, j.Version, j.Owner, j.Status, j.Provider, j.Instance, j.Cold,
-		toMS(j.QueuedAt), nullMS(j.StartedAt), j.MemoryMB, j.Payload, j.RunnerPID, j.RunnerStart, j.Attempts, j.Timeout.Milliseconds(), j.Trigger)
+		toMS(j.QueuedAt), nullMS(j.StartedAt), j.MemoryMB, j.Payload, j.RunnerPID, j.RunnerStart, j.Attempts, j.Timeout.Milliseconds(), j.Trigger, host)
 	return err
 }
 
@@ -100,7 +106,8 @@ func (s *Store) MarkLost(ctx context.Context, now time.Time, alive func(pid int,
 			dead = append(dead, id)
 		}
 		return nil
-	}, `SELECT id, COALESCE(runner_pid, 0), COALESCE(runner_start, 0) FROM jobs WHERE status = 'running'`)
+	}, `SELECT id, COALESCE(runner_pid, 0), COALESCE(runner_start, 0) FROM jobs
+		WHERE status = 'running' AND runner_host IN ('', ?)`, proc.HostID())
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +287,7 @@ func (s *Store) ClaimNext(ctx context.Context, now time.Time, pid int, pidStart 
 			return err
 		}
 		if _, err = tx.ExecContext(ctx, `UPDATE jobs SET status = 'running', started_at = ?, runner_pid = ?, runner_start = ?,
-			attempts = attempts + 1 WHERE id = ? AND status = 'waiting'`, toMS(now), pid, pidStart, id); err != nil {
+			runner_host = ?, attempts = attempts + 1 WHERE id = ? AND status = 'waiting'`, toMS(now), pid, pidStart, proc.HostID(), id); err != nil {
 			return err
 		}
 		j, err = scanWhole(tx.QueryRowContext(ctx, selectWhole, id))
