@@ -35,6 +35,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faasdev/faas/pkg/bundle"
 	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
@@ -214,7 +215,7 @@ func (b *Builder) Build(ctx context.Context, s Spec) (Env, error) {
 	if err != nil {
 		return Env{}, fault.Platformf("create the build directory: %w", err)
 	}
-	defer removeTree(work) // all but the environment, renamed out of it when done
+	defer bundle.RemoveTree(work) //nolint:errcheck // all but the environment, renamed out of it when done
 	out := filepath.Join(work, "env")
 	if err := b.prepare(p, work, out); err != nil {
 		return Env{}, err
@@ -311,7 +312,7 @@ func (b *Builder) npmCache() error {
 func (b *Builder) removeStale(key string) {
 	stale, _ := filepath.Glob(filepath.Join(faashome.Envs(b.Home), ".tmp-"+key+"-*"))
 	for _, d := range stale {
-		removeTree(d)
+		bundle.RemoveTree(d)
 	}
 }
 

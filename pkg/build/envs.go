@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/faasdev/faas/pkg/bundle"
 	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/fault"
 )
@@ -86,20 +87,6 @@ func owner(path string) int {
 	return -1
 }
 
-// removeTree removes a tree that seal made read-only: root may anyway;
-// another user first makes its directories writable again.
-func removeTree(dir string) {
-	if os.Geteuid() != 0 {
-		_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-			if err == nil && d.IsDir() {
-				_ = os.Chmod(path, 0o700)
-			}
-			return nil
-		})
-	}
-	_ = os.RemoveAll(dir)
-}
-
 // isKey says whether name is an environment's key: a sha256 in hex.
 func isKey(name string) bool {
 	if len(name) != 64 {
@@ -167,7 +154,7 @@ func (b *Builder) Prune(keep map[string]bool) (removed int, freed int64, err err
 				if os.Rename(path, trash) != nil {
 					return
 				}
-				removeTree(trash)
+				bundle.RemoveTree(trash)
 				_ = os.Remove(faashome.EnvLock(b.Home, name))
 				removed, freed = removed+1, freed+n
 			})
@@ -175,14 +162,14 @@ func (b *Builder) Prune(keep map[string]bool) (removed int, freed int64, err err
 			key := name[len(".tmp-") : len(".tmp-")+64]
 			withLock(key, func() {
 				freed += treeSize(path)
-				removeTree(path)
+				bundle.RemoveTree(path)
 				if _, err := os.Lstat(filepath.Join(envs, key)); errors.Is(err, fs.ErrNotExist) {
 					_ = os.Remove(faashome.EnvLock(b.Home, key))
 				}
 			})
 		case strings.HasPrefix(name, ".trash-"): // a prune that died
 			freed += treeSize(path)
-			removeTree(path)
+			bundle.RemoveTree(path)
 		case strings.HasSuffix(name, ".lock") && isKey(strings.TrimSuffix(name, ".lock")):
 			key := strings.TrimSuffix(name, ".lock")
 			if _, err := os.Lstat(filepath.Join(envs, key)); errors.Is(err, fs.ErrNotExist) && !keep[key] {

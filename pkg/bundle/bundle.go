@@ -233,3 +233,18 @@ func human(n int64) string {
 	}
 	return strconv.FormatInt(n, 10) + " bytes"
 }
+
+// DependencyFiles are the files at a tree's root that say what it depends
+// on: Python's requirements.txt, Node's package.json and its lock.
+var DependencyFiles = []string{"requirements.txt", "package.json", "package-lock.json", "npm-shrinkwrap.json"}
+
+// Dependencies are b's DependencyFiles that it has, by name.
+func (b *Bundle) Dependencies() map[string][]byte {
+	files := map[string][]byte{}
+	for _, f := range DependencyFiles {
+		if data, ok := b.File(f); ok {
+			files[f] = data
+		}
+	}
+	return files
+}

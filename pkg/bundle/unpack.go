@@ -44,7 +44,7 @@ func UnpackWith(tarBytes []byte, dir string, opts Options) (err error) {
 	}
 	defer func() {
 		if err != nil {
-			_ = removeTree(tmp)
+			_ = RemoveTree(tmp)
 		}
 	}()
 	dirs, err := extract(tarBytes, tmp, dir, opts)
@@ -172,8 +172,9 @@ func renameNoReplace(from, to string) error {
 	return &os.LinkError{Op: "rename", Old: from, New: to, Err: err}
 }
 
-// removeTree removes a directory that may hold read-only directories.
-func removeTree(dir string) error {
+// RemoveTree removes a tree that may hold read-only directories (as
+// Unpack and dependency builds leave them): each is made writable first.
+func RemoveTree(dir string) error {
 	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && d.IsDir() {
 			_ = os.Chmod(p, 0o700)

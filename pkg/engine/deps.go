@@ -37,9 +37,6 @@ func (e *Engine) SetBuilder(b Builder) { e.builder = b }
 // BuildLogLimit bounds the build log a version keeps: its last bytes.
 const BuildLogLimit = 64 << 10
 
-// depFiles are the files of a tree that say its dependencies.
-var depFiles = []string{"requirements.txt", "package.json", "package-lock.json", "npm-shrinkwrap.json"}
-
 // buildDeps builds what a tree version depends on, streaming the build's
 // output to progress and keeping its tail as the version's build log.
 // A one-file version has none.
@@ -47,12 +44,7 @@ func (e *Engine) buildDeps(ctx context.Context, b *bundle.Bundle, rt function.Ru
 	if b == nil {
 		return "", false, nil, nil
 	}
-	files := map[string][]byte{}
-	for _, f := range depFiles {
-		if data, ok := b.File(f); ok {
-			files[f] = data
-		}
-	}
+	files := b.Dependencies()
 	if len(files) == 0 {
 		return "", false, nil, nil
 	}
@@ -76,12 +68,11 @@ func (e *Engine) buildDeps(ctx context.Context, b *bundle.Bundle, rt function.Ru
 		if err != nil {
 			return "", false, nil, fault.Platformf("unpack the function's files: %w", err)
 		}
-		defer os.RemoveAll(src)
+		defer bundle.RemoveTree(src) //nolint:errcheck // a temporary copy
 		dir = filepath.Join(src, "src")
 		if err := bundle.Unpack(b.Tar(), dir); err != nil {
 			return "", false, nil, fault.Platformf("unpack the function's files: %w", err)
 		}
-		defer makeRemovable(dir)
 	}
 	tail := &tailBuffer{max: BuildLogLimit}
 	w := io.Writer(tail)
@@ -100,17 +91,6 @@ func depName(files map[string][]byte) string {
 		return "requirements.txt"
 	}
 	return "package.json"
-}
-
-// makeRemovable gives an unpacked tree's read-only directories back their
-// write bit, so that it can be removed.
-func makeRemovable(dir string) {
-	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			_ = os.Chmod(p, 0o700)
-		}
-		return nil
-	})
 }
 
 // tailBuffer keeps the last max bytes written to it.

@@ -71,13 +71,7 @@ func (o *Options) source(r *engine.DeployRequest) (entry []byte, display string,
 	if rt == "" {
 		rt = function.RuntimeFromFile(file)
 	}
-	files := map[string][]byte{}
-	for _, f := range []string{"requirements.txt", "package.json", "package-lock.json", "npm-shrinkwrap.json"} {
-		if data, ok := b.File(f); ok {
-			files[f] = data
-		}
-	}
-	if _, err := build.Needs(rt, files); err != nil {
+	if _, err := build.Needs(rt, b.Dependencies()); err != nil {
 		return nil, "", err
 	}
 	if r.Name == "" && o.File != Stdin {
