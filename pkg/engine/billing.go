@@ -175,23 +175,26 @@ func (e *Engine) Bill(ctx context.Context, r BillRequest) (Bill, error) {
 			return Bill{}, err
 		}
 	}
-	set, err := e.Settings(ctx)
-	if err != nil {
-		return Bill{}, err
-	}
-	f := store.BillFilter{From: from, To: to, Function: r.Function, Owner: r.Owner, OwnerSet: r.OwnerSet}
+	f := store.BillFilter{From: from, To: to, Function: r.Function, Owner: r.Owner, OwnerSet: r.OwnerSet, Spender: e.Owner}
 	if e.Scoped {
 		f.Owner, f.OwnerSet = e.Owner, true
 	}
-	rows, err := e.store.Bill(ctx, f)
+	// One read of the store (one round trip on PostgreSQL): the sums, the
+	// days, the spend and the prices they are charged at.
+	d, err := e.store.Bill(ctx, f)
 	if err != nil {
 		return Bill{}, err
 	}
-	b := Bill{Month: from.Format("2006-01"), Zone: os.Getenv("TZ"), From: from, To: to, Rows: rows, Settings: set}
+	set, err := billing.FromConfig(d.Config)
+	if err != nil {
+		return Bill{}, fault.WithHint(fault.Platformf("%w", err), "fix it with `faas config set KEY VALUE`")
+	}
+	b := Bill{Month: from.Format("2006-01"), Zone: os.Getenv("TZ"), From: from, To: to, Rows: d.Rows, Settings: set,
+		Daily: d.Daily, Spent: billing.Pico(d.Spent)}
 	if b.Zone == "" {
 		b.Zone, _ = from.Zone()
 	}
-	for _, row := range rows {
+	for _, row := range d.Rows {
 		b.Totals.Requests += row.Invocations
 		b.Totals.MBMS += row.MBMS
 		b.Totals.Request += billing.Pico(row.RequestPico)
@@ -199,13 +202,5 @@ func (e *Engine) Bill(ctx context.Context, r BillRequest) (Bill, error) {
 	}
 	b.RequestCredit, b.ComputeCredit = set.Sheet.Credit(b.Totals)
 	b.Due = b.Totals.Request + b.Totals.Compute - b.RequestCredit - b.ComputeCredit
-	if b.Daily, err = e.store.DailyCost(ctx, f); err != nil {
-		return Bill{}, err
-	}
-	spent, err := e.store.Spend(ctx, b.Month, e.Owner)
-	if err != nil {
-		return Bill{}, err
-	}
-	b.Spent = billing.Pico(spent)
 	return b, nil
 }

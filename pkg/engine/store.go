@@ -81,8 +81,8 @@ type AccountStore interface {
 	Config(ctx context.Context) (map[string]string, error)
 	SetConfig(ctx context.Context, key, value string, now time.Time) error
 	Spend(ctx context.Context, month, owner string) (int64, error)
-	Bill(ctx context.Context, f store.BillFilter) ([]store.BillRow, error)
-	DailyCost(ctx context.Context, f store.BillFilter) (map[string]int64, error)
+	// Bill reads what a period's bill is computed from, at once.
+	Bill(ctx context.Context, f store.BillFilter) (store.BillData, error)
 	CreateToken(ctx context.Context, t store.Token) error
 	Tokens(ctx context.Context) ([]store.Token, error)
 	RevokeToken(ctx context.Context, name string) error

@@ -31,6 +31,19 @@ type BillFilter struct {
 	Owner    string
 	// OwnerSet says Owner filters even when empty (the local user).
 	OwnerSet bool
+	// Spender is whose spend in From's month a bill reads (the budget's
+	// owner), whatever the filter.
+	Spender string
+}
+
+// BillData is what a period's bill is computed from, read together: the
+// sums per function (by name), the cost per day, the Spender's spend in
+// the month and the stored settings (prices, free tier, budget).
+type BillData struct {
+	Rows   []BillRow
+	Daily  map[string]int64
+	Spent  int64
+	Config map[string]string
 }
 
 // SyntheticJobs describes ended jobs to insert in bulk, for benchmarks and

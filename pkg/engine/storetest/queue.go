@@ -102,7 +102,8 @@ func testFinishRequeueBillsEachRun(t *testing.T, b Backend) {
 	if j := run(store.StatusCompleted, false); j.Status != store.StatusCompleted || j.Attempts != 2 || j.RequestPico != 400_000 || j.ComputePico != 2_000 || j.BilledMS != 20 {
 		t.Fatalf("after the second run: %+v", j)
 	}
-	rows, err := s.Bill(ctx, store.BillFilter{From: t0.AddDate(0, 0, -1), To: t0.AddDate(0, 0, 1)})
+	d, err := s.Bill(ctx, store.BillFilter{From: t0.AddDate(0, 0, -1), To: t0.AddDate(0, 0, 1)})
+	rows := d.Rows
 	if err != nil || len(rows) != 1 || rows[0].Invocations != 2 || rows[0].Errors != 1 || rows[0].RequestPico != 400_000 {
 		t.Fatalf("bill: %+v %v", rows, err)
 	}

@@ -104,29 +104,34 @@ func testConfigSpendBill(t *testing.T, b Backend) {
 	if p, err := s.Spend(ctx, "1999-01", "ada"); err != nil || p != 0 {
 		t.Errorf("Spend of an empty month = %d, %v", p, err)
 	}
-	period := store.BillFilter{From: t0.AddDate(0, 0, -1), To: t0.AddDate(0, 0, 5)}
-	rows, err := s.Bill(ctx, period)
+	period := store.BillFilter{From: t0.AddDate(0, 0, -1), To: t0.AddDate(0, 0, 5), Spender: "ada"}
+	d, err := s.Bill(ctx, period)
 	want := []store.BillRow{
 		{Function: "f", Invocations: 3, Errors: 1, DurationUS: 7000, BilledMS: 7, MBMS: 256 * 7, RequestPico: 400_001, ComputePico: big + 8},
 		{Function: "g", Invocations: 1, Errors: 0, DurationUS: 3000, BilledMS: 3, MBMS: 256 * 3, RequestPico: 200_000},
 	}
-	if err != nil || !reflect.DeepEqual(rows, want) {
-		t.Errorf("Bill = %+v, %v\nwant %+v", rows, err, want)
+	if err != nil || !reflect.DeepEqual(d.Rows, want) {
+		t.Errorf("Bill = %+v, %v\nwant %+v", d.Rows, err, want)
+	}
+	wantDays := map[string]int64{store.Day(t0): 200_000 + big, store.Day(t0.AddDate(0, 0, 1)): 400_009}
+	if !reflect.DeepEqual(d.Daily, wantDays) {
+		t.Errorf("Bill's days = %v; want %v", d.Daily, wantDays)
+	}
+	if p, _ := s.Spend(ctx, store.Month(period.From), "ada"); d.Spent != p {
+		t.Errorf("Bill's spend = %d; want Spend's %d", d.Spent, p)
+	}
+	if !reflect.DeepEqual(d.Config, map[string]string{"price.request": "0.2"}) {
+		t.Errorf("Bill's config = %v", d.Config)
 	}
 	ada := period
 	ada.Owner, ada.OwnerSet, ada.Function = "ada", true, "f"
-	if rows, err := s.Bill(ctx, ada); err != nil || len(rows) != 1 || rows[0].Invocations != 2 {
-		t.Errorf("Bill(ada, f) = %+v, %v", rows, err)
+	if d, err := s.Bill(ctx, ada); err != nil || len(d.Rows) != 1 || d.Rows[0].Invocations != 2 {
+		t.Errorf("Bill(ada, f) = %+v, %v", d.Rows, err)
 	}
 	local := period
-	local.OwnerSet = true
-	if rows, err := s.Bill(ctx, local); err != nil || len(rows) != 0 {
-		t.Errorf("Bill of the local user (owner '') = %+v, %v", rows, err)
-	}
-	days, err := s.DailyCost(ctx, period)
-	wantDays := map[string]int64{store.Day(t0): 200_000 + big, store.Day(t0.AddDate(0, 0, 1)): 400_009}
-	if err != nil || !reflect.DeepEqual(days, wantDays) {
-		t.Errorf("DailyCost = %v, %v; want %v", days, err, wantDays)
+	local.OwnerSet, local.Spender = true, "nobody"
+	if d, err := s.Bill(ctx, local); err != nil || len(d.Rows) != 0 || len(d.Daily) != 0 || d.Spent != 0 {
+		t.Errorf("Bill of the local user (owner '') = %+v, %v", d, err)
 	}
 }
 

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"sort"
 	"strconv"
 	"time"
 
@@ -60,25 +61,47 @@ func billWhere(f store.BillFilter) (string, []any) {
 	return q, args
 }
 
-// Bill sums a period per function from the daily roll-up, which every
-// ended job updates in the transaction that records its cost. The sums are
-// numeric in PostgreSQL; they are read back as bigint (exact).
-func (s *Store) Bill(ctx context.Context, f store.BillFilter) ([]store.BillRow, error) {
+// Bill reads a period's sums per function and cost per day from the daily
+// roll-up, which every ended job updates in the transaction that records
+// its cost, with the month's spend and the settings: one statement, sent
+// unprepared, so a bill costs one round trip to the server (a prepared
+// statement costs two the first time, and `faas bill` has no second time).
+func (s *Store) Bill(ctx context.Context, f store.BillFilter) (store.BillData, error) {
 	where, args := billWhere(f)
-	return queryAll(ctx, s.pool, "bill", func(r pgx.Rows) (b store.BillRow, err error) {
-		err = r.Scan(&b.Function, &b.Invocations, &b.Errors, &b.DurationUS, &b.BilledMS, &b.MBMS, &b.RequestPico, &b.ComputePico)
-		return b, err
-	}, `SELECT function, SUM(invocations)::bigint, SUM(errors)::bigint, SUM(duration_us)::bigint, SUM(billed_ms)::bigint,
-		SUM(mb_ms)::bigint, SUM(request_pico)::bigint, SUM(compute_pico)::bigint FROM usage_daily`+where+` GROUP BY function ORDER BY function`, args...)
-}
-
-// DailyCost sums a period's cost per day, for the bill's chart.
-func (s *Store) DailyCost(ctx context.Context, f store.BillFilter) (map[string]int64, error) {
-	where, args := billWhere(f)
-	return queryMap(ctx, s.pool, "bill by day", func(r pgx.Rows) (day string, pico int64, err error) {
-		err = r.Scan(&day, &pico)
-		return day, pico, err
-	}, `SELECT day, SUM(request_pico + compute_pico)::bigint FROM usage_daily`+where+` GROUP BY day`, args...)
+	args = append(args, store.Month(f.From), f.Spender)
+	month, spender := "$"+strconv.Itoa(len(args)-1), "$"+strconv.Itoa(len(args))
+	d := store.BillData{Daily: map[string]int64{}, Config: map[string]string{}}
+	// part: 0 a function's sums, 1 a day's cost, 2 the spend, 3 a setting.
+	err := queryEach(ctx, s.pool, "bill", func(r pgx.Rows) error {
+		var part int
+		var key, value string
+		var b store.BillRow
+		if err := r.Scan(&part, &key, &value, &b.Invocations, &b.Errors, &b.DurationUS, &b.BilledMS, &b.MBMS, &b.RequestPico, &b.ComputePico); err != nil {
+			return err
+		}
+		switch part {
+		case 0:
+			b.Function = key
+			d.Rows = append(d.Rows, b)
+		case 1:
+			d.Daily[key] = b.RequestPico
+		case 2:
+			d.Spent = b.RequestPico
+		case 3:
+			d.Config[key] = value
+		}
+		return nil
+	}, `WITH u AS (SELECT GROUPING(function) AS by_day, function, day, SUM(invocations)::bigint AS invocations,
+			SUM(errors)::bigint AS errors, SUM(duration_us)::bigint AS duration_us, SUM(billed_ms)::bigint AS billed_ms,
+			SUM(mb_ms)::bigint AS mb_ms, SUM(request_pico)::bigint AS request_pico, SUM(compute_pico)::bigint AS compute_pico
+			FROM usage_daily`+where+` GROUP BY GROUPING SETS ((function), (day)))
+		SELECT 0, function, '', invocations, errors, duration_us, billed_ms, mb_ms, request_pico, compute_pico FROM u WHERE by_day = 0
+		UNION ALL SELECT 1, day, '', 0, 0, 0, 0, 0, request_pico + compute_pico, 0 FROM u WHERE by_day = 1
+		UNION ALL SELECT 2, '', '', 0, 0, 0, 0, 0, pico, 0 FROM spend WHERE month = `+month+` AND owner = `+spender+`
+		UNION ALL SELECT 3, key, value, 0, 0, 0, 0, 0, 0, 0 FROM config`, append([]any{pgx.QueryExecModeExec}, args...)...)
+	// Byte order, as ORDER BY function COLLATE "C" would give.
+	sort.Slice(d.Rows, func(i, k int) bool { return d.Rows[i].Function < d.Rows[k].Function })
+	return d, err
 }
 
 // AddUsage adds usage that did not come from jobs run here (an import, a

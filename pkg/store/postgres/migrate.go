@@ -86,7 +86,9 @@ type queryRower interface {
 
 func readVersion(ctx context.Context, q queryRower) (int, error) {
 	var have int
-	err := q.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM faas_schema`).Scan(&have)
+	// The simple protocol: one round trip, where a statement prepared for
+	// one use costs two (every command reads the version once).
+	err := q.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM faas_schema`, pgx.QueryExecModeSimpleProtocol).Scan(&have)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table: a new database
 		return 0, nil

@@ -90,10 +90,14 @@ func connect(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, connectErr(where, cc.User, cc.Database, err)
 	}
-	if err := pool.Ping(ctx); err != nil {
+	// Connect now, to report a server that cannot be reached as such; the
+	// connection is the next query's (a Ping would cost a round trip).
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
 		pool.Close()
 		return nil, connectErr(where, cc.User, cc.Database, err)
 	}
+	conn.Release()
 	return &Store{pool: pool, where: where}, nil
 }
 

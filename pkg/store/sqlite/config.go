@@ -58,24 +58,33 @@ func billWhere(f store.BillFilter) (string, []any) {
 	return q, args
 }
 
-// Bill sums a period per function from the daily roll-up, which every
-// ended job updates in the transaction that records its cost.
-func (s *Store) Bill(ctx context.Context, f store.BillFilter) ([]store.BillRow, error) {
+// Bill reads a period's sums per function and cost per day from the daily
+// roll-up, which every ended job updates in the transaction that records
+// its cost, with the month's spend and the settings.
+func (s *Store) Bill(ctx context.Context, f store.BillFilter) (store.BillData, error) {
+	var d store.BillData
+	var err error
 	where, args := billWhere(f)
-	return queryAll(ctx, s.db, "bill", func(r rowScanner) (b store.BillRow, err error) {
+	d.Rows, err = queryAll(ctx, s.db, "bill", func(r rowScanner) (b store.BillRow, err error) {
 		err = r.Scan(&b.Function, &b.Invocations, &b.Errors, &b.DurationUS, &b.BilledMS, &b.MBMS, &b.RequestPico, &b.ComputePico)
 		return b, err
 	}, `SELECT function, SUM(invocations), SUM(errors), SUM(duration_us), SUM(billed_ms),
 		SUM(mb_ms), SUM(request_pico), SUM(compute_pico) FROM usage_daily`+where+` GROUP BY function ORDER BY function`, args...)
-}
-
-// DailyCost sums a period's cost per day, for the bill's chart.
-func (s *Store) DailyCost(ctx context.Context, f store.BillFilter) (map[string]int64, error) {
-	where, args := billWhere(f)
-	return queryMap(ctx, s.db, "bill by day", func(r rowScanner) (day string, pico int64, err error) {
+	if err != nil {
+		return d, err
+	}
+	d.Daily, err = queryMap(ctx, s.db, "bill by day", func(r rowScanner) (day string, pico int64, err error) {
 		err = r.Scan(&day, &pico)
 		return day, pico, err
 	}, `SELECT day, SUM(request_pico + compute_pico) FROM usage_daily`+where+` GROUP BY day`, args...)
+	if err != nil {
+		return d, err
+	}
+	if d.Spent, err = s.Spend(ctx, store.Month(f.From), f.Spender); err != nil {
+		return d, err
+	}
+	d.Config, err = s.Config(ctx)
+	return d, err
 }
 
 // InsertSynthetic inserts the jobs in one statement.
