@@ -66,6 +66,7 @@ func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) 
 		"submit":      cmdSubmit,
 		"waitlines":   cmdWaitLines,
 		"runsonce":    cmdRunsOnce,
+		"waitsql":     cmdWaitSQL,
 	}
 }
 

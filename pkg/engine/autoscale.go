@@ -38,6 +38,9 @@ func (e *Engine) AutoscaleTick(ctx context.Context, st autoscale.Settings, prev 
 		return res, err
 	}
 	res.Lost = len(lost)
+	if err := e.markSilent(ctx); err != nil {
+		return res, err
+	}
 	rows, err := e.store.ListInstances(ctx, "")
 	if err != nil {
 		return res, err

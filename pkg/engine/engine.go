@@ -40,6 +40,7 @@ type core struct {
 	settingsMu     sync.Mutex
 	settingsLoaded bool
 	settingsStamp  time.Time
+	settingsRead   time.Time
 	settings       billing.Settings
 	settingsErr    error
 
@@ -47,6 +48,7 @@ type core struct {
 	builder Builder
 	// record writes a job as its failure destination's payload.
 	record func(store.Job) []byte
+	hb     heartbeat
 }
 
 // New returns the engine of a FAAS_HOME whose records are in st. The
@@ -71,8 +73,11 @@ func (e *Engine) function(ctx context.Context, name string) (store.Function, err
 	return f, err
 }
 
-// Close releases the database.
-func (e *Engine) Close() error { return e.store.Close() }
+// Close stops the heartbeat, if any, and releases the database.
+func (e *Engine) Close() error {
+	e.stopHeartbeat()
+	return e.store.Close()
+}
 
 // SetProvider makes every function run on p (tests).
 func (e *Engine) SetProvider(p provider.Provider) { e.override = p }

@@ -68,6 +68,7 @@ func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error)
 		RunnerPID: pid, RunnerStart: proc.SelfStart(), Trigger: trigger(r.Trigger),
 	}
 	pl := placement(p, fn)
+	e.StartHeartbeat()
 	placed, err := e.store.ClaimJob(ctx, job, pl)
 	if err != nil {
 		return store.Job{}, err
@@ -305,8 +306,10 @@ func validStatus(s string) bool {
 // reconcile marks as lost the running jobs whose faas process died. Their
 // agents saw the connection close and stopped the function.
 func (e *Engine) reconcile(ctx context.Context) error {
-	_, err := e.store.MarkLost(ctx, e.Now(), runnerAlive)
-	return err
+	if _, err := e.store.MarkLost(ctx, e.Now(), runnerAlive); err != nil {
+		return err
+	}
+	return e.markSilent(ctx)
 }
 
 // waitReady waits for a starting instance to be ready; ok is false when

@@ -97,6 +97,7 @@ func (e *Engine) runClaimed(ctx context.Context, job store.Job) (j store.Job, re
 // ClaimQueued claims the oldest waiting job for this process to run
 // (it becomes running, with one more attempt); ok is false when none waits.
 func (e *Engine) ClaimQueued(ctx context.Context) (job store.Job, ok bool, err error) {
+	e.StartHeartbeat()
 	return e.store.ClaimNext(ctx, e.Now(), os.Getpid(), proc.SelfStart())
 }
 

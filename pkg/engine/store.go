@@ -49,6 +49,14 @@ type JobStore interface {
 	FinishJob(ctx context.Context, j store.Job, requeue bool) error
 	// MarkLost ends the running jobs whose runner is not alive.
 	MarkLost(ctx context.Context, now time.Time, alive func(pid int, start int64) bool) ([]string, error)
+	// Beat records that the runner lives at now and beats every every;
+	// ForgetRunner removes it.
+	Beat(ctx context.Context, r store.Runner, now time.Time, every time.Duration) error
+	ForgetRunner(ctx context.Context, r store.Runner) error
+	// MarkSilent ends the running jobs of other hosts' runners not heard
+	// from for three of their beats (or, never heard from, for grace since
+	// the job started), each once.
+	MarkSilent(ctx context.Context, now time.Time, grace time.Duration) ([]string, error)
 	GetJob(ctx context.Context, id string) (store.Job, error)
 	// JobState reads only a job's status and runner.
 	JobState(ctx context.Context, id string) (store.Job, error)

@@ -109,11 +109,19 @@ var hostOnce struct {
 	id string
 }
 
-// HostID names this host among those that share a database: its
-// /etc/machine-id, else its hostname. A process id means something only on
-// the host it was recorded on.
+// HostIDEnv overrides HostID: for machines whose machine-id is not their
+// own (containers of one image) and for tests of several hosts on one.
+const HostIDEnv = "FAAS_HOST_ID"
+
+// HostID names this host among those that share a database: $FAAS_HOST_ID,
+// else its /etc/machine-id, else its hostname. A process id means
+// something only on the host it was recorded on.
 func HostID() string {
 	hostOnce.Do(func() {
+		if id := strings.TrimSpace(os.Getenv(HostIDEnv)); id != "" {
+			hostOnce.id = id
+			return
+		}
 		if b, err := os.ReadFile("/etc/machine-id"); err == nil && len(strings.TrimSpace(string(b))) > 0 {
 			hostOnce.id = strings.TrimSpace(string(b))
 			return

@@ -249,6 +249,14 @@ type Callback struct {
 	Error    string
 }
 
+// Runner is a process that runs jobs: its host (proc.HostID), its pid and
+// the pid's start time there.
+type Runner struct {
+	Host  string
+	PID   int
+	Start int64
+}
+
 // Month is the billing month of a time: "2006-01" in the local time zone.
 func Month(t time.Time) string { return t.Local().Format("2006-01") }
 

@@ -149,6 +149,9 @@ func run(ctx context.Context, o *Options) error {
 	if _, err := eng.Jobs(ctx, store.JobFilter{Limit: 1}); err != nil {
 		return err
 	}
+	// On a database shared with other hosts: beat, and end the jobs of
+	// those whose server went silent (their host died).
+	eng.StartHeartbeat()
 	addr := ln.Addr().String()
 	if err := faashome.WriteServer(eng.Home, addr, time.Now()); err != nil {
 		ln.Close()

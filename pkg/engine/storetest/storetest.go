@@ -54,6 +54,7 @@ func Run(t *testing.T, b Backend) {
 		{"StartFinishJobRoundTrip", testStartFinishJobRoundTrip},
 		{"FinishJobNotRunning", testFinishJobNotRunning},
 		{"MarkLost", testMarkLost},
+		{"MarkSilent", testMarkSilent},
 		{"ListJobs", testListJobs},
 		{"CauseIsRecorded", testCauseIsRecorded},
 		{"ConcurrentStoresSeparateOpens", testConcurrentStoresSeparateOpens},
