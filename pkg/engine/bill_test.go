@@ -97,3 +97,40 @@ func completedOutcome() faastype.Outcome {
 	zero := 0
 	return faastype.Outcome{Status: faastype.Completed, ExitCode: &zero, StartedAt: start, EndedAt: start.Add(time.Millisecond)}
 }
+
+// A price set through another home's faas on the same records (a server on
+// another host of a shared database) is in force here within SettingsTTL,
+// though this home's stamp file never changes.
+func TestSettingsSetElsewhereWithinTTL(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	here, there := New(t.TempDir(), st), New(t.TempDir(), st)
+	before, err := here.Settings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := there.ConfigSet(ctx, "price.request", "0.4"); err != nil {
+		t.Fatal(err)
+	}
+	set := time.Now()
+	for {
+		s, err := here.Settings(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Sheet.Request != before.Sheet.Request {
+			break
+		}
+		if time.Since(set) > SettingsTTL+5*time.Second {
+			t.Fatalf("the price set elsewhere is not in force %v later", time.Since(set))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if took := time.Since(set); took > SettingsTTL+2*time.Second {
+		t.Errorf("in force %v after it was set; want within %v", took, SettingsTTL)
+	}
+}

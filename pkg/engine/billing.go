@@ -15,15 +15,20 @@ import (
 	"github.com/faasdev/faas/pkg/store"
 )
 
+// SettingsTTL is how long a process trusts the settings it read: a
+// setting changed through another home's faas (another host of a shared
+// database) is in force here at most this long after.
+const SettingsTTL = time.Second
+
 // Settings returns the price sheet and budget in force. They are read
-// once, and again after `faas config set` (in any process) has touched
-// run/config.stamp, so a long-lived server bills at the prices of the
-// moment.
+// once, again after `faas config set` (in any process of this home) has
+// touched run/config.stamp, and again when older than SettingsTTL, so a
+// long-lived server bills at the prices of the moment.
 func (e *Engine) Settings(ctx context.Context) (billing.Settings, error) {
 	stamp := faashome.Changed(faashome.ConfigStamp(e.Home))
 	e.settingsMu.Lock()
 	defer e.settingsMu.Unlock()
-	if e.settingsLoaded && stamp.Equal(e.settingsStamp) {
+	if e.settingsLoaded && stamp.Equal(e.settingsStamp) && time.Since(e.settingsRead) < SettingsTTL {
 		return e.settings, e.settingsErr
 	}
 	stored, err := e.store.Config(ctx)
@@ -34,7 +39,7 @@ func (e *Engine) Settings(ctx context.Context) (billing.Settings, error) {
 	if e.settingsErr != nil {
 		e.settingsErr = fault.WithHint(fault.Platformf("%w", e.settingsErr), "fix it with `faas config set KEY VALUE`")
 	}
-	e.settingsLoaded, e.settingsStamp = true, stamp
+	e.settingsLoaded, e.settingsStamp, e.settingsRead = true, stamp, time.Now()
 	return e.settings, e.settingsErr
 }
 

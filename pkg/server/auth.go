@@ -14,6 +14,10 @@ import (
 	"github.com/faasdev/faas/pkg/fault"
 )
 
+// TokensTTL is how long a server trusts the tokens it read: a token
+// revoked anywhere is refused at most this long after.
+const TokensTTL = time.Second
+
 type tokenEntry struct {
 	hash  [32]byte
 	owner string
@@ -34,11 +38,14 @@ func (s *Server) owner(ctx context.Context, token string) (string, bool) {
 	}
 	sum := sha256.Sum256([]byte(token))
 	// `faas serve token create|revoke` touch a stamp file: a changed stamp
-	// reloads the tokens before this request is judged.
+	// reloads the tokens before this request is judged. Another home's
+	// faas (a server on another host of a shared database) touches its own:
+	// tokens older than TokensTTL are read again.
 	stamp := faashome.Changed(faashome.TokensStamp(s.eng.Home))
 	for attempt := 0; attempt < 2; attempt++ {
 		s.tokensMu.Lock()
-		if s.tokensLoaded.IsZero() || !stamp.Equal(s.tokensStamp) || attempt == 1 {
+		stale := s.tokensLoaded.IsZero() || !stamp.Equal(s.tokensStamp) || time.Since(s.tokensLoaded) > TokensTTL
+		if stale || attempt == 1 {
 			// An unknown token reloads at most every 250 ms.
 			if attempt == 0 || time.Since(s.tokensLoaded) > 250*time.Millisecond {
 				if ts, err := s.eng.Tokens(ctx); err == nil {
