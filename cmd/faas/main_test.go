@@ -59,7 +59,7 @@ func scriptParams(postgres bool) testscript.Params {
 }
 
 // postgresScripts are the scripts TestScriptsPostgres runs by default.
-var postgresScripts = []string{"quickstart", "async", "bill", "serve", "concurrency", "db", "dbcopy", "twoservers", "heartbeat"}
+var postgresScripts = []string{"quickstart", "async", "bill", "serve", "concurrency", "db", "dbcopy", "twoservers", "heartbeat", "retention"}
 
 // TestScriptsPostgres runs scripts once more with their records in
 // PostgreSQL, each on a new database: on the server FAAS_TEST_DATABASE_URL

@@ -58,6 +58,10 @@ type JobStore interface {
 	// the job started), each once.
 	MarkSilent(ctx context.Context, now time.Time, grace time.Duration) ([]string, error)
 	GetJob(ctx context.Context, id string) (store.Job, error)
+	// PruneJobs deletes at most limit of the oldest ended jobs queued
+	// before before (with dry, counts them all), leaving the roll-ups bills
+	// read.
+	PruneJobs(ctx context.Context, before time.Time, limit int, dry bool) (store.Pruned, error)
 	// JobState reads only a job's status and runner.
 	JobState(ctx context.Context, id string) (store.Job, error)
 	ListJobs(ctx context.Context, f store.JobFilter) ([]store.Job, error)

@@ -96,6 +96,9 @@ func (e *Engine) RunWatcher(ctx context.Context, logw io.Writer) error {
 		return fault.Platformf("watcher status: %w", err)
 	}
 	lg.Printf("started (pid %d, tick %s)", pid, tick)
+	// Jobs older than jobs.retention are pruned beside the ticks, in small
+	// batches; bills keep their totals.
+	go e.RunRetention(ctx, lg.Printf)
 	var prev *Snapshot
 	for {
 		tctx := context.WithoutCancel(ctx) // a tick is never cut short

@@ -249,6 +249,13 @@ type Callback struct {
 	Error    string
 }
 
+// Pruned is what a prune of old jobs removed (or, dry, would remove): jobs,
+// and the bytes of their payloads, results and logs.
+type Pruned struct {
+	Jobs  int64
+	Bytes int64
+}
+
 // Runner is a process that runs jobs: its host (proc.HostID), its pid and
 // the pid's start time there.
 type Runner struct {

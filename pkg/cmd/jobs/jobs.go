@@ -11,10 +11,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/faasdev/faas/pkg/api"
+	"github.com/faasdev/faas/pkg/cmd/jobs/prune"
 	"github.com/faasdev/faas/pkg/cmd/jobs/shared"
 	"github.com/faasdev/faas/pkg/cmd/jobs/show"
 	"github.com/faasdev/faas/pkg/cmd/jobs/wait"
 	"github.com/faasdev/faas/pkg/cmdutil"
+	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/iostreams"
 	"github.com/faasdev/faas/pkg/store"
@@ -40,7 +42,8 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *ListOptions) error) 
 		Use:   "jobs",
 		Short: "List recent invocations",
 		Long: `List jobs (invocations), newest first. A job still marked running whose
-process has died is marked lost first.`,
+process has died is marked lost first. Ended jobs are kept for the
+jobs.retention setting (default ` + engine.DefaultRetention + `), then pruned: see faas jobs prune.`,
 		Example: `  faas jobs --function hello --status failed
   faas jobs -o json | jq '.[] | select(.cold) | .duration_ms'`,
 		Args: cmdutil.NoArgs,
@@ -60,7 +63,7 @@ process has died is marked lost first.`,
 	_ = cmd.RegisterFlagCompletionFunc("trigger", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return faastype.Triggers, cobra.ShellCompDirectiveNoFileComp
 	})
-	cmd.AddCommand(show.NewCmd(f, nil), wait.NewCmd(f, nil))
+	cmd.AddCommand(show.NewCmd(f, nil), wait.NewCmd(f, nil), prune.NewCmd(f, nil))
 	return cmd
 }
 

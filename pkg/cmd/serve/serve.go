@@ -152,6 +152,11 @@ func run(ctx context.Context, o *Options) error {
 	// On a database shared with other hosts: beat, and end the jobs of
 	// those whose server went silent (their host died).
 	eng.StartHeartbeat()
+	// Jobs older than jobs.retention are pruned in the background, in
+	// small batches; bills keep their totals.
+	go eng.RunRetention(ctx, func(format string, args ...any) {
+		fmt.Fprintf(o.IO.ErrOut, "faas serve: "+format+"\n", args...)
+	})
 	addr := ln.Addr().String()
 	if err := faashome.WriteServer(eng.Home, addr, time.Now()); err != nil {
 		ln.Close()

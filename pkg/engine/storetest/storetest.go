@@ -55,6 +55,7 @@ func Run(t *testing.T, b Backend) {
 		{"FinishJobNotRunning", testFinishJobNotRunning},
 		{"MarkLost", testMarkLost},
 		{"MarkSilent", testMarkSilent},
+		{"PruneJobs", testPruneJobs},
 		{"ListJobs", testListJobs},
 		{"CauseIsRecorded", testCauseIsRecorded},
 		{"ConcurrentStoresSeparateOpens", testConcurrentStoresSeparateOpens},
