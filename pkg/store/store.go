@@ -62,6 +62,8 @@ type SyntheticJobs struct {
 	ComputePico int64
 	// FailEvery makes every n-th job failed (0: none).
 	FailEvery int
+	// Trigger is what started the jobs ("" as before it was kept).
+	Trigger string
 }
 
 // Secret is one of an owner's secrets, sealed.

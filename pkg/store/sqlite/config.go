@@ -96,15 +96,15 @@ func (s *Store) InsertSynthetic(ctx context.Context, j store.SyntheticJobs) erro
 	return s.inTx(ctx, "insert synthetic jobs", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < ?)
 			INSERT INTO jobs(id, function, version, owner, status, provider, instance, queued_at, started_at, ended_at,
-				duration_us, billed_ms, memory_mb, exit_code, request_pico, compute_pico, cause)
+				duration_us, billed_ms, memory_mb, exit_code, request_pico, compute_pico, cause, trigger)
 			SELECT printf('syn:%s:%010d', ?, i), ?, 1, ?, CASE WHEN (i + 1) % ? = 0 THEN 'failed' ELSE 'completed' END,
 				'synthetic', '', ? + i * ?, ? + i * ?, ? + i * ? + ?, ?, ?, ?, 0, ?, ?,
-				CASE WHEN (i + 1) % ? = 0 THEN 'function' ELSE '' END
+				CASE WHEN (i + 1) % ? = 0 THEN 'function' ELSE '' END, ?
 			FROM seq`,
 			j.N, j.Function, j.Function, j.Owner, fail,
 			toMS(j.From), j.Spacing.Milliseconds(), toMS(j.From), j.Spacing.Milliseconds(),
 			toMS(j.From), j.Spacing.Milliseconds(), j.DurationUS/1000,
-			j.DurationUS, j.BilledMS, j.MemoryMB, j.RequestPico, j.ComputePico, fail)
+			j.DurationUS, j.BilledMS, j.MemoryMB, j.RequestPico, j.ComputePico, fail, j.Trigger)
 		if err != nil {
 			return err
 		}
