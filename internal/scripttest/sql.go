@@ -15,7 +15,7 @@ import (
 // nothing but the servers under test acts on them meanwhile (`faas jobs`
 // would reconcile).
 func cmdWaitSQL(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 3 {
+	if neg || len(args) != 3 {
 		ts.Fatalf("usage: waitsql WITHIN QUERY WANT")
 	}
 	within, err := time.ParseDuration(args[0])
@@ -40,9 +40,6 @@ func cmdWaitSQL(ts *testscript.TestScript, neg bool, args []string) {
 			return
 		}
 		if time.Since(start) > within {
-			if neg {
-				return
-			}
 			ts.Fatalf("waitsql: %s gave %v, not %s, for %v", args[1], got, args[2], within)
 		}
 		time.Sleep(20 * time.Millisecond)
