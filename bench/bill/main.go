@@ -68,7 +68,7 @@ func run(jobs, n int) error {
 	st.Close()
 	fmt.Fprintf(os.Stderr, "filled %d jobs in %s\n", jobs, time.Since(t0).Round(time.Millisecond))
 
-	env := append(os.Environ(), "FAAS_HOME="+home)
+	env := benchutil.Env(home)
 	timeBill := func(args ...string) (time.Duration, string, error) { return timeBillIn(faas, env, n, args...) }
 	table, tableOut, err := timeBill()
 	if err != nil {
