@@ -57,7 +57,7 @@ func run(n int) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	defer scripttest.StopAgents(dir) // every home of this run is under dir
+	defer scripttest.StopAgents(dir)             // every home of this run is under dir
 	if err := os.Chmod(dir, 0o755); err != nil { // the build's uid reads the wheelhouse
 		return err
 	}
