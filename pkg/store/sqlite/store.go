@@ -115,6 +115,10 @@ const noAutoCheckpointDriver = "sqlite3_faas_no_autocheckpoint"
 func init() {
 	sql.Register(noAutoCheckpointDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
 		_, err := c.Exec("PRAGMA wal_autocheckpoint = 0", nil)
+		if err == nil {
+			// A WAL that restarts from its beginning is cut back to this.
+			_, err = c.Exec("PRAGMA journal_size_limit = "+strconv.FormatInt(WALLimit, 10), nil)
+		}
 		return err
 	}})
 }
@@ -141,10 +145,13 @@ func (s *Store) checkpoints(every time.Duration) {
 // in 20 s at 64 concurrent invokes before this limit.
 var WALLimit int64 = 32 << 20
 
-// boundWAL empties a WAL grown past WALLimit: a TRUNCATE checkpoint, run
+// boundWAL restarts a WAL grown past WALLimit: a RESTART checkpoint, run
 // while this store holds the write lead, so that none of its own group
 // commits is waiting behind it; it waits for readers (the busy timeout),
-// which are short.
+// which are short. The next commit writes the WAL from its beginning
+// again, over blocks the file already has: a TRUNCATE (as before) made
+// every commit after it grow the file, and the kernel allocate and zero
+// its new blocks (13 % of the server's CPU at 16 in flight, perf).
 func (s *Store) boundWAL() {
 	fi, err := os.Stat(s.path + "-wal")
 	if err != nil || fi.Size() <= WALLimit {
@@ -152,7 +159,7 @@ func (s *Store) boundWAL() {
 	}
 	s.lead <- struct{}{}
 	defer func() { <-s.lead }()
-	_, _ = s.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	_, _ = s.db.Exec("PRAGMA wal_checkpoint(RESTART)")
 }
 
 // Path is the database file.
