@@ -68,6 +68,9 @@ func rps(runs []result) float64 {
 	for _, r := range runs {
 		n, d = n+r.n, d+r.elapsed
 	}
+	if d <= 0 {
+		return 0
+	}
 	return float64(n) / d.Seconds()
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -29,7 +30,12 @@ type result struct {
 // measure is the load generator of the measured phases.
 var measure = load
 
-func (r result) rps() float64 { return float64(r.n) / r.elapsed.Seconds() }
+func (r result) rps() float64 {
+	if r.elapsed <= 0 {
+		return 0 // never run: no rate
+	}
+	return float64(r.n) / r.elapsed.Seconds()
+}
 
 func (r result) q(p float64) time.Duration {
 	if r.perc != nil {
@@ -133,7 +139,7 @@ func wrkLoad(url, token string, c int, d time.Duration, body []byte) result {
 		return r
 	}
 	threads := 1 // one event loop keeps up, and leaves the CPUs to what is measured
-	out, err := exec.Command("wrk", "-t", strconv.Itoa(threads), "-c", strconv.Itoa(c), "-d", strconv.Itoa(int(d.Seconds()))+"s",
+	out, err := exec.Command("wrk", "-t", strconv.Itoa(threads), "-c", strconv.Itoa(c), "-d", strconv.Itoa(max(1, int(math.Ceil(d.Seconds()))))+"s",
 		"--latency", "-s", lua, url).CombinedOutput()
 	if err != nil {
 		r.firstErr = fmt.Sprintf("wrk: %v: %s", err, out)

@@ -70,6 +70,7 @@ func main() {
 	flag.IntVar(&o.slots, "concurrency", 2, "the handler's concurrency per instance in (c) and (d)")
 	skip := flag.String("skip", "", "parts to leave out, comma-separated: a,w,s,b,c,d")
 	loader := flag.String("loader", "auto", "load generator: auto (wrk if installed), wrk or go")
+	flag.StringVar(&o.faas, "faas", "", "a faas binary to measure (default: build this tree's)")
 	flag.Parse()
 	switch *loader {
 	case "auto":
@@ -105,6 +106,7 @@ type opts struct {
 	concs                          []int
 	dur, walDur, scaleDur, baseDur time.Duration
 	rounds, conc, slots            int
+	faas                           string
 	skip                           map[string]bool
 }
 
@@ -114,6 +116,11 @@ func run(o opts) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	if o.faas != "" {
+		if faas, err = filepath.Abs(o.faas); err != nil {
+			return err
+		}
+	}
 	fn := filepath.Join(dir, "noop.py")
 	if err := os.WriteFile(fn, []byte(noop), 0o644); err != nil {
 		return err
