@@ -40,7 +40,7 @@ func scalingPart(dir, faas, fn string, body []byte, o opts) error {
 		}
 	}
 	desc, _ := s.run(faas, false, "describe", fnName(0), "-o", "json")
-	rounds := 2
+	rounds := 4
 	each := o.scaleDur / time.Duration(rounds)
 	results := map[int][][]result{} // concurrency → setting → runs
 	concs := []int{16, 64}
