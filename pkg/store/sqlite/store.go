@@ -49,6 +49,8 @@ type Store struct {
 	// versions caches the version GetFunction read last, per function
 	// (name → cachedVersion).
 	versions sync.Map
+	// functions keeps GetFunction's reads (name → cachedFunction).
+	functions sync.Map
 }
 
 // Open opens (creating if needed) the database in home, applying any
