@@ -214,16 +214,11 @@ func limitPart(dir, faas, fn string, body []byte, o opts) error {
 		return err
 	}
 	defer lim.stop()
-	s, err := startServe(dir, faas, "home-a")
+	s, url, err := serveDefault(dir, faas, "home-a", fn)
 	if err != nil {
 		return err
 	}
 	defer s.stop()
-	// The default scaling: what a user who sets nothing gets.
-	if _, err := s.run(faas, true, "deploy", fn); err != nil {
-		return err
-	}
-	url := s.invokeURL("noop")
 	limCPU, faasCPU := oneProcess(lim.cmd.Process.Pid), s.cpu()
 	type row struct {
 		c         int

@@ -77,6 +77,21 @@ func (s *serveProc) stop() {
 // cpu is the server, its agents and their workers.
 func (s *serveProc) cpu() cpuSet { return faasProcesses(s.srv.Process.Pid, s.home) }
 
+// serveDefault starts a server on the home dir/name and deploys the
+// handler file fn through it with the default scaling (what a user who
+// sets nothing gets); it returns the server and the function's invoke URL.
+func serveDefault(dir, faas, name, fn string) (*serveProc, string, error) {
+	s, err := startServe(dir, faas, name)
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := s.run(faas, true, "deploy", fn); err != nil {
+		s.stop()
+		return nil, "", err
+	}
+	return s, s.invokeURL("noop"), nil
+}
+
 func (s *serveProc) invokeURL(fn string) string { return s.base + "/v1/functions/" + fn + "/invoke" }
 
 func waitServer(home string) (string, error) {

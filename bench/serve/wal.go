@@ -42,15 +42,11 @@ func readDBSize(home string) (dbSize, error) {
 // what each job adds to the database (goal 2 of the performance issue).
 func walPart(dir, faas, fn string, body []byte, dur time.Duration) error {
 	const conc = 64
-	s, err := startServe(dir, faas, "home-w")
+	s, url, err := serveDefault(dir, faas, "home-w", fn)
 	if err != nil {
 		return err
 	}
 	defer s.stop()
-	if _, err := s.run(faas, true, "deploy", fn); err != nil {
-		return err
-	}
-	url := s.invokeURL("noop")
 	if w := load(url, s.token, conc, time.Second, body); w.n == 0 {
 		return fmt.Errorf("warm-up: no invocation succeeded: %s", w.firstErr)
 	}
