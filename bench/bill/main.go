@@ -76,7 +76,7 @@ func run(jobs, n int) error {
 	st.Close()
 	fmt.Fprintf(os.Stderr, "filled %d jobs in %s\n", jobs, time.Since(t0).Round(time.Millisecond))
 
-	env := append(os.Environ(), "FAAS_HOME="+home)
+	env := benchutil.Env(home)
 	pgURL, copied, stopPG, err := onPostgres(faas, env)
 	if err != nil {
 		return err

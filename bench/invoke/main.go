@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/bench/internal/benchutil"
+	"github.com/faasdev/faas/internal/scripttest"
 	"github.com/faasdev/faas/pkg/agent/api"
 	"github.com/faasdev/faas/pkg/agent/client"
 	"github.com/faasdev/faas/pkg/faastype"
@@ -109,7 +110,8 @@ func run(n, rt, followers int) error {
 		return err
 	}
 	home := filepath.Join(dir, "home")
-	env := append(os.Environ(), "FAAS_HOME="+home, "FAAS_AGENT_IDLE=10m")
+	env := benchutil.Env(home, "FAAS_AGENT_IDLE=10m")
+	defer scripttest.StopAgents(home)
 	payload := `{"name":"Ada"}`
 
 	a, err := repeat(n, "(a) python3 script.py, direct", func(int) (time.Duration, error) {
@@ -139,9 +141,6 @@ func run(n, rt, followers int) error {
 	})
 	if err != nil {
 		return err
-	}
-	if out, err := exec.Command(faas, "deploy", filepath.Join(dir, "hello.py")).CombinedOutput(); err != nil {
-		return fmt.Errorf("deploy: %v: %s", err, out)
 	}
 	cmd := exec.Command(faas, "deploy", filepath.Join(dir, "hello.py"))
 	cmd.Env = env

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/bench/internal/benchutil"
+	"github.com/faasdev/faas/internal/scripttest"
 )
 
 func main() {
@@ -67,10 +68,10 @@ func run(n int) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	defer scripttest.StopAgents(dir) // every home of this run is under dir
 	code := filepath.Join(dir, "hello.py")
-	base := append(os.Environ(), "FAAS_AGENT_IDLE=10m")
-	jail := &side{name: "jail", env: append(append([]string{}, base...), "FAAS_HOME="+filepath.Join(dir, "jail"), "FAAS_SANDBOX=")}
-	plain := &side{name: "rlimit", env: append(append([]string{}, base...), "FAAS_HOME="+filepath.Join(dir, "rlimit"), "FAAS_SANDBOX=rlimit")}
+	jail := &side{name: "jail", env: benchutil.Env(filepath.Join(dir, "jail"), "FAAS_AGENT_IDLE=10m", "FAAS_SANDBOX=")}
+	plain := &side{name: "rlimit", env: benchutil.Env(filepath.Join(dir, "rlimit"), "FAAS_AGENT_IDLE=10m", "FAAS_SANDBOX=rlimit")}
 	sides := []*side{jail, plain}
 	defer func() {
 		for _, s := range sides {

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/bench/internal/benchutil"
+	"github.com/faasdev/faas/internal/scripttest"
 )
 
 func main() {
@@ -56,6 +57,7 @@ func run(n int) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	defer scripttest.StopAgents(dir)             // every home of this run is under dir
 	if err := os.Chmod(dir, 0o755); err != nil { // the build's uid reads the wheelhouse
 		return err
 	}
@@ -77,8 +79,7 @@ func run(n int) error {
 			return err
 		}
 	}
-	env := append(os.Environ(), "FAAS_AGENT_IDLE=10m", "FAAS_HOME="+filepath.Join(dir, "home"),
-		"PIP_NO_INDEX=1", "PIP_FIND_LINKS="+wheels)
+	env := benchutil.Env(filepath.Join(dir, "home"), "FAAS_AGENT_IDLE=10m", "PIP_NO_INDEX=1", "PIP_FIND_LINKS="+wheels)
 	sh := func(args ...string) (time.Duration, error) {
 		cmd := exec.Command(faas, args...)
 		cmd.Env = env

@@ -36,15 +36,16 @@ type httpRuns struct {
 	conc, rounds      int
 }
 
-func measureHTTP(dir, base, token string, deploy func(...string) (string, error), conc int, dur time.Duration, slots int) (httpRuns, error) {
+func measureHTTP(dir string, s *serveProc, faas string, conc int, dur time.Duration, slots int) (httpRuns, error) {
 	file := filepath.Join(dir, "ok.py")
 	if err := os.WriteFile(file, []byte(okHandler), 0o644); err != nil {
 		return httpRuns{}, err
 	}
-	if _, err := deploy("deploy", file, "--max-instances", "2", "--concurrency", strconv.Itoa(slots), "--memory", "128M"); err != nil {
+	if _, err := s.run(faas, true, "deploy", file, "--max-instances", "2", "--concurrency", strconv.Itoa(slots), "--memory", "128M"); err != nil {
 		return httpRuns{}, err
 	}
-	api, fn := base+"/v1/functions/ok/invoke", base+"/fn/ok/path?q=1"
+	token := s.token
+	api, fn := s.invokeURL("ok"), s.base+"/fn/ok/path?q=1"
 	body := []byte(`{"n":1}`)
 	if w := load(fn, token, 2*slots+2, 2*time.Second, body); w.n == 0 {
 		return httpRuns{}, fmt.Errorf("warm-up of /fn/ok: no call succeeded: %s", w.firstErr)
@@ -67,6 +68,9 @@ func rps(runs []result) float64 {
 	for _, r := range runs {
 		n, d = n+r.n, d+r.elapsed
 	}
+	if d <= 0 {
+		return 0
+	}
 	return float64(n) / d.Seconds()
 }
 
@@ -85,9 +89,9 @@ func (h httpRuns) print() {
 	row("(c) POST /v1/functions/ok/invoke, body {\"n\":1}", h.api)
 	row("(c') POST /fn/ok/path?q=1, body {\"n\":1} (a function-URL event and response)", h.fn)
 	row(fmt.Sprintf("(c'') POST /v1/functions/ok/invoke, a %d-byte body (an event's size)", len(eventSized)), h.apiEvent)
-	ratio := rps(h.fn) / rps(h.api)
-	fmt.Printf("\n(c')/(c) throughput: %.3f (at least 0.90: the conversion costs under 10 %%: %s)\n", ratio, benchutil.Verdict(ratio >= 0.9))
-	fmt.Printf("(c')/(c'') throughput: %.3f (making the event and the response, the event's size aside)\n", rps(h.fn)/rps(h.apiEvent))
+	ratio, ok := benchutil.Div(rps(h.fn), rps(h.api))
+	fmt.Printf("\n(c')/(c) throughput: %s (at least 0.90: the conversion costs under 10 %%: %s)\n", benchutil.Times(rps(h.fn), rps(h.api)), verdict(ok, ratio >= 0.9))
+	fmt.Printf("(c')/(c'') throughput: %s (making the event and the response, the event's size aside)\n", benchutil.Times(rps(h.fn), rps(h.apiEvent)))
 	for _, r := range append(append(h.api, h.fn...), h.apiEvent...) {
 		if r.firstErr != "" {
 			fmt.Printf("first error: %q\n", r.firstErr)

@@ -105,7 +105,7 @@ func (e *Engine) AutoscaleTick(ctx context.Context, st autoscale.Settings, prev 
 	}
 	for _, f := range fns {
 		cfg := f.Current.Config
-		af := autoscale.Function{Name: f.Name, MinInstances: cfg.MinInstances, MaxInstances: max(cfg.MaxInstances, 1), LastJob: lastJobs[f.Name]}
+		af := autoscale.Function{Name: f.Name, MinInstances: cfg.MinInstances, MaxInstances: cfg.Instances(), LastJob: lastJobs[f.Name]}
 		for _, r := range rows {
 			if r.Function != f.Name || (r.State != store.InstanceReady && r.State != store.InstanceStarting) {
 				continue

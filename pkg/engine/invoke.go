@@ -130,7 +130,7 @@ func validateCall(name string, payload []byte, timeout time.Duration) error {
 // placement says how a job of fn is placed.
 func placement(p provider.Provider, fn store.Function) store.Placement {
 	cfg := fn.Current.Config
-	return store.Placement{Provider: p.Name(), Slots: max(cfg.Concurrency, 1), MaxInstances: max(cfg.MaxInstances, 1),
+	return store.Placement{Provider: p.Name(), Slots: max(cfg.Concurrency, 1), MaxInstances: cfg.Instances(),
 		MemoryMB: cfg.MemoryMB, CPUs: cfg.CPUs, DiskMB: cfg.DiskMB, Version: fn.Current.Version}
 }
 

@@ -107,6 +107,11 @@ func DispatchLock(home string) string { return filepath.Join(home, "run", "dispa
 // running server reloads its tokens before the next request.
 func TokensStamp(home string) string { return filepath.Join(home, "run", "tokens.stamp") }
 
+// FunctionsStamp is touched whenever a function or its current version
+// changes (deploy, rollback, rm), so that a process that keeps functions
+// in memory (a server) reads them again.
+func FunctionsStamp(home string) string { return filepath.Join(home, "run", "functions.stamp") }
+
 // ConfigStamp is touched whenever a setting changes, so that a running
 // server reads the settings again.
 func ConfigStamp(home string) string { return filepath.Join(home, "run", "config.stamp") }

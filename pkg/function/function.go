@@ -10,6 +10,7 @@ import (
 	"net"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,7 +52,11 @@ const (
 	DefaultTmpMB       = 64
 	DefaultTimeout     = 30 * time.Second
 	DefaultConcurrency = 1
-	DefaultMaxInstance = 10
+	// DefaultMaxInstance (0) is as many instances as the host has CPUs
+	// (HostInstances): more workers than CPUs only take turns on them, and
+	// 10 instances of one slot were slower on 2 CPUs than one instance
+	// (docs/performance.md).
+	DefaultMaxInstance = 0
 
 	MinMemoryMB    = 64
 	MaxMemoryMB    = 64 * 1024
@@ -151,6 +156,21 @@ func (c Config) Entry() string {
 	return DefaultEntry
 }
 
+// Instances is the most instances of the function at once: MaxInstances,
+// or when that is 0 (the default) as many as the host has CPUs; never
+// fewer than MinInstances.
+func (c Config) Instances() int {
+	n := c.MaxInstances
+	if n <= 0 {
+		n = HostInstances()
+	}
+	return max(n, c.MinInstances, 1)
+}
+
+// HostInstances is the default most instances of a function on this host:
+// its CPUs (those this process may run on).
+func HostInstances() int { return max(runtime.NumCPU(), 1) }
+
 // Timeout returns the configured timeout as a duration.
 func (c Config) Timeout() time.Duration { return time.Duration(c.TimeoutMS) * time.Millisecond }
 
@@ -194,9 +214,9 @@ func (c Config) Validate() error {
 		return fault.Usagef("concurrency %d is out of range: use 1 to %d", c.Concurrency, MaxConcurrency)
 	case c.MinInstances < 0 || c.MinInstances > MaxInstances:
 		return fault.Usagef("min-instances %d is out of range: use 0 to %d", c.MinInstances, MaxInstances)
-	case c.MaxInstances < 1 || c.MaxInstances > MaxInstances:
-		return fault.Usagef("max-instances %d is out of range: use 1 to %d", c.MaxInstances, MaxInstances)
-	case c.MinInstances > c.MaxInstances:
+	case c.MaxInstances < 0 || c.MaxInstances > MaxInstances:
+		return fault.Usagef("max-instances %d is out of range: use 1 to %d, or 0 for as many as the host has CPUs", c.MaxInstances, MaxInstances)
+	case c.MaxInstances > 0 && c.MinInstances > c.MaxInstances:
 		return fault.Usagef("min-instances %d is above max-instances %d", c.MinInstances, c.MaxInstances)
 	case c.ScaleTarget < 0 || c.ScaleTarget > 1000:
 		return fault.Usagef("scale-target %g is out of range: use more than 0 (jobs in flight per slot)", c.ScaleTarget)

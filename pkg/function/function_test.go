@@ -2,6 +2,7 @@ package function_test
 
 import (
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -277,7 +278,7 @@ func validConfig() function.Config {
 func TestDefaultConfig(t *testing.T) {
 	c := function.DefaultConfig()
 	if c.MemoryMB != 256 || c.CPUs != 1 || c.DiskMB != 5*1024 || c.TimeoutMS != 30000 ||
-		c.Concurrency != 1 || c.MinInstances != 0 || c.MaxInstances != 10 || c.Env == nil || len(c.Env) != 0 {
+		c.Concurrency != 1 || c.MinInstances != 0 || c.MaxInstances != 0 || c.Env == nil || len(c.Env) != 0 {
 		t.Errorf("DefaultConfig() = %+v", c)
 	}
 	if c.Timeout() != 30*time.Second {
@@ -336,9 +337,10 @@ func TestConfigValidate(t *testing.T) {
 		{name: "min instances negative", mutate: func(c *function.Config) { c.MinInstances = -1 }, wantErr: "min-instances -1"},
 		{name: "min instances equal max", mutate: func(c *function.Config) { c.MinInstances, c.MaxInstances = 1000, 1000 }},
 		{name: "min instances above limit", mutate: func(c *function.Config) { c.MinInstances, c.MaxInstances = 1001, 1000 }, wantErr: "min-instances 1001"},
-		{name: "max instances zero", mutate: func(c *function.Config) { c.MaxInstances = 0 }, wantErr: "max-instances 0"},
 		{name: "max instances one", mutate: func(c *function.Config) { c.MaxInstances = 1 }},
 		{name: "max instances above limit", mutate: func(c *function.Config) { c.MaxInstances = 1001 }, wantErr: "max-instances 1001"},
+		{name: "max instances below 0", mutate: func(c *function.Config) { c.MaxInstances = -1 }, wantErr: "max-instances -1"},
+		{name: "max instances the host's CPUs, min above them", mutate: func(c *function.Config) { c.MinInstances, c.MaxInstances = 1000, 0 }},
 		{name: "min above max", mutate: func(c *function.Config) { c.MinInstances, c.MaxInstances = 5, 4 }, wantErr: "above max-instances"},
 
 		{name: "good env", mutate: func(c *function.Config) { c.Env = map[string]string{"A": "1", "B_C": ""} }},
@@ -569,5 +571,22 @@ func TestParseHTTPAccess(t *testing.T) {
 	wantUsage(t, err)
 	if c := (function.Config{}); c.HTTPAccess() != "private" {
 		t.Errorf("a config without http is %q, want private", c.HTTPAccess())
+	}
+}
+
+// The default most instances follow the host's CPUs; an explicit number
+// is kept, and min_instances is never cut.
+func TestInstancesFollowTheHostsCPUs(t *testing.T) {
+	c := function.DefaultConfig()
+	if got, want := c.Instances(), runtime.NumCPU(); got != want {
+		t.Errorf("default: %d instances, want the %d CPUs", got, want)
+	}
+	c.MaxInstances = 7
+	if c.Instances() != 7 {
+		t.Errorf("max 7: %d instances", c.Instances())
+	}
+	c.MaxInstances, c.MinInstances = 0, runtime.NumCPU()+3
+	if c.Instances() != runtime.NumCPU()+3 {
+		t.Errorf("default with min %d: %d instances", c.MinInstances, c.Instances())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -108,4 +109,41 @@ func Verdict(ok bool) string {
 		return "within"
 	}
 	return "OVER"
+}
+
+// Env is this process's environment for faas commands that must keep all
+// their state in home: FAAS_HOME is home, and nothing sends the commands
+// elsewhere (FAAS_SERVER, FAAS_TOKEN, FAAS_DATABASE_URL are dropped), so
+// a bench never touches its caller's functions, jobs or database. extra
+// are added as they are.
+func Env(home string, extra ...string) []string {
+	var out []string
+	for _, e := range os.Environ() {
+		k, _, _ := strings.Cut(e, "=")
+		switch k {
+		case "FAAS_HOME", "FAAS_SERVER", "FAAS_TOKEN", "FAAS_DATABASE_URL":
+			continue
+		}
+		out = append(out, e)
+	}
+	return append(append(out, "FAAS_HOME="+home), extra...)
+}
+
+// Times words the ratio a/b ("2.35×"), or says it was not measured when
+// either side is not a positive, finite number (a baseline that got no
+// answer): a bench never prints a ratio it could not measure.
+func Times(a, b float64) string {
+	if r, ok := Div(a, b); ok {
+		return strconv.FormatFloat(r, 'f', 2, 64) + "×"
+	}
+	return "not measured"
+}
+
+// Div is a/b, and whether both were measured: positive and finite.
+func Div(a, b float64) (float64, bool) {
+	ok := func(x float64) bool { return x > 0 && !math.IsInf(x, 0) && !math.IsNaN(x) }
+	if !ok(a) || !ok(b) {
+		return 0, false
+	}
+	return a / b, true
 }

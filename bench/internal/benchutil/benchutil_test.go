@@ -2,6 +2,7 @@ package benchutil
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -23,5 +24,39 @@ func TestQuantile(t *testing.T) {
 	}
 	if got := Quantile(0.5, bounds, []uint64{0, 0, 0, 0}); !math.IsNaN(got) {
 		t.Errorf("empty histogram: %v, want NaN", got)
+	}
+}
+
+func TestTimesNeverPrintsWhatWasNotMeasured(t *testing.T) {
+	for _, c := range []struct {
+		a, b float64
+		want string
+	}{
+		{10, 4, "2.50×"},
+		{10, 0, "not measured"}, // a baseline that got no answer: not +Inf×
+		{0, 4, "not measured"},
+		{math.NaN(), 4, "not measured"},
+		{math.Inf(1), 4, "not measured"},
+	} {
+		if got := Times(c.a, c.b); got != c.want {
+			t.Errorf("Times(%v, %v) = %q, want %q", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+func TestEnvKeepsTheBenchInItsOwnHome(t *testing.T) {
+	t.Setenv("FAAS_HOME", "/caller")
+	t.Setenv("FAAS_SERVER", "http://caller")
+	t.Setenv("FAAS_TOKEN", "t")
+	t.Setenv("FAAS_DATABASE_URL", "postgres://caller")
+	env := Env("/bench", "X=1")
+	var got []string
+	for _, e := range env {
+		if strings.HasPrefix(e, "FAAS_") || e == "X=1" {
+			got = append(got, e)
+		}
+	}
+	if strings.Join(got, " ") != "FAAS_HOME=/bench X=1" {
+		t.Fatalf("Env kept %v", got)
 	}
 }

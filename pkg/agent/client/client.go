@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -26,6 +27,8 @@ type Client struct {
 	http  *http.Client
 	base  string
 	token string
+	// unix carries the requests that are not streams to a local agent.
+	unix *unixConns
 }
 
 // New returns a client for endpoint.
@@ -41,6 +44,7 @@ func New(endpoint, token string) *Client {
 			MaxIdleConnsPerHost: 64,
 		}}
 		c.base = "http://agent"
+		c.unix = &unixConns{path: path}
 	} else {
 		c.http = &http.Client{Transport: &http.Transport{DisableCompression: true}}
 		c.base = strings.TrimSuffix(endpoint, "/")
@@ -74,17 +78,21 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 // that exited when idle) is then sent again on a new one by net/http.
 // Nothing it was sent is run twice: the agent never saw it.
 func (c *Client) doKeyed(ctx context.Context, method, path, key string, in, out any) error {
-	var body *bytes.Reader
+	var b []byte
 	if in != nil {
-		b, err := json.Marshal(in)
+		var err error
+		if b, err = json.Marshal(in); err != nil {
+			return err
+		}
+	}
+	if c.unix != nil {
+		code, answer, err := c.unix.roundTrip(ctx, method, path, c.token, key, b)
 		if err != nil {
 			return err
 		}
-		body = bytes.NewReader(b)
-	} else {
-		body = bytes.NewReader(nil)
+		return decodeAnswer(path, code, strconv.Itoa(code)+" "+http.StatusText(code), bytes.NewReader(answer), out)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(b))
 	if err != nil {
 		return err
 	}
@@ -97,15 +105,21 @@ func (c *Client) doKeyed(ctx context.Context, method, path, key string, in, out 
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	return decodeAnswer(path, resp.StatusCode, resp.Status, resp.Body, out)
+}
+
+// decodeAnswer reads an agent's answer of status code into out, or the
+// error it says.
+func decodeAnswer(path string, code int, status string, body io.Reader, out any) error {
+	if code != http.StatusOK {
 		var e api.ErrorResponse
-		_ = json.NewDecoder(resp.Body).Decode(&e)
-		if resp.StatusCode == http.StatusPreconditionFailed {
+		_ = json.NewDecoder(body).Decode(&e)
+		if code == http.StatusPreconditionFailed {
 			return api.ErrCodeMissing
 		}
-		return fault.Platformf("agent %s: %s: %s", path, resp.Status, e.Error)
+		return fault.Platformf("agent %s: %s: %s", path, status, e.Error)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+	if err := json.NewDecoder(body).Decode(out); err != nil {
 		return fault.Platformf("agent %s: bad answer: %w", path, err)
 	}
 	return nil
@@ -133,7 +147,12 @@ func (c *Client) Stats(ctx context.Context) (api.Stats, error) {
 }
 
 // Close releases idle connections.
-func (c *Client) Close() { c.http.CloseIdleConnections() }
+func (c *Client) Close() {
+	c.http.CloseIdleConnections()
+	if c.unix != nil {
+		c.unix.closeIdle()
+	}
+}
 
 // Logs streams the agent's log lines from since (zero: from now) to fn,
 // until ctx ends or the agent goes.

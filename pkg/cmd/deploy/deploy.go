@@ -124,7 +124,7 @@ The function's name is printed on stdout; what was done goes to stderr.`,
 	fl.DurationVar(&opts.Timeout, "timeout", def.Timeout(), "kill an invocation after this long")
 	fl.IntVar(&opts.Concurrency, "concurrency", def.Concurrency, "invocations one instance runs at once")
 	fl.IntVar(&opts.MinInstances, "min-instances", def.MinInstances, "instances kept warm")
-	fl.IntVar(&opts.MaxInstances, "max-instances", def.MaxInstances, "most instances at once")
+	fl.IntVar(&opts.MaxInstances, "max-instances", def.MaxInstances, "most instances at once (0, the default: as many as the host has CPUs)")
 	fl.StringArrayVar(&opts.Env, "env", nil, "set an environment variable KEY=VALUE, or remove one with KEY- (repeatable; a redeploy keeps the others)")
 	fl.StringVar(&opts.EnvFile, "env-file", "", "replace the whole environment with a file of KEY=VALUE lines (then --env applies)")
 	fl.StringArrayVar(&opts.Secrets, "secret", nil, "let the function read secret NAME as /run/secrets/NAME, and as $ENV with NAME=ENV; NAME- stops it (repeatable; a redeploy keeps the others; see faas secret)")

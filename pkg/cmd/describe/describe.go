@@ -94,7 +94,7 @@ func Run(ctx context.Context, o *Options) error {
 		{"deps", deps(fn)},
 		{"provider", fn.Provider}, {"memory", function.FormatSize(c.MemoryMB)}, {"cpus", strconv.Itoa(c.CPUs)},
 		{"tmp", function.FormatSize(c.Tmp())}, {"timeout", c.Timeout().String()}, {"concurrency", strconv.Itoa(c.Concurrency)},
-		{"instances", strconv.Itoa(c.MinInstances) + " to " + strconv.Itoa(c.MaxInstances)}, {"network", network},
+		{"instances", instances(c)}, {"network", network},
 		{"http", c.HTTPAccess()},
 		{"env", strings.Join(env, " ")}, {"secrets", function.SecretRefs(c.Secrets)},
 	} {
@@ -138,4 +138,13 @@ func deps(fn store.Function) string {
 		return "none"
 	}
 	return "environment " + fn.Current.Deps[:min(12, len(fn.Current.Deps))] + " (faas logs " + fn.Name + " --build)"
+}
+
+// instances is "MIN to MAX", MAX saying when it is the host's CPUs.
+func instances(c function.Config) string {
+	s := strconv.Itoa(c.MinInstances) + " to " + strconv.Itoa(c.Instances())
+	if c.MaxInstances == 0 {
+		s += " (the host's CPUs)"
+	}
+	return s
 }

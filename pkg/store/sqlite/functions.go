@@ -5,8 +5,12 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
+	"syscall"
 	"time"
 
+	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/store"
 )
@@ -55,6 +59,9 @@ func (s *Store) Deploy(ctx context.Context, r store.DeployRequest) (v store.Vers
 		created = true
 		return nil
 	})
+	if created {
+		s.functionsChanged()
+	}
 	return v, created, err
 }
 
@@ -87,11 +94,21 @@ func notFoundFunction(name string) error {
 }
 
 // GetFunction returns a function with its current version, code included.
-// Versions never change once written, so the version read last is kept in
-// memory per function (with the function's creation time, so a function
-// removed and deployed again is not mistaken for the old one): the hot path
-// reads one small row.
+// A function read is kept in memory for the next call of the same name,
+// for at most functionTTL, until this store or another process changes a
+// function (functionsChanged touches a stamp file; a look at it is one
+// stat): a warm invoke reads no row of it. Versions never change once
+// written, so the version read last is kept too, per function (with the
+// function's creation time, so a function removed and deployed again is not
+// mistaken for the old one).
 func (s *Store) GetFunction(ctx context.Context, name string) (store.Function, error) {
+	stamp := s.functionsStamp()
+	if c, ok := s.functions.Load(name); ok {
+		if c := c.(cachedFunction); c.stamp == stamp && time.Since(c.read) < functionTTL {
+			return c.f, nil
+		}
+	}
+	read := time.Now()
 	var f store.Function
 	var created, updated int64
 	err := s.db.QueryRowContext(ctx, `SELECT name, provider, owner, created_at, updated_at, current_version,
@@ -107,6 +124,7 @@ func (s *Store) GetFunction(ctx context.Context, name string) (store.Function, e
 	if c, ok := s.versions.Load(name); ok {
 		if c := c.(cachedVersion); c.created == created && c.v.Version == f.Current.Version {
 			f.Current = c.v
+			s.functions.Store(name, cachedFunction{stamp: stamp, read: read, f: f})
 			return f, nil
 		}
 	}
@@ -119,7 +137,47 @@ func (s *Store) GetFunction(ctx context.Context, name string) (store.Function, e
 	}
 	s.versions.Store(name, cachedVersion{created, v})
 	f.Current = v
+	s.functions.Store(name, cachedFunction{stamp: stamp, read: read, f: f})
 	return f, nil
+}
+
+// functionTTL bounds how long a function read is used without a change
+// seen: two changes within one tick of the file system's clock leave the
+// stamp looking the same.
+const functionTTL = time.Second
+
+// cachedFunction is a function as GetFunction read it, with the stamp it
+// saw before reading.
+type cachedFunction struct {
+	stamp stampState
+	read  time.Time
+	f     store.Function
+}
+
+// stampState is what a look at the functions' stamp file sees.
+type stampState struct {
+	mod  time.Time
+	size int64
+	ino  uint64
+}
+
+func (s *Store) functionsStamp() stampState {
+	fi, err := os.Stat(faashome.FunctionsStamp(filepath.Dir(s.path)))
+	if err != nil {
+		return stampState{}
+	}
+	st := stampState{mod: fi.ModTime(), size: fi.Size()}
+	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+		st.ino = sys.Ino
+	}
+	return st
+}
+
+// functionsChanged says that a function changed: this store forgets what it
+// kept, and other processes see the stamp change.
+func (s *Store) functionsChanged() {
+	s.functions.Clear()
+	_ = faashome.Touch(faashome.FunctionsStamp(filepath.Dir(s.path)), time.Now())
 }
 
 // cachedVersion is a function's version as GetFunction last read it.
@@ -165,6 +223,7 @@ func (s *Store) FunctionNames(ctx context.Context) ([]string, error) {
 // DeleteFunction removes a function and its versions. Its jobs stay, for
 // the bill and the logs.
 func (s *Store) DeleteFunction(ctx context.Context, name string) error {
+	defer s.functionsChanged()
 	return s.inTx(ctx, "remove "+name, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM functions WHERE name = ?`, name)
 		if err != nil {
@@ -209,6 +268,9 @@ func (s *Store) Rollback(ctx context.Context, name string, to int, now time.Time
 		_, err := tx.ExecContext(ctx, `UPDATE functions SET current_version = ?, updated_at = ? WHERE name = ?`, target, toMS(now), name)
 		return err
 	})
+	if err == nil {
+		s.functionsChanged()
+	}
 	return from, target, err
 }
 

@@ -14,7 +14,7 @@ import (
 
 // Under steady writes and reads the WAL never resets by itself; a server's
 // store keeps it under WALLimit (sampled: a little over while a checkpoint
-// catches up), and a TRUNCATE empties it.
+// catches up), and a RESTART checkpoint starts it again from its beginning.
 func TestServerStoreBoundsItsWAL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes thousands of jobs")
