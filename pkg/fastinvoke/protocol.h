@@ -1,0 +1,11 @@
+// The words of the fast path of `faas invoke`, shared by client.c and, as
+// constants checked against these by a test, protocol.go.
+#define FI_MAGIC "FAASFI01"
+// FI_MAX_BODY bounds a request: the command line and the environment.
+#define FI_MAX_BODY (8 << 20)
+// FI_MAX_NAME is pkg/function.MaxNameLength.
+#define FI_MAX_NAME 40
+#define FI_SOCKET_PREFIX "invoke-"
+#define FI_ACCEPT 'A'
+#define FI_DECLINE 'D'
+#define FI_INTERRUPT "i"
