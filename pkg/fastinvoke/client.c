@@ -49,7 +49,7 @@ static int fi_valid_name(const char *s) {
 // it is one the fast path takes: one NAME, and only -d/--data (not @FILE or
 // @-: a path is relative to this process' directory), -o/--output and
 // --timeout. NULL otherwise.
-static const char *fi_name(int argc, char **argv) {
+const char *fi_name(int argc, char **argv) {
 	const char *name = NULL;
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];

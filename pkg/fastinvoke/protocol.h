@@ -9,3 +9,7 @@
 #define FI_ACCEPT 'A'
 #define FI_DECLINE 'D'
 #define FI_INTERRUPT "i"
+
+// fi_name is the function `faas invoke ...` (argv) names when the fast
+// path takes the command line, NULL when it does not.
+const char *fi_name(int argc, char **argv);
