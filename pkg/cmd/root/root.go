@@ -167,7 +167,10 @@ FAAS_MULTIPASS_IMAGE  the image Multipass VMs are launched from (default 24.04; 
                    alias, a URL, or file:///PATH of a prepared image for offline use)
 FAAS_MULTIPASS_LAUNCH_TIMEOUT  multipass launch's --timeout (default 300s; the first
                    launch downloads the image)
-FAAS_DEBUG         non-empty: print what faas runs on stderr (as --debug)
+FAAS_DEBUG         non-empty: print what faas runs on stderr (as --debug), and
+                   when a warm local agent ran a faas invoke (the fast path)
+FAAS_FAST_INVOKE   0: never hand faas invoke to a warm local agent (the fast
+                   path: it records the same job; see docs/performance.md)
 FAAS_SERVER        http://HOST:PORT of a ` + "`faas serve`" + `: deploy, up, down, invoke, ls,
                    rm, jobs, logs, rollback, bill and top go there instead of FAAS_HOME
 FAAS_TOKEN         the API token for FAAS_SERVER (` + "`faas serve token create NAME`" + `)
