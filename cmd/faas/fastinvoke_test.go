@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -158,6 +159,43 @@ func TestFastInvokeRecordsAsTheFullPath(t *testing.T) {
 		}
 		if c.code == 0 && jobIDRE.MatchString(fast.stderr) {
 			t.Errorf("%v: stderr %q", c.args, fast.stderr)
+		}
+	}
+}
+
+// TestFastInvokeDiesOfSIGPIPE: a faas whose stdout is a closed pipe dies
+// of SIGPIPE at its first write (the Go runtime's rule for fds 1 and 2);
+// so does a call handed to the agent, and it prints nothing more.
+func TestFastInvokeDiesOfSIGPIPE(t *testing.T) {
+	home := t.TempDir()
+	t.Cleanup(func() { scripttest.StopAgents(home) })
+	fn := filepath.Join(t.TempDir(), "hi.py")
+	if err := os.WriteFile(fn, []byte("def handler(event, context):\n    return 'hi'\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"deploy", fn}, {"invoke", "hi"}} {
+		if r := runFaas(t, home, nil, args...); r.code != 0 {
+			t.Fatalf("faas %v: %s", args, r.stderr)
+		}
+	}
+	for _, env := range [][]string{{"FAAS_FAST_INVOKE=0"}, {"FAAS_DEBUG=1"}} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		cmd := faasCmd(t, home, "invoke", "hi")
+		cmd.Env = append(cmd.Env, env...)
+		var errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = w, &errb
+		err = cmd.Run()
+		w.Close()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGPIPE {
+			t.Errorf("%v: %v, want death by SIGPIPE; stderr %q", env, err, errb.String())
+		}
+		if want := strings.Contains(env[0], "DEBUG"); want != strings.Contains(errb.String(), "handed to the warm agent") {
+			t.Errorf("%v: stderr %q", env, errb.String())
 		}
 	}
 }

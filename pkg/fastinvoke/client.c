@@ -277,5 +277,12 @@ __attribute__((constructor)) static void fi_main(int argc, char **argv, char **e
 		(void)!write(2, addr.sun_path, strlen(addr.sun_path));
 		(void)!write(2, "\n", 1);
 	}
-	_exit((int)(code[0] | code[1] << 8 | code[2] << 16 | (uint32_t)code[3] << 24) & 0xff);
+	uint32_t c = code[0] | code[1] << 8 | code[2] << 16 | (uint32_t)code[3] << 24;
+	if (c > FI_SIGNAL && c < FI_SIGNAL + 64) {
+		int sig = (int)(c - FI_SIGNAL);
+		signal(sig, SIG_DFL);
+		raise(sig);
+		_exit(128 + sig);
+	}
+	_exit((int)(c & 0xff));
 }

@@ -17,9 +17,9 @@ import "unsafe"
 
 // cProtocol is the protocol's words as client.c knows them, for the test
 // that checks they are protocol.go's.
-func cProtocol() (magic, prefix string, maxBody, maxName int, accept, decline byte, interrupt string) {
+func cProtocol() (magic, prefix string, maxBody, maxName int, accept, decline byte, interrupt string, signal int) {
 	return C.GoString(C.fi_magic()), C.GoString(C.fi_prefix()), int(C.FI_MAX_BODY), int(C.FI_MAX_NAME),
-		byte(C.FI_ACCEPT), byte(C.FI_DECLINE), C.FI_INTERRUPT
+		byte(C.FI_ACCEPT), byte(C.FI_DECLINE), C.FI_INTERRUPT, int(C.FI_SIGNAL)
 }
 
 // cFunction is client.c's judgement of a command line (without the

@@ -9,6 +9,9 @@
 #define FI_ACCEPT 'A'
 #define FI_DECLINE 'D'
 #define FI_INTERRUPT "i"
+// An exit code of FI_SIGNAL + N means: die of signal N (as a full faas
+// dies of SIGPIPE when its stdout is a closed pipe).
+#define FI_SIGNAL 256
 
 // fi_name is the function `faas invoke ...` (argv) names when the fast
 // path takes the command line, NULL when it does not.

@@ -37,6 +37,8 @@ const (
 	accept    = 'A'
 	decline   = 'D'
 	interrupt = "i"
+	// Signal + N as a call's exit code makes the client die of signal N.
+	Signal = 256
 )
 
 // maxPath is the longest socket path the server listens on: the agents'
@@ -88,8 +90,9 @@ type Handler interface {
 	// Accept says whether to run the call; a call declined is run by the
 	// client's own full path. It must not read the client's stdin.
 	Accept(*Call) bool
-	// Run runs an accepted call and returns its exit code. ctx ends when
-	// the client is interrupted or gone.
+	// Run runs an accepted call and returns its exit code, or Signal + N
+	// for the client to die of signal N. ctx ends when the client is
+	// interrupted or gone.
 	Run(ctx context.Context, c *Call) int
 }
 

@@ -17,9 +17,9 @@ import (
 )
 
 func TestProtocolIsClients(t *testing.T) {
-	m, p, body, name, a, d, i := cProtocol()
-	if m != magic || p != prefix || body != maxBody || name != maxName || a != accept || d != decline || i != interrupt {
-		t.Fatalf("client.c's protocol %q %q %d %d %c %c %q differs from protocol.go's", m, p, body, name, a, d, i)
+	m, p, body, name, a, d, i, sig := cProtocol()
+	if m != magic || p != prefix || body != maxBody || name != maxName || a != accept || d != decline || i != interrupt || sig != Signal {
+		t.Fatalf("client.c's protocol %q %q %d %d %c %c %q %d differs from protocol.go's", m, p, body, name, a, d, i, sig)
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -112,7 +114,34 @@ func (h *invokes) Accept(c *fastinvoke.Call) bool {
 // Run runs the call's command line as the client's faas would have.
 func (h *invokes) Run(ctx context.Context, c *fastinvoke.Call) int {
 	io := iostreams.Files(c.Stdin, c.Stdout, c.Stderr, c.Getenv)
-	return h.f.Run(ctx, cmdutil.ForEngine(io, h.engine, cmdutil.Runner{PID: c.PID, Start: proc.Start(c.PID)}), c.Args)
+	var broken atomic.Bool
+	io.Out, io.ErrOut = &pipeWriter{c.Stdout, &broken}, &pipeWriter{c.Stderr, &broken}
+	code := h.f.Run(ctx, cmdutil.ForEngine(io, h.engine, cmdutil.Runner{PID: c.PID, Start: proc.Start(c.PID)}), c.Args)
+	if broken.Load() {
+		return fastinvoke.Signal + int(syscall.SIGPIPE)
+	}
+	return code
+}
+
+// pipeWriter is a client's stdout or stderr. A Go program that writes to
+// its closed stdout or stderr pipe dies of SIGPIPE there and then: so does
+// the client, and nothing more is written.
+type pipeWriter struct {
+	f      *os.File
+	broken *atomic.Bool
+}
+
+func (w *pipeWriter) Write(b []byte) (int, error) {
+	if w.broken.Load() {
+		return 0, &cmdutil.ExitError{Code: cmdutil.ExitPlatform}
+	}
+	n, err := w.f.Write(b)
+	if errors.Is(err, syscall.EPIPE) {
+		w.broken.Store(true)
+		// An ExitError without a cause prints nothing more.
+		return n, &cmdutil.ExitError{Code: cmdutil.ExitPlatform}
+	}
+	return n, err
 }
 
 // Close stops taking calls, waits for those running, and closes the engine.
