@@ -81,6 +81,8 @@ func NewCmdFor(f *cmdutil.Factory, args []string) *cobra.Command {
 		return NewCmd(f)
 	}
 	cmd := newRoot(f)
+	// Nor cobra's completion command, four more built at every run.
+	cmd.CompletionOptions.DisableDefaultCmd = true
 	cmd.AddCommand(hot[args[0]](f))
 	return cmd
 }
