@@ -70,21 +70,28 @@ func (s series) q(p float64) time.Duration {
 }
 
 func timeCmd(stdin string, env []string, argv ...string) (time.Duration, error) {
+	d, _, err := timeProc(stdin, env, "Hello", argv...)
+	return d, err
+}
+
+// timeProc runs argv as a whole process and returns its wall time and its
+// CPU time (user + system); its stdout must contain want.
+func timeProc(stdin string, env []string, want string, argv ...string) (wall, cpu time.Duration, err error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = env
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	t := time.Now()
-	err := cmd.Run()
-	d := time.Since(t)
+	err = cmd.Run()
+	wall = time.Since(t)
 	if err != nil {
-		return d, fmt.Errorf("%s: %v: %s", strings.Join(argv, " "), err, errb.String())
+		return wall, 0, fmt.Errorf("%s: %v: %s", strings.Join(argv, " "), err, errb.String())
 	}
-	if !strings.Contains(out.String(), "Hello") {
-		return d, fmt.Errorf("%s printed %q", strings.Join(argv, " "), out.String())
+	if !strings.Contains(out.String(), want) {
+		return wall, 0, fmt.Errorf("%s printed %q", strings.Join(argv, " "), out.String())
 	}
-	return d, nil
+	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
 }
 
 func repeat(n int, name string, f func(i int) (time.Duration, error)) (series, error) {

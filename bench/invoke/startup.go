@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/faasdev/faas/bench/internal/benchutil"
 )
@@ -55,22 +52,12 @@ type startCase struct {
 }
 
 func (p *startCase) once() error {
-	cmd := exec.Command(p.argv[0], p.argv[1:]...)
-	cmd.Env = p.env
-	cmd.Stdin = strings.NewReader("")
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	t := time.Now()
-	err := cmd.Run()
-	d := time.Since(t)
+	wall, cpu, err := timeProc("", p.env, p.want, p.argv...)
 	if err != nil {
-		return fmt.Errorf("%s: %v: %s", strings.Join(p.argv, " "), err, errb.String())
+		return err
 	}
-	if !strings.Contains(out.String(), p.want) {
-		return fmt.Errorf("%s printed %q", strings.Join(p.argv, " "), out.String())
-	}
-	p.wall.d = append(p.wall.d, d)
-	p.cpu.d = append(p.cpu.d, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
+	p.wall.d = append(p.wall.d, wall)
+	p.cpu.d = append(p.cpu.d, cpu)
 	return nil
 }
 
