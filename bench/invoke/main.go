@@ -7,9 +7,12 @@
 //	(d) the agent's own round trip for a warm handler, from Go,
 //	(e) the first invoke after a deploy (a cold start, whole CLI process),
 //
-// and the idle agent's memory. Run it from the repository root:
+// the idle agent's memory, and the start-up of faas against a hello-world
+// Go program built in the same run (startup.go). Run it from the
+// repository root:
 //
 //	go run ./bench/invoke [-n 30]
+//	go run ./bench/invoke -only startup [-n 100]   # the start-up cases alone
 package main
 
 import (
@@ -44,8 +47,13 @@ func main() {
 	n := flag.Int("n", 30, "runs per measurement (≥ 20)")
 	rt := flag.Int("rt", 500, "agent round trips for (d)")
 	followers := flag.Int("followers", 5, "`faas logs -f` processes attached for (c'), 0 to skip")
+	only := flag.String("only", "", "run only one part: startup")
 	flag.Parse()
-	if err := run(*n, *rt, *followers); err != nil {
+	if *only != "" && *only != "startup" {
+		fmt.Fprintln(os.Stderr, "bench: -only startup is the one part that runs alone")
+		os.Exit(2)
+	}
+	if err := run(*n, *rt, *followers, *only == "startup"); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -63,21 +71,28 @@ func (s series) q(p float64) time.Duration {
 }
 
 func timeCmd(stdin string, env []string, argv ...string) (time.Duration, error) {
+	d, _, err := timeProc(stdin, env, "Hello", argv...)
+	return d, err
+}
+
+// timeProc runs argv as a whole process and returns its wall time and its
+// CPU time (user + system); its stdout must contain want.
+func timeProc(stdin string, env []string, want string, argv ...string) (wall, cpu time.Duration, err error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = env
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	t := time.Now()
-	err := cmd.Run()
-	d := time.Since(t)
+	err = cmd.Run()
+	wall = time.Since(t)
 	if err != nil {
-		return d, fmt.Errorf("%s: %v: %s", strings.Join(argv, " "), err, errb.String())
+		return wall, 0, fmt.Errorf("%s: %v: %s", strings.Join(argv, " "), err, errb.String())
 	}
-	if !strings.Contains(out.String(), "Hello") {
-		return d, fmt.Errorf("%s printed %q", strings.Join(argv, " "), out.String())
+	if !strings.Contains(out.String(), want) {
+		return wall, 0, fmt.Errorf("%s printed %q", strings.Join(argv, " "), out.String())
 	}
-	return d, nil
+	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
 }
 
 func repeat(n int, name string, f func(i int) (time.Duration, error)) (series, error) {
@@ -92,7 +107,7 @@ func repeat(n int, name string, f func(i int) (time.Duration, error)) (series, e
 	return s, nil
 }
 
-func run(n, rt, followers int) error {
+func run(n, rt, followers int, startupOnly bool) error {
 	if n < 20 {
 		return fmt.Errorf("-n must be at least 20")
 	}
@@ -114,6 +129,18 @@ func run(n, rt, followers int) error {
 	defer scripttest.StopAgents(home)
 	payload := `{"name":"Ada"}`
 
+	if startupOnly {
+		cmd := exec.Command(faas, "deploy", filepath.Join(dir, "hello.py"))
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("deploy: %v: %s", err, out)
+		}
+		defer stopHello(faas, env)
+		if _, err := timeCmd("", env, faas, "invoke", "hello", "-d", payload); err != nil {
+			return err
+		}
+		return startup(n, dir, faas, env, payload)
+	}
 	a, err := repeat(n, "(a) python3 script.py, direct", func(int) (time.Duration, error) {
 		return timeCmd("", env, python, filepath.Join(dir, "script.py"))
 	})
@@ -150,7 +177,7 @@ func run(n, rt, followers int) error {
 	if _, err := timeCmd("", env, faas, "invoke", "hello", "-d", payload); err != nil {
 		return err
 	}
-	c, err := repeat(n, "(c) faas invoke hello, warm, whole CLI", func(int) (time.Duration, error) {
+	c, err := repeat(n, "(c) faas invoke hello, warm, whole CLI (fast path)", func(int) (time.Duration, error) {
 		return timeCmd("", env, faas, "invoke", "hello", "-d", payload)
 	})
 	if err != nil {
@@ -201,9 +228,7 @@ func run(n, rt, followers int) error {
 	if err != nil {
 		return err
 	}
-	rm := exec.Command(faas, "rm", "hello")
-	rm.Env = env
-	_ = rm.Run()
+	defer stopHello(faas, env)
 
 	fmt.Printf("faas invoke benchmark: %d runs each (%d agent round trips), medians; %s\n\n", n, rt, time.Now().UTC().Format(time.RFC3339))
 	fmt.Println("| case | p50 ms | p90 ms | p50 / (a) | p50 / (a') |")
@@ -240,7 +265,14 @@ func run(n, rt, followers int) error {
 	check(e.q(0.5) <= a.q(0.5)+50*time.Millisecond, "(e) ≤ (a) + 50 ms: "+benchutil.MS(e.q(0.5))+" vs "+benchutil.MS(a.q(0.5)+50*time.Millisecond)+" ms")
 	check(e.q(0.5) <= a2.q(0.5)+50*time.Millisecond, "(e) ≤ (a') + 50 ms: "+benchutil.MS(e.q(0.5))+" vs "+benchutil.MS(a2.q(0.5)+50*time.Millisecond)+" ms")
 	check(rss[0] <= 20<<20, fmt.Sprintf("idle agent RSS ≤ 20 MB: %.1f MiB", float64(rss[0])/(1<<20)))
-	return nil
+	return startup(n, dir, faas, env, payload)
+}
+
+// stopHello removes hello, and so stops its agent.
+func stopHello(faas string, env []string) {
+	rm := exec.Command(faas, "rm", "hello")
+	rm.Env = env
+	_ = rm.Run()
 }
 
 // agentRoundTrip times POST /invoke on the warm instance of hello, from Go

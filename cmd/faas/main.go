@@ -5,6 +5,9 @@ import (
 	"os"
 
 	"github.com/faasdev/faas/pkg/app"
+	// The fast path of `faas invoke NAME`: its C half runs before main, and
+	// before the Go runtime starts, and hands a warm call to the agent.
+	_ "github.com/faasdev/faas/pkg/fastinvoke"
 )
 
 func main() {

@@ -67,6 +67,8 @@ func TestLayers(t *testing.T) {
 		{"pkg/dispatcher", "the dispatcher runs the engine through its Queue interface", []string{"pkg/engine", "pkg/provider", "pkg/agent"}, nil},
 		{"pkg/faastype", "the shared words sit at the bottom", []string{"pkg/"}, []string{"pkg/function"}},
 		{"pkg/faashome", "FAAS_HOME's layout sits at the bottom", []string{"pkg/"}, []string{"pkg/fault", "pkg/proc"}},
+		{"pkg/fastinvoke", "the fast path of `faas invoke` carries a command line and knows nothing of what runs it",
+			[]string{"pkg/"}, []string{"pkg/faastype"}},
 	}
 	domain := []string{"pkg/engine", "pkg/store", "pkg/provider", "pkg/agent", "pkg/sandbox", "pkg/billing", "pkg/autoscale",
 		"pkg/function", "pkg/faastype", "pkg/faashome", "pkg/codestore", "pkg/interp", "pkg/egress", "pkg/build"}

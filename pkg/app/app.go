@@ -27,13 +27,14 @@ func Main(args []string) int {
 	defer stop()
 	io := iostreams.System()
 	f := cmdutil.New(ctx, io)
+	f.Run = Run
 	defer f.Close()
 	return Run(ctx, f, args)
 }
 
 // Run executes args against a factory and reports errors on its stderr.
 func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
-	cmd := root.NewCmd(f)
+	cmd := root.NewCmdFor(f, args)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
 	code := cmdutil.ExitCode(err)

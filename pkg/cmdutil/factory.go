@@ -74,6 +74,41 @@ type Factory struct {
 	Backend func() (Backend, error)
 	// Close releases whatever Engine opened.
 	Close func()
+	// Run runs a command line against a factory as faas' main does
+	// (pkg/app.Run): a local agent runs the `faas invoke` calls handed to
+	// it (pkg/fastinvoke) with it. nil in tests that do not need it.
+	Run func(ctx context.Context, f *Factory, args []string) int
+	// Runner is the process a command line runs for when it is not this
+	// one (a `faas invoke` handed to a local agent); zero for this one.
+	Runner Runner
+}
+
+// Runner is a process that jobs run for: its pid and start time.
+type Runner struct {
+	PID   int
+	Start int64
+}
+
+// ForEngine returns the factory of a command line run for runner against
+// an engine that another owns (a local agent's, for the calls handed to
+// it): open returns it, and Close leaves it open.
+func ForEngine(io *iostreams.IOStreams, open func() (*engine.Engine, error), runner Runner) *Factory {
+	f := &Factory{IOStreams: io, Local: open, Close: func() {}, Runner: runner}
+	f.LocalWith = func(...sqlite.Option) (*engine.Engine, error) { return open() }
+	f.Engine = func() (*engine.Engine, error) {
+		if err := localOnly(); err != nil {
+			return nil, err
+		}
+		return open()
+	}
+	f.Backend = func() (Backend, error) {
+		e, err := f.Engine()
+		if err != nil {
+			return nil, err
+		}
+		return e, nil
+	}
+	return f
 }
 
 // Remote returns FAAS_SERVER and FAAS_TOKEN; server is "" when the

@@ -40,6 +40,11 @@ type InvokeRequest struct {
 	// just read it (an HTTP call, to decide who may call it): it is not
 	// read again.
 	Function *store.Function
+	// RunnerPID and RunnerStart, when set, are the process the job runs
+	// for, if not this one (a `faas invoke` handed to a local agent): the
+	// job is lost if that process dies before the job is recorded.
+	RunnerPID   int
+	RunnerStart int64
 }
 
 // Invoke runs a function once and records the job. A function that fails
@@ -55,7 +60,10 @@ func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error)
 	if err != nil {
 		return store.Job{}, err
 	}
-	pid := os.Getpid()
+	pid, start := os.Getpid(), proc.SelfStart()
+	if r.RunnerPID > 0 {
+		pid, start = r.RunnerPID, r.RunnerStart
+	}
 	cfg := fn.Current.Config
 	id := r.JobID
 	if id == "" {
@@ -65,7 +73,7 @@ func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error)
 		ID: id, Function: fn.Name, Version: fn.Current.Version, Owner: e.Owner,
 		Status: store.StatusRunning, Provider: p.Name(), QueuedAt: now, StartedAt: now,
 		MemoryMB: cfg.MemoryMB, Payload: r.Payload, Timeout: r.Timeout, Attempts: 1,
-		RunnerPID: pid, RunnerStart: proc.SelfStart(), Trigger: trigger(r.Trigger),
+		RunnerPID: pid, RunnerStart: start, Trigger: trigger(r.Trigger),
 	}
 	pl := placement(p, fn)
 	e.StartHeartbeat()
@@ -149,7 +157,12 @@ func (e *Engine) execute(ctx context.Context, job store.Job, fn store.Function, 
 		return e.failPlatform(context.WithoutCancel(ctx), job, err, false)
 	}
 	out, launched, runErr := e.runPlaced(ctx, p, placed, inv, pl)
-	// The result is recorded even when the caller is interrupted.
+	// The result is recorded even when the caller is interrupted; not when
+	// it died (ErrCallerGone): then, as when the process that runs a job
+	// dies, the job is found lost.
+	if cause := context.Cause(ctx); errors.Is(cause, faastype.ErrCallerGone) {
+		return job, false, cause
+	}
 	rec := context.WithoutCancel(ctx)
 	if runErr != nil {
 		return e.failPlatform(rec, job, runErr, job.Attempts <= job.Retries)

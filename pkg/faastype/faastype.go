@@ -137,6 +137,11 @@ func Interrupted(now time.Time) Outcome {
 // its VM was deleted): the engine forgets it and starts another.
 var ErrGone = errors.New("the instance is gone")
 
+// ErrCallerGone is the cause of a call's cancellation when the process it
+// ran for died without a word (killed, not interrupted): its job is left
+// running, to be found lost, as when that process runs the job itself.
+var ErrCallerGone = errors.New("the caller is gone")
+
 // Instance is one running copy of a function, as the engine records it.
 type Instance struct {
 	ID       string

@@ -3,6 +3,7 @@ package function
 import (
 	"fmt"
 	"regexp"
+	"sync"
 )
 
 // Entry points: the names a handler is found by, in the order faas looks
@@ -17,20 +18,27 @@ const DefaultEntry = "handler"
 // NodeDefaultExport names a Node module's default export as its entry.
 const NodeDefaultExport = "default"
 
+// The expressions compile on first use: most faas processes use none, and
+// compiling them all at start-up cost more than a warm call.
 var (
-	identRE = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]{0,63}$`)
+	identRE = lazyRE(`^[A-Za-z_$][A-Za-z0-9_$]{0,63}$`)
 	// A Python script that runs itself is a script, whatever it defines.
-	pyMainGuardRE = regexp.MustCompile(`(?m)^if\s+__name__\s*==\s*['"]__main__['"]\s*:`)
+	pyMainGuardRE = lazyRE(`(?m)^if\s+__name__\s*==\s*['"]__main__['"]\s*:`)
 	// A top-level function that takes (event, context): a handler by
 	// another name.
-	pyTwoArgRE   = regexp.MustCompile(`(?m)^(?:async\s+)?def\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(\s*\w+\s*,\s*\w+\s*\)`)
-	nodeExportRE = regexp.MustCompile(`(?m)^export\s+default\b`)
+	pyTwoArgRE   = lazyRE(`(?m)^(?:async\s+)?def\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(\s*\w+\s*,\s*\w+\s*\)`)
+	nodeExportRE = lazyRE(`(?m)^export\s+default\b`)
 	// What a script writes its result with.
-	printsRE = map[Runtime]*regexp.Regexp{
-		Python: regexp.MustCompile(`\bprint\s*\(|\bsys\.stdout\b|\bos\.write\s*\(\s*1\b`),
-		Node:   regexp.MustCompile(`\bconsole\.(log|info)\b|\bprocess\.stdout\b`),
+	printsRE = map[Runtime]func() *regexp.Regexp{
+		Python: lazyRE(`\bprint\s*\(|\bsys\.stdout\b|\bos\.write\s*\(\s*1\b`),
+		Node:   lazyRE(`\bconsole\.(log|info)\b|\bprocess\.stdout\b`),
 	}
 )
+
+// lazyRE is a regular expression compiled on first use.
+func lazyRE(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // pyDef finds a top-level def of name that takes at least one argument
 // (a main() of no arguments is a script's, not an entry point).
@@ -56,7 +64,7 @@ type Entry struct {
 
 // ValidateEntry checks a --handler name.
 func ValidateEntry(name string) error {
-	if !identRE.MatchString(name) {
+	if !identRE().MatchString(name) {
 		return fmt.Errorf("--handler %q is not a function name", name)
 	}
 	return nil
@@ -72,7 +80,7 @@ func FindEntry(r Runtime, code []byte, given string) (Entry, error) {
 			return pyDef(name).Match(code)
 		case Node:
 			if name == NodeDefaultExport {
-				return nodeExportRE.Match(code)
+				return nodeExportRE().Match(code)
 			}
 			return nodeExport(name).Match(code)
 		}
@@ -93,7 +101,7 @@ func FindEntry(r Runtime, code []byte, given string) (Entry, error) {
 	if r != Python && r != Node {
 		return Entry{}, nil
 	}
-	if r == Python && pyMainGuardRE.Match(code) {
+	if r == Python && pyMainGuardRE().Match(code) {
 		for _, name := range EntryNames {
 			if regexp.MustCompile(`(?m)^(?:async\s+)?def\s+` + name + `\s*\(`).Match(code) {
 				return Entry{Warning: fmt.Sprintf("the file defines %s() but also runs itself (if __name__ == \"__main__\"): it runs as a script; deploy with --handler %s to call %s per invocation, or --mode script to say so", name, name, name)}, nil
@@ -106,16 +114,16 @@ func FindEntry(r Runtime, code []byte, given string) (Entry, error) {
 			return Entry{Name: name}, nil
 		}
 	}
-	if r == Node && nodeExportRE.Match(code) {
+	if r == Node && nodeExportRE().Match(code) {
 		return Entry{Name: NodeDefaultExport}, nil
 	}
 	if r == Python {
-		if m := pyTwoArgRE.FindSubmatch(code); m != nil {
+		if m := pyTwoArgRE().FindSubmatch(code); m != nil {
 			n := string(m[1])
 			return Entry{Warning: fmt.Sprintf("the file defines %s(…, …) but no handler, lambda_handler, handle or main: it runs as a script; deploy with --handler %s to call it per invocation, or --mode script to say so", n, n)}, nil
 		}
 	}
-	if !printsRE[r].Match(code) {
+	if !printsRE[r]().Match(code) {
 		return Entry{Warning: "the file has no entry point (handler, lambda_handler, handle, main) and prints nothing: as a script its result would be empty; define one, name yours with --handler NAME, or deploy with --mode script to say so"}, nil
 	}
 	return Entry{}, nil

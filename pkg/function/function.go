@@ -9,7 +9,6 @@ import (
 	"math"
 	"net"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"sort"
 	"strconv"
@@ -258,7 +257,7 @@ func joinRuntimes() string {
 
 // nameRE is Multipass' instance-name rule (valid_hostname): a letter first,
 // letters, digits and hyphens inside, a letter or digit last.
-var nameRE = regexp.MustCompile(`^[a-zA-Z]([a-zA-Z0-9-]*[a-zA-Z0-9])?$`)
+var nameRE = lazyRE(`^[a-zA-Z]([a-zA-Z0-9-]*[a-zA-Z0-9])?$`)
 
 // ValidateName checks a function name. Names follow Multipass' instance
 // names so that `faas-<name>-<n>` is always a valid VM name and hostname.
@@ -269,7 +268,7 @@ func ValidateName(name string) error {
 	if len(name) > MaxNameLength {
 		return fault.Usagef("function name %q is longer than %d characters", name, MaxNameLength)
 	}
-	if !nameRE.MatchString(name) {
+	if !nameRE().MatchString(name) {
 		return fault.Usagef("invalid function name %q: use a letter first, then letters, digits or hyphens, ending in a letter or digit", name)
 	}
 	return nil
@@ -337,10 +336,10 @@ func FormatSize(mib int64) string {
 	return fmt.Sprintf("%dM", mib)
 }
 
-var envKeyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envKeyRE = lazyRE(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 func validateEnv(k, v string) error {
-	if !envKeyRE.MatchString(k) {
+	if !envKeyRE().MatchString(k) {
 		return fault.Usagef("invalid environment variable name %q: use letters, digits and underscores, not starting with a digit", k)
 	}
 	if strings.HasPrefix(strings.ToUpper(k), "FAAS_") {
@@ -423,7 +422,7 @@ func RuntimeFromShebang(code []byte) Runtime {
 }
 
 var (
-	nodeESMRE = regexp.MustCompile(`(?m)^\s*(export|import)\s`)
+	nodeESMRE = lazyRE(`(?m)^\s*(export|import)\s`)
 )
 
 // DetectMode says whether code defines an entry point (FindEntry) and so
@@ -437,7 +436,7 @@ func DetectMode(r Runtime, code []byte) Mode {
 
 // IsESModule reports whether Node code uses import/export syntax, which
 // must be loaded as an ES module.
-func IsESModule(code []byte) bool { return nodeESMRE.Match(code) }
+func IsESModule(code []byte) bool { return nodeESMRE().Match(code) }
 
 // CheckCode rejects files that cannot be a function.
 func CheckCode(path string, code []byte) error {

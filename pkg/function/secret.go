@@ -2,7 +2,6 @@ package function
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/faasdev/faas/pkg/fault"
@@ -36,7 +35,7 @@ const (
 
 // secretNameRE is a DNS label (Kubernetes' secret names, and so
 // OpenFaaS's): a file name under /run/secrets that needs no quoting.
-var secretNameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$`)
+var secretNameRE = lazyRE(`^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$`)
 
 // ValidateSecretName checks a secret's name.
 func ValidateSecretName(name string) error {
@@ -45,7 +44,7 @@ func ValidateSecretName(name string) error {
 		return fault.Usagef("secret name is empty")
 	case len(name) > MaxSecretNameLength:
 		return fault.Usagef("secret name %q is longer than %d characters", name, MaxSecretNameLength)
-	case !secretNameRE.MatchString(name) || strings.Contains(name, ".."):
+	case !secretNameRE().MatchString(name) || strings.Contains(name, ".."):
 		return fault.Usagef("invalid secret name %q: use lower-case letters, digits, '-', '_' and '.', starting and ending with a letter or digit", name)
 	}
 	return nil

@@ -34,12 +34,16 @@ func isTTY(f *os.File) bool {
 // System returns the process' streams. Colour follows NO_COLOR (any value
 // turns it off), CLICOLOR_FORCE (non-zero turns it on even when piped) and
 // CLICOLOR=0, and is otherwise on when stdout is a terminal.
-func System() *IOStreams {
+func System() *IOStreams { return Files(os.Stdin, os.Stdout, os.Stderr, os.Getenv) }
+
+// Files returns the streams of another process, handed over with its
+// environment (getenv), as System does for this one's.
+func Files(in, out, errOut *os.File, getenv func(string) string) *IOStreams {
 	s := &IOStreams{
-		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
-		stdinTTY: isTTY(os.Stdin), stdoutTTY: isTTY(os.Stdout), stderrTTY: isTTY(os.Stderr),
+		In: in, Out: out, ErrOut: errOut,
+		stdinTTY: isTTY(in), stdoutTTY: isTTY(out), stderrTTY: isTTY(errOut),
 	}
-	s.color = colorWanted(s.stdoutTTY, os.Getenv)
+	s.color = colorWanted(s.stdoutTTY, getenv)
 	return s
 }
 

@@ -33,11 +33,13 @@ type Options struct {
 	Async    bool
 	Retries  int
 	Callback string
+	// Runner is the process the call runs for, when not this one.
+	Runner cmdutil.Runner
 }
 
 // NewCmd returns the invoke command; runF replaces the run in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Backend: f.Backend}
+	opts := &Options{IO: f.IOStreams, Backend: f.Backend, Runner: f.Runner}
 	cmd := &cobra.Command{
 		Use:   "invoke NAME",
 		Short: "Run a function and record the job",
@@ -146,7 +148,8 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	stop := o.IO.Progress("invoking " + o.Name)
-	job, err := eng.Invoke(ctx, engine.InvokeRequest{Name: o.Name, Payload: payload, Timeout: o.Timeout})
+	job, err := eng.Invoke(ctx, engine.InvokeRequest{Name: o.Name, Payload: payload, Timeout: o.Timeout,
+		RunnerPID: o.Runner.PID, RunnerStart: o.Runner.Start})
 	stop()
 	if err != nil {
 		if job.ID != "" {

@@ -35,34 +35,8 @@ import (
 
 // NewCmd returns the root command with every subcommand.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "faas <command>",
-		Short: "Serverless functions on your own machine",
-		Long: `faas turns a file into a function, runs it on demand in a sandboxed
-process (or a Multipass VM), and records every invocation in SQLite.
-
-State lives in $FAAS_HOME (default ~/.local/share/faas).
-Exit codes: 0 ok, 1 function failed, 2 usage, 3 platform, 4 not found,
-124 function timed out, 130 interrupted.`,
-		Example: `  faas deploy examples/hello.py
-  faas invoke hello -d '{"name":"Ada"}'
-  faas jobs`,
-		SilenceErrors: true,
-		SilenceUsage:  true,
-		Version:       version.Current().Version,
-	}
-	cmd.SetFlagErrorFunc(cmdutil.FlagErrorFunc)
-	var debug bool
-	cmd.PersistentFlags().BoolVar(&debug, "debug", false, "print what faas runs (multipass command lines) on stderr")
-	cmd.PersistentPreRun = func(*cobra.Command, []string) {
-		if debug {
-			// Read by what runs external programs, made later and lazily.
-			os.Setenv("FAAS_DEBUG", "1")
-		}
-	}
+	cmd := newRoot(f)
 	cmd.AddCommand(helpTopics()...)
-	cmd.SetOut(f.IOStreams.Out)
-	cmd.SetErr(f.IOStreams.ErrOut)
 	cmd.AddCommand(
 		deploy.NewCmd(f, nil),
 		invoke.NewCmd(f, nil),
@@ -89,6 +63,59 @@ Exit codes: 0 ok, 1 function failed, 2 usage, 3 platform, 4 not found,
 		db.NewCmd(f),
 		dispatch.NewCmd(f),
 	)
+	return cmd
+}
+
+// hot are the commands run often enough that building the other 25 for
+// them shows: `faas invoke` is a few milliseconds end to end.
+var hot = map[string]func(*cmdutil.Factory) *cobra.Command{
+	"invoke":  func(f *cmdutil.Factory) *cobra.Command { return invoke.NewCmd(f, nil) },
+	"version": version.NewCmd,
+}
+
+// NewCmdFor returns the root command to run args with: with only the
+// command args[0] names when it is a hot one (it runs the same; `help` and
+// completion, which list the others, name no hot command), else NewCmd's.
+func NewCmdFor(f *cmdutil.Factory, args []string) *cobra.Command {
+	if len(args) == 0 || hot[args[0]] == nil {
+		return NewCmd(f)
+	}
+	cmd := newRoot(f)
+	// Nor cobra's completion command, four more built at every run.
+	cmd.CompletionOptions.DisableDefaultCmd = true
+	cmd.AddCommand(hot[args[0]](f))
+	return cmd
+}
+
+// newRoot is the root command without its subcommands.
+func newRoot(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "faas <command>",
+		Short: "Serverless functions on your own machine",
+		Long: `faas turns a file into a function, runs it on demand in a sandboxed
+process (or a Multipass VM), and records every invocation in SQLite.
+
+State lives in $FAAS_HOME (default ~/.local/share/faas).
+Exit codes: 0 ok, 1 function failed, 2 usage, 3 platform, 4 not found,
+124 function timed out, 130 interrupted.`,
+		Example: `  faas deploy examples/hello.py
+  faas invoke hello -d '{"name":"Ada"}'
+  faas jobs`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Version:       version.Current().Version,
+	}
+	cmd.SetFlagErrorFunc(cmdutil.FlagErrorFunc)
+	var debug bool
+	cmd.PersistentFlags().BoolVar(&debug, "debug", false, "print what faas runs (multipass command lines) on stderr")
+	cmd.PersistentPreRun = func(*cobra.Command, []string) {
+		if debug {
+			// Read by what runs external programs, made later and lazily.
+			os.Setenv("FAAS_DEBUG", "1")
+		}
+	}
+	cmd.SetOut(f.IOStreams.Out)
+	cmd.SetErr(f.IOStreams.ErrOut)
 	return cmd
 }
 
@@ -142,7 +169,10 @@ FAAS_MULTIPASS_IMAGE  the image Multipass VMs are launched from (default 24.04; 
                    alias, a URL, or file:///PATH of a prepared image for offline use)
 FAAS_MULTIPASS_LAUNCH_TIMEOUT  multipass launch's --timeout (default 300s; the first
                    launch downloads the image)
-FAAS_DEBUG         non-empty: print what faas runs on stderr (as --debug)
+FAAS_DEBUG         non-empty: print what faas runs on stderr (as --debug), and
+                   when a warm local agent ran a faas invoke (the fast path)
+FAAS_FAST_INVOKE   0: never hand faas invoke to a warm local agent (the fast
+                   path: it records the same job; see docs/performance.md)
 FAAS_SERVER        http://HOST:PORT of a ` + "`faas serve`" + `: deploy, up, down, invoke, ls,
                    rm, jobs, logs, rollback, bill and top go there instead of FAAS_HOME
 FAAS_TOKEN         the API token for FAAS_SERVER (` + "`faas serve token create NAME`" + `)

@@ -20,9 +20,12 @@ import (
 	"github.com/faasdev/faas/pkg/sandbox"
 )
 
-// Holder keeps a connection to a FAAS_HOME's database open while a local
-// agent runs (its commands then start faster); nil where there is none.
-type Holder func(home string) (io.Closer, error)
+// Holder is what a local agent runs beside its server, with the FAAS_HOME
+// of its database: it keeps a connection to that database open (commands
+// then start faster) and takes `faas invoke` calls for the function
+// (pkg/fastinvoke); nil where there is none. What it returns is closed
+// when the agent stops.
+type Holder func(home string, cfg agent.Config) (io.Closer, error)
 
 // NewCmd returns `faas agent`, which serves one instance's invocations.
 func NewCmd(errOut io.Writer, hold Holder) *cobra.Command {
@@ -58,7 +61,7 @@ func NewCmd(errOut io.Writer, hold Holder) *cobra.Command {
 			}
 			if holdDB != "" && hold != nil {
 				// Best effort: without it only the commands get slower.
-				if c, err := hold(holdDB); err == nil {
+				if c, err := hold(holdDB, cfg); err == nil {
 					defer c.Close()
 				}
 			}
