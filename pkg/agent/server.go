@@ -32,6 +32,11 @@ import (
 // 2, Fn after 30 s; five minutes keeps a developer's loop warm).
 const DefaultIdle = 5 * time.Minute
 
+// shedIdle is how long an agent waits without invocations before it sheds
+// its start-up memory: the next call faults back in what it runs (tens of
+// microseconds), well under a warm call's cost.
+const shedIdle = time.Second
+
 // maxRequest bounds a request body: the payload limit, base64-encoded, and
 // the rest of the request.
 const maxRequest = 9<<20 + 64<<10
@@ -133,6 +138,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	tick := time.NewTicker(min(time.Second, s.cfg.Idle/4+time.Millisecond))
 	defer tick.Stop()
 	reason := ""
+	var shedAt int64 // lastActive when the agent last shed
 	for reason == "" {
 		select {
 		case <-ctx.Done():
@@ -141,9 +147,16 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 			s.shutdownPools()
 			return err
 		case <-tick.C:
-			idle := time.Since(time.Unix(0, s.lastActive.Load()))
+			last := s.lastActive.Load()
+			idle := time.Since(time.Unix(0, last))
 			if !s.cfg.Pinned && s.inFlight.Load() == 0 && idle >= s.cfg.Idle {
 				reason = fmt.Sprintf("idle for %s", idle.Round(time.Millisecond))
+			}
+			// Once per quiet spell, an idle agent gives back what it
+			// does not use while it waits (sandbox.Shed).
+			if s.inFlight.Load() == 0 && idle >= shedIdle && shedAt != last {
+				shedAt = last
+				sandbox.Shed()
 			}
 		}
 	}
