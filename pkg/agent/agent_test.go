@@ -36,6 +36,7 @@ func TestMain(m *testing.M) {
 
 type harness struct {
 	t        *testing.T
+	srv      *Server
 	home     string
 	client   *client.Client
 	endpoint string
@@ -61,7 +62,7 @@ func start(t *testing.T, cfg Config) *harness {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &harness{t: t, home: home, done: make(chan error, 1), cancel: cancel}
+	h := &harness{t: t, srv: s, home: home, done: make(chan error, 1), cancel: cancel}
 	go func() { h.done <- s.Serve(ctx, l) }()
 	endpoint := "unix:" + cfg.Socket
 	if cfg.Addr != "" {

@@ -32,6 +32,9 @@ type pool struct {
 	mu      sync.Mutex
 	retired bool
 	all     map[*worker]bool
+	// warming, when set, is closed when a prestarted worker is ready (in
+	// idle) or failed to start.
+	warming chan struct{}
 }
 
 func newPool(h *host, inv faastype.Invocation, ids func() string) *pool {
@@ -52,8 +55,25 @@ func (p *pool) acquire(ctx context.Context) (w *worker, cold bool, initLogs []by
 	}
 	select {
 	case w := <-p.idle:
-		return w, false, nil, nil
+		return w, w.takeFresh(), nil, nil
 	default:
+	}
+	// A worker prestarted for this call is waited for, not doubled.
+	p.mu.Lock()
+	warming := p.warming
+	p.mu.Unlock()
+	if warming != nil {
+		select {
+		case <-warming:
+		case <-ctx.Done():
+			<-p.slots
+			return nil, false, nil, ctx.Err()
+		}
+		select {
+		case w := <-p.idle:
+			return w, w.takeFresh(), nil, nil
+		default:
+		}
 	}
 	w, logs, err := startWorker(p.h, p.ids(), p.inv)
 	if err != nil {
@@ -64,6 +84,37 @@ func (p *pool) acquire(ctx context.Context) (w *worker, cold bool, initLogs []by
 	p.all[w] = true
 	p.mu.Unlock()
 	return w, true, nil, nil
+}
+
+// prestart starts a worker before any call asks for one, when a slot is
+// free: a call that comes meanwhile waits for it (acquire) rather than
+// starting another. Its first call is still a cold start.
+func (p *pool) prestart(logf func(string, ...any)) {
+	select {
+	case p.slots <- struct{}{}:
+	default:
+		return
+	}
+	done := make(chan struct{})
+	p.mu.Lock()
+	p.warming = done
+	p.mu.Unlock()
+	id := p.ids()
+	go func() {
+		defer close(done)
+		w, _, err := startWorker(p.h, id, p.inv)
+		if err != nil {
+			// The call that comes starts one itself, and reports why not.
+			<-p.slots
+			logf("prestart of %s v%d: %v", p.inv.Function, p.inv.Version, err)
+			return
+		}
+		w.fresh = true
+		p.mu.Lock()
+		p.all[w] = true
+		p.mu.Unlock()
+		p.release(w, true)
+	}()
 }
 
 // release gives a worker back and frees its slot; a dead one, or any of a

@@ -239,6 +239,28 @@ func versionKey(req api.InvokeRequest) string {
 	return k
 }
 
+// Prestart reads one invoke request (the version an instance is launched
+// for; its job and payload are not needed) from r and starts a warm worker
+// of that version before any call asks for one: a local instance is
+// launched for a first call, whose worker then starts while that call
+// makes its way here. Anything but a handler, or a request that does not
+// read, is left for the call.
+func (s *Server) Prestart(r io.Reader) {
+	var req api.InvokeRequest
+	if err := json.NewDecoder(io.LimitReader(r, maxRequest)).Decode(&req); err != nil || req.SHA256 == "" || !isHandler(req.Config) {
+		return
+	}
+	// Without the values of its secrets, the call's worker would be of
+	// another version key.
+	if len(req.Config.Secrets) > 0 && len(req.Secrets) == 0 {
+		return
+	}
+	if _, err := os.Stat(codestore.Path(s.cfg.Home, req.Invocation())); err != nil {
+		return
+	}
+	s.poolFor(req, versionKey(req)).prestart(s.log.Printf)
+}
+
 func (s *Server) scriptSlots(req api.InvokeRequest, k string) chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -132,17 +133,26 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 	}
 	p.launched.Store(inst.ID, true)
 	inst.Token = token
-	args := []string{"faas", "agent", "--instance", inst.ID, "--function", inv.Function, "--home", p.Home, "--socket", sock, "--hold-db", p.Home}
+	args := []string{"faas", "agent", "--instance", inst.ID, "--function", inv.Function, "--home", p.Home, "--socket", sock, "--hold-db", p.Home, "--prestart"}
 	if p.Idle > 0 {
 		args = append(args, "--idle", p.Idle.String())
 	}
 	if inv.Config.MinInstances > 0 {
 		args = append(args, "--pinned")
 	}
-	devnull, _ := os.Open(os.DevNull)
-	defer devnull.Close()
+	// The version it is launched for, on its stdin: its worker starts
+	// while this call waits for the agent to answer (--prestart).
+	first, err := json.Marshal(prestartRequest(inv))
+	if err != nil {
+		return inst, fault.Platformf("launch %s: %w", inst.ID, err)
+	}
+	stdin, stdinW, err := os.Pipe()
+	if err != nil {
+		return inst, fault.Platformf("launch %s: %w", inst.ID, err)
+	}
+	defer stdin.Close()
 	cmd := &exec.Cmd{
-		Path: p.Self, Args: args, Stdin: devnull, Stdout: logf, Stderr: logf,
+		Path: p.Self, Args: args, Stdin: stdin, Stdout: logf, Stderr: logf,
 		// Its own session: the agent outlives this faas and its terminal.
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
 		// The token in its environment, not its command line (which every
@@ -150,8 +160,15 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 		Env: append(os.Environ(), "FAAS_AGENT_TOKEN="+token),
 	}
 	if err := cmd.Start(); err != nil {
+		stdinW.Close()
 		return inst, fault.Platformf("launch %s: %w", inst.ID, err)
 	}
+	stdin.Close()
+	go func() {
+		// A request larger than the pipe holds waits for the agent to read.
+		_, _ = stdinW.Write(first)
+		stdinW.Close()
+	}()
 	exited := make(chan struct{})
 	go func() {
 		// Reap the agent if it exits while this process still runs.
@@ -182,6 +199,13 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 			return inst, fault.WithHint(fault.Platformf("agent %s did not answer within %s", inst.ID, launchTimeout), "see "+p.LogPath(inst.ID))
 		}
 	}
+}
+
+// prestartRequest is what an agent is launched with for --prestart: the
+// version's invoke request without a job or payload.
+func prestartRequest(inv faastype.Invocation) api.InvokeRequest {
+	inv.JobID, inv.Payload, inv.HTTP = "", nil, false
+	return api.NewInvokeRequest(inv)
 }
 
 func lastLine(path string) string {

@@ -28,6 +28,7 @@ type Holder func(home string) (io.Closer, error)
 func NewCmd(errOut io.Writer, hold Holder) *cobra.Command {
 	var cfg agent.Config
 	var holdDB string
+	var prestart bool
 	cmd := &cobra.Command{
 		Use:    "agent",
 		Short:  "Serve a function's invocations inside an instance",
@@ -52,6 +53,10 @@ func NewCmd(errOut io.Writer, hold Holder) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if prestart {
+				// Before listening: the worker's start is the longer.
+				s.Prestart(os.Stdin)
+			}
 			l, err := s.Listen()
 			if err != nil {
 				return fault.Platformf("agent: %w", err)
@@ -75,6 +80,7 @@ func NewCmd(errOut io.Writer, hold Holder) *cobra.Command {
 	fl.StringVar(&cfg.Addr, "addr", "", "TCP address to listen on (needs a token in FAAS_AGENT_TOKEN)")
 	fl.DurationVar(&cfg.Idle, "idle", agent.DefaultIdle, "exit after this long without invocations")
 	fl.BoolVar(&cfg.Pinned, "pinned", false, "never exit when idle")
+	fl.BoolVar(&prestart, "prestart", false, "start a worker for the version whose invoke request (without payload) is on stdin, before any call")
 	fl.StringVar(&holdDB, "hold-db", "", "keep a connection to the faas database in this FAAS_HOME open (local instances)")
 	return cmd
 }
