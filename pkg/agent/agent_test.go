@@ -232,6 +232,17 @@ func TestCrashAndInitFailure(t *testing.T) {
 	}
 }
 
+// TestExitStatusOfAWorkerThatWentByItself checks that a worker whose
+// frames end before its process does (its jail's init still reporting) is
+// waited for, not killed: its job says its exit status, not a signal.
+func TestExitStatusOfAWorkerThatWentByItself(t *testing.T) {
+	h := start(t, Config{})
+	req := h.deploy("import os, time\ndef handler(event, context):\n    os.close(4)\n    time.sleep(0.3)\n    os._exit(3)\n", nil)
+	if r := h.invoke(req, ""); r.Status != "failed" || r.Error != "the worker exited with status 3" {
+		t.Fatalf("%+v, want the worker's exit status", r)
+	}
+}
+
 func TestScriptsRunPerInvocation(t *testing.T) {
 	h := start(t, Config{})
 	req := h.deploy("import sys\nprint(sys.stdin.read()[::-1])\n", nil)

@@ -312,6 +312,14 @@ func (w *worker) invoke(ctx context.Context, jobID string, payload []byte, timeo
 	out.EndedAt = time.Now()
 	alive = f.err == nil && !timedOut && !interrupted
 	if !alive {
+		if f.err != nil {
+			// The worker went by itself: its jail's init is reporting how,
+			// and a kill now would be all the exit status said.
+			select {
+			case <-w.dead:
+			case <-time.After(time.Second):
+			}
+		}
 		w.proc.Kill()
 	}
 	w.waitLogEnd(alive)

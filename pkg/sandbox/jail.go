@@ -172,6 +172,12 @@ func runJail(c jailConfig, prog []string) int {
 	if err != nil {
 		return fail("start %s in the jail: %v", prog[0], err)
 	}
+	// The function's extra fds are its own: the init keeps no copy, so that
+	// they close when the function ends (and not at some garbage
+	// collection of the init's, whose finalizers would close them).
+	for _, f := range files[3:] {
+		f.Close()
+	}
 	go func() {
 		for s := range sigs {
 			_ = child.Signal(s)
