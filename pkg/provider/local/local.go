@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -133,7 +134,8 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 	}
 	p.launched.Store(inst.ID, true)
 	inst.Token = token
-	args := []string{"faas", "agent", "--instance", inst.ID, "--function", inv.Function, "--home", p.Home, "--socket", sock, "--hold-db", p.Home, "--prestart"}
+	args := []string{"faas", "agent", "--instance", inst.ID, "--function", inv.Function, "--home", p.Home, "--socket", sock, "--hold-db", p.Home,
+		"--prestart", "--ready-fd", "3"}
 	if p.Idle > 0 {
 		args = append(args, "--idle", p.Idle.String())
 	}
@@ -151,8 +153,15 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 		return inst, fault.Platformf("launch %s: %w", inst.ID, err)
 	}
 	defer stdin.Close()
+	// It says when it listens on its fd 3 (--ready-fd): no polling.
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		stdinW.Close()
+		return inst, fault.Platformf("launch %s: %w", inst.ID, err)
+	}
+	defer readyW.Close()
 	cmd := &exec.Cmd{
-		Path: p.Self, Args: args, Stdin: stdin, Stdout: logf, Stderr: logf,
+		Path: p.Self, Args: args, Stdin: stdin, Stdout: logf, Stderr: logf, ExtraFiles: []*os.File{readyW},
 		// Its own session: the agent outlives this faas and its terminal.
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
 		// The token in its environment, not its command line (which every
@@ -161,9 +170,18 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 	}
 	if err := cmd.Start(); err != nil {
 		stdinW.Close()
+		readyR.Close()
 		return inst, fault.Platformf("launch %s: %w", inst.ID, err)
 	}
 	stdin.Close()
+	readyW.Close()
+	ready := make(chan bool, 1)
+	go func() {
+		defer readyR.Close()
+		b := make([]byte, len(api.ReadyLine))
+		n, _ := io.ReadFull(readyR, b)
+		ready <- string(b[:n]) == api.ReadyLine
+	}()
 	go func() {
 		// A request larger than the pipe holds waits for the agent to read.
 		_, _ = stdinW.Write(first)
@@ -178,26 +196,29 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 	inst.Endpoint = "unix:" + sock
 	inst.PID = cmd.Process.Pid
 	inst.PIDStart = proc.Start(inst.PID)
-	c := client.New(inst.Endpoint, token)
-	defer c.Close()
-	deadline := time.Now().Add(launchTimeout)
-	for delay := 500 * time.Microsecond; ; delay = min(2*delay, 50*time.Millisecond) {
-		if _, err := c.Health(ctx); err == nil {
+	timer := time.NewTimer(launchTimeout)
+	defer timer.Stop()
+	select {
+	case ok := <-ready:
+		if ok {
 			return inst, nil
 		}
+		// It closed its end without listening: it is exiting.
 		select {
 		case <-exited:
-			return inst, fault.WithHint(fault.Platformf("agent %s exited at start: %s", inst.ID, lastLine(p.LogPath(inst.ID))),
-				"see "+p.LogPath(inst.ID))
-		case <-ctx.Done():
-			_ = cmd.Process.Kill()
-			return inst, fault.Platformf("launch %s: %w", inst.ID, ctx.Err())
-		case <-time.After(delay):
+		case <-timer.C:
 		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			return inst, fault.WithHint(fault.Platformf("agent %s did not answer within %s", inst.ID, launchTimeout), "see "+p.LogPath(inst.ID))
-		}
+		return inst, fault.WithHint(fault.Platformf("agent %s exited at start: %s", inst.ID, lastLine(p.LogPath(inst.ID))),
+			"see "+p.LogPath(inst.ID))
+	case <-exited:
+		return inst, fault.WithHint(fault.Platformf("agent %s exited at start: %s", inst.ID, lastLine(p.LogPath(inst.ID))),
+			"see "+p.LogPath(inst.ID))
+	case <-ctx.Done():
+		_ = cmd.Process.Kill()
+		return inst, fault.Platformf("launch %s: %w", inst.ID, ctx.Err())
+	case <-timer.C:
+		_ = cmd.Process.Kill()
+		return inst, fault.WithHint(fault.Platformf("agent %s did not answer within %s", inst.ID, launchTimeout), "see "+p.LogPath(inst.ID))
 	}
 }
 

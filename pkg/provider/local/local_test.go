@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/faasdev/faas/internal/scripttest"
 	"github.com/faasdev/faas/pkg/agent/client"
@@ -54,5 +55,35 @@ func TestAgentNeedsItsToken(t *testing.T) {
 	inst.Token = ""
 	if out, err := q.Invoke(context.Background(), inst, inv, false); err != nil || string(out.Result) != "hi" {
 		t.Fatalf("another process of the home: %q %v", out.Result, err)
+	}
+}
+
+// TestLaunchSaysWhyAnAgentDidNotStart: an agent that cannot listen (the
+// instance's socket is another live agent's) ends its launch at once, with
+// its log's last line, rather than at the launch timeout.
+func TestLaunchSaysWhyAnAgentDidNotStart(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("FAAS_HOME", home)
+	p, err := local.New(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := "def handler(event, context):\n    return 'hi'\n"
+	cfg := function.DefaultConfig()
+	cfg.Runtime, cfg.Mode = function.Python, function.Handler
+	inv := faastype.Invocation{Function: "f", Version: 1, SHA256: fmt.Sprintf("%x", sha256.Sum256([]byte(code))),
+		Filename: "f.py", Code: []byte(code), Config: cfg}
+	inst, err := p.Launch(context.Background(), faastype.Instance{ID: "local-f-1", Function: "f"}, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = p.Stop(context.Background(), inst) }()
+	start := time.Now()
+	_, err = p.Launch(context.Background(), faastype.Instance{ID: "local-f-1", Function: "f"}, inv)
+	if err == nil || !strings.Contains(err.Error(), "exited at start") || !strings.Contains(err.Error(), "another agent answers") {
+		t.Fatalf("second agent on the same socket: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s to tell", d)
 	}
 }
