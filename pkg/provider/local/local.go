@@ -203,16 +203,13 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 		if ok {
 			return inst, nil
 		}
-		// It closed its end without listening: it is exiting.
+		// It closed its end without listening: it is exiting, and its log
+		// says why once it has.
 		select {
 		case <-exited:
 		case <-timer.C:
 		}
-		return inst, fault.WithHint(fault.Platformf("agent %s exited at start: %s", inst.ID, lastLine(p.LogPath(inst.ID))),
-			"see "+p.LogPath(inst.ID))
 	case <-exited:
-		return inst, fault.WithHint(fault.Platformf("agent %s exited at start: %s", inst.ID, lastLine(p.LogPath(inst.ID))),
-			"see "+p.LogPath(inst.ID))
 	case <-ctx.Done():
 		_ = cmd.Process.Kill()
 		return inst, fault.Platformf("launch %s: %w", inst.ID, ctx.Err())
@@ -220,6 +217,8 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 		_ = cmd.Process.Kill()
 		return inst, fault.WithHint(fault.Platformf("agent %s did not answer within %s", inst.ID, launchTimeout), "see "+p.LogPath(inst.ID))
 	}
+	return inst, fault.WithHint(fault.Platformf("agent %s exited at start: %s", inst.ID, lastLine(p.LogPath(inst.ID))),
+		"see "+p.LogPath(inst.ID))
 }
 
 // prestartRequest is what an agent is launched with for --prestart: the
