@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"time"
 
+	"github.com/faasdev/faas/bench/internal/benchutil"
 	"github.com/faasdev/faas/pkg/sandbox"
 )
 
@@ -43,12 +43,12 @@ func newColdParts(dir, faas, python string) (*coldParts, error) {
 }
 
 func (c *coldParts) measure(i int, env []string) error {
-	d, err := timeQuiet(env, "/usr/bin/python3", "-c", "pass")
+	d, err := benchutil.Time(env, "/usr/bin/python3", "-c", "pass")
 	if err != nil {
 		return err
 	}
 	c.pass.d = append(c.pass.d, d)
-	if d, err = timeQuiet(env, c.faas, "version"); err != nil {
+	if d, err = benchutil.Time(env, c.faas, "version"); err != nil {
 		return err
 	}
 	c.version.d = append(c.version.d, d)
@@ -103,18 +103,4 @@ func (c *coldParts) series() []series {
 		out = append(out, c.jailed, c.jailPy)
 	}
 	return out
-}
-
-func timeQuiet(env []string, argv ...string) (time.Duration, error) {
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = env
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	t := time.Now()
-	err := cmd.Run()
-	d := time.Since(t)
-	if err != nil {
-		return d, fmt.Errorf("%v: %v: %s", argv, err, errb.String())
-	}
-	return d, nil
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/faasdev/faas/pkg/proc"
 )
 
 // procMem is one process of a warm function: what it is and its memory.
@@ -20,36 +22,12 @@ type procMem struct {
 // counts every page a process maps, PSS divides shared pages among those
 // that share them (the faas binary's text among the agent and the inits).
 func functionMemory(agent int) []procMem {
-	children := map[int][]int{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid …: comm may hold spaces, so cut at the last ')'.
-		s := string(b)
-		if f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]); len(f) > 1 {
-			if pp, err := strconv.Atoi(f[1]); err == nil {
-				children[pp] = append(children[pp], pid)
-			}
-		}
-	}
 	var out []procMem
-	var walk func(pid int)
-	walk = func(pid int) {
+	for _, pid := range proc.Tree(agent) {
 		m := procMem{pid: pid, what: cmdline(pid)}
 		m.rss, m.pss = rollup(pid)
 		out = append(out, m)
-		for _, c := range children[pid] {
-			walk(c)
-		}
 	}
-	walk(agent)
 	return out
 }
 
