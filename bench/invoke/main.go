@@ -6,9 +6,15 @@
 //	(c) `faas invoke hello` as a whole CLI process against a warm instance,
 //	(d) the agent's own round trip for a warm handler, from Go,
 //	(e) the first invoke after a deploy (a cold start, whole CLI process),
+//	    against (p) `/usr/bin/python3 -c pass` run directly, timed next to
+//	    each cold start, and the parts of a cold start timed alone: (e1) a
+//	    faas process (`faas version`), (e2) a jailed /bin/true, (e3) a
+//	    jailed `python3 -c pass` with the worker's interpreter,
 //
-// the idle agent's memory, and the start-up of faas against a hello-world
-// Go program built in the same run (startup.go). Run it from the
+// the memory of a warm function: every process of its instance (the
+// agent, the jail's init, the worker), RSS and PSS, and the start-up of faas
+// against a hello-world Go program built in the same run (startup.go). Run
+// it from the
 // repository root:
 //
 //	go run ./bench/invoke [-n 30]
@@ -208,16 +214,25 @@ func run(n, rt, followers int, startupOnly bool) error {
 			return err
 		}
 	}
-	d, rss, err := agentRoundTrip(home, rt, payload)
+	d, mem, err := agentRoundTrip(home, rt, payload)
 	if err != nil {
 		return err
 	}
+	parts, err := newColdParts(dir, faas, strings.TrimSpace(string(realPy)))
+	if err != nil {
+		return err
+	}
+	// Each cold start is timed with the baseline and the parts next to it,
+	// so that the machine's load falls on all of them alike.
 	e, err := repeat(n, "(e) first invoke after a deploy (cold), whole CLI", func(i int) (time.Duration, error) {
 		name := "cold-" + strconv.Itoa(i)
 		cmd := exec.Command(faas, "deploy", filepath.Join(dir, "hello.py"), "--name", name)
 		cmd.Env = env
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return 0, fmt.Errorf("deploy: %v: %s", err, out)
+		}
+		if err := parts.measure(i, env); err != nil {
+			return 0, err
 		}
 		d, err := timeCmd("", env, faas, "invoke", name, "-d", payload)
 		rm := exec.Command(faas, "rm", name)
@@ -241,11 +256,18 @@ func run(n, rt, followers int, startupOnly bool) error {
 	if cf.d != nil {
 		rest = append(rest, cf)
 	}
-	for _, s := range append(append(all, rest...), d, e) {
+	for _, s := range append(append(append(all, rest...), d, e), parts.series()...) {
 		fmt.Printf("| %s | %s | %s | %.2f | %.2f |\n", s.name, benchutil.MS(s.q(0.5)), benchutil.MS(s.q(0.9)),
 			float64(s.q(0.5))/float64(a.q(0.5)), float64(s.q(0.5))/float64(a2.q(0.5)))
 	}
-	fmt.Printf("\nidle agent RSS: %.1f MiB (agent process alone; its Python worker: %.1f MiB)\n\n", float64(rss[0])/(1<<20), float64(rss[1])/(1<<20))
+	fmt.Println("\nA warm function's processes (hello, idle), from smaps_rollup:")
+	fmt.Println("\n| pid | process | RSS MiB | PSS MiB |\n|---:|---|---:|---:|")
+	var rss, pss int64
+	for _, m := range mem {
+		fmt.Printf("| %d | %s | %s | %s |\n", m.pid, m.what, mib(m.rss), mib(m.pss))
+		rss, pss = rss+m.rss, pss+m.pss
+	}
+	fmt.Printf("| | all of them | %s | %s |\n\n", mib(rss), mib(pss))
 	check := func(ok bool, what string) {
 		v := "MET"
 		if !ok {
@@ -264,7 +286,11 @@ func run(n, rt, followers int, startupOnly bool) error {
 	check(d.q(0.5) <= time.Millisecond, "(d) p50 ≤ 1 ms: "+benchutil.MS(d.q(0.5))+" ms")
 	check(e.q(0.5) <= a.q(0.5)+50*time.Millisecond, "(e) ≤ (a) + 50 ms: "+benchutil.MS(e.q(0.5))+" vs "+benchutil.MS(a.q(0.5)+50*time.Millisecond)+" ms")
 	check(e.q(0.5) <= a2.q(0.5)+50*time.Millisecond, "(e) ≤ (a') + 50 ms: "+benchutil.MS(e.q(0.5))+" vs "+benchutil.MS(a2.q(0.5)+50*time.Millisecond)+" ms")
-	check(rss[0] <= 20<<20, fmt.Sprintf("idle agent RSS ≤ 20 MB: %.1f MiB", float64(rss[0])/(1<<20)))
+	check(mem[0].rss <= 20<<20, fmt.Sprintf("idle agent RSS ≤ 20 MB: %s MiB", mib(mem[0].rss)))
+	cr := float64(e.q(0.5)) / float64(parts.pass.q(0.5))
+	check(cr <= 1.0, fmt.Sprintf("goal 3a, cold (e) ≤ 1.0 × (p) /usr/bin/python3 -c pass: %s vs %s ms, %.2f×",
+		benchutil.MS(e.q(0.5)), benchutil.MS(parts.pass.q(0.5)), cr))
+	check(rss <= 18<<20, fmt.Sprintf("goal 4, a warm function's processes ≤ 18 MiB RSS: %s MiB (PSS %s MiB)", mib(rss), mib(pss)))
 	return startup(n, dir, faas, env, payload)
 }
 
@@ -276,21 +302,22 @@ func stopHello(faas string, env []string) {
 }
 
 // agentRoundTrip times POST /invoke on the warm instance of hello, from Go
-// over its unix socket, and reads the idle agent's and worker's RSS.
-func agentRoundTrip(home string, n int, payload string) (series, [2]int64, error) {
+// over its unix socket, and reads the memory of the idle instance's
+// processes (the agent first).
+func agentRoundTrip(home string, n int, payload string) (series, []procMem, error) {
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, home)
 	if err != nil {
-		return series{}, [2]int64{}, err
+		return series{}, nil, err
 	}
 	defer db.Close()
 	fn, err := db.GetFunction(ctx, "hello")
 	if err != nil {
-		return series{}, [2]int64{}, err
+		return series{}, nil, err
 	}
 	insts, err := db.ListInstances(ctx, "hello")
 	if err != nil || len(insts) == 0 {
-		return series{}, [2]int64{}, fmt.Errorf("no instance of hello: %v", err)
+		return series{}, nil, fmt.Errorf("no instance of hello: %v", err)
 	}
 	c := client.New(insts[0].Endpoint, insts[0].Token)
 	defer c.Close()
@@ -309,15 +336,13 @@ func agentRoundTrip(home string, n int, payload string) (series, [2]int64, error
 		return d, err
 	})
 	if err != nil {
-		return s, [2]int64{}, err
+		return s, nil, err
 	}
 	time.Sleep(2 * time.Second) // let the agent settle to idle
-	agentRSS, _ := proc.Usage(insts[0].PID)
-	st, err := c.Stats(ctx)
-	if err != nil {
-		return s, [2]int64{}, err
+	if !proc.Alive(insts[0].PID, insts[0].PIDStart) {
+		return s, nil, fmt.Errorf("the agent of hello (pid %d) is gone", insts[0].PID)
 	}
-	return s, [2]int64{agentRSS, st.RSSBytes - agentRSS}, nil
+	return s, functionMemory(insts[0].PID), nil
 }
 
 func isExec(p string) bool {

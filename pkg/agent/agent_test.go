@@ -36,6 +36,7 @@ func TestMain(m *testing.M) {
 
 type harness struct {
 	t        *testing.T
+	srv      *Server
 	home     string
 	client   *client.Client
 	endpoint string
@@ -61,7 +62,7 @@ func start(t *testing.T, cfg Config) *harness {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &harness{t: t, home: home, done: make(chan error, 1), cancel: cancel}
+	h := &harness{t: t, srv: s, home: home, done: make(chan error, 1), cancel: cancel}
 	go func() { h.done <- s.Serve(ctx, l) }()
 	endpoint := "unix:" + cfg.Socket
 	if cfg.Addr != "" {
@@ -228,6 +229,17 @@ func TestCrashAndInitFailure(t *testing.T) {
 	bad := h.deploy("import nope_not_here\ndef handler(e, c):\n    return 1\n", nil)
 	if r := h.invoke(bad, ""); r.Status != "failed" || !strings.HasPrefix(r.Error, "init: ModuleNotFoundError") || !strings.Contains(string(r.Logs), "Traceback") {
 		t.Fatalf("init failure: %+v", r)
+	}
+}
+
+// TestExitStatusOfAWorkerThatWentByItself checks that a worker whose
+// frames end before its process does (its jail's init still reporting) is
+// waited for, not killed: its job says its exit status, not a signal.
+func TestExitStatusOfAWorkerThatWentByItself(t *testing.T) {
+	h := start(t, Config{})
+	req := h.deploy("import os, time\ndef handler(event, context):\n    os.close(4)\n    time.sleep(0.3)\n    os._exit(3)\n", nil)
+	if r := h.invoke(req, ""); r.Status != "failed" || r.Error != "the worker exited with status 3" {
+		t.Fatalf("%+v, want the worker's exit status", r)
 	}
 }
 

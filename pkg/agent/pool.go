@@ -32,6 +32,10 @@ type pool struct {
 	mu      sync.Mutex
 	retired bool
 	all     map[*worker]bool
+	// warming, when set, is closed when a prestarted worker is ready (in
+	// idle) or failed to start; claimed says a call waits for it.
+	warming chan struct{}
+	claimed bool
 }
 
 func newPool(h *host, inv faastype.Invocation, ids func() string) *pool {
@@ -52,8 +56,29 @@ func (p *pool) acquire(ctx context.Context) (w *worker, cold bool, initLogs []by
 	}
 	select {
 	case w := <-p.idle:
-		return w, false, nil, nil
+		return w, w.takeFresh(), nil, nil
 	default:
+	}
+	// The first call to find a prestarted worker still starting waits for
+	// it rather than start another; the calls beside it start their own,
+	// as they would have without it.
+	p.mu.Lock()
+	warming := p.warming
+	wait := warming != nil && !p.claimed
+	p.claimed = p.claimed || wait
+	p.mu.Unlock()
+	if wait {
+		select {
+		case <-warming:
+		case <-ctx.Done():
+			<-p.slots
+			return nil, false, nil, ctx.Err()
+		}
+		select {
+		case w := <-p.idle:
+			return w, w.takeFresh(), nil, nil
+		default:
+		}
 	}
 	w, logs, err := startWorker(p.h, p.ids(), p.inv)
 	if err != nil {
@@ -64,6 +89,44 @@ func (p *pool) acquire(ctx context.Context) (w *worker, cold bool, initLogs []by
 	p.all[w] = true
 	p.mu.Unlock()
 	return w, true, nil, nil
+}
+
+// prestart starts a worker before any call asks for one, when the pool
+// has none: the first call that comes meanwhile waits for it (acquire)
+// rather than starting another. It holds no slot: that call's slot
+// covers it, so the pool still has no more workers than slots. Its first
+// call is still a cold start.
+func (p *pool) prestart(logf func(string, ...any)) {
+	p.mu.Lock()
+	if len(p.all) > 0 || p.warming != nil || p.retired {
+		p.mu.Unlock()
+		return
+	}
+	done := make(chan struct{})
+	p.warming = done
+	p.mu.Unlock()
+	id := p.ids()
+	go func() {
+		defer close(done)
+		w, _, err := startWorker(p.h, id, p.inv)
+		if err != nil {
+			// The call that comes starts one itself, and reports why not.
+			logf("prestart of %s v%d: %v", p.inv.Function, p.inv.Version, err)
+			return
+		}
+		w.fresh = true
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.retired {
+			go w.stop()
+			return
+		}
+		p.all[w] = true
+		// Under the lock, so that retire, which drains idle after it
+		// marked the pool retired, cannot miss it; never blocks: idle
+		// holds at most size workers, and this is the first.
+		p.idle <- w
+	}()
 }
 
 // release gives a worker back and frees its slot; a dead one, or any of a

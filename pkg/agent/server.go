@@ -32,6 +32,11 @@ import (
 // 2, Fn after 30 s; five minutes keeps a developer's loop warm).
 const DefaultIdle = 5 * time.Minute
 
+// shedIdle is how long an agent waits without invocations before it sheds
+// its start-up memory: the next call faults back in what it runs (tens of
+// microseconds), well under a warm call's cost.
+const shedIdle = time.Second
+
 // maxRequest bounds a request body: the payload limit, base64-encoded, and
 // the rest of the request.
 const maxRequest = 9<<20 + 64<<10
@@ -133,6 +138,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	tick := time.NewTicker(min(time.Second, s.cfg.Idle/4+time.Millisecond))
 	defer tick.Stop()
 	reason := ""
+	var shedAt int64 // lastActive when the agent last shed
 	for reason == "" {
 		select {
 		case <-ctx.Done():
@@ -141,9 +147,16 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 			s.shutdownPools()
 			return err
 		case <-tick.C:
-			idle := time.Since(time.Unix(0, s.lastActive.Load()))
+			last := s.lastActive.Load()
+			idle := time.Since(time.Unix(0, last))
 			if !s.cfg.Pinned && s.inFlight.Load() == 0 && idle >= s.cfg.Idle {
 				reason = fmt.Sprintf("idle for %s", idle.Round(time.Millisecond))
+			}
+			// Once per quiet spell, an idle agent gives back what it
+			// does not use while it waits (sandbox.Shed).
+			if s.inFlight.Load() == 0 && idle >= shedIdle && shedAt != last {
+				shedAt = last
+				sandbox.Shed()
 			}
 		}
 	}
@@ -224,6 +237,28 @@ func versionKey(req api.InvokeRequest) string {
 		k += hex.EncodeToString(h.Sum(nil))
 	}
 	return k
+}
+
+// Prestart reads one invoke request (the version an instance is launched
+// for; its job and payload are not needed) from r and starts a warm worker
+// of that version before any call asks for one: a local instance is
+// launched for a first call, whose worker then starts while that call
+// makes its way here. Anything but a handler, or a request that does not
+// read, is left for the call.
+func (s *Server) Prestart(r io.Reader) {
+	var req api.InvokeRequest
+	if err := json.NewDecoder(io.LimitReader(r, maxRequest)).Decode(&req); err != nil || req.SHA256 == "" || !isHandler(req.Config) {
+		return
+	}
+	// Without the values of its secrets, the call's worker would be of
+	// another version key.
+	if len(req.Config.Secrets) > 0 && len(req.Secrets) == 0 {
+		return
+	}
+	if _, err := os.Stat(codestore.Path(s.cfg.Home, req.Invocation())); err != nil {
+		return
+	}
+	s.poolFor(req, versionKey(req)).prestart(s.log.Printf)
 }
 
 func (s *Server) scriptSlots(req api.InvokeRequest, k string) chan struct{} {

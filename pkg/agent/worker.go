@@ -62,6 +62,17 @@ type worker struct {
 	logEnd chan struct{}
 
 	initMS int64
+	// fresh says the worker was prestarted and has served no call yet:
+	// its first call is a cold start all the same.
+	fresh bool
+}
+
+// takeFresh reports whether this is the worker's first call, once. Only
+// the call that holds the worker asks.
+func (w *worker) takeFresh() bool {
+	f := w.fresh
+	w.fresh = false
+	return f
 }
 
 // startWorker starts a handler worker for inv's version and waits until it
@@ -301,6 +312,14 @@ func (w *worker) invoke(ctx context.Context, jobID string, payload []byte, timeo
 	out.EndedAt = time.Now()
 	alive = f.err == nil && !timedOut && !interrupted
 	if !alive {
+		if f.err != nil {
+			// The worker went by itself: its jail's init is reporting how,
+			// and a kill now would be all the exit status said.
+			select {
+			case <-w.dead:
+			case <-time.After(time.Second):
+			}
+		}
 		w.proc.Kill()
 	}
 	w.waitLogEnd(alive)

@@ -75,6 +75,15 @@ func SelfStart() int64 {
 // TreeUsage is Usage summed over a process and every live descendant: a
 // jailed function runs as a grandchild of the process its agent started.
 func TreeUsage(pid int) (rss int64, cpu float64) {
+	for _, p := range Tree(pid) {
+		r, c := Usage(p)
+		rss, cpu = rss+r, cpu+c
+	}
+	return rss, cpu
+}
+
+// Tree is pid and every live descendant of it, parents before children.
+func Tree(pid int) []int {
 	children := map[int][]int{}
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
@@ -88,20 +97,20 @@ func TreeUsage(pid int) (rss int64, cpu float64) {
 			}
 		}
 	}
+	var out []int
 	seen := map[int]bool{}
-	stack := []int{pid}
-	for len(stack) > 0 {
-		p := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
 		if seen[p] {
 			continue
 		}
 		seen[p] = true
-		r, c := Usage(p)
-		rss, cpu = rss+r, cpu+c
-		stack = append(stack, children[p]...)
+		out = append(out, p)
+		queue = append(queue, children[p]...)
 	}
-	return rss, cpu
+	return out
 }
 
 var hostOnce struct {

@@ -12,8 +12,12 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 	"unsafe"
 )
+
+// initShedDelay is how long after the function's start its init sheds.
+const initShedDelay = time.Second
 
 // The jail. A jailed function's process tree is, from the agent down:
 //
@@ -168,11 +172,21 @@ func runJail(c jailConfig, prog []string) int {
 	if err != nil {
 		return fail("start %s in the jail: %v", prog[0], err)
 	}
+	// The function's extra fds are its own: the init keeps no copy, so that
+	// they close when the function ends (and not at some garbage
+	// collection of the init's, whose finalizers would close them).
+	for _, f := range files[3:] {
+		f.Close()
+	}
 	go func() {
 		for s := range sigs {
 			_ = child.Signal(s)
 		}
 	}()
+	// From here the init waits: what it held to start up is given back,
+	// once the function is under way (not on the cold start's path), so
+	// that a warm worker's jail costs little beside the worker.
+	time.AfterFunc(initShedDelay, func() { Shed() })
 	// PID 1 reaps every orphan of the jail, until the function itself ends.
 	for {
 		var ws syscall.WaitStatus

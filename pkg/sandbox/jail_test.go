@@ -74,3 +74,12 @@ exit 3`
 		t.Errorf("the function is PID 1; its init should be:\n%s", out)
 	}
 }
+
+// TestJailInitAfterShed checks that a jail's init still reports its
+// function's end after it shed its start-up memory (initShedDelay).
+func TestJailInitAfterShed(t *testing.T) {
+	e, _, serr := runJailed(t, nil, "/bin/sh", "-c", "sleep "+strconv.FormatFloat((initShedDelay+500*time.Millisecond).Seconds(), 'f', 1, 64)+"; exit 3")
+	if e.Code == nil || *e.Code != 3 {
+		t.Fatalf("exit %+v (signal %q), want 3; stderr %s", e, e.Signal, serr)
+	}
+}

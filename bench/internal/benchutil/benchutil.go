@@ -2,6 +2,7 @@
 package benchutil
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"os"
@@ -146,4 +147,20 @@ func Div(a, b float64) (float64, bool) {
 		return 0, false
 	}
 	return a / b, true
+}
+
+// Time runs argv with env, its output discarded, and returns how long it
+// took from start to exit; an error says what it printed on stderr.
+func Time(env []string, argv ...string) (time.Duration, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = env
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	t := time.Now()
+	err := cmd.Run()
+	d := time.Since(t)
+	if err != nil {
+		return d, fmt.Errorf("%v: %v: %s", argv, err, errb.String())
+	}
+	return d, nil
 }

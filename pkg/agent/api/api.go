@@ -127,3 +127,7 @@ var ErrCodeMissing = errors.New("the instance does not have this version's code"
 
 // LogLine is one line of GET /logs.
 type LogLine = faastype.LogLine
+
+// ReadyLine is what an agent started with --ready-fd writes on that fd
+// once it listens: whoever launched it need not poll /healthz.
+const ReadyLine = "ready\n"

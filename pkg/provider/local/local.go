@@ -9,7 +9,9 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -132,17 +134,34 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 	}
 	p.launched.Store(inst.ID, true)
 	inst.Token = token
-	args := []string{"faas", "agent", "--instance", inst.ID, "--function", inv.Function, "--home", p.Home, "--socket", sock, "--hold-db", p.Home}
+	args := []string{"faas", "agent", "--instance", inst.ID, "--function", inv.Function, "--home", p.Home, "--socket", sock, "--hold-db", p.Home,
+		"--prestart", "--ready-fd", "3"}
 	if p.Idle > 0 {
 		args = append(args, "--idle", p.Idle.String())
 	}
 	if inv.Config.MinInstances > 0 {
 		args = append(args, "--pinned")
 	}
-	devnull, _ := os.Open(os.DevNull)
-	defer devnull.Close()
+	// The version it is launched for, on its stdin: its worker starts
+	// while this call waits for the agent to answer (--prestart).
+	first, err := json.Marshal(prestartRequest(inv))
+	if err != nil {
+		return inst, fault.Platformf("launch %s: %w", inst.ID, err)
+	}
+	stdin, stdinW, err := os.Pipe()
+	if err != nil {
+		return inst, fault.Platformf("launch %s: %w", inst.ID, err)
+	}
+	defer stdin.Close()
+	// It says when it listens on its fd 3 (--ready-fd): no polling.
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		stdinW.Close()
+		return inst, fault.Platformf("launch %s: %w", inst.ID, err)
+	}
+	defer readyW.Close()
 	cmd := &exec.Cmd{
-		Path: p.Self, Args: args, Stdin: devnull, Stdout: logf, Stderr: logf,
+		Path: p.Self, Args: args, Stdin: stdin, Stdout: logf, Stderr: logf, ExtraFiles: []*os.File{readyW},
 		// Its own session: the agent outlives this faas and its terminal.
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
 		// The token in its environment, not its command line (which every
@@ -150,8 +169,24 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 		Env: append(os.Environ(), "FAAS_AGENT_TOKEN="+token),
 	}
 	if err := cmd.Start(); err != nil {
+		stdinW.Close()
+		readyR.Close()
 		return inst, fault.Platformf("launch %s: %w", inst.ID, err)
 	}
+	stdin.Close()
+	readyW.Close()
+	ready := make(chan bool, 1)
+	go func() {
+		defer readyR.Close()
+		b := make([]byte, len(api.ReadyLine))
+		n, _ := io.ReadFull(readyR, b)
+		ready <- string(b[:n]) == api.ReadyLine
+	}()
+	go func() {
+		// A request larger than the pipe holds waits for the agent to read.
+		_, _ = stdinW.Write(first)
+		stdinW.Close()
+	}()
 	exited := make(chan struct{})
 	go func() {
 		// Reap the agent if it exits while this process still runs.
@@ -161,27 +196,36 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 	inst.Endpoint = "unix:" + sock
 	inst.PID = cmd.Process.Pid
 	inst.PIDStart = proc.Start(inst.PID)
-	c := client.New(inst.Endpoint, token)
-	defer c.Close()
-	deadline := time.Now().Add(launchTimeout)
-	for delay := 500 * time.Microsecond; ; delay = min(2*delay, 50*time.Millisecond) {
-		if _, err := c.Health(ctx); err == nil {
+	timer := time.NewTimer(launchTimeout)
+	defer timer.Stop()
+	select {
+	case ok := <-ready:
+		if ok {
 			return inst, nil
 		}
+		// It closed its end without listening: it is exiting, and its log
+		// says why once it has.
 		select {
 		case <-exited:
-			return inst, fault.WithHint(fault.Platformf("agent %s exited at start: %s", inst.ID, lastLine(p.LogPath(inst.ID))),
-				"see "+p.LogPath(inst.ID))
-		case <-ctx.Done():
-			_ = cmd.Process.Kill()
-			return inst, fault.Platformf("launch %s: %w", inst.ID, ctx.Err())
-		case <-time.After(delay):
+		case <-timer.C:
 		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			return inst, fault.WithHint(fault.Platformf("agent %s did not answer within %s", inst.ID, launchTimeout), "see "+p.LogPath(inst.ID))
-		}
+	case <-exited:
+	case <-ctx.Done():
+		_ = cmd.Process.Kill()
+		return inst, fault.Platformf("launch %s: %w", inst.ID, ctx.Err())
+	case <-timer.C:
+		_ = cmd.Process.Kill()
+		return inst, fault.WithHint(fault.Platformf("agent %s did not answer within %s", inst.ID, launchTimeout), "see "+p.LogPath(inst.ID))
 	}
+	return inst, fault.WithHint(fault.Platformf("agent %s exited at start: %s", inst.ID, lastLine(p.LogPath(inst.ID))),
+		"see "+p.LogPath(inst.ID))
+}
+
+// prestartRequest is what an agent is launched with for --prestart: the
+// version's invoke request without a job or payload.
+func prestartRequest(inv faastype.Invocation) api.InvokeRequest {
+	inv.JobID, inv.Payload, inv.HTTP = "", nil, false
+	return api.NewInvokeRequest(inv)
 }
 
 func lastLine(path string) string {

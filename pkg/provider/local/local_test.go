@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/faasdev/faas/internal/scripttest"
 	"github.com/faasdev/faas/pkg/agent/client"
@@ -16,10 +17,10 @@ import (
 
 func TestMain(m *testing.M) { scripttest.DoubleAsFaas(m) }
 
-// TestAgentNeedsItsToken: a local agent's socket answers only a caller
-// with the instance's token, which the provider derives and nobody
-// without FAAS_HOME can.
-func TestAgentNeedsItsToken(t *testing.T) {
+// helloHome is a FAAS_HOME, its local provider, and the invocation of a
+// Python handler that returns "hi".
+func helloHome(t *testing.T) (string, *local.Provider, faastype.Invocation) {
+	t.Helper()
 	home := t.TempDir()
 	t.Setenv("FAAS_HOME", home)
 	p, err := local.New(home)
@@ -31,6 +32,14 @@ func TestAgentNeedsItsToken(t *testing.T) {
 	cfg.Runtime, cfg.Mode = function.Python, function.Handler
 	inv := faastype.Invocation{JobID: "j1", Function: "f", Version: 1, SHA256: fmt.Sprintf("%x", sha256.Sum256([]byte(code))),
 		Filename: "f.py", Code: []byte(code), Config: cfg}
+	return home, p, inv
+}
+
+// TestAgentNeedsItsToken: a local agent's socket answers only a caller
+// with the instance's token, which the provider derives and nobody
+// without FAAS_HOME can.
+func TestAgentNeedsItsToken(t *testing.T) {
+	home, p, inv := helloHome(t)
 	inst, err := p.Launch(context.Background(), faastype.Instance{ID: "local-f-1", Function: "f"}, inv)
 	if err != nil {
 		t.Fatal(err)
@@ -54,5 +63,25 @@ func TestAgentNeedsItsToken(t *testing.T) {
 	inst.Token = ""
 	if out, err := q.Invoke(context.Background(), inst, inv, false); err != nil || string(out.Result) != "hi" {
 		t.Fatalf("another process of the home: %q %v", out.Result, err)
+	}
+}
+
+// TestLaunchSaysWhyAnAgentDidNotStart: an agent that cannot listen (the
+// instance's socket is another live agent's) ends its launch at once, with
+// its log's last line, rather than at the launch timeout.
+func TestLaunchSaysWhyAnAgentDidNotStart(t *testing.T) {
+	_, p, inv := helloHome(t)
+	inst, err := p.Launch(context.Background(), faastype.Instance{ID: "local-f-1", Function: "f"}, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = p.Stop(context.Background(), inst) }()
+	start := time.Now()
+	_, err = p.Launch(context.Background(), faastype.Instance{ID: "local-f-1", Function: "f"}, inv)
+	if err == nil || !strings.Contains(err.Error(), "exited at start") || !strings.Contains(err.Error(), "another agent answers") {
+		t.Fatalf("second agent on the same socket: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s to tell", d)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/faasdev/faas/pkg/agent"
+	"github.com/faasdev/faas/pkg/agent/api"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/sandbox"
 )
@@ -31,6 +32,8 @@ type Holder func(home string, cfg agent.Config) (io.Closer, error)
 func NewCmd(errOut io.Writer, hold Holder) *cobra.Command {
 	var cfg agent.Config
 	var holdDB string
+	var prestart bool
+	var readyFD int
 	cmd := &cobra.Command{
 		Use:    "agent",
 		Short:  "Serve a function's invocations inside an instance",
@@ -55,7 +58,25 @@ func NewCmd(errOut io.Writer, hold Holder) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			var ready *os.File
+			if readyFD > 2 {
+				// Not for the processes it starts, the prestarted worker's
+				// among them.
+				syscall.CloseOnExec(readyFD)
+				ready = os.NewFile(uintptr(readyFD), "ready")
+			}
 			l, err := s.Listen()
+			if err == nil && prestart {
+				// Before it says it is ready: the worker's start is the
+				// longer, and the call may come right away.
+				s.Prestart(os.Stdin)
+			}
+			if ready != nil {
+				if err == nil {
+					_, _ = ready.WriteString(api.ReadyLine)
+				}
+				ready.Close()
+			}
 			if err != nil {
 				return fault.Platformf("agent: %w", err)
 			}
@@ -78,6 +99,8 @@ func NewCmd(errOut io.Writer, hold Holder) *cobra.Command {
 	fl.StringVar(&cfg.Addr, "addr", "", "TCP address to listen on (needs a token in FAAS_AGENT_TOKEN)")
 	fl.DurationVar(&cfg.Idle, "idle", agent.DefaultIdle, "exit after this long without invocations")
 	fl.BoolVar(&cfg.Pinned, "pinned", false, "never exit when idle")
+	fl.IntVar(&readyFD, "ready-fd", 0, "write a line to this inherited fd once listening, then close it")
+	fl.BoolVar(&prestart, "prestart", false, "start a worker for the version whose invoke request (without payload) is on stdin, before any call")
 	fl.StringVar(&holdDB, "hold-db", "", "keep a connection to the faas database in this FAAS_HOME open (local instances)")
 	return cmd
 }
