@@ -64,6 +64,8 @@ func TestLayers(t *testing.T) {
 			[]string{"pkg/provider/", "pkg/store/sqlite", "pkg/agent", "pkg/sandbox", "pkg/egress", "pkg/cmd", "pkg/cmdutil", "pkg/iostreams", "pkg/server", "pkg/remote"}, nil},
 		{"pkg/provider/", "a provider links the agent's client and protocol, never its server",
 			[]string{"pkg/engine", "pkg/store", "pkg/sandbox", "pkg/cmd", "pkg/cmdutil"}, []string{"pkg/agent/client", "pkg/agent/api"}},
+		{"pkg/web", "the dashboard reads the engine's views as the API does, never the store or a provider",
+			[]string{"pkg/store/", "pkg/provider", "pkg/agent", "pkg/sandbox", "pkg/cmd", "pkg/cmdutil", "pkg/server", "pkg/remote"}, nil},
 		{"pkg/dispatcher", "the dispatcher runs the engine through its Queue interface", []string{"pkg/engine", "pkg/provider", "pkg/agent"}, nil},
 		{"pkg/faastype", "the shared words sit at the bottom", []string{"pkg/"}, []string{"pkg/function"}},
 		{"pkg/faashome", "FAAS_HOME's layout sits at the bottom", []string{"pkg/"}, []string{"pkg/fault", "pkg/proc"}},
