@@ -94,11 +94,14 @@ func lineChart(id, label string, lines []series, max float64, first, last string
 			x := padL + math.Max(0, math.Min(p.X, 1))*(chartW-padL-padR)
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x, y))
 		}
-		if len(pts) == 1 { // one reading: a dot, not an invisible line
-			pts = append(pts, pts[0])
+		fmt.Fprintf(&b, `<g class="%s"><title>%s</title><polyline class="line" points="%s"/>`,
+			template.HTMLEscapeString(s.Class), template.HTMLEscapeString(s.Name), strings.Join(pts, " "))
+		// A dot per reading: one reading alone is no line.
+		for _, p := range pts {
+			x, y, _ := strings.Cut(p, ",")
+			fmt.Fprintf(&b, `<circle class="dot" cx="%s" cy="%s" r="3"/>`, x, y)
 		}
-		fmt.Fprintf(&b, `<polyline class="line %s" points="%s"><title>%s</title></polyline>`,
-			template.HTMLEscapeString(s.Class), strings.Join(pts, " "), template.HTMLEscapeString(s.Name))
+		b.WriteString(`</g>`)
 	}
 	fmt.Fprintf(&b, `<text class="tick" x="%g" y="%g">%s</text>`, padL, chartH-padB+15, template.HTMLEscapeString(first))
 	fmt.Fprintf(&b, `<text class="tick" x="%g" y="%g" text-anchor="end">%s</text>`, chartW-padR, chartH-padB+15, template.HTMLEscapeString(last))

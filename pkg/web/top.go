@@ -44,9 +44,16 @@ func (d *Dashboard) topPage(w http.ResponseWriter, r *http.Request, s *session, 
 		d.errorPage(w, r, s, err)
 		return
 	}
+	// The charts span the readings there are: at least two minutes, at
+	// most the window.
+	if len(samples) > 0 && samples[0].Time.After(from) {
+		from = samples[0].Time
+	}
+	from = minTime(from, now.Add(-2*time.Minute))
+	span := now.Sub(from)
 	cpu, mem := map[string][]point{}, map[string][]point{}
 	for _, x := range samples {
-		at := float64(x.Time.Sub(from)) / float64(topWindow)
+		at := float64(x.Time.Sub(from)) / float64(span)
 		cpu[x.Instance] = append(cpu[x.Instance], point{at, x.CPUPct})
 		mem[x.Instance] = append(mem[x.Instance], point{at, float64(x.MemUsed) / (1 << 20)})
 	}
@@ -61,11 +68,18 @@ func (d *Dashboard) topPage(w http.ResponseWriter, r *http.Request, s *session, 
 		cpuLines = append(cpuLines, series{Name: n, Class: class, Points: cpu[n]})
 		memLines = append(memLines, series{Name: n, Class: class, Points: mem[n]})
 	}
-	first, last := from.Local().Format("15:04"), now.Local().Format("15:04")
+	first, last := from.Local().Format("15:04:05"), now.Local().Format("15:04:05")
 	tv := topView{Top: api.NewTop(snap), Instances: names, WindowMins: int(topWindow.Minutes()),
-		CPU: lineChart("cpu-chart", "CPU per instance, last 15 minutes", cpuLines, 0, first, last, func(v float64) string { return fmt.Sprintf("%.0f%%", v) }),
-		Mem: lineChart("mem-chart", "Memory per instance, last 15 minutes", memLines, 0, first, last, func(v float64) string { return fmt.Sprintf("%.0f MiB", v) })}
+		CPU: lineChart("cpu-chart", "CPU per instance from "+first+" to "+last, cpuLines, 0, first, last, func(v float64) string { return fmt.Sprintf("%.3g%%", v) }),
+		Mem: lineChart("mem-chart", "Memory per instance from "+first+" to "+last, memLines, 0, first, last, func(v float64) string { return fmt.Sprintf("%.3g MiB", v) })}
 	v := d.view(s, "Top", "top", "", tv)
 	v.Live = true
 	d.render(w, http.StatusOK, "top.html", v)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }

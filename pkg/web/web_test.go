@@ -15,10 +15,12 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/internal/scripttest"
+	"github.com/faasdev/faas/pkg/billing"
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
 	_ "github.com/faasdev/faas/pkg/provider/local"
 	"github.com/faasdev/faas/pkg/server"
+	"github.com/faasdev/faas/pkg/store"
 	"github.com/faasdev/faas/pkg/store/sqlite"
 )
 
@@ -267,3 +269,7 @@ func deployHello(t *testing.T, c *http.Client, base, csrf string) {
 		t.Fatalf("invoke answered %d:\n%s", resp.StatusCode, out)
 	}
 }
+
+func storeFilter(fn string) store.JobFilter { return store.JobFilter{Function: fn} }
+
+func priceOf(pico int64) string { return billing.Pico(pico).String() }
