@@ -52,6 +52,5 @@ func (s *Server) getMetrics(w http.ResponseWriter, r *http.Request, eng *engine.
 	s.inflightMu.Lock()
 	inflight := s.inflight[eng.Owner]
 	s.inflightMu.Unlock()
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-	s.metricsOf(eng.Owner).write(w, waiting, int64(inflight))
+	s.metricsOf(eng.Owner).handler(waiting, int64(inflight)).ServeHTTP(w, r)
 }
