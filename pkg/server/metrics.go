@@ -79,6 +79,11 @@ func newMetrics() *metrics {
 		overhead: histogram{prometheus.NewHistogram(prometheus.HistogramOpts{Name: "faas_platform_overhead_seconds",
 			Help: "Time a synchronous invoke spent in faas itself: the request's time less the function's.", Buckets: fine})},
 	}
+	// Every status from the start: a rate over a series that appears
+	// only with its first failure misses that failure.
+	for _, status := range []string{"completed", "failed", "timeout", "platform"} {
+		m.invocations.byStatus.WithLabelValues(status)
+	}
 	m.reg.MustRegister(m.invocations.byStatus, m.invocations.errors, m.requests.v, m.coldStarts, m.async, m.throttled,
 		m.duration.h, m.overhead.h)
 	return m

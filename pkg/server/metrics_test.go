@@ -3,7 +3,11 @@ package server_test
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -85,5 +89,49 @@ func TestMetricsParse(t *testing.T) {
 	om.Body.Close()
 	if ct := om.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/openmetrics-text") || !strings.HasSuffix(body.String(), "# EOF\n") {
 		t.Errorf("asked for OpenMetrics, got %q ending %q", ct, body.String()[max(0, body.Len()-20):])
+	}
+}
+
+// TestGrafanaDashboardSeries: every series docs/grafana-dashboard.json
+// queries is one /metrics serves.
+func TestGrafanaDashboardSeries(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "grafana-dashboard.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatalf("docs/grafana-dashboard.json: %v", err)
+	}
+	base, _, tokens := start(t, "ada")
+	do(t, &http.Client{}, http.MethodGet, base+"/v1/functions", tokens["ada"], nil) // a request to count
+	_, m := do(t, &http.Client{}, http.MethodGet, base+"/metrics", tokens["ada"], nil)
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := regexp.MustCompile(`\b(faas|go|process)_[a-z_]+`)
+	n := 0
+	for _, panel := range dash.Panels {
+		for _, target := range panel.Targets {
+			for _, s := range name.FindAllString(target.Expr, -1) {
+				n++
+				base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(s, "_bucket"), "_count"), "_sum")
+				if fams[base] == nil {
+					t.Errorf("panel %q queries %s, which /metrics does not serve", panel.Title, s)
+				}
+			}
+		}
+	}
+	if n < 10 {
+		t.Fatalf("the dashboard queries only %d series", n)
 	}
 }
