@@ -18,6 +18,7 @@ import (
 	"github.com/faasdev/faas/pkg/billing"
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/function"
 	_ "github.com/faasdev/faas/pkg/provider/local"
 	"github.com/faasdev/faas/pkg/server"
 	"github.com/faasdev/faas/pkg/store"
@@ -30,6 +31,11 @@ func TestMain(m *testing.M) { scripttest.DoubleAsFaas(m) }
 // start serves a fresh engine on a loopback port with one token per
 // owner ("faas_test_" + owner); it returns the base URL.
 func start(tb testing.TB, owners ...string) (string, *engine.Engine) {
+	return startWith(tb, server.Options{}, owners...)
+}
+
+// startWith is start with the server's options (Engine is filled in).
+func startWith(tb testing.TB, o server.Options, owners ...string) (string, *engine.Engine) {
 	ctx, cancel := context.WithCancel(context.Background())
 	e, err := cmdutil.OpenEngine(ctx, tb.TempDir(), sqlite.BackgroundCheckpoints(500*time.Millisecond))
 	if err != nil {
@@ -45,7 +51,8 @@ func start(tb testing.TB, owners ...string) (string, *engine.Engine) {
 		tb.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- server.New(server.Options{Engine: e}).Serve(ctx, ln, "", "") }()
+	o.Engine = e
+	go func() { done <- server.New(o).Serve(ctx, ln, "", "") }()
 	tb.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -273,3 +280,5 @@ func deployHello(t *testing.T, c *http.Client, base, csrf string) {
 func storeFilter(fn string) store.JobFilter { return store.JobFilter{Function: fn} }
 
 func priceOf(pico int64) string { return billing.Pico(pico).String() }
+
+func defaultConfig() function.Config { return function.DefaultConfig() }
