@@ -1,0 +1,57 @@
+package web_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestDeployAnArchive: a zip of a directory uploaded from the page deploys
+// as `faas deploy app.zip` does: named after the archive, its handler file
+// found at the root, the other files beside it.
+func TestDeployAnArchive(t *testing.T) {
+	base, e := start(t, "alice")
+	c := browser()
+	csrf := signIn(t, c, base, "alice")
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	for name, body := range map[string]string{
+		"app/handler.py":  "from greeting import hello\ndef handler(event, context):\n    return hello(event.get('name', 'world'))\n",
+		"app/greeting.py": "def hello(name):\n    return 'Hi, ' + name\n",
+	} {
+		w, _ := zw.Create(name)
+		_, _ = io.WriteString(w, body)
+	}
+	zw.Close()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("csrf", csrf)
+	fw, _ := mw.CreateFormFile("file", "greeter.zip")
+	_, _ = fw.Write(zbuf.Bytes())
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, base+"/ui/functions", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/ui/functions/greeter?") {
+		t.Fatalf("deploying the zip answered %d %q:\n%s", resp.StatusCode, resp.Header.Get("Location"), page)
+	}
+	fn, err := e.As("alice").Function(context.Background(), "greeter")
+	if err != nil || !fn.Current.Tree || fn.Current.Filename != "handler.py" {
+		t.Fatalf("greeter = %+v, %v; want a tree with handler.py", fn.Current, err)
+	}
+	resp, out := post(t, c, base+"/ui/functions/greeter/invoke", url.Values{"csrf": {csrf}, "payload": {`{"name":"Ada"}`}}, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(out, "Hi, Ada") {
+		t.Fatalf("invoking the archive's function answered %d:\n%s", resp.StatusCode, out)
+	}
+}
