@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -29,20 +28,7 @@ func TestDeployAnArchive(t *testing.T) {
 		_, _ = io.WriteString(w, body)
 	}
 	zw.Close()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	_ = mw.WriteField("csrf", csrf)
-	fw, _ := mw.CreateFormFile("file", "greeter.zip")
-	_, _ = fw.Write(zbuf.Bytes())
-	mw.Close()
-	req, _ := http.NewRequest(http.MethodPost, base+"/ui/functions", &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, page := upload(t, c, base, csrf, "greeter.zip", zbuf.Bytes())
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/ui/functions/greeter?") {
 		t.Fatalf("deploying the zip answered %d %q:\n%s", resp.StatusCode, resp.Header.Get("Location"), page)
 	}

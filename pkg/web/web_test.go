@@ -254,20 +254,7 @@ const hello = `def handler(event, context):
 // from the function's page.
 func deployHello(t *testing.T, c *http.Client, base, csrf string) {
 	t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	_ = mw.WriteField("csrf", csrf)
-	fw, _ := mw.CreateFormFile("file", "hello.py")
-	_, _ = io.WriteString(fw, hello)
-	mw.Close()
-	req, _ := http.NewRequest(http.MethodPost, base+"/ui/functions", &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, page := upload(t, c, base, csrf, "hello.py", []byte(hello))
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/ui/functions/hello?") {
 		t.Fatalf("deploy answered %d %q:\n%s", resp.StatusCode, resp.Header.Get("Location"), page)
 	}
@@ -282,3 +269,23 @@ func storeFilter(fn string) store.JobFilter { return store.JobFilter{Function: f
 func priceOf(pico int64) string { return billing.Pico(pico).String() }
 
 func defaultConfig() function.Config { return function.DefaultConfig() }
+
+// upload posts the deploy form with a file, as the page's form does.
+func upload(t *testing.T, c *http.Client, base, csrf, filename string, data []byte) (*http.Response, string) {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("csrf", csrf)
+	fw, _ := mw.CreateFormFile("file", filename)
+	_, _ = fw.Write(data)
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, base+"/ui/functions", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(page)
+}
