@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,20 +24,35 @@ type histogram struct{ h prometheus.Histogram }
 
 func (h histogram) observe(d time.Duration) { h.h.Observe(d.Seconds()) }
 
-// counterVec is a counter with one label.
-type counterVec struct{ v *prometheus.CounterVec }
+// counterVec is a counter with one label. Each label's counter is
+// looked up once: WithLabelValues hashes the label on every call.
+type counterVec struct {
+	v        *prometheus.CounterVec
+	children *sync.Map // label → prometheus.Counter
+}
 
-func (c counterVec) inc(label string) { c.v.WithLabelValues(label).Inc() }
+func newCounterVec(opts prometheus.CounterOpts, label string) counterVec {
+	return counterVec{v: prometheus.NewCounterVec(opts, []string{label}), children: &sync.Map{}}
+}
+
+func (c counterVec) inc(label string) {
+	if ch, ok := c.children.Load(label); ok {
+		ch.(prometheus.Counter).Inc()
+		return
+	}
+	ch, _ := c.children.LoadOrStore(label, c.v.WithLabelValues(label))
+	ch.(prometheus.Counter).Inc()
+}
 
 // invocations counts ended runs by status, and those that did not
 // complete as errors.
 type invocations struct {
-	byStatus *prometheus.CounterVec
+	byStatus counterVec
 	errors   prometheus.Counter
 }
 
 func (i invocations) inc(status string) {
-	i.byStatus.WithLabelValues(status).Inc()
+	i.byStatus.inc(status)
 	if status != "completed" {
 		i.errors.Inc()
 	}
@@ -65,12 +81,12 @@ func newMetrics() *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		invocations: invocations{
-			byStatus: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "faas_invocations_total",
-				Help: "Invocations that ended, by status (platform: faas failed, not the function)."}, []string{"status"}),
+			byStatus: newCounterVec(prometheus.CounterOpts{Name: "faas_invocations_total",
+				Help: "Invocations that ended, by status (platform: faas failed, not the function)."}, "status"),
 			errors: counter("faas_errors_total", "Invocations that did not complete."),
 		},
-		requests: counterVec{prometheus.NewCounterVec(prometheus.CounterOpts{Name: "faas_http_requests_total",
-			Help: "HTTP requests, by status code."}, []string{"code"})},
+		requests: newCounterVec(prometheus.CounterOpts{Name: "faas_http_requests_total",
+			Help: "HTTP requests, by status code."}, "code"),
 		coldStarts: counter("faas_cold_starts_total", "Invocations that started an instance."),
 		async:      counter("faas_async_submitted_total", "Jobs queued by async invokes."),
 		throttled:  counter("faas_throttled_total", "Requests refused with 429 by the per-owner limit."),
@@ -82,9 +98,9 @@ func newMetrics() *metrics {
 	// Every status from the start: a rate over a series that appears
 	// only with its first failure misses that failure.
 	for _, status := range []string{"completed", "failed", "timeout", "platform"} {
-		m.invocations.byStatus.WithLabelValues(status)
+		m.invocations.byStatus.children.Store(status, m.invocations.byStatus.v.WithLabelValues(status))
 	}
-	m.reg.MustRegister(m.invocations.byStatus, m.invocations.errors, m.requests.v, m.coldStarts, m.async, m.throttled,
+	m.reg.MustRegister(m.invocations.byStatus.v, m.invocations.errors, m.requests.v, m.coldStarts, m.async, m.throttled,
 		m.duration.h, m.overhead.h)
 	return m
 }
