@@ -41,3 +41,24 @@ func TestDeployAnArchive(t *testing.T) {
 		t.Fatalf("invoking the archive's function answered %d:\n%s", resp.StatusCode, out)
 	}
 }
+
+// TestRedeployKeepsUnnamedSettings: uploading new code with one setting
+// changes that one and keeps the rest, as `faas deploy --timeout` does.
+func TestRedeployKeepsUnnamedSettings(t *testing.T) {
+	base, e := start(t, "alice")
+	c := browser()
+	csrf := signIn(t, c, base, "alice")
+	if resp, page := upload(t, c, base, csrf, "hello.py", []byte(hello), "memory_mb", "192"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("deploy answered %d:\n%s", resp.StatusCode, page)
+	}
+	if resp, page := upload(t, c, base, csrf, "hello.py", []byte(hello+"# v2\n"), "timeout_s", "7"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("redeploy answered %d:\n%s", resp.StatusCode, page)
+	}
+	fn, err := e.As("alice").Function(context.Background(), "hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg := fn.Current.Config; fn.Current.Version != 2 || cfg.MemoryMB != 192 || cfg.TimeoutMS != 7000 {
+		t.Fatalf("after the redeploy: version %d, memory %d MB, timeout %d ms; want 2, 192, 7000", fn.Current.Version, cfg.MemoryMB, cfg.TimeoutMS)
+	}
+}

@@ -54,7 +54,9 @@ func (d *Dashboard) deploy(w http.ResponseWriter, r *http.Request, s *session, e
 }
 
 func deployRequest(r *http.Request) (engine.DeployRequest, error) {
-	req := engine.DeployRequest{Config: function.DefaultConfig()}
+	// A redeploy changes only the settings the form names, as `faas
+	// deploy` with only those flags does.
+	req := engine.DeployRequest{Config: function.DefaultConfig(), Keep: true}
 	f, h, err := r.FormFile("file")
 	if err != nil {
 		return req, fault.Usagef("choose a file or an archive to deploy")
@@ -67,7 +69,7 @@ func deployRequest(r *http.Request) (engine.DeployRequest, error) {
 	filename := h.Filename
 	req.Name = strings.TrimSpace(r.PostFormValue("name"))
 	req.Runtime = function.Runtime(r.PostFormValue("runtime"))
-	if err := formConfig(r, &req.Config, nil); err != nil {
+	if err := formConfig(r, &req.Config, &req.Set); err != nil {
 		return req, err
 	}
 	b, err := bundle.Read(bytes.NewReader(data), filename, bundle.Options{})

@@ -271,11 +271,14 @@ func priceOf(pico int64) string { return billing.Pico(pico).String() }
 func defaultConfig() function.Config { return function.DefaultConfig() }
 
 // upload posts the deploy form with a file, as the page's form does.
-func upload(t *testing.T, c *http.Client, base, csrf, filename string, data []byte) (*http.Response, string) {
+func upload(t *testing.T, c *http.Client, base, csrf, filename string, data []byte, fields ...string) (*http.Response, string) {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	_ = mw.WriteField("csrf", csrf)
+	for i := 0; i+1 < len(fields); i += 2 {
+		_ = mw.WriteField(fields[i], fields[i+1])
+	}
 	fw, _ := mw.CreateFormFile("file", filename)
 	_, _ = fw.Write(data)
 	mw.Close()
