@@ -79,6 +79,12 @@ Every function answers HTTP at /fn/NAME and /fn/NAME/… (any method) with
 the request as a Lambda function-URL event; a private function (the
 default) needs its owner's token, a public one (deploy --http public) none.
 
+A web dashboard answers at / (pages under /ui/): sign in with a token to
+deploy, invoke, follow jobs, read the bill and watch the instances.
+Metrics are at /metrics (Prometheus). Each request and job is a log line
+on stderr, JSON with --log-format json. docs/operations.md runs it as a
+systemd service.
+
 --dev is for developing on this machine: it listens on loopback only and
 needs no tokens at all; every function and the whole API are the local
 user's, as on the command line (like sam local start-api).`,
