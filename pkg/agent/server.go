@@ -9,7 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -23,6 +23,7 @@ import (
 	"github.com/faasdev/faas/pkg/codestore"
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/interp"
+	"github.com/faasdev/faas/pkg/logging"
 	"github.com/faasdev/faas/pkg/proc"
 	"github.com/faasdev/faas/pkg/sandbox"
 )
@@ -60,7 +61,7 @@ type Server struct {
 	cfg     Config
 	host    *host
 	started time.Time
-	log     *log.Logger
+	log     *slog.Logger
 	ids     func() string
 	hub     *hub
 
@@ -88,10 +89,10 @@ func New(cfg Config, logw io.Writer) (*Server, error) {
 	hub := newHub(cfg.Instance, cfg.Function)
 	s := &Server{
 		cfg: cfg, host: &host{home: cfg.Home, sb: sb, interp: interp.New(cfg.Home), logs: hub, uid: sandbox.UIDFor(cfg.Instance), share: jailShare()}, started: time.Now(), ids: workerIDs(cfg.Instance), hub: hub,
-		log:   log.New(logw, cfg.Instance+" ", log.LstdFlags|log.Lmicroseconds),
+		log:   logging.FromEnv(logw).With("component", "agent", "instance", cfg.Instance),
 		pools: map[string]*pool{}, scripts: map[string]chan struct{}{},
 	}
-	s.host.logf = s.log.Printf
+	s.host.logf = func(format string, args ...any) { s.log.Warn(fmt.Sprintf(format, args...)) }
 	s.lastActive.Store(time.Now().UnixNano())
 	return s, nil
 }
@@ -131,7 +132,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	mux.HandleFunc("GET /stats", s.auth(s.handleStats))
 	mux.HandleFunc("GET /logs", s.auth(s.handleLogs))
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	s.log.Printf("serving %s on %s (idle %s, pinned %v, sandbox %s)", s.cfg.Function, l.Addr(), s.cfg.Idle, s.cfg.Pinned, s.host.sb.Sandbox.Kind)
+	s.log.Info("serving", "function", s.cfg.Function, "addr", l.Addr().String(), "idle", s.cfg.Idle.String(), "pinned", s.cfg.Pinned, "sandbox", s.host.sb.Sandbox.Kind)
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(l) }()
 
@@ -160,7 +161,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 			}
 		}
 	}
-	s.log.Printf("stopping: %s", reason)
+	s.log.Info("stopping", "reason", reason)
 	s.hub.close()
 	sctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -312,7 +313,7 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.errors.Add(1)
-		s.log.Printf("job %s: platform error: %v", req.JobID, err)
+		s.log.Error("platform error", logging.JobID, req.JobID, "error", err.Error())
 		writeJSON(w, http.StatusInternalServerError, api.ErrorResponse{Error: err.Error()})
 		return
 	}
@@ -321,7 +322,7 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 		// A function's error is its job's business; a dying worker is the
 		// instance's too.
 		if died {
-			s.log.Printf("job %s: %s", req.JobID, out.Error)
+			s.log.Warn("worker died", logging.JobID, req.JobID, "error", out.Error)
 		}
 	}
 	if out.Cold {

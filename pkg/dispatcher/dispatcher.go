@@ -7,9 +7,8 @@ package dispatcher
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
+	"log/slog"
 	"time"
 
 	"github.com/faasdev/faas/pkg/faashome"
@@ -39,8 +38,8 @@ type Options struct {
 	// IdleExit, when positive, ends the dispatcher once the queue has been
 	// empty and nothing has run for that long.
 	IdleExit time.Duration
-	// Log receives a line per job (may be nil).
-	Log io.Writer
+	// Log hears a line per job run, with its job_id (may be nil).
+	Log *slog.Logger
 	// Done, when set, is called with each run's job as it ended.
 	Done func(store.Job, error)
 }
@@ -85,16 +84,19 @@ func Run(ctx context.Context, q Queue, o Options) error {
 					o.Done(j, err)
 				}
 				if o.Log != nil {
-					line, _ := json.Marshal(map[string]any{"time": time.Now().UTC(), "job_id": j.ID, "function": j.Function,
-						"status": j.Status, "attempt": j.Attempts, "requeued": requeued, "error": errString(err)})
-					_, _ = o.Log.Write(append(line, '\n'))
+					level := slog.LevelInfo
+					if err != nil {
+						level = slog.LevelError
+					}
+					o.Log.Log(ctx, level, "job ran", "job_id", j.ID, "function", j.Function,
+						"status", j.Status, "attempt", j.Attempts, "requeued", requeued, "error", errString(err))
 				}
 			}()
 			continue
 		}
 		<-slots
 		if err != nil && o.Log != nil {
-			_, _ = io.WriteString(o.Log, "claim: "+err.Error()+"\n")
+			o.Log.Error("claim failed", "error", err.Error())
 		}
 		if len(slots) > 0 {
 			lastBusy = time.Now()
@@ -136,7 +138,7 @@ func Ensure(home string) error {
 // home's lock, run the queue until it has been empty for idle. After
 // letting the lock go it looks once more, so a job queued while it was
 // leaving is not stranded.
-func RunDetached(ctx context.Context, q Queue, home string, workers int, idle time.Duration, logw io.Writer) error {
+func RunDetached(ctx context.Context, q Queue, home string, workers int, idle time.Duration, lg *slog.Logger) error {
 	for {
 		f, err := faashome.Lock(faashome.DispatchLock(home))
 		if errors.Is(err, faashome.ErrLocked) {
@@ -145,7 +147,7 @@ func RunDetached(ctx context.Context, q Queue, home string, workers int, idle ti
 		if err != nil {
 			return fault.Platformf("dispatcher lock: %w", err)
 		}
-		err = Run(ctx, q, Options{Workers: workers, IdleExit: idle, Log: logw})
+		err = Run(ctx, q, Options{Workers: workers, IdleExit: idle, Log: lg})
 		f.Close() // releases the lock
 		if err != nil || ctx.Err() != nil {
 			return err

@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"io"
+	"log/slog"
 	"sort"
 	"sync"
 	"time"
@@ -32,8 +32,8 @@ type Scheduler struct {
 	MaxWait time.Duration
 	// Queued is called after a pass queued jobs, to wake what runs them.
 	Queued func()
-	// Log receives a line per tick fired and per error (may be nil).
-	Log io.Writer
+	// Log hears a line per tick fired and per error (may be nil).
+	Log *slog.Logger
 
 	mu sync.Mutex
 	// seen is each function's latest tick this scheduler saw claimed
@@ -82,7 +82,7 @@ func (s *Scheduler) Pass(ctx context.Context) ([]Fired, time.Time, error) {
 		job, why := s.job(ctx, fn, tick, now)
 		claimed, err := e.store.ClaimTick(ctx, fn.Name, tick, job, why, now)
 		if err != nil {
-			s.logf("schedule %s %s: %v", fn.Name, tick.UTC().Format(time.RFC3339), err)
+			s.log(slog.LevelError, "schedule not claimed", "function", fn.Name, "tick", tick.UTC(), "error", err.Error())
 			continue
 		}
 		s.seen[fn.Name] = tick
@@ -92,9 +92,9 @@ func (s *Scheduler) Pass(ctx context.Context) ([]Fired, time.Time, error) {
 		f := Fired{Function: fn.Name, Tick: tick, Job: job.ID, Error: why}
 		fired = append(fired, f)
 		if why != "" {
-			s.logf("schedule %s %s: not run: %s", fn.Name, tick.UTC().Format(time.RFC3339), why)
+			s.log(slog.LevelWarn, "schedule not run", "function", fn.Name, "tick", tick.UTC(), "reason", why)
 		} else {
-			s.logf("schedule %s %s: job %s", fn.Name, tick.UTC().Format(time.RFC3339), job.ID)
+			s.log(slog.LevelInfo, "schedule fired", "function", fn.Name, "tick", tick.UTC(), "job_id", job.ID)
 		}
 	}
 	if len(fired) > 0 && s.Queued != nil {
@@ -148,7 +148,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	for {
 		_, next, err := s.Pass(ctx)
 		if err != nil {
-			s.logf("schedule: %v", err)
+			s.log(slog.LevelError, "schedule pass failed", "error", err.Error())
 		}
 		wait := maxWait
 		if !next.IsZero() {
@@ -169,9 +169,9 @@ func (s *Scheduler) now() time.Time {
 	return s.Engine.Now()
 }
 
-func (s *Scheduler) logf(format string, args ...any) {
+func (s *Scheduler) log(level slog.Level, msg string, args ...any) {
 	if s.Log != nil {
-		fmt.Fprintf(s.Log, "%s "+format+"\n", append([]any{time.Now().UTC().Format(time.RFC3339)}, args...)...)
+		s.Log.Log(context.Background(), level, msg, args...)
 	}
 }
 

@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log"
+	"log/slog"
 	"os"
 	"syscall"
 	"time"
@@ -80,8 +79,8 @@ func StopWatcher(home string) (bool, error) {
 
 // RunWatcher is the watcher's loop, in the foreground, until ctx ends
 // (SIGTERM: the tick in progress finishes first).
-func (e *Engine) RunWatcher(ctx context.Context, logw io.Writer) error {
-	lg := log.New(logw, "autoscale ", log.LstdFlags)
+func (e *Engine) RunWatcher(ctx context.Context, lg *slog.Logger) error {
+	lg = lg.With("component", "autoscale")
 	if cur := ReadWatcher(e.Home); cur.Running && cur.PID != os.Getpid() {
 		return fault.Usagef("the autoscale watcher already runs (pid %d)", cur.PID)
 	}
@@ -95,10 +94,10 @@ func (e *Engine) RunWatcher(ctx context.Context, logw io.Writer) error {
 	if err := faashome.WriteJSON(faashome.WatcherFile(e.Home), st); err != nil {
 		return fault.Platformf("watcher status: %w", err)
 	}
-	lg.Printf("started (pid %d, tick %s)", pid, tick)
+	lg.Info("started", "pid", pid, "tick", tick.String())
 	// Jobs older than jobs.retention are pruned beside the ticks, in small
 	// batches; bills keep their totals.
-	go e.RunRetention(ctx, lg.Printf)
+	go e.RunRetention(ctx, func(format string, args ...any) { lg.Info(fmt.Sprintf(format, args...)) })
 	var prev *Snapshot
 	for {
 		tctx := context.WithoutCancel(ctx) // a tick is never cut short
@@ -108,20 +107,20 @@ func (e *Engine) RunWatcher(ctx context.Context, logw io.Writer) error {
 		st.LastError = ""
 		if err != nil {
 			st.LastError = err.Error()
-			lg.Printf("tick: %v", err)
+			lg.Error("tick failed", "error", err.Error())
 		} else {
 			prev = &res.Snapshot
 			for _, ev := range res.Events {
-				lg.Printf("%s %s %s: %s → %s", ev.Kind, ev.Function, ev.Instance, ev.Reason, ev.Outcome)
+				lg.Info("scale event", "kind", ev.Kind, "function", ev.Function, "instance", ev.Instance, "reason", ev.Reason, "outcome", ev.Outcome)
 			}
 			if res.Lost > 0 {
-				lg.Printf("marked %d jobs lost", res.Lost)
+				lg.Warn("jobs marked lost", "count", res.Lost)
 			}
 		}
 		_ = faashome.WriteJSON(faashome.WatcherFile(e.Home), st)
 		select {
 		case <-ctx.Done():
-			lg.Printf("stopped after %d ticks", st.Ticks)
+			lg.Info("stopped", "ticks", st.Ticks)
 			return nil
 		case <-time.After(tick):
 		}

@@ -18,7 +18,7 @@ const DeployLimit = 50<<20*4/3 + 1<<20
 
 // bodyLimit is the largest body of a request.
 func bodyLimit(r *http.Request) int64 {
-	if r.Method == http.MethodPost && r.URL.Path == "/v1/functions" {
+	if r.Method == http.MethodPost && (r.URL.Path == "/v1/functions" || r.URL.Path == "/ui/functions") {
 		return DeployLimit
 	}
 	return BodyLimit

@@ -32,6 +32,9 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("GET /v1/top", s.auth(s.top))
 	m.HandleFunc("/fn/{name}", s.httpFunction)
 	m.HandleFunc("/fn/{name}/{path...}", s.httpFunction)
+	ui := s.dashboard()
+	m.Handle("GET /{$}", ui)
+	m.Handle("/ui/", ui)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, fault.WithHint(fault.NotFoundf("no such endpoint: %s %s", r.Method, r.URL.Path), "see docs/serve.md for the API"))
 	})
@@ -49,6 +52,5 @@ func (s *Server) getMetrics(w http.ResponseWriter, r *http.Request, eng *engine.
 	s.inflightMu.Lock()
 	inflight := s.inflight[eng.Owner]
 	s.inflightMu.Unlock()
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-	s.metricsOf(eng.Owner).write(w, waiting, int64(inflight))
+	s.metricsOf(eng.Owner).handler(waiting, int64(inflight)).ServeHTTP(w, r)
 }

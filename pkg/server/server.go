@@ -7,8 +7,7 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/logging"
 	"github.com/faasdev/faas/pkg/store"
 )
 
@@ -30,8 +30,9 @@ type Options struct {
 	PerOwner int
 	// Workers is how many queued jobs run at once.
 	Workers int
-	// Log receives one line per request and per queued job (may be nil).
-	Log io.Writer
+	// Log hears one line per request and per queued job, with its job_id
+	// (may be nil).
+	Log *slog.Logger
 	// Dev serves the local user without tokens (faas serve --dev, on
 	// loopback only): every function, and the API as the command line.
 	Dev bool
@@ -64,6 +65,9 @@ func New(o Options) *Server {
 	if o.Workers <= 0 {
 		o.Workers = 8
 	}
+	if o.Log == nil {
+		o.Log = logging.Discard()
+	}
 	s := &Server{o: o, eng: o.Engine, wake: make(chan struct{}, 1),
 		stopping: make(chan struct{}), inflight: map[string]int{}}
 	s.mux = s.routes()
@@ -84,9 +88,8 @@ func (s *Server) Handler() http.Handler {
 		if rec.owner != "" { // unauthenticated requests are nobody's
 			s.metricsOf(rec.owner).requests.inc(strconv.Itoa(rec.code))
 		}
-		if s.o.Log != nil {
-			fmt.Fprintf(s.o.Log, "%s %s %s %d %.3fms\n", start.UTC().Format(time.RFC3339Nano), r.Method, r.URL.Path, rec.code,
-				float64(time.Since(start).Microseconds())/1000)
+		if s.o.Log.Enabled(r.Context(), slog.LevelInfo) {
+			s.logRequest(r, rec, start)
 		}
 	})
 }
@@ -127,7 +130,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 	}
 	go func() {
 		dispatched <- dispatcher.Run(dctx, s.eng, dispatcher.Options{Workers: s.o.Workers, Wake: s.wake, Poll: poll,
-			Log: s.o.Log, Done: s.observe})
+			Log: s.o.Log.With("component", "dispatcher"), Done: s.observe})
 	}()
 	scheduled := make(chan error, 1)
 	go func() { scheduled <- s.runSchedules(dctx) }()

@@ -11,7 +11,7 @@ import (
 // it queues wake the server's dispatcher. Another server or a watcher on
 // the same database may fire them too: each tick fires once.
 func (s *Server) runSchedules(ctx context.Context) error {
-	sch := &engine.Scheduler{Engine: s.eng, Log: s.o.Log, Queued: func() {
+	sch := &engine.Scheduler{Engine: s.eng, Log: s.o.Log.With("component", "scheduler"), Queued: func() {
 		select {
 		case s.wake <- struct{}{}:
 		default:

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"runtime"
@@ -20,6 +21,7 @@ import (
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/iostreams"
+	"github.com/faasdev/faas/pkg/logging"
 	"github.com/faasdev/faas/pkg/sandbox"
 	"github.com/faasdev/faas/pkg/server"
 	"github.com/faasdev/faas/pkg/store"
@@ -39,6 +41,8 @@ type Options struct {
 	PerOwner int
 	Workers  int
 	Quiet    bool
+	// LogFormat is --log-format: json or text.
+	LogFormat string
 	// AllowUnjailed serves several owners on a host that cannot jail.
 	AllowUnjailed bool
 	// Dev serves the local user on loopback without tokens.
@@ -75,6 +79,12 @@ Every function answers HTTP at /fn/NAME and /fn/NAME/… (any method) with
 the request as a Lambda function-URL event; a private function (the
 default) needs its owner's token, a public one (deploy --http public) none.
 
+A web dashboard answers at / (pages under /ui/): sign in with a token to
+deploy, invoke, follow jobs, read the bill and watch the instances.
+Metrics are at /metrics (Prometheus). Each request and job is a log line
+on stderr, JSON with --log-format json. docs/operations.md runs it as a
+systemd service.
+
 --dev is for developing on this machine: it listens on loopback only and
 needs no tokens at all; every function and the whole API are the local
 user's, as on the command line (like sam local start-api).`,
@@ -99,7 +109,8 @@ user's, as on the command line (like sam local start-api).`,
 	cmd.Flags().StringVar(&o.TLSKey, "tls-key", "", "and this key (PEM)")
 	cmd.Flags().IntVar(&o.PerOwner, "max-inflight", 64, "synchronous invokes one owner may have in flight; more get 429")
 	cmd.Flags().IntVar(&o.Workers, "workers", max(8, 4*runtime.NumCPU()), "queued jobs run at once")
-	cmd.Flags().BoolVar(&o.Quiet, "quiet", false, "do not log each request on stderr")
+	cmd.Flags().BoolVar(&o.Quiet, "quiet", false, "do not log each request and job on stderr, only warnings and errors")
+	cmd.Flags().StringVar(&o.LogFormat, "log-format", "", logging.Flag)
 	cmd.Flags().BoolVar(&o.AllowUnjailed, "allow-unjailed", false, "serve more than one owner where functions cannot be jailed (they could read each other's data)")
 	cmd.Flags().BoolVar(&o.Dev, "dev", false, "develop locally: loopback only, no tokens, every function at /fn/NAME and the API as the local user")
 	cmd.AddCommand(newTokenCmd(f))
@@ -115,6 +126,12 @@ func run(ctx context.Context, o *Options) error {
 	if o.PerOwner < 1 || o.Workers < 1 {
 		return fault.Usagef("--max-inflight and --workers must be at least 1")
 	}
+	format, err := logging.Format(o.LogFormat)
+	if err != nil {
+		return fault.Usagef("--log-format: %v", err)
+	}
+	// The agents the server starts log in the same format.
+	os.Setenv(logging.Env, format)
 	host, _, err := net.SplitHostPort(o.Addr)
 	if err != nil {
 		return fault.WithHint(fault.Usagef("--addr %q: %v", o.Addr, err), "use HOST:PORT, such as 127.0.0.1:8080")
@@ -168,10 +185,12 @@ func run(ctx context.Context, o *Options) error {
 		scheme = "https"
 	}
 	fmt.Fprintf(io.ErrOut, "faas serve: listening on %s://%s (FAAS_HOME %s)\n", scheme, addr, eng.Home)
-	opts := server.Options{Engine: eng, PerOwner: o.PerOwner, Workers: o.Workers, Dev: o.Dev}
-	if !o.Quiet {
-		opts.Log = io.ErrOut
+	level := slog.LevelInfo
+	if o.Quiet {
+		level = slog.LevelWarn
 	}
+	opts := server.Options{Engine: eng, PerOwner: o.PerOwner, Workers: o.Workers, Dev: o.Dev,
+		Log: logging.NewAt(io.ErrOut, format, level)}
 	err = server.New(opts).Serve(ctx, ln, o.TLSCert, o.TLSKey)
 	fmt.Fprintln(io.ErrOut, "faas serve: stopped")
 	if err != nil {

@@ -11,13 +11,16 @@ import (
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/dispatcher"
 	"github.com/faasdev/faas/pkg/engine"
+	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/iostreams"
+	"github.com/faasdev/faas/pkg/logging"
 )
 
 // Options of `faas autoscale run`.
 type Options struct {
-	IO     *iostreams.IOStreams
-	Engine func() (*engine.Engine, error)
+	IO        *iostreams.IOStreams
+	Engine    func() (*engine.Engine, error)
+	LogFormat string
 }
 
 // NewCmd returns `faas autoscale run`; runF replaces the run in tests.
@@ -26,7 +29,7 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 		runF = Run
 	}
 	opts := &Options{IO: f.IOStreams, Engine: f.Engine}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run the watcher in the foreground (for systemd)",
 		Args:  cmdutil.NoArgs,
@@ -34,20 +37,27 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 			return runF(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().StringVar(&opts.LogFormat, "log-format", "", logging.Flag)
+	return cmd
 }
 
 // Run watches until ctx ends (SIGTERM or SIGINT: pkg/app cancels it).
 func Run(ctx context.Context, o *Options) error {
+	format, err := logging.Format(o.LogFormat)
+	if err != nil {
+		return fault.Usagef("--log-format: %v", err)
+	}
+	lg := logging.New(o.IO.ErrOut, format)
 	eng, err := o.Engine()
 	if err != nil {
 		return err
 	}
 	if st := engine.ReadWatcher(eng.Home); st.Running && st.PID != os.Getpid() {
-		return eng.RunWatcher(ctx, o.IO.ErrOut) // refuses a second watcher
+		return eng.RunWatcher(ctx, lg) // refuses a second watcher
 	}
 	// The watcher fires the functions' schedules too (as faas serve
 	// does); their jobs run on this home's queue.
-	sch := &engine.Scheduler{Engine: eng, Log: o.IO.ErrOut, Queued: func() {
+	sch := &engine.Scheduler{Engine: eng, Log: lg.With("component", "scheduler"), Queued: func() {
 		if err := dispatcher.Ensure(eng.Home); err != nil {
 			o.IO.Warnf("%v", err)
 		}
@@ -55,7 +65,7 @@ func Run(ctx context.Context, o *Options) error {
 	scheduled := make(chan error, 1)
 	sctx, stop := context.WithCancel(ctx)
 	go func() { scheduled <- sch.Run(sctx) }()
-	err = eng.RunWatcher(ctx, o.IO.ErrOut)
+	err = eng.RunWatcher(ctx, lg)
 	stop()
 	return errors.Join(err, <-scheduled)
 }
