@@ -65,6 +65,8 @@ func TestLayers(t *testing.T) {
 		{"pkg/provider/", "a provider links the agent's client and protocol, never its server",
 			[]string{"pkg/engine", "pkg/store", "pkg/sandbox", "pkg/cmd", "pkg/cmdutil"}, []string{"pkg/agent/client", "pkg/agent/api"}},
 		{"pkg/dispatcher", "the dispatcher runs the engine through its Queue interface", []string{"pkg/engine", "pkg/provider", "pkg/agent"}, nil},
+		{"pkg/cluster", "the cluster is the engine's Remote over NATS: it runs the engine and providers, never a store, an agent or a command",
+			[]string{"pkg/store/", "pkg/agent", "pkg/sandbox", "pkg/cmd", "pkg/cmdutil", "pkg/server", "pkg/remote", "pkg/provider/"}, nil},
 		{"pkg/faastype", "the shared words sit at the bottom", []string{"pkg/"}, []string{"pkg/function"}},
 		{"pkg/faashome", "FAAS_HOME's layout sits at the bottom", []string{"pkg/"}, []string{"pkg/fault", "pkg/proc"}},
 	}

@@ -68,6 +68,9 @@ func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error)
 		RunnerPID: pid, RunnerStart: proc.SelfStart(), Trigger: trigger(r.Trigger),
 	}
 	pl := placement(p, fn)
+	if e.clustered() {
+		return e.invokeClustered(ctx, job, fn, p, pl, set.Sheet)
+	}
 	placed, err := e.store.ClaimJob(ctx, job, pl)
 	if err != nil {
 		return store.Job{}, err

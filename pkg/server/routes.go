@@ -30,6 +30,9 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("DELETE /v1/secrets/{name}", s.auth(s.removeSecret))
 	m.HandleFunc("GET /v1/bill", s.auth(s.bill))
 	m.HandleFunc("GET /v1/top", s.auth(s.top))
+	m.HandleFunc("GET /v1/workers", s.listWorkers)
+	m.HandleFunc("GET /v1/cluster", s.worker(s.clusterInfo))
+	m.HandleFunc("GET /v1/cluster/code/{name}/{version}", s.worker(s.clusterCode))
 	m.HandleFunc("/fn/{name}", s.httpFunction)
 	m.HandleFunc("/fn/{name}/{path...}", s.httpFunction)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

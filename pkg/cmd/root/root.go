@@ -30,6 +30,8 @@ import (
 	"github.com/faasdev/faas/pkg/cmd/top"
 	"github.com/faasdev/faas/pkg/cmd/up"
 	"github.com/faasdev/faas/pkg/cmd/version"
+	"github.com/faasdev/faas/pkg/cmd/worker"
+	"github.com/faasdev/faas/pkg/cmd/workers"
 	"github.com/faasdev/faas/pkg/cmdutil"
 )
 
@@ -86,6 +88,8 @@ Exit codes: 0 ok, 1 function failed, 2 usage, 3 platform, 4 not found,
 		version.NewCmd(f),
 		agent.NewCmd(f),
 		serve.NewCmd(f),
+		worker.NewCmd(f),
+		workers.NewCmd(f),
 		db.NewCmd(f),
 		dispatch.NewCmd(f),
 	)
