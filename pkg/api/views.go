@@ -15,16 +15,16 @@ import (
 // Job is a job as `-o json` prints it (docs/json.md). Times are RFC 3339
 // in UTC; unset times are null.
 type Job struct {
-	ID              string     `json:"id"`
-	Function        string     `json:"function"`
-	Version         int        `json:"version"`
-	Owner           string     `json:"owner"`
-	Status          string     `json:"status"`
-	Provider        string     `json:"provider"`
-	Instance        string     `json:"instance"`
+	ID       string `json:"id"`
+	Function string `json:"function"`
+	Version  int    `json:"version"`
+	Owner    string `json:"owner"`
+	Status   string `json:"status"`
+	Provider string `json:"provider"`
+	Instance string `json:"instance"`
 	// Host is the faas worker that ran the job's last attempt ("" when
 	// no cluster ran it).
-	Host string `json:"host"`
+	Host            string     `json:"host"`
 	Cold            bool       `json:"cold"`
 	InitMS          int64      `json:"init_ms"`
 	QueuedAt        time.Time  `json:"queued_at"`

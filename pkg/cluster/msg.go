@@ -85,9 +85,9 @@ func (h Heartbeat) Free() int { return max(h.Capacity-h.Load, 0) }
 // comes without its code: the worker has it by sha256, or fetches it from
 // the server.
 type RunRequest struct {
-	JobID   string               `json:"job_id"`
-	Attempt int                  `json:"attempt"`
-	Inv     faastype.Invocation  `json:"inv"`
+	JobID   string              `json:"job_id"`
+	Attempt int                 `json:"attempt"`
+	Inv     faastype.Invocation `json:"inv"`
 	// Warm says the request came on a warm subject: a worker without a
 	// free warm slot refuses it rather than starting an instance.
 	Warm bool `json:"warm,omitempty"`
