@@ -66,6 +66,11 @@ func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) 
 		"submit":      cmdSubmit,
 		"waitlines":   cmdWaitLines,
 		"runsonce":    cmdRunsOnce,
+		"repeat":      cmdRepeat,
+		"concurrent":  cmdConcurrent,
+		"jobs":        cmdJobs,
+		"stamp":       cmdStamp,
+		"agentsin":    cmdAgentsIn,
 	}
 }
 
