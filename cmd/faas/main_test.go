@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,6 +50,8 @@ func scriptParams(postgres bool) testscript.Params {
 				return err == nil, nil
 			case "postgres":
 				return postgres, nil
+			case "natsexternal":
+				return false, nil
 			case "jail": // functions run jailed here
 				return sandbox.DetectSandbox().Jail, nil
 			}
@@ -56,6 +59,25 @@ func scriptParams(postgres bool) testscript.Params {
 		},
 		RequireExplicitExec: true,
 	}
+}
+
+// TestScriptsNATS runs the cluster script once more with an external
+// nats-server (Debian's nats-server package) in place of the embedded one.
+func TestScriptsNATS(t *testing.T) {
+	if _, err := exec.LookPath("nats-server"); err != nil {
+		t.Skip("no nats-server on PATH (apt-get install nats-server)")
+	}
+	p := scriptParams(false)
+	p.Dir = ""
+	p.Files = []string{"testdata/script/cluster.txtar"}
+	cond := p.Condition
+	p.Condition = func(c string) (bool, error) {
+		if c == "natsexternal" {
+			return true, nil
+		}
+		return cond(c)
+	}
+	testscript.Run(t, p)
 }
 
 // postgresScripts are the scripts TestScriptsPostgres runs by default.

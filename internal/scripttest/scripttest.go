@@ -71,6 +71,8 @@ func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) 
 		"jobs":        cmdJobs,
 		"stamp":       cmdStamp,
 		"agentsin":    cmdAgentsIn,
+		"freeport":    cmdFreePort,
+		"waitport":    cmdWaitPort,
 	}
 }
 
