@@ -81,7 +81,7 @@ func TestScriptsNATS(t *testing.T) {
 }
 
 // postgresScripts are the scripts TestScriptsPostgres runs by default.
-var postgresScripts = []string{"quickstart", "async", "bill", "serve", "concurrency", "db", "dbcopy", "twoservers"}
+var postgresScripts = []string{"quickstart", "async", "bill", "serve", "concurrency", "db", "dbcopy", "twoservers", "cluster_twoservers"}
 
 // TestScriptsPostgres runs scripts once more with their records in
 // PostgreSQL, each on a new database: on the server FAAS_TEST_DATABASE_URL
