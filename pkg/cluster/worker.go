@@ -271,13 +271,15 @@ func (w *Worker) updateSubs() {
 				w.subs[key] = s
 			}
 		case !free && on:
-			_ = sub.Unsubscribe()
+			// Drained, not dropped: a call the server routed here before
+			// it heard of the unsubscription is still answered (refused).
+			_ = sub.Drain()
 			delete(w.subs, key)
 		}
 	}
 	for key, sub := range w.subs {
 		if _, ok := w.pool[key]; !ok {
-			_ = sub.Unsubscribe()
+			_ = sub.Drain()
 			delete(w.subs, key)
 		}
 	}
