@@ -410,3 +410,22 @@ func (p *Placer) resent(m *nats.Msg) {
 	}
 	p.Recorded(r.Worker, r.JobID, r.Attempt)
 }
+
+// Hosts implements engine.HostReporter: the workers, and the instances
+// other hosts' heartbeats report.
+func (p *Placer) Hosts() ([]engine.HostView, []engine.InstanceView) {
+	var hosts []engine.HostView
+	var insts []engine.InstanceView
+	for _, w := range p.Workers() {
+		hosts = append(hosts, engine.HostView{Name: w.Name, Address: w.Address, State: w.State, Capacity: w.Capacity, Load: w.Load,
+			Instances: len(w.Instances), LastHeartbeat: w.LastHeartbeat, Local: w.Local})
+		if w.Local || w.State != "up" {
+			continue
+		}
+		for _, in := range w.Instances {
+			insts = append(insts, engine.InstanceView{ID: in.ID, Host: w.Name, Function: in.Function, Provider: in.Provider,
+				State: "ready", InFlight: in.InFlight, MemoryUsed: in.RSSBytes, CPUPct: in.CPUPct})
+		}
+	}
+	return hosts, insts
+}

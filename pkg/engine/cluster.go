@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
+	"time"
 
 	"github.com/faasdev/faas/pkg/billing"
 	"github.com/faasdev/faas/pkg/faastype"
@@ -271,4 +272,43 @@ func (e *Engine) RunningHosts(ctx context.Context) (map[string]int, error) {
 		}
 	}
 	return hosts, nil
+}
+
+// HostView is one host of the cluster in a snapshot (`faas top`'s hosts).
+type HostView struct {
+	Name          string
+	Address       string
+	State         string
+	Capacity      int
+	Load          int
+	Instances     int
+	LastHeartbeat time.Time
+	Local         bool
+}
+
+// HostReporter is a Remote that can tell its hosts and their instances.
+type HostReporter interface {
+	Hosts() ([]HostView, []InstanceView)
+}
+
+// withHosts adds the cluster's hosts to a snapshot, and the other hosts'
+// instances of the functions it shows; this host's instances get its name.
+func (e *Engine) withHosts(snap *Snapshot, visible func(string) bool) {
+	if e.cluster == nil {
+		return
+	}
+	hr, ok := e.cluster.remote.(HostReporter)
+	if !ok {
+		return
+	}
+	for i := range snap.Instances {
+		snap.Instances[i].Host = e.cluster.host
+	}
+	hosts, insts := hr.Hosts()
+	snap.Hosts = hosts
+	for _, in := range insts {
+		if visible(in.Function) {
+			snap.Instances = append(snap.Instances, in)
+		}
+	}
 }
