@@ -5,9 +5,10 @@
 //	    instance, each worker --capacity 4, driven for -d with 4 requests in
 //	    flight per worker, with 1, 2 and 3 workers (the server runs none
 //	    itself: --capacity 0); the ratio of 3 workers to 1 (want ≥ 2.7);
-//	(b) the NATS hop: one warm no-op call at a time on the server's own
-//	    host (before any worker joins, and again after they left) and on a
-//	    worker; the difference of the p50s (want ≤ 0.5 ms).
+//	(b) the NATS hop: two no-op handlers, one warm on the server's own
+//	    host (a server with --capacity 1), one warm on a worker, called
+//	    alternately one at a time; the difference of their p50s (want ≤
+//	    0.5 ms).
 //
 // Every worker has its own FAAS_HOME; NATS is the server's embedded one,
 // listening on loopback with a password. Run it from the repository root:
@@ -17,6 +18,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -53,59 +55,52 @@ func main() {
 }
 
 type bench struct {
-	dir, faas, base, token string
-	env                    []string
-	workers                []*exec.Cmd
+	dir, faas, base, token, home string
+	env                          []string
+	srv                          *exec.Cmd
+	workers                      []*exec.Cmd
 }
 
 func run(dur, hop time.Duration) error {
-	dir, faas, err := benchutil.Setup("faas-bench-cluster-", map[string]string{"sleep50.py": sleep50, "noop.py": noop, "auth": auth})
+	dir, faas, err := benchutil.Setup("faas-bench-cluster-", map[string]string{"sleep50.py": sleep50, "here.py": noop, "there.py": noop, "auth": auth})
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
 	b := &bench{dir: dir, faas: faas, env: append(os.Environ(), "NO_COLOR=1", "FAAS_SERVER=", "FAAS_TOKEN=")}
-	home := filepath.Join(dir, "srv")
-	if b.token, err = b.cmd(home, "serve", "token", "create", "bench"); err != nil {
-		return err
-	}
-	srv := exec.Command(faas, "serve", "--addr", "127.0.0.1:0", "--quiet", "--max-inflight", "100000", "--capacity", "0",
-		"--nats-listen", "127.0.0.1:0", "--nats-auth", filepath.Join(dir, "auth"))
-	srv.Env = append(b.env, "FAAS_HOME="+home)
-	srv.Stderr = os.Stderr
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		b.stopWorkers()
-		_ = srv.Process.Signal(os.Interrupt)
-		_ = srv.Wait()
-		scripttest.StopAgents(home)
-	}()
-	if b.base, err = waitServer(home); err != nil {
-		return err
-	}
-	remote := append([]string{"FAAS_SERVER=" + b.base, "FAAS_TOKEN=" + b.token}, "FAAS_HOME="+home)
-	for _, fn := range []string{"sleep50.py", "noop.py"} {
-		c := exec.Command(faas, "deploy", filepath.Join(dir, fn), "--concurrency", "4")
-		c.Env = append(slices.Clone(b.env), remote...)
-		if out, err := c.CombinedOutput(); err != nil {
-			return fmt.Errorf("deploy %s: %v: %s", fn, err, out)
-		}
-	}
-	fmt.Printf("bench/cluster: %s per throughput case, %s per hop case, on %d CPUs\n\n", dur, hop, runtime.NumCPU())
+	defer b.stop()
+	fmt.Printf("bench/cluster: %s per throughput case, %s of hop pairs, on %d CPUs\n\n", dur, hop, runtime.NumCPU())
 
-	local1 := b.latency("noop", hop)
-	if err := b.addWorker(home); err != nil {
+	// (b) A server that runs calls itself too (--capacity 1): "here" is
+	// warm on its host (called before any worker joined), "there" on the
+	// worker (its cold start went to the most free host). Calls of the two
+	// alternate, one at a time, so that both see the same machine.
+	if err := b.start("srv1", "1", "here.py", "there.py"); err != nil {
 		return err
 	}
-	onWorker := b.latency("noop", hop)
+	b.drive("here", 1, 500*time.Millisecond)
+	if err := b.addWorker(); err != nil {
+		return err
+	}
+	b.drive("there", 1, 500*time.Millisecond)
+	var here, there result
+	for end := time.Now().Add(hop); time.Now().Before(end); {
+		here.add(b.drive("here", 1, 0))
+		there.add(b.drive("there", 1, 0))
+	}
+	slices.Sort(here.lat)
+	slices.Sort(there.lat)
+	hh, th := b.lastHost("here"), b.lastHost("there")
+	b.stop()
+
+	// (a) A server that runs nothing itself (--capacity 0), 1 to 3 workers.
+	if err := b.start("srv2", "0", "sleep50.py"); err != nil {
+		return err
+	}
 	var tput []float64
 	for k := 1; k <= 3; k++ {
-		if k > 1 {
-			if err := b.addWorker(home); err != nil {
-				return err
-			}
+		if err := b.addWorker(); err != nil {
+			return err
 		}
 		b.drive("sleep50", 4*k, time.Second) // warm every worker up
 		r := b.drive("sleep50", 4*k, dur)
@@ -113,19 +108,71 @@ func run(dur, hop time.Duration) error {
 		fmt.Printf("(a) %d worker(s), %2d in flight: %7.1f invocations/s  p50 %s  p99 %s  errors %d %s\n",
 			k, 4*k, r.rps(), benchutil.MS(r.q(0.5)), benchutil.MS(r.q(0.99)), r.errors, r.firstErr)
 	}
-	b.stopWorkers()
-	if err := b.waitWorkers(home, 1); err != nil {
-		return err
-	}
-	local2 := b.latency("noop", hop)
 	ratio := tput[2] / tput[0]
 	fmt.Printf("    3 workers / 1 worker: %.2fx (want >= 2.7) %s\n\n", ratio, benchutil.Verdict(ratio >= 2.7))
-	localP50 := (local1.q(0.5) + local2.q(0.5)) / 2
-	added := onWorker.q(0.5) - localP50
-	fmt.Printf("(b) warm no-op, one at a time: server's host p50 %s (before %s, after %s), on a worker p50 %s (p99 %s)\n",
-		benchutil.MS(localP50), benchutil.MS(local1.q(0.5)), benchutil.MS(local2.q(0.5)), benchutil.MS(onWorker.q(0.5)), benchutil.MS(onWorker.q(0.99)))
-	fmt.Printf("    the NATS hop adds %s at p50 (want <= 0.5 ms) %s\n", benchutil.MS(added), benchutil.Verdict(added <= 500*time.Microsecond))
+	added := there.q(0.5) - here.q(0.5)
+	fmt.Printf("(b) warm no-op, one at a time, %d pairs: on the server's host (%s) p50 %s p99 %s; on a worker (%s) p50 %s p99 %s\n",
+		len(here.lat), hh, benchutil.MS(here.q(0.5)), benchutil.MS(here.q(0.99)), th, benchutil.MS(there.q(0.5)), benchutil.MS(there.q(0.99)))
+	fmt.Printf("    the NATS hop adds %s ms at p50 (want <= 0.5 ms) %s\n", benchutil.MS(added), benchutil.Verdict(added <= 500*time.Microsecond))
 	return nil
+}
+
+// start starts a server of its own home with this capacity, and deploys
+// the files through it with concurrency 4.
+func (b *bench) start(name, capacity string, files ...string) error {
+	b.home = filepath.Join(b.dir, name)
+	tok, err := b.cmd(b.home, "serve", "token", "create", "bench")
+	if err != nil {
+		return err
+	}
+	b.token = tok
+	b.srv = exec.Command(b.faas, "serve", "--addr", "127.0.0.1:0", "--quiet", "--max-inflight", "100000", "--capacity", capacity,
+		"--name", "server", "--nats-listen", "127.0.0.1:0", "--nats-auth", filepath.Join(b.dir, "auth"))
+	b.srv.Env = append(slices.Clone(b.env), "FAAS_HOME="+b.home)
+	b.srv.Stderr = os.Stderr
+	if err := b.srv.Start(); err != nil {
+		return err
+	}
+	if b.base, err = waitServer(b.home); err != nil {
+		return err
+	}
+	for _, fn := range files {
+		c := exec.Command(b.faas, "deploy", filepath.Join(b.dir, fn), "--concurrency", "4")
+		c.Env = append(slices.Clone(b.env), "FAAS_SERVER="+b.base, "FAAS_TOKEN="+b.token, "FAAS_HOME="+b.home)
+		if out, err := c.CombinedOutput(); err != nil {
+			return fmt.Errorf("deploy %s: %v: %s", fn, err, out)
+		}
+	}
+	return nil
+}
+
+// stop stops the workers and the server.
+func (b *bench) stop() {
+	b.stopWorkers()
+	if b.srv != nil {
+		_ = b.srv.Process.Signal(os.Interrupt)
+		_ = b.srv.Wait()
+		scripttest.StopAgents(b.home)
+		b.srv = nil
+	}
+}
+
+// lastHost is the host of a function's last job.
+func (b *bench) lastHost(fn string) string {
+	req, _ := http.NewRequest(http.MethodGet, b.base+"/v1/jobs?limit=1&function="+fn, nil)
+	req.Header.Set("Authorization", "Bearer "+b.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "?"
+	}
+	defer resp.Body.Close()
+	var jobs []struct {
+		Host string `json:"host"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&jobs) != nil || len(jobs) == 0 {
+		return "?"
+	}
+	return jobs[0].Host
 }
 
 func (b *bench) cmd(home string, args ...string) (string, error) {
@@ -141,10 +188,10 @@ func (b *bench) cmd(home string, args ...string) (string, error) {
 
 // addWorker starts one more worker (capacity 4, its own home) and waits
 // until the server lists it.
-func (b *bench) addWorker(srvHome string) error {
+func (b *bench) addWorker() error {
 	n := len(b.workers) + 1
 	name := fmt.Sprintf("w%d", n)
-	tok, err := b.cmd(srvHome, "serve", "token", "create", "--worker", name)
+	tok, err := b.cmd(b.home, "serve", "token", "create", "--worker", name)
 	if err != nil {
 		return err
 	}
@@ -155,7 +202,7 @@ func (b *bench) addWorker(srvHome string) error {
 		return err
 	}
 	b.workers = append(b.workers, w)
-	return b.waitWorkers(srvHome, n+1)
+	return b.waitWorkers(n + 1)
 }
 
 func (b *bench) stopWorkers() {
@@ -168,13 +215,13 @@ func (b *bench) stopWorkers() {
 }
 
 // waitWorkers waits until n hosts are up (the server's counts as one).
-func (b *bench) waitWorkers(srvHome string, n int) error {
+func (b *bench) waitWorkers(n int) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		var ws []struct {
 			State string `json:"state"`
 		}
-		if faashome.ReadJSON(filepath.Join(srvHome, "run", "workers.json"), &ws) == nil {
+		if faashome.ReadJSON(filepath.Join(b.home, "run", "workers.json"), &ws) == nil {
 			up := 0
 			for _, w := range ws {
 				if w.State == "up" {
@@ -190,17 +237,20 @@ func (b *bench) waitWorkers(srvHome string, n int) error {
 	return fmt.Errorf("the server did not list %d hosts up", n)
 }
 
-// latency makes one call at a time for d, after a warm-up.
-func (b *bench) latency(fn string, d time.Duration) result {
-	b.drive(fn, 1, 500*time.Millisecond)
-	return b.drive(fn, 1, d)
-}
-
 type result struct {
 	n, errors int64
 	elapsed   time.Duration
 	lat       []time.Duration
 	firstErr  string
+}
+
+// add appends another result's calls.
+func (r *result) add(o result) {
+	r.n, r.errors, r.elapsed = r.n+o.n, r.errors+o.errors, r.elapsed+o.elapsed
+	r.lat = append(r.lat, o.lat...)
+	if r.firstErr == "" {
+		r.firstErr = o.firstErr
+	}
 }
 
 func (r result) rps() float64 { return float64(r.n) / r.elapsed.Seconds() }
@@ -212,7 +262,8 @@ func (r result) q(p float64) time.Duration {
 	return r.lat[min(len(r.lat)-1, int(p*float64(len(r.lat))))]
 }
 
-// drive keeps c synchronous invokes of fn in flight for d.
+// drive keeps c synchronous invokes of fn in flight for d (each makes at
+// least one).
 func (b *bench) drive(fn string, c int, d time.Duration) result {
 	tr := &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c, DisableCompression: true}
 	client := &http.Client{Transport: tr}
@@ -229,7 +280,7 @@ func (b *bench) drive(fn string, c int, d time.Duration) result {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for time.Now().Before(deadline) {
+			for first := true; first || time.Now().Before(deadline); first = false {
 				req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"x":1}`))
 				req.Header.Set("Authorization", "Bearer "+b.token)
 				t0 := time.Now()

@@ -61,12 +61,14 @@ func cmdConcurrent(ts *testscript.TestScript, neg bool, args []string) {
 
 // cmdJobs checks the jobs of a `faas jobs -o json` file:
 // `jobs FILE cold N` (N cold starts), `jobs FILE hosts N` (N distinct
-// hosts), `jobs FILE sethost VAR` (VAR is the first job's host).
+// hosts), `jobs FILE sethost VAR` (VAR is the first job's host), `jobs
+// FILE setid VAR` (its id).
 func cmdJobs(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
 		ts.Fatalf("usage: jobs FILE cold|hosts|sethost ARG")
 	}
 	var jobs []struct {
+		ID   string `json:"id"`
 		Host string `json:"host"`
 		Cold bool   `json:"cold"`
 	}
@@ -81,6 +83,12 @@ func cmdJobs(ts *testscript.TestScript, neg bool, args []string) {
 		hosts[j.Host]++
 	}
 	switch args[1] {
+	case "setid":
+		if len(jobs) == 0 {
+			ts.Fatalf("jobs: no jobs in %s", args[0])
+		}
+		ts.Setenv(args[2], jobs[0].ID)
+		return
 	case "sethost":
 		if len(jobs) == 0 {
 			ts.Fatalf("jobs: no jobs in %s", args[0])
