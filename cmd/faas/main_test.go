@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -52,6 +53,8 @@ func scriptParams(postgres bool) testscript.Params {
 				return postgres, nil
 			case "natsexternal":
 				return false, nil
+			case "netns": // as root: workers in network namespaces of their own
+				return netnsOnce(), nil
 			case "jail": // functions run jailed here
 				return sandbox.DetectSandbox().Jail, nil
 			}
@@ -60,6 +63,8 @@ func scriptParams(postgres bool) testscript.Params {
 		RequireExplicitExec: true,
 	}
 }
+
+var netnsOnce = sync.OnceValue(scripttest.NetnsUsable)
 
 // TestScriptsNATS runs the cluster script once more with an external
 // nats-server (Debian's nats-server package) in place of the embedded one.

@@ -73,6 +73,7 @@ func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) 
 		"agentsin":    cmdAgentsIn,
 		"freeport":    cmdFreePort,
 		"waitport":    cmdWaitPort,
+		"netns":       cmdNetns,
 	}
 }
 
