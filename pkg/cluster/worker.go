@@ -52,6 +52,8 @@ type Worker struct {
 	unacked map[Ack]*pendingResult
 	codeMu  sync.Mutex
 	started time.Time
+	// cpu is each instance's last CPU reading (the heartbeat loop's).
+	cpu map[string]cpuReading
 	wg      sync.WaitGroup
 }
 
@@ -152,8 +154,24 @@ func (w *Worker) Heartbeat() Heartbeat {
 }
 
 func (w *Worker) beat() {
-	b, _ := json.Marshal(w.Heartbeat())
+	hb := w.Heartbeat()
+	w.withStats(&hb)
+	b, _ := json.Marshal(hb)
 	_ = w.nc.Publish(SubjHeartbeat, b)
+}
+
+// instance is one of the worker's instances by id, and whether it is ready.
+func (w *Worker) instance(id string) (faastype.Instance, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, insts := range w.pool {
+		for _, in := range insts {
+			if in.inst.ID == id {
+				return in.inst, in.inst.State == "ready" && in.err == nil
+			}
+		}
+	}
+	return faastype.Instance{}, false
 }
 
 // handle takes or refuses a call, at once: a busy worker never queues.
