@@ -64,7 +64,7 @@ docs/cluster.md describes the cluster.`,
 	fl := cmd.Flags()
 	fl.StringVar(&o.Server, "server", "", "the faas serve to work for (http://HOST:PORT)")
 	fl.StringVar(&o.TokenFile, "token-file", "", "read the worker token from this file (else FAAS_TOKEN)")
-	fl.StringVar(&o.Name, "name", cluster.DefaultName(), "this worker's name (unique in the cluster)")
+	fl.StringVar(&o.Name, "name", "", "this worker's name (default: its token's, from `faas serve token create --worker NAME`)")
 	fl.IntVar(&o.Capacity, "capacity", 4*runtime.NumCPU(), "invocations this host runs at once; more are refused and go elsewhere")
 	fl.StringVar(&o.Provider, "provider", provider.Default, "the provider functions run on here")
 	fl.StringVar(&o.Connect.URL, "nats", "", "NATS URL (default: the one the server gives)")
@@ -78,9 +78,6 @@ docs/cluster.md describes the cluster.`,
 func run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	if o.Server == "" {
 		return fault.WithHint(fault.Usagef("--server is required"), "pass the faas serve's address, such as --server http://10.0.0.1:8080")
-	}
-	if err := cluster.ValidName(o.Name); err != nil {
-		return err
 	}
 	if o.Capacity < 1 {
 		return fault.Usagef("--capacity %d: use 1 or more", o.Capacity)
@@ -114,9 +111,20 @@ func run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	}
 	c := &client{base: base, token: token, http: &http.Client{Timeout: 5 * time.Minute}}
 	var info struct {
-		NATS string `json:"nats"`
+		NATS   string `json:"nats"`
+		Worker string `json:"worker"`
 	}
 	if err := c.get(ctx, "/v1/cluster", &info); err != nil {
+		return err
+	}
+	// A worker is named by its token: one name, one token, so that two
+	// workers do not answer to one name by mistake.
+	if o.Name != "" && o.Name != info.Worker {
+		return fault.WithHint(fault.Usagef("--name %s, but the token is worker %s's", o.Name, info.Worker),
+			"leave out --name, or use the token made with `faas serve token create --worker "+o.Name+"`")
+	}
+	o.Name = info.Worker
+	if err := cluster.ValidName(o.Name); err != nil {
 		return err
 	}
 	if o.Connect.URL == "" {
@@ -184,8 +192,12 @@ func (c *client) do(ctx context.Context, path string) (*http.Response, error) {
 			Error string `json:"error"`
 			Hint  string `json:"hint"`
 		}
+		kind := fault.Platform
+		if resp.StatusCode == http.StatusUnauthorized {
+			kind = fault.Unauthorized
+		}
 		if json.Unmarshal(b, &e) == nil && e.Error != "" {
-			return nil, fault.WithHint(fault.Platformf("the faas server: %s", e.Error), e.Hint)
+			return nil, fault.WithHint(fault.Newf(kind, "the faas server: %s", e.Error), e.Hint)
 		}
 		return nil, fault.Platformf("the faas server answered %s to %s", resp.Status, path)
 	}
