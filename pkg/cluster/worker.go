@@ -54,7 +54,7 @@ type Worker struct {
 	started time.Time
 	// cpu is each instance's last CPU reading (the heartbeat loop's).
 	cpu map[string]cpuReading
-	wg      sync.WaitGroup
+	wg  sync.WaitGroup
 }
 
 type poolKey struct {
