@@ -37,7 +37,9 @@ func randHex(n int) string {
 // cmdNetns makes N network namespaces, each joined by a veth pair to a
 // bridge the script makes, on a 10.x.y.0/24 of its own: the bridge is
 // 10.x.y.1 (HOSTIP), namespace k is 10.x.y.(k+1) ($NS1…$NSN name them).
-// Everything is removed when the script ends. `netns N`.
+// Everything is removed when the script ends. `netns N`. Scripts run a
+// worker in one with `nsenter --net=/run/netns/$NSk`: unlike `ip netns
+// exec`, it leaves /sys (and the cgroups the jail needs) as they are.
 func cmdNetns(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: netns N")

@@ -1,6 +1,9 @@
 package server
 
 import (
+	"bytes"
+	"errors"
+	"io/fs"
 	"net/http"
 	"strconv"
 	"strings"
@@ -56,6 +59,21 @@ func (s *Server) clusterCode(w http.ResponseWriter, r *http.Request, _ string) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("X-Faas-Sha256", v.SHA256)
 	_, _ = w.Write(v.Code)
+}
+
+// clusterEnv serves a built dependency environment to a worker, as a tar.
+func (s *Server) clusterEnv(w http.ResponseWriter, r *http.Request, _ string) {
+	var buf bytes.Buffer
+	if err := cluster.WriteEnv(&buf, s.eng.Home, r.PathValue("key")); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			s.fail(w, fault.NotFoundf("no environment %q on the server", r.PathValue("key")))
+			return
+		}
+		s.fail(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-tar")
+	_, _ = w.Write(buf.Bytes())
 }
 
 // listWorkers lists the cluster's workers, this host first.

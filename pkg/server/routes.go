@@ -33,6 +33,7 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("GET /v1/workers", s.listWorkers)
 	m.HandleFunc("GET /v1/cluster", s.worker(s.clusterInfo))
 	m.HandleFunc("GET /v1/cluster/code/{name}/{version}", s.worker(s.clusterCode))
+	m.HandleFunc("GET /v1/cluster/envs/{key}", s.worker(s.clusterEnv))
 	m.HandleFunc("/fn/{name}", s.httpFunction)
 	m.HandleFunc("/fn/{name}/{path...}", s.httpFunction)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

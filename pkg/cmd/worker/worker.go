@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,6 +27,7 @@ import (
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/provider"
+	"github.com/faasdev/faas/pkg/sandbox"
 )
 
 // Options of `faas worker`.
@@ -36,6 +38,9 @@ type Options struct {
 	Capacity  int
 	Provider  string
 	Connect   cluster.ConnectOptions
+	// AllowUnjailed runs every owner's functions where they cannot be
+	// jailed.
+	AllowUnjailed bool
 }
 
 // NewCmd returns `faas worker`.
@@ -67,6 +72,7 @@ docs/cluster.md describes the cluster.`,
 	fl.StringVar(&o.Name, "name", "", "this worker's name (default: its token's, from `faas serve token create --worker NAME`)")
 	fl.IntVar(&o.Capacity, "capacity", 4*runtime.NumCPU(), "invocations this host runs at once; more are refused and go elsewhere")
 	fl.StringVar(&o.Provider, "provider", provider.Default, "the provider functions run on here")
+	fl.BoolVar(&o.AllowUnjailed, "allow-unjailed", false, "run functions on a host that cannot jail them (every owner's could read the others')")
 	fl.StringVar(&o.Connect.URL, "nats", "", "NATS URL (default: the one the server gives)")
 	fl.StringVar(&o.Connect.UserFile, "nats-user-file", "", "a file holding the NATS user:password")
 	fl.StringVar(&o.Connect.NkeySeed, "nats-nkey", "", "a file holding an nkey seed")
@@ -100,6 +106,15 @@ func run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	home, err := faashome.Resolve()
 	if err != nil {
 		return err
+	}
+	// A worker runs every owner's functions: unjailed, each could read
+	// the others' code, data and secrets.
+	if sb := sandbox.DetectSandbox(); !sb.Jail {
+		if !o.AllowUnjailed {
+			return fault.WithHint(fault.Usagef("functions cannot be jailed on this host (%s), and a worker runs every owner's", sb.JailWhy),
+				"fix what `faas doctor` says of the jail, or start with --allow-unjailed to accept the risk")
+		}
+		f.IOStreams.Warnf("functions run unjailed on this host (%s)", sb.JailWhy)
 	}
 	reg, ok := provider.Lookup(o.Provider)
 	if !ok {
@@ -142,24 +157,32 @@ func run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	defer nc.Close()
 	w := cluster.NewWorker(nc, cluster.WorkerOptions{Name: o.Name, Address: hostAddress(), Home: home,
 		Version: version.Current().Version, Capacity: o.Capacity, Providers: map[string]provider.Provider{p.Name(): p},
-		Default: p.Name(), Fetch: c.code, Prepare: prepare(home), Log: f.IOStreams.ErrOut})
+		Default: p.Name(), Fetch: c.code, Prepare: prepare(home, c), Log: f.IOStreams.ErrOut})
 	fmt.Fprintf(f.IOStreams.ErrOut, "faas worker %s: serving %s with capacity %d on %s (FAAS_HOME %s)\n", o.Name, o.Server, o.Capacity, nc.ConnectedUrlRedacted(), home)
 	err = w.Run(ctx)
 	fmt.Fprintf(f.IOStreams.ErrOut, "faas worker %s: stopped\n", o.Name)
 	return err
 }
 
-// prepare checks what a version needs besides its code.
-func prepare(home string) func(context.Context, faastype.Invocation) error {
-	return func(_ context.Context, inv faastype.Invocation) error {
+// prepare fetches, once, the dependency environment a version needs from
+// the server: built there at its deploy, by its lock's hash.
+func prepare(home string, c *client) func(context.Context, faastype.Invocation) error {
+	var mu sync.Mutex
+	return func(ctx context.Context, inv faastype.Invocation) error {
 		if inv.Deps == "" {
 			return nil
 		}
-		if _, err := os.Stat(faashome.Env(home, inv.Deps)); err != nil {
-			return fault.Platformf("%s v%d needs the dependency environment %s, which workers do not fetch yet: build it on this host or run the function on the server's host",
-				inv.Function, inv.Version, inv.Deps)
+		mu.Lock()
+		defer mu.Unlock()
+		if _, err := os.Stat(faashome.Env(home, inv.Deps)); err == nil {
+			return nil
 		}
-		return nil
+		resp, err := c.do(ctx, "/v1/cluster/envs/"+url.PathEscape(inv.Deps))
+		if err != nil {
+			return fmt.Errorf("fetch the dependency environment of %s v%d: %w", inv.Function, inv.Version, err)
+		}
+		defer resp.Body.Close()
+		return cluster.ReadEnv(resp.Body, home, inv.Deps)
 	}
 }
 
