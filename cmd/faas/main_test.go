@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -49,6 +51,10 @@ func scriptParams(postgres bool) testscript.Params {
 				return err == nil, nil
 			case "postgres":
 				return postgres, nil
+			case "natsexternal":
+				return false, nil
+			case "netns": // as root: workers in network namespaces of their own
+				return netnsOnce(), nil
 			case "jail": // functions run jailed here
 				return sandbox.DetectSandbox().Jail, nil
 			}
@@ -58,8 +64,29 @@ func scriptParams(postgres bool) testscript.Params {
 	}
 }
 
+var netnsOnce = sync.OnceValue(scripttest.NetnsUsable)
+
+// TestScriptsNATS runs the cluster script once more with an external
+// nats-server (Debian's nats-server package) in place of the embedded one.
+func TestScriptsNATS(t *testing.T) {
+	if _, err := exec.LookPath("nats-server"); err != nil {
+		t.Skip("no nats-server on PATH (apt-get install nats-server)")
+	}
+	p := scriptParams(false)
+	p.Dir = ""
+	p.Files = []string{"testdata/script/cluster.txtar"}
+	cond := p.Condition
+	p.Condition = func(c string) (bool, error) {
+		if c == "natsexternal" {
+			return true, nil
+		}
+		return cond(c)
+	}
+	testscript.Run(t, p)
+}
+
 // postgresScripts are the scripts TestScriptsPostgres runs by default.
-var postgresScripts = []string{"quickstart", "async", "bill", "serve", "concurrency", "db", "dbcopy", "twoservers", "heartbeat", "retention"}
+var postgresScripts = []string{"quickstart", "async", "bill", "serve", "concurrency", "db", "dbcopy", "twoservers", "heartbeat", "retention", "cluster_twoservers"}
 
 // TestScriptsPostgres runs scripts once more with their records in
 // PostgreSQL, each on a new database: on the server FAAS_TEST_DATABASE_URL

@@ -67,6 +67,8 @@ func TestLayers(t *testing.T) {
 		{"pkg/web", "the dashboard reads the engine's views as the API does, never the store or a provider",
 			[]string{"pkg/store/", "pkg/provider", "pkg/agent", "pkg/sandbox", "pkg/cmd", "pkg/cmdutil", "pkg/server", "pkg/remote"}, nil},
 		{"pkg/dispatcher", "the dispatcher runs the engine through its Queue interface", []string{"pkg/engine", "pkg/provider", "pkg/agent"}, nil},
+		{"pkg/cluster", "the cluster is the engine's Remote over NATS: it runs the engine and providers, never a store, an agent or a command",
+			[]string{"pkg/store/", "pkg/agent", "pkg/sandbox", "pkg/cmd", "pkg/cmdutil", "pkg/server", "pkg/remote", "pkg/provider/"}, nil},
 		{"pkg/faastype", "the shared words sit at the bottom", []string{"pkg/"}, []string{"pkg/function"}},
 		{"pkg/logging", "the loggers sit at the bottom", []string{"pkg/"}, nil},
 		{"pkg/faashome", "FAAS_HOME's layout sits at the bottom", []string{"pkg/"}, []string{"pkg/fault", "pkg/proc"}},

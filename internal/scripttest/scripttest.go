@@ -67,6 +67,14 @@ func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) 
 		"waitlines":   cmdWaitLines,
 		"runsonce":    cmdRunsOnce,
 		"waitsql":     cmdWaitSQL,
+		"repeat":      cmdRepeat,
+		"concurrent":  cmdConcurrent,
+		"jobs":        cmdJobs,
+		"stamp":       cmdStamp,
+		"agentsin":    cmdAgentsIn,
+		"freeport":    cmdFreePort,
+		"waitport":    cmdWaitPort,
+		"netns":       cmdNetns,
 	}
 }
 

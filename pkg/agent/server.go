@@ -259,7 +259,7 @@ func (s *Server) Prestart(r io.Reader) {
 	if _, err := os.Stat(codestore.Path(s.cfg.Home, req.Invocation())); err != nil {
 		return
 	}
-	s.poolFor(req, versionKey(req)).prestart(s.log.Printf)
+	s.poolFor(req, versionKey(req)).prestart(s.host.logf)
 }
 
 func (s *Server) scriptSlots(req api.InvokeRequest, k string) chan struct{} {

@@ -15,6 +15,20 @@ type Top struct {
 	Functions []TopFunction `json:"functions"`
 	Watcher   TopWatcher    `json:"watcher"`
 	Events    []string      `json:"scale_events"`
+	// Hosts are the cluster's hosts (docs/cluster.md); empty without one.
+	Hosts []TopHost `json:"hosts"`
+}
+
+// TopHost is one host of the cluster in Top.
+type TopHost struct {
+	Name          string    `json:"name"`
+	Address       string    `json:"address"`
+	State         string    `json:"state"`
+	Capacity      int       `json:"capacity"`
+	Load          int       `json:"load"`
+	Instances     int       `json:"instances"`
+	LastHeartbeat time.Time `json:"last_heartbeat"`
+	Local         bool      `json:"local"`
 }
 
 // TopInstance is one instance in Top.
@@ -33,6 +47,7 @@ type TopInstance struct {
 	InFlight    int     `json:"jobs_in_flight"`
 	IdleS       float64 `json:"idle_s"`
 	Workers     int     `json:"workers"`
+	Host        string  `json:"host"`
 }
 
 // TopFunction is one function in Top.
@@ -64,10 +79,14 @@ func NewTop(s engine.Snapshot) Top {
 	for _, v := range s.Instances {
 		t.Instances = append(t.Instances, TopInstance{ID: v.ID, Function: v.Function, Provider: v.Provider, State: v.State,
 			CPUs: v.CPUs, MemoryUsed: v.MemoryUsed, MemoryTotal: v.MemoryTotal, DiskUsed: v.DiskUsed, DiskTotal: v.DiskTotal,
-			CPUPct: v.CPUPct, Load: v.Load, InFlight: v.InFlight, IdleS: v.IdleS, Workers: v.Workers})
+			CPUPct: v.CPUPct, Load: v.Load, InFlight: v.InFlight, IdleS: v.IdleS, Workers: v.Workers, Host: v.Host})
 	}
 	for _, f := range s.Functions {
 		t.Functions = append(t.Functions, TopFunction(f))
+	}
+	t.Hosts = make([]TopHost, 0, len(s.Hosts))
+	for _, h := range s.Hosts {
+		t.Hosts = append(t.Hosts, TopHost(h))
 	}
 	if t.Events == nil {
 		t.Events = []string{}
@@ -82,10 +101,13 @@ func (t Top) Engine() engine.Snapshot {
 	for _, v := range t.Instances {
 		s.Instances = append(s.Instances, engine.InstanceView{ID: v.ID, Function: v.Function, Provider: v.Provider, State: v.State,
 			CPUs: v.CPUs, MemoryUsed: v.MemoryUsed, MemoryTotal: v.MemoryTotal, DiskUsed: v.DiskUsed, DiskTotal: v.DiskTotal,
-			CPUPct: v.CPUPct, Load: v.Load, InFlight: v.InFlight, IdleS: v.IdleS, Workers: v.Workers})
+			CPUPct: v.CPUPct, Load: v.Load, InFlight: v.InFlight, IdleS: v.IdleS, Workers: v.Workers, Host: v.Host})
 	}
 	for _, f := range t.Functions {
 		s.Functions = append(s.Functions, engine.FunctionView(f))
+	}
+	for _, h := range t.Hosts {
+		s.Hosts = append(s.Hosts, engine.HostView(h))
 	}
 	if s.Events == nil {
 		s.Events = []string{}

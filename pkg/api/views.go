@@ -15,13 +15,16 @@ import (
 // Job is a job as `-o json` prints it (docs/json.md). Times are RFC 3339
 // in UTC; unset times are null.
 type Job struct {
-	ID              string     `json:"id"`
-	Function        string     `json:"function"`
-	Version         int        `json:"version"`
-	Owner           string     `json:"owner"`
-	Status          string     `json:"status"`
-	Provider        string     `json:"provider"`
-	Instance        string     `json:"instance"`
+	ID       string `json:"id"`
+	Function string `json:"function"`
+	Version  int    `json:"version"`
+	Owner    string `json:"owner"`
+	Status   string `json:"status"`
+	Provider string `json:"provider"`
+	Instance string `json:"instance"`
+	// Host is the faas worker that ran the job's last attempt ("" when
+	// no cluster ran it).
+	Host            string     `json:"host"`
 	Cold            bool       `json:"cold"`
 	InitMS          int64      `json:"init_ms"`
 	QueuedAt        time.Time  `json:"queued_at"`
@@ -77,7 +80,7 @@ func timePtr(t time.Time) *time.Time {
 func NewJob(j store.Job, whole bool) Job {
 	v := Job{
 		ID: j.ID, Function: j.Function, Version: j.Version, Owner: j.Owner, Status: j.Status,
-		Provider: j.Provider, Instance: j.Instance, Cold: j.Cold, InitMS: j.InitMS,
+		Provider: j.Provider, Instance: j.Instance, Host: j.Host, Cold: j.Cold, InitMS: j.InitMS,
 		QueuedAt: j.QueuedAt, StartedAt: timePtr(j.StartedAt), EndedAt: timePtr(j.EndedAt),
 		DurationMS: float64(j.Duration.Microseconds()) / 1000, BilledMS: j.BilledMS,
 		MemoryMB: j.MemoryMB, PeakMemoryBytes: j.PeakMemoryBytes, ExitCode: j.ExitCode,

@@ -15,7 +15,7 @@ import (
 // Store turns a job read from JSON back into the store's, for printing.
 func (v Job) Store() store.Job {
 	j := store.Job{ID: v.ID, Function: v.Function, Version: v.Version, Owner: v.Owner, Status: v.Status,
-		Provider: v.Provider, Instance: v.Instance, Cold: v.Cold, InitMS: v.InitMS, QueuedAt: v.QueuedAt,
+		Provider: v.Provider, Instance: v.Instance, Host: v.Host, Cold: v.Cold, InitMS: v.InitMS, QueuedAt: v.QueuedAt,
 		Duration: time.Duration(math.Round(v.DurationMS*1000)) * time.Microsecond, BilledMS: v.BilledMS,
 		MemoryMB: v.MemoryMB, PeakMemoryBytes: v.PeakMemoryBytes, ExitCode: v.ExitCode, Error: v.Error, Cause: v.Cause, Trigger: v.Trigger,
 		LogsTruncated: v.LogsTruncated, RequestPico: v.RequestPico, ComputePico: v.ComputePico,

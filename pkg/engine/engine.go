@@ -46,6 +46,8 @@ type core struct {
 
 	secrets sealer
 	builder Builder
+	// cluster places invocations on other hosts' workers (SetRemote).
+	cluster *clusterSeam
 	// record writes a job as its failure destination's payload.
 	record func(store.Job) []byte
 	hb     heartbeat

@@ -77,6 +77,9 @@ func (e *Engine) Invoke(ctx context.Context, r InvokeRequest) (store.Job, error)
 	}
 	pl := placement(p, fn)
 	e.StartHeartbeat()
+	if e.clustered() {
+		return e.invokeClustered(ctx, job, fn, p, pl, set.Sheet)
+	}
 	placed, err := e.store.ClaimJob(ctx, job, pl)
 	if err != nil {
 		return store.Job{}, err

@@ -87,6 +87,9 @@ func (e *Engine) runClaimed(ctx context.Context, job store.Job) (j store.Job, re
 	// It runs the function's current version: PlaceAgain records which.
 	job.Version, job.MemoryMB, job.Provider = fn.Current.Version, fn.Current.Config.MemoryMB, p.Name()
 	pl := placement(p, fn)
+	if e.clustered() {
+		return e.runClustered(ctx, job, fn, p, pl, set.Sheet)
+	}
 	placed, err := e.store.PlaceAgain(ctx, job.ID, fn.Name, pl, e.Now())
 	if err != nil {
 		return fail(err)

@@ -42,6 +42,11 @@ type FunctionStore interface {
 type JobStore interface {
 	// ClaimJob records a running job and places it, in one transaction.
 	ClaimJob(ctx context.Context, j store.Job, pl store.Placement) (store.Placed, error)
+	// StartJob records a running job, unplaced (a cluster places it).
+	StartJob(ctx context.Context, j store.Job) error
+	// HandJob records the host that runs a running job's attempt; remote
+	// says another host's worker does (no process id of this host judges it).
+	HandJob(ctx context.Context, id, host string, remote bool) error
 	// PlaceAgain places a claimed job once more (its instance was gone).
 	PlaceAgain(ctx context.Context, jobID, fn string, pl store.Placement, now time.Time) (store.Placed, error)
 	// FinishJob records how a running job ended; with requeue, the run is

@@ -26,7 +26,9 @@ type InstanceView struct {
 	InFlight    int
 	IdleS       float64
 	Workers     int
-	cpuSeconds  float64
+	// Host is the cluster host it runs on ("" without a cluster).
+	Host       string
+	cpuSeconds float64
 }
 
 // FunctionView is one function in a snapshot.
@@ -59,6 +61,8 @@ type Snapshot struct {
 	Functions []FunctionView
 	Watcher   WatcherView
 	Events    []string
+	// Hosts are the cluster's hosts (none without a cluster).
+	Hosts []HostView
 }
 
 // topWindow is the activity a snapshot summarises.
@@ -207,6 +211,7 @@ func (e *Engine) Snapshot(ctx context.Context, instances []InstanceView) (Snapsh
 		}
 		snap.Instances = append(snap.Instances, v)
 	}
+	e.withHosts(&snap, visible)
 
 	fns, err := e.store.ListFunctions(ctx, e.Owner, e.Scoped)
 	if err != nil {

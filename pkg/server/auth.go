@@ -105,6 +105,11 @@ func (s *Server) auth(h ownedHandler) http.HandlerFunc {
 				"send Authorization: Bearer TOKEN; an admin makes one with `faas serve token create NAME`"))
 			return
 		}
+		if strings.HasPrefix(owner, WorkerPrefix) {
+			s.fail(w, fault.WithHint(fault.Newf(fault.Unauthorized, "a worker token cannot act as an owner"),
+				"use an owner's token (`faas serve token create NAME`)"))
+			return
+		}
 		if rec, ok := w.(*statusRecorder); ok {
 			rec.owner = owner
 		}

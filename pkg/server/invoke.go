@@ -87,6 +87,13 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, eng *engine.Engi
 		s.fail(w, err)
 		return
 	}
+	if job.Cause == faastype.CauseLost {
+		// Its worker went silent mid-run: a gateway's failure, not the
+		// function's answer (docs/cluster.md).
+		writeJSON(w, http.StatusBadGateway, api.Error{Error: job.Error, Kind: "platform",
+			Hint: "see `faas jobs show " + job.ID + "`; retry if the function is safe to run twice"})
+		return
+	}
 	if wantsJob(r) {
 		writeJSON(w, http.StatusOK, api.NewJob(job, true))
 		return

@@ -36,6 +36,8 @@ type Options struct {
 	// Dev serves the local user without tokens (faas serve --dev, on
 	// loopback only): every function, and the API as the command line.
 	Dev bool
+	// Cluster is the server's cluster of workers (its placer), if any.
+	Cluster Cluster
 }
 
 // Server serves the API.

@@ -72,7 +72,7 @@ var CopyTables = []Table{
 		cols(KindInt, "duration_us", "billed_ms", "memory_mb", "peak_memory_bytes", "exit_code"), cols(KindText, "error"),
 		cols(KindBytes, "payload", "result", "logs"), cols(KindBool, "logs_truncated"), cols(KindInt, "runner_pid", "runner_start", "request_pico", "compute_pico",
 			"retries", "attempts", "timeout_ms"), cols(KindText, "cause", "trigger", "callback_url", "callback_status"), cols(KindInt, "callback_attempts"),
-		cols(KindText, "callback_error", "destination_job", "destination_error", "runner_host"))},
+		cols(KindText, "callback_error", "destination_job", "destination_error", "runner_host", "host"))},
 	{Name: "config", Columns: join(cols(KindText, "key", "value"), cols(KindTime, "updated_at"))},
 	{Name: "spend", Columns: join(cols(KindText, "month", "owner"), cols(KindInt, "pico"))},
 	{Name: "usage_daily", Columns: join(cols(KindText, "day", "function", "owner"),

@@ -215,6 +215,9 @@ type Job struct {
 	// RunnerHost is the host of the runner (proc.HostID), where its pid
 	// means something; written by the store, read by none but tests.
 	RunnerHost string
+	// Host is the faas worker that ran the job's last attempt ("" when
+	// no cluster ran it): the server's own host, or another's.
+	Host string
 	// RequestPico and ComputePico are what the job cost, in pico-dollars,
 	// at the prices in force when it ended.
 	RequestPico int64

@@ -30,6 +30,8 @@ import (
 	"github.com/faasdev/faas/pkg/cmd/top"
 	"github.com/faasdev/faas/pkg/cmd/up"
 	"github.com/faasdev/faas/pkg/cmd/version"
+	"github.com/faasdev/faas/pkg/cmd/worker"
+	"github.com/faasdev/faas/pkg/cmd/workers"
 	"github.com/faasdev/faas/pkg/cmdutil"
 )
 
@@ -60,6 +62,8 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 		version.NewCmd(f),
 		agent.NewCmd(f),
 		serve.NewCmd(f),
+		worker.NewCmd(f),
+		workers.NewCmd(f),
 		db.NewCmd(f),
 		dispatch.NewCmd(f),
 	)

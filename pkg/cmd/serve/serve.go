@@ -49,6 +49,8 @@ type Options struct {
 	Dev bool
 	// Jail says whether functions run jailed here, and why not.
 	Jail func() (bool, string)
+	// Cluster says how the server reaches its workers (NATS).
+	Cluster ClusterOptions
 }
 
 // NewCmd returns `faas serve`.
@@ -113,6 +115,7 @@ user's, as on the command line (like sam local start-api).`,
 	cmd.Flags().StringVar(&o.LogFormat, "log-format", "", logging.Flag)
 	cmd.Flags().BoolVar(&o.AllowUnjailed, "allow-unjailed", false, "serve more than one owner where functions cannot be jailed (they could read each other's data)")
 	cmd.Flags().BoolVar(&o.Dev, "dev", false, "develop locally: loopback only, no tokens, every function at /fn/NAME and the API as the local user")
+	addClusterFlags(cmd, &o.Cluster)
 	cmd.AddCommand(newTokenCmd(f))
 	return cmd
 }
@@ -191,6 +194,20 @@ func run(ctx context.Context, o *Options) error {
 	}
 	opts := server.Options{Engine: eng, PerOwner: o.PerOwner, Workers: o.Workers, Dev: o.Dev,
 		Log: logging.NewAt(io.ErrOut, format, level)}
+	clusterLog := io.ErrOut
+	if o.Quiet {
+		clusterLog = nil
+	}
+	sc, err := startCluster(ctx, o.Cluster, eng, addr, clusterLog)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer sc.stop()
+	opts.Cluster = sc.info
+	if sc.info.NATS != "" {
+		fmt.Fprintf(io.ErrOut, "faas serve: workers connect to NATS at %s\n", sc.info.NATS)
+	}
 	err = server.New(opts).Serve(ctx, ln, o.TLSCert, o.TLSKey)
 	fmt.Fprintln(io.ErrOut, "faas serve: stopped")
 	if err != nil {
@@ -205,17 +222,27 @@ func newTokenCmd(f *cmdutil.Factory) *cobra.Command {
 		Short: "Create, list and revoke the server's API tokens",
 		Args:  cmdutil.NoArgs,
 	}
+	var worker bool
 	create := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a token for the owner NAME and print it, once",
 		Long: `Create an API token for the owner NAME and print it on stdout. It is shown
 this once: only its SHA-256 is kept. What the token deploys and runs is
-NAME's, and NAME sees only that, and gets its own bill.`,
+NAME's, and NAME sees only that, and gets its own bill.
+
+With --worker it is the token of the worker NAME (` + "`faas worker`" + ` on another
+host): it fetches code and joins the cluster, and cannot act as an owner
+(no deploy, no invoke, no jobs). Its name is listed as worker:NAME.`,
+		Example: `  faas serve token create alice
+  faas serve token create --worker host2`,
 		Args: cmdutil.ExactArgs(1, "the owner's NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			if err := function.ValidateName(name); err != nil {
 				return fault.Usagef("invalid token name %q: use letters, digits and hyphens, a letter first, at most 63", name)
+			}
+			if worker {
+				name = server.WorkerPrefix + name
 			}
 			eng, err := f.Local()
 			if err != nil {
@@ -230,6 +257,7 @@ NAME's, and NAME sees only that, and gets its own bill.`,
 			return err
 		},
 	}
+	create.Flags().BoolVar(&worker, "worker", false, "make a worker's token (faas worker), which cannot act as an owner")
 	var output string
 	list := &cobra.Command{
 		Use:   "list",

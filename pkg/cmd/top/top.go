@@ -96,7 +96,11 @@ func printOnce(io *iostreams.IOStreams, snap engine.Snapshot) error {
 		t.AddRow("instance", in.ID, in.Function, in.Provider, in.State, strconv.Itoa(in.CPUs), strconv.FormatInt(in.MemoryUsed, 10),
 			strconv.FormatInt(in.MemoryTotal, 10), strconv.FormatInt(in.DiskUsed, 10), strconv.FormatInt(in.DiskTotal, 10),
 			strconv.FormatFloat(in.CPUPct, 'f', 1, 64), strconv.FormatFloat(in.Load, 'f', 2, 64), strconv.Itoa(in.InFlight),
-			strconv.FormatFloat(in.IdleS, 'f', 1, 64))
+			strconv.FormatFloat(in.IdleS, 'f', 1, 64), in.Host)
+	}
+	for _, h := range snap.Hosts {
+		t.AddRow("host", h.Name, h.Address, h.State, strconv.Itoa(h.Capacity), strconv.Itoa(h.Load), strconv.Itoa(h.Instances),
+			h.LastHeartbeat.UTC().Format(time.RFC3339))
 	}
 	for _, f := range snap.Functions {
 		t.AddRow("function", f.Name, strconv.Itoa(f.Version), strconv.Itoa(f.Instances), strconv.FormatFloat(f.PerMinute, 'f', 0, 64),
@@ -195,13 +199,17 @@ func render(io *iostreams.IOStreams, snap engine.Snapshot, sortKey string, inter
 		}
 		return ins[i].ID < ins[j].ID
 	})
-	t := io.NewTable("INSTANCE", "FUNCTION", "PROVIDER", "STATE", "VCPU", "MEMORY", "DISK", "CPU%", "LOAD", "JOBS", "IDLE")
+	t := io.NewTable("INSTANCE", "HOST", "FUNCTION", "PROVIDER", "STATE", "VCPU", "MEMORY", "DISK", "CPU%", "LOAD", "JOBS", "IDLE")
 	for _, in := range ins {
 		idle := "-"
 		if in.State == "ready" {
 			idle = time.Duration(in.IdleS * float64(time.Second)).Round(time.Second).String()
 		}
-		t.AddRow(in.ID, in.Function, in.Provider, in.State, strconv.Itoa(in.CPUs), mib(in.MemoryUsed)+"/"+mib(in.MemoryTotal),
+		host := in.Host
+		if host == "" {
+			host = "-"
+		}
+		t.AddRow(in.ID, host, in.Function, in.Provider, in.State, strconv.Itoa(in.CPUs), mib(in.MemoryUsed)+"/"+mib(in.MemoryTotal),
 			mib(in.DiskUsed)+"/"+mib(in.DiskTotal), strconv.FormatFloat(in.CPUPct, 'f', 1, 64),
 			strconv.FormatFloat(in.Load, 'f', 2, 64), strconv.Itoa(in.InFlight), idle)
 	}
@@ -221,6 +229,18 @@ func render(io *iostreams.IOStreams, snap engine.Snapshot, sortKey string, inter
 		b.WriteString(st.Muted.Render("no functions: deploy one with `faas deploy FILE`") + "\n")
 	} else {
 		b.WriteString(ft.String())
+	}
+	if len(snap.Hosts) > 0 {
+		ht := io.NewTable("HOST", "ADDRESS", "STATE", "CAPACITY", "LOAD", "INSTANCES", "LAST HEARTBEAT")
+		for _, h := range snap.Hosts {
+			name := h.Name
+			if h.Local {
+				name += " (server)"
+			}
+			ht.AddRow(name, h.Address, h.State, strconv.Itoa(h.Capacity), strconv.Itoa(h.Load), strconv.Itoa(h.Instances),
+				h.LastHeartbeat.Local().Format("15:04:05"))
+		}
+		b.WriteString("\n" + ht.String())
 	}
 	fmt.Fprintf(&b, "\nautoscale: %s\n", snap.Watcher.Note)
 	for _, ev := range snap.Events {

@@ -71,6 +71,7 @@ func Run(t *testing.T, b Backend) {
 		{"GetFunctionAfterRedeploy", testGetFunctionAfterRedeploy},
 		{"ClaimTickOnce", testClaimTickOnce},
 		{"DestinationAndCallback", testDestinationAndCallback},
+		{"HandJob", testHandJob},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, b) })

@@ -28,10 +28,10 @@ func insertJob(ctx context.Context, tx pgx.Tx, j store.Job) error {
 		host = proc.HostID()
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO jobs(id, function, version, owner, status, provider, instance, cold,
-		queued_at, started_at, memory_mb, payload, runner_pid, runner_start, attempts, timeout_ms, trigger, runner_host)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		queued_at, started_at, memory_mb, payload, runner_pid, runner_start, attempts, timeout_ms, trigger, runner_host, host)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 		j.ID, j.Function, j.Version, j.Owner, j.Status, j.Provider, j.Instance, j.Cold,
-		ms(j.QueuedAt), nullTime(j.StartedAt), j.MemoryMB, j.Payload, j.RunnerPID, j.RunnerStart, j.Attempts, j.Timeout.Milliseconds(), j.Trigger, host)
+		ms(j.QueuedAt), nullTime(j.StartedAt), j.MemoryMB, j.Payload, j.RunnerPID, j.RunnerStart, j.Attempts, j.Timeout.Milliseconds(), j.Trigger, host, j.Host)
 	return err
 }
 
@@ -138,7 +138,7 @@ func (s *Store) MarkLost(ctx context.Context, now time.Time, alive func(pid int,
 const jobColumns = `id, function, version, owner, status, provider, instance, cold, init_ms, queued_at, started_at, ended_at,
 	duration_us, billed_ms, memory_mb, peak_memory_bytes, exit_code, error, logs_truncated, runner_pid, runner_start,
 	request_pico, compute_pico, retries, attempts, timeout_ms, cause, trigger,
-	callback_url, callback_status, callback_attempts, callback_error, destination_job, destination_error`
+	callback_url, callback_status, callback_attempts, callback_error, destination_job, destination_error, host`
 
 func scanJob(row pgx.Row, extra ...any) (store.Job, error) {
 	var j store.Job
@@ -151,7 +151,7 @@ func scanJob(row pgx.Row, extra ...any) (store.Job, error) {
 	dest := []any{&j.ID, &j.Function, &j.Version, &j.Owner, &j.Status, &j.Provider, &j.Instance, &j.Cold, &j.InitMS,
 		&queued, &started, &ended, &dur, &billed, &j.MemoryMB, &peak, &j.ExitCode, &j.Error, &j.LogsTruncated, &rpid, &rstart,
 		&j.RequestPico, &j.ComputePico, &j.Retries, &j.Attempts, &timeoutMS, &cause, &j.Trigger,
-		&j.Callback.URL, &j.Callback.Status, &j.Callback.Attempts, &j.Callback.Error, &j.DestinationJob, &j.DestinationError}
+		&j.Callback.URL, &j.Callback.Status, &j.Callback.Attempts, &j.Callback.Error, &j.DestinationJob, &j.DestinationError, &j.Host}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return store.Job{}, err
 	}

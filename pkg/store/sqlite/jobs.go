@@ -26,10 +26,10 @@ func insertJob(ctx context.Context, tx *sql.Tx, j store.Job) error {
 		host = proc.HostID()
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO jobs(id, function, version, owner, status, provider, instance, cold,
-		queued_at, started_at, memory_mb, payload, runner_pid, runner_start, attempts, timeout_ms, trigger, runner_host)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		queued_at, started_at, memory_mb, payload, runner_pid, runner_start, attempts, timeout_ms, trigger, runner_host, host)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		j.ID, j.Function, j.Version, j.Owner, j.Status, j.Provider, j.Instance, j.Cold,
-		toMS(j.QueuedAt), nullMS(j.StartedAt), j.MemoryMB, j.Payload, j.RunnerPID, j.RunnerStart, j.Attempts, j.Timeout.Milliseconds(), j.Trigger, host)
+		toMS(j.QueuedAt), nullMS(j.StartedAt), j.MemoryMB, j.Payload, j.RunnerPID, j.RunnerStart, j.Attempts, j.Timeout.Milliseconds(), j.Trigger, host, j.Host)
 	return err
 }
 
@@ -137,7 +137,7 @@ func (s *Store) MarkLost(ctx context.Context, now time.Time, alive func(pid int,
 const jobColumns = `id, function, version, owner, status, provider, instance, cold, init_ms, queued_at, started_at, ended_at,
 	duration_us, billed_ms, memory_mb, peak_memory_bytes, exit_code, error, logs_truncated, runner_pid, runner_start,
 	request_pico, compute_pico, retries, attempts, timeout_ms, cause, trigger,
-	callback_url, callback_status, callback_attempts, callback_error, destination_job, destination_error`
+	callback_url, callback_status, callback_attempts, callback_error, destination_job, destination_error, host`
 
 func scanJob(row rowScanner, extra ...any) (store.Job, error) {
 	var j store.Job
@@ -147,7 +147,7 @@ func scanJob(row rowScanner, extra ...any) (store.Job, error) {
 	dest := []any{&j.ID, &j.Function, &j.Version, &j.Owner, &j.Status, &j.Provider, &j.Instance, &j.Cold, &j.InitMS,
 		&queued, &started, &ended, &dur, &billed, &j.MemoryMB, &peak, &exit, &j.Error, &j.LogsTruncated, &rpid, &rstart,
 		&j.RequestPico, &j.ComputePico, &j.Retries, &j.Attempts, &timeoutMS, &j.Cause, &j.Trigger,
-		&j.Callback.URL, &j.Callback.Status, &j.Callback.Attempts, &j.Callback.Error, &j.DestinationJob, &j.DestinationError}
+		&j.Callback.URL, &j.Callback.Status, &j.Callback.Attempts, &j.Callback.Error, &j.DestinationJob, &j.DestinationError, &j.Host}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return store.Job{}, err
 	}

@@ -303,7 +303,7 @@ func TestCauseMigrationFillsOldRows(t *testing.T) {
 		"int": {"failed", "interrupted: the invocation was cancelled"}, "gone": {"lost", "the process running this job ended"},
 		"queued": {"waiting", ""},
 	}
-	stmts := []string{"ALTER TABLE jobs DROP COLUMN cause", "DROP TABLE secrets", "ALTER TABLE versions DROP COLUMN tree", "ALTER TABLE versions DROP COLUMN deps", "ALTER TABLE versions DROP COLUMN build_log", "DROP INDEX jobs_trigger_recent", "ALTER TABLE jobs DROP COLUMN trigger", "DROP TABLE schedule_runs", "ALTER TABLE jobs DROP COLUMN callback_url", "ALTER TABLE jobs DROP COLUMN callback_status", "ALTER TABLE jobs DROP COLUMN callback_attempts", "ALTER TABLE jobs DROP COLUMN callback_error", "ALTER TABLE jobs DROP COLUMN destination_job", "ALTER TABLE jobs DROP COLUMN destination_error", "ALTER TABLE jobs DROP COLUMN runner_host", "DROP TABLE runners", "PRAGMA user_version = 7"}
+	stmts := []string{"ALTER TABLE jobs DROP COLUMN cause", "DROP TABLE secrets", "ALTER TABLE versions DROP COLUMN tree", "ALTER TABLE versions DROP COLUMN deps", "ALTER TABLE versions DROP COLUMN build_log", "DROP INDEX jobs_trigger_recent", "ALTER TABLE jobs DROP COLUMN trigger", "DROP TABLE schedule_runs", "ALTER TABLE jobs DROP COLUMN callback_url", "ALTER TABLE jobs DROP COLUMN callback_status", "ALTER TABLE jobs DROP COLUMN callback_attempts", "ALTER TABLE jobs DROP COLUMN callback_error", "ALTER TABLE jobs DROP COLUMN destination_job", "ALTER TABLE jobs DROP COLUMN destination_error", "ALTER TABLE jobs DROP COLUMN runner_host", "DROP TABLE runners", "ALTER TABLE jobs DROP COLUMN host", "PRAGMA user_version = 7"}
 	for _, q := range stmts {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(q, err)
