@@ -17,6 +17,7 @@ import (
 	"github.com/faasdev/faas/pkg/cmd/dispatch"
 	"github.com/faasdev/faas/pkg/cmd/doctor"
 	"github.com/faasdev/faas/pkg/cmd/down"
+	imagecmd "github.com/faasdev/faas/pkg/cmd/image"
 	"github.com/faasdev/faas/pkg/cmd/invoke"
 	"github.com/faasdev/faas/pkg/cmd/jobs"
 	"github.com/faasdev/faas/pkg/cmd/logs"
@@ -88,6 +89,7 @@ Exit codes: 0 ok, 1 function failed, 2 usage, 3 platform, 4 not found,
 		serve.NewCmd(f),
 		db.NewCmd(f),
 		dispatch.NewCmd(f),
+		imagecmd.NewCmd(f),
 	)
 	return cmd
 }
