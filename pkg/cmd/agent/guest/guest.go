@@ -18,6 +18,7 @@ import (
 	"github.com/faasdev/faas/pkg/agent"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/sandbox"
+	"github.com/faasdev/faas/pkg/vminit"
 )
 
 // Holder keeps a connection to a FAAS_HOME's database open while a local
@@ -83,6 +84,10 @@ func NewCmd(errOut io.Writer, hold Holder) *cobra.Command {
 // returns the exit code: 2 for bad usage, 3 for anything else that fails,
 // as faas itself exits.
 func Main(args []string) int {
+	if os.Getpid() == 1 && len(args) == 0 {
+		// The initramfs' /init of a micro-VM (the qemu provider).
+		vminit.Main()
+	}
 	if len(args) > 0 && args[0] == sandbox.SandboxArg {
 		return sandbox.SandboxMain(args[1:])
 	}
