@@ -215,6 +215,9 @@ func copyFile(src, dst string, perm os.FileMode) error {
 func runAgent(cfg Config) error {
 	args := []string{"faas", "agent", "--instance", cfg.Instance, "--function", cfg.Function, "--home", GuestHome,
 		"--addr", "0.0.0.0:" + strconv.Itoa(AgentPort)}
+	if cfg.InitTimeout > 0 {
+		args = append(args, "--init-timeout", cfg.InitTimeout.String())
+	}
 	if cfg.Pinned {
 		args = append(args, "--pinned")
 	} else if cfg.Idle > 0 {

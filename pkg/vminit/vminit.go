@@ -36,6 +36,8 @@ type Config struct {
 	Token    string        `json:"token"`
 	Idle     time.Duration `json:"idle"`
 	Pinned   bool          `json:"pinned"`
+	// InitTimeout bounds a warm worker's start (longer under TCG).
+	InitTimeout time.Duration `json:"init_timeout"`
 }
 
 // Marshal is the config's bytes.

@@ -145,6 +145,11 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 	st := state{ID: inst.ID, Function: inv.Function, Token: hex.EncodeToString(tok[:]), CPUs: max(c.CPUs, 1),
 		MemoryMB: vmMemory(c.MemoryMB, c.Concurrency), DiskMB: c.DiskMB, Image: im.Key, Accel: accel}
 	cfg := vminit.Config{Instance: inst.ID, Function: inv.Function, Token: st.Token, Idle: p.Idle, Pinned: c.MinInstances > 0}
+	if accel.Name == "tcg" {
+		// Emulated, a guest runs code about 15 times slower than the host
+		// (more on a loaded one): Lambda's 10 s init phase becomes 2 min.
+		cfg.InitTimeout = 2 * time.Minute
+	}
 	err = func() error {
 		if err := writeInitrd(filepath.Join(dir, initrdFile), im, agent, cfg.Marshal()); err != nil {
 			return fault.Platformf("launch %s: initrd: %w", inst.ID, err)

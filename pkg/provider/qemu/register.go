@@ -50,7 +50,11 @@ func detect(ctx context.Context) provider.Availability {
 		if m := vmimage.Tools(); len(m) > 0 {
 			why += "; it needs " + strings.Join(m, ", ")
 		}
-		return provider.Availability{Detail: detail + ", but " + why + ")"}
+		accel := "tcg: " + whyTCG()
+		if hw, _ := hardwareVirt(); hw {
+			accel = "kvm if a probe boot succeeds (vmx/svm)"
+		}
+		return provider.Availability{Detail: detail + ", but " + why + "); acceleration would be " + accel}
 	}
 	detail += ", image " + im.Key + " (kernel " + im.KernelVersion + ")"
 	agent, err := p.agent()
@@ -63,4 +67,9 @@ func detect(ctx context.Context) provider.Availability {
 		return provider.Availability{Detail: detail + ", " + err.Error()}
 	}
 	return provider.Availability{Usable: true, Detail: detail + ", agent " + agent + ", acceleration " + a.Name + ": " + a.Why}
+}
+
+func whyTCG() string {
+	_, why := hardwareVirt()
+	return why
 }

@@ -76,6 +76,7 @@ func NewCmd(errOut io.Writer, hold Holder) *cobra.Command {
 	fl.StringVar(&cfg.Addr, "addr", "", "TCP address to listen on (needs a token in FAAS_AGENT_TOKEN)")
 	fl.DurationVar(&cfg.Idle, "idle", agent.DefaultIdle, "exit after this long without invocations")
 	fl.BoolVar(&cfg.Pinned, "pinned", false, "never exit when idle")
+	fl.DurationVar(&cfg.InitTimeout, "init-timeout", agent.DefaultInitTimeout, "how long a warm worker may take to start (a VM under emulation needs longer)")
 	fl.StringVar(&holdDB, "hold-db", "", "keep a connection to the faas database in this FAAS_HOME open (local instances)")
 	return cmd
 }
