@@ -67,9 +67,13 @@ func TestLayers(t *testing.T) {
 		{"pkg/dispatcher", "the dispatcher runs the engine through its Queue interface", []string{"pkg/engine", "pkg/provider", "pkg/agent"}, nil},
 		{"pkg/faastype", "the shared words sit at the bottom", []string{"pkg/"}, []string{"pkg/function"}},
 		{"pkg/faashome", "FAAS_HOME's layout sits at the bottom", []string{"pkg/"}, []string{"pkg/fault", "pkg/proc"}},
+		{"pkg/vmimage", "the image builder builds images and knows nothing of who boots them",
+			[]string{"pkg/engine", "pkg/store", "pkg/provider", "pkg/agent", "pkg/sandbox", "pkg/cmd", "pkg/cmdutil", "pkg/vminit"}, nil},
+		{"pkg/vminit", "a guest's PID 1 mounts and starts the agent by its command line, linking none of it",
+			[]string{"pkg/"}, nil},
 	}
 	domain := []string{"pkg/engine", "pkg/store", "pkg/provider", "pkg/agent", "pkg/sandbox", "pkg/billing", "pkg/autoscale",
-		"pkg/function", "pkg/faastype", "pkg/faashome", "pkg/codestore", "pkg/interp", "pkg/egress", "pkg/build"}
+		"pkg/function", "pkg/faastype", "pkg/faashome", "pkg/codestore", "pkg/interp", "pkg/egress", "pkg/build", "pkg/vmimage", "pkg/vminit"}
 	for pkg, deps := range m {
 		for _, d := range deps {
 			for _, r := range rules {

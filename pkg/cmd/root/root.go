@@ -138,12 +138,17 @@ FAAS_EGRESS_PRIVATE  1: functions with --network may reach loopback and private
                    addresses (the operator's choice; default: refused)
 FAAS_AGENT_IDLE    how long an idle instance lives, e.g. 2m (default 5m)
 FAAS_AGENT_TOKEN   the bearer token of an agent listening on TCP (in a VM)
-FAAS_AGENT_BINARY  the static agent copied into Multipass VMs (default: faas-agent
+FAAS_AGENT_BINARY  the static agent of Multipass and QEMU VMs (default: faas-agent
                    beside faas, else faas itself if it is static)
 FAAS_MULTIPASS_IMAGE  the image Multipass VMs are launched from (default 24.04; an
                    alias, a URL, or file:///PATH of a prepared image for offline use)
 FAAS_MULTIPASS_LAUNCH_TIMEOUT  multipass launch's --timeout (default 300s; the first
                    launch downloads the image)
+FAAS_IMAGE_DIR     where micro-VM images live (default $FAAS_HOME/images; faas image build)
+FAAS_IMAGE_MIRROR  the Debian mirror image builds fetch from
+FAAS_QEMU_BOOT_TIMEOUT  how long a micro-VM may take to boot until its agent answers
+                   (default 90s; QEMU is killed past it)
+FAAS_QEMU_ACCEL    kvm or tcg: force the micro-VMs' acceleration instead of detecting it
 FAAS_DEBUG         non-empty: print what faas runs on stderr (as --debug)
 FAAS_SERVER        http://HOST:PORT of a ` + "`faas serve`" + `: deploy, up, down, invoke, ls,
                    rm, jobs, logs, rollback, bill and top go there instead of FAAS_HOME

@@ -51,6 +51,10 @@ func (p *Provider) Invoke(ctx context.Context, inst faastype.Instance, inv faast
 				}
 			}
 			wrote = true
+		case transportErr(err) && p.dies(inst):
+			// Cut off by a QEMU that was dying (killed, crashed): slirp
+			// accepts while the process lives.
+			return faastype.Outcome{}, fmt.Errorf("%w: the VM of %s is gone: %v", faastype.ErrGone, inst.ID, err)
 		case errors.Is(err, faastype.ErrGone) && !p.Alive(inst):
 			return faastype.Outcome{}, fmt.Errorf("%w: the VM of %s is gone", faastype.ErrGone, inst.ID)
 		case errors.Is(err, faastype.ErrGone) && starting:
@@ -185,4 +189,22 @@ func (p *Provider) CheckConfig(cfg function.Config) error {
 	}
 	_, err := p.ensureImage(context.Background())
 	return err
+}
+
+// transportErr says the request got no HTTP answer at all.
+func transportErr(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// dies says whether the instance's QEMU is gone, or goes within a second.
+func (p *Provider) dies(inst faastype.Instance) bool {
+	deadline := time.Now().Add(time.Second)
+	for p.Alive(inst) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
 }

@@ -34,7 +34,7 @@ func detect(ctx context.Context) provider.Availability {
 	vctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	out, _ := exec.CommandContext(vctx, bin, "--version").Output()
-	ver := strings.TrimPrefix(strings.SplitN(string(out), "\n", 2)[0], "QEMU emulator ")
+	ver := "QEMU " + strings.TrimPrefix(strings.SplitN(string(out), "\n", 2)[0], "QEMU emulator version ")
 	detail := ver + " (" + bin + ")"
 	home, err := faashome.Resolve()
 	if err != nil {
