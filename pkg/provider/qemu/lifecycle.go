@@ -105,24 +105,32 @@ func (p *Provider) Alive(inst faastype.Instance) bool {
 	return running(st)
 }
 
-// Stats reads the VM's memory and CPU time as the host sees its QEMU
-// process (the guest's RAM in use, and the time its vCPUs ran), its
-// configured memory and disk layer, and the agent's counters.
+// Stats reads the VM's CPU time as the host counts it for its QEMU
+// process (always there, one source across samples: the vCPUs' time, and
+// under TCG the translation's), the memory the agent in the guest counts
+// for itself and its workers (QEMU's own RSS holds the guest's page cache
+// and TCG's buffers), and the agent's counters. A starved guest may not
+// answer within the sampler's second: its last answer stands in.
 func (p *Provider) Stats(ctx context.Context, inst faastype.Instance) (faastype.InstanceStats, error) {
 	st, err := p.readState(inst.ID)
 	if err != nil || !running(st) {
 		return faastype.InstanceStats{}, fmt.Errorf("%w: the VM of %s is gone", faastype.ErrGone, inst.ID)
 	}
-	rss, cpu := proc.Usage(st.PID)
-	out := faastype.InstanceStats{RSSBytes: rss, CPUSeconds: cpu, MemoryTotal: st.MemoryMB << 20}
+	_, cpu := proc.Usage(st.PID)
+	out := faastype.InstanceStats{CPUSeconds: cpu, MemoryTotal: st.MemoryMB << 20}
 	if fi, err := os.Stat(filepath.Join(p.dir(inst.ID), layerFile)); err == nil {
 		out.DiskUsed = allocated(fi)
 	}
 	out.DiskTotal = max(st.DiskMB, 2048) << 20
 	c := client.New(st.endpoint(), st.Token)
 	defer c.Close()
+	key := inst.ID + " " + strconv.Itoa(st.PID)
 	if s, err := c.Stats(ctx); err == nil {
-		out.UptimeS, out.IdleS, out.InFlight, out.Workers, out.Invoked = s.UptimeS, s.IdleS, s.InFlight, s.Workers, s.Invoked
+		p.lastStats.Store(key, s)
+	}
+	if v, ok := p.lastStats.Load(key); ok {
+		s := v.(api.Stats)
+		out.RSSBytes, out.UptimeS, out.IdleS, out.InFlight, out.Workers, out.Invoked = s.RSSBytes, s.UptimeS, s.IdleS, s.InFlight, s.Workers, s.Invoked
 	}
 	return out, nil
 }

@@ -71,6 +71,8 @@ type Provider struct {
 	accelOnce sync.Once
 	accel     Accel
 	clients   client.Clients
+	// lastStats is each VM's last /stats answer (by id and QEMU pid).
+	lastStats sync.Map
 }
 
 // find locates QEMU and qemu-img.

@@ -1,4 +1,7 @@
-package main
+// Package vmtest boots real micro-VMs (the qemu provider; TCG where there
+// is no hardware virtualisation) in testscripts: its own test binary, so
+// its minutes do not count against cmd/faas' scripts.
+package vmtest
 
 import (
 	"context"
@@ -28,7 +31,7 @@ const requireVMEnv = "FAAS_TEST_REQUIRE_VM"
 const testImageDirEnv = "FAAS_TEST_IMAGE_DIR"
 
 // TestVMScripts boots real micro-VMs (the qemu provider, TCG where there
-// is no hardware virtualisation) in the scripts of testdata/vm. The image
+// is no hardware virtualisation) in the scripts of testdata/script. The image
 // is FAAS_TEST_IMAGE_DIR's (CI builds it once per run), else one in the temp
 // directory, built on first use (about a minute, as root).
 func TestVMScripts(t *testing.T) {
@@ -63,8 +66,7 @@ func TestVMScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := scriptParams(false)
-	p.Dir = "testdata/vm"
+	p := testscript.Params{Dir: "testdata/script", Cmds: scripttest.Cmds(), RequireExplicitExec: true}
 	p.Setup = func(env *testscript.Env) error {
 		if err := scripttest.Setup(env); err != nil {
 			return err
@@ -93,4 +95,8 @@ func killVMs(home string) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
+}
+
+func TestMain(m *testing.M) {
+	scripttest.Main(m, nil)
 }
