@@ -152,7 +152,7 @@ func run(n, warm int) error {
 	_, _, _ = cli("rm", last)
 	_, _, _ = cli("rm", "loc")
 
-	m := benchutil.MS
+	m := func(d time.Duration) string { return benchutil.MS(d) + " ms" }
 	fmt.Printf("acceleration: %s\n", accel)
 	fmt.Printf("(a) python3 -c pass                        median %s\n", m(benchutil.Median(floor)))
 	fmt.Printf("(b) boot-to-ready (QEMU start → agent)      median %s   %.1fx (a)\n", m(benchutil.Median(boots)), benchutil.Ratio(boots, floor))

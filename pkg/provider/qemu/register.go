@@ -31,11 +31,7 @@ func detect(ctx context.Context) provider.Availability {
 	if err != nil {
 		return provider.Availability{Detail: "not installed (" + Binary + ", qemu-img): " + fault.HintOf(err)}
 	}
-	vctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	out, _ := exec.CommandContext(vctx, bin, "--version").Output()
-	ver := "QEMU " + strings.TrimPrefix(strings.SplitN(string(out), "\n", 2)[0], "QEMU emulator version ")
-	detail := ver + " (" + bin + ")"
+	detail := "QEMU (" + bin + ")"
 	home, err := faashome.Resolve()
 	if err != nil {
 		return provider.Availability{Detail: detail + ", " + err.Error()}
@@ -55,6 +51,12 @@ func detect(ctx context.Context) provider.Availability {
 			accel = "kvm if a probe boot succeeds (vmx/svm)"
 		}
 		return provider.Availability{Detail: detail + ", but " + why + "); acceleration would be " + accel}
+	}
+	// Its version only once it may be used: every deploy with auto asks.
+	vctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(vctx, bin, "--version").Output(); err == nil {
+		detail = "QEMU " + strings.TrimPrefix(strings.SplitN(string(out), "\n", 2)[0], "QEMU emulator version ") + " (" + bin + ")"
 	}
 	detail += ", image " + im.Key + " (kernel " + im.KernelVersion + ")"
 	agent, err := p.agent()
