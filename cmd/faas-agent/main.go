@@ -1,4 +1,4 @@
-// Command faas-agent is the faas a Multipass VM runs: `faas agent` only,
+// Command faas-agent is the faas a VM runs (Multipass, and QEMU as /init): `faas agent` only,
 // built static (CGO_ENABLED=0), so that it runs whatever the guest's glibc.
 // The provider installs it in the guest as /usr/local/bin/faas.
 package main

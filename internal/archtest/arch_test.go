@@ -74,9 +74,13 @@ func TestLayers(t *testing.T) {
 		{"pkg/faashome", "FAAS_HOME's layout sits at the bottom", []string{"pkg/"}, []string{"pkg/fault", "pkg/proc"}},
 		{"pkg/fastinvoke", "the fast path of `faas invoke` carries a command line and knows nothing of what runs it",
 			[]string{"pkg/"}, []string{"pkg/faastype"}},
+		{"pkg/vmimage", "the image builder builds images and knows nothing of who boots them",
+			[]string{"pkg/engine", "pkg/store", "pkg/provider", "pkg/agent", "pkg/sandbox", "pkg/cmd", "pkg/cmdutil", "pkg/vminit"}, nil},
+		{"pkg/vminit", "a guest's PID 1 mounts and starts the agent by its command line, linking none of it",
+			[]string{"pkg/"}, nil},
 	}
 	domain := []string{"pkg/engine", "pkg/store", "pkg/provider", "pkg/agent", "pkg/sandbox", "pkg/billing", "pkg/autoscale",
-		"pkg/function", "pkg/faastype", "pkg/faashome", "pkg/codestore", "pkg/interp", "pkg/egress", "pkg/build"}
+		"pkg/function", "pkg/faastype", "pkg/faashome", "pkg/codestore", "pkg/interp", "pkg/egress", "pkg/build", "pkg/vmimage", "pkg/vminit"}
 	for pkg, deps := range m {
 		for _, d := range deps {
 			for _, r := range rules {

@@ -347,24 +347,30 @@ func cmdSumEq(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdWaitFor waits until a file contains a regular expression:
-// `waitfor FILE PATTERN`; it gives up after a minute.
+// `waitfor FILE PATTERN [TIMEOUT]`; it gives up after TIMEOUT (a minute).
 func cmdWaitFor(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 2 {
-		ts.Fatalf("usage: waitfor FILE PATTERN")
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: waitfor FILE PATTERN [TIMEOUT]")
 	}
 	re, err := regexp.Compile(args[1])
 	if err != nil {
 		ts.Fatalf("waitfor: %v", err)
 	}
 	path := ts.MkAbs(args[0])
-	deadline := time.Now().Add(time.Minute)
+	limit := time.Minute
+	if len(args) == 3 {
+		if limit, err = time.ParseDuration(args[2]); err != nil {
+			ts.Fatalf("waitfor: %v", err)
+		}
+	}
+	deadline := time.Now().Add(limit)
 	for {
 		b, _ := os.ReadFile(path)
 		if re.Match(b) {
 			return
 		}
 		if time.Now().After(deadline) {
-			ts.Fatalf("waitfor: %s did not match %q within a minute; it holds:\n%s", args[0], args[1], b)
+			ts.Fatalf("waitfor: %s did not match %q within %s; it holds:\n%s", args[0], args[1], limit, b)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

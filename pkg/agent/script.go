@@ -33,6 +33,8 @@ type host struct {
 	// share is FAAS_JAIL_SHARE: a host directory every jail gets,
 	// writable, at its own path (tests, local debugging).
 	share string
+	// initTimeout bounds a warm worker's start-up (0: DefaultInitTimeout).
+	initTimeout time.Duration
 	// logf logs for the instance (egress refusals).
 	logf func(string, ...any)
 	// verified are the code files whose sha256 was checked: path → the

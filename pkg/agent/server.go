@@ -54,6 +54,9 @@ type Config struct {
 	Idle   time.Duration
 	// Pinned agents never exit when idle (min_instances > 0).
 	Pinned bool
+	// InitTimeout bounds a warm worker's start-up (0: DefaultInitTimeout):
+	// a VM under emulation needs longer.
+	InitTimeout time.Duration
 }
 
 // Server is a running agent.
@@ -88,7 +91,7 @@ func New(cfg Config, logw io.Writer) (*Server, error) {
 	}
 	hub := newHub(cfg.Instance, cfg.Function)
 	s := &Server{
-		cfg: cfg, host: &host{home: cfg.Home, sb: sb, interp: interp.New(cfg.Home), logs: hub, uid: sandbox.UIDFor(cfg.Instance), share: jailShare()}, started: time.Now(), ids: workerIDs(cfg.Instance), hub: hub,
+		cfg: cfg, host: &host{home: cfg.Home, sb: sb, interp: interp.New(cfg.Home), logs: hub, uid: sandbox.UIDFor(cfg.Instance), share: jailShare(), initTimeout: cfg.InitTimeout}, started: time.Now(), ids: workerIDs(cfg.Instance), hub: hub,
 		log:   logging.FromEnv(logw).With("component", "agent", "instance", cfg.Instance),
 		pools: map[string]*pool{}, scripts: map[string]chan struct{}{},
 	}

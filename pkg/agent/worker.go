@@ -28,9 +28,10 @@ var pythonWorker string
 //go:embed bootstrap/worker.js
 var nodeWorker string
 
-// initTimeout bounds a worker's start-up (importing the function's file),
-// as Lambda bounds its init phase.
-const initTimeout = 10 * time.Second
+// DefaultInitTimeout bounds a worker's start-up (importing the function's
+// file), as Lambda bounds its init phase. A guest under emulation (TCG)
+// gets longer: Config.InitTimeout.
+const DefaultInitTimeout = 10 * time.Second
 
 // maxFrame bounds a frame from a worker: a result at the limit, escaped.
 const maxFrame = 2*faastype.ResultLimit + 64<<10
@@ -151,6 +152,10 @@ func startWorker(h *host, id string, inv faastype.Invocation) (*worker, []byte, 
 		close(w.dead)
 	}()
 
+	initTimeout := h.initTimeout
+	if initTimeout <= 0 {
+		initTimeout = DefaultInitTimeout
+	}
 	timer := time.NewTimer(initTimeout)
 	defer timer.Stop()
 	var f frame

@@ -17,6 +17,7 @@ import (
 	"github.com/faasdev/faas/pkg/iostreams"
 	_ "github.com/faasdev/faas/pkg/provider/local"
 	_ "github.com/faasdev/faas/pkg/provider/multipass"
+	_ "github.com/faasdev/faas/pkg/provider/qemu"
 	"github.com/faasdev/faas/pkg/remote"
 	"github.com/faasdev/faas/pkg/store"
 	"github.com/faasdev/faas/pkg/store/sqlite"

@@ -136,7 +136,7 @@ The function's name is printed on stdout; what was done goes to stderr.`,
 	fl.StringVar(&opts.Schedule, "schedule", "", "run on a schedule: 'rate(5 minutes)' or 'cron(0 12 * * ? *)' (EventBridge syntax; '' removes it)")
 	fl.StringVar(&opts.ScheduleTZ, "schedule-tz", "", "the time zone of a cron schedule, e.g. Europe/Paris (default UTC)")
 	fl.StringVar(&opts.OnFailure, "on-failure", "", "send an async job's final failure (its record) to this function ('' removes it)")
-	fl.StringVar(&opts.Provider, "provider", engine.ProviderAuto, "auto|local|multipass")
+	fl.StringVar(&opts.Provider, "provider", engine.ProviderAuto, "auto|local|multipass|qemu")
 	cmdutil.AddOutputFlag(cmd, &opts.Output, "name", cmdutil.OutputJSON)
 	_ = cmd.RegisterFlagCompletionFunc("runtime", fixed("python", "node", "bash", "exec"))
 	_ = cmd.RegisterFlagCompletionFunc("mode", fixed("handler", "script"))

@@ -17,6 +17,7 @@ import (
 	"github.com/faasdev/faas/pkg/cmd/dispatch"
 	"github.com/faasdev/faas/pkg/cmd/doctor"
 	"github.com/faasdev/faas/pkg/cmd/down"
+	imagecmd "github.com/faasdev/faas/pkg/cmd/image"
 	"github.com/faasdev/faas/pkg/cmd/invoke"
 	"github.com/faasdev/faas/pkg/cmd/jobs"
 	"github.com/faasdev/faas/pkg/cmd/logs"
@@ -66,6 +67,7 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 		workers.NewCmd(f),
 		db.NewCmd(f),
 		dispatch.NewCmd(f),
+		imagecmd.NewCmd(f),
 	)
 	return cmd
 }
@@ -167,12 +169,17 @@ FAAS_EGRESS_PRIVATE  1: functions with --network may reach loopback and private
                    addresses (the operator's choice; default: refused)
 FAAS_AGENT_IDLE    how long an idle instance lives, e.g. 2m (default 5m)
 FAAS_AGENT_TOKEN   the bearer token of an agent listening on TCP (in a VM)
-FAAS_AGENT_BINARY  the static agent copied into Multipass VMs (default: faas-agent
+FAAS_AGENT_BINARY  the static agent of Multipass and QEMU VMs (default: faas-agent
                    beside faas, else faas itself if it is static)
 FAAS_MULTIPASS_IMAGE  the image Multipass VMs are launched from (default 24.04; an
                    alias, a URL, or file:///PATH of a prepared image for offline use)
 FAAS_MULTIPASS_LAUNCH_TIMEOUT  multipass launch's --timeout (default 300s; the first
                    launch downloads the image)
+FAAS_IMAGE_DIR     where micro-VM images live (default $FAAS_HOME/images; faas image build)
+FAAS_IMAGE_MIRROR  the Debian mirror image builds fetch from
+FAAS_QEMU_BOOT_TIMEOUT  how long a micro-VM may take to boot until its agent answers
+                   (default 90s; QEMU is killed past it)
+FAAS_QEMU_ACCEL    kvm or tcg: force the micro-VMs' acceleration instead of detecting it
 FAAS_DEBUG         non-empty: print what faas runs on stderr (as --debug), and
                    when a warm local agent ran a faas invoke (the fast path)
 FAAS_FAST_INVOKE   0: never hand faas invoke to a warm local agent (the fast

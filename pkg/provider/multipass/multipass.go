@@ -13,6 +13,7 @@ import (
 	"github.com/faasdev/faas/pkg/agent/client"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/provider"
+	"github.com/faasdev/faas/pkg/provider/vmagent"
 )
 
 // Name is the provider's name as recorded on functions and instances.
@@ -138,10 +139,10 @@ func launchWaitFromEnv() (time.Duration, error) {
 func (p *Provider) agent() (string, error) {
 	p.agentOnce.Do(func() {
 		if p.AgentBinary != "" {
-			p.agentErr = CheckAgent(p.AgentBinary)
+			p.agentErr = vmagent.Check(p.AgentBinary)
 			return
 		}
-		p.AgentBinary, p.agentErr = FindAgent()
+		p.AgentBinary, p.agentErr = vmagent.Find()
 	})
 	return p.AgentBinary, p.agentErr
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/provider"
+	"github.com/faasdev/faas/pkg/provider/vmagent"
 )
 
 func init() {
@@ -29,7 +30,7 @@ func detect(ctx context.Context) provider.Availability {
 			Notice: "multipass is installed but its daemon does not answer"}
 	}
 	detail := "client " + v.Client + ", daemon " + v.Daemon + " (" + bin + ")"
-	agent, err := FindAgent()
+	agent, err := vmagent.Find()
 	if err != nil {
 		return provider.Availability{Detail: detail + ", but no agent for its VMs: " + err.Error() + "; " + fault.HintOf(err),
 			Notice: "multipass is installed but faas has no static agent for its VMs (faas doctor says more)"}

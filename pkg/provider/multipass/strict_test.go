@@ -16,6 +16,7 @@ import (
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/provider/multipass"
+	"github.com/faasdev/faas/pkg/provider/vmagent"
 )
 
 const pyHello = "def handler(event, context):\n    return 'hi'\n"
@@ -247,15 +248,15 @@ func TestAgentBinary(t *testing.T) {
 	if err := os.WriteFile(other, b, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := multipass.CheckAgent(other); err == nil || !strings.Contains(err.Error(), "is a "+m.String()+" binary") {
+	if err := vmagent.Check(other); err == nil || !strings.Contains(err.Error(), "is a "+m.String()+" binary") {
 		t.Errorf("an agent for another architecture: %v", err)
 	}
-	if err := multipass.CheckAgent(static); err != nil {
+	if err := vmagent.Check(static); err != nil {
 		t.Errorf("the static agent: %v", err)
 	}
 	script := filepath.Join(t.TempDir(), "faas")
 	os.WriteFile(script, []byte("#!/bin/sh\n"), 0o755)
-	if err := multipass.CheckAgent(script); err == nil || !strings.Contains(err.Error(), "not a Linux (ELF) binary") {
+	if err := vmagent.Check(script); err == nil || !strings.Contains(err.Error(), "not a Linux (ELF) binary") {
 		t.Errorf("a script: %v", err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/faasdev/faas/pkg/agent/api"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/sandbox"
+	"github.com/faasdev/faas/pkg/vminit"
 )
 
 // Holder is what a local agent runs beside its server, with the FAAS_HOME
@@ -101,6 +102,7 @@ func NewCmd(errOut io.Writer, hold Holder) *cobra.Command {
 	fl.BoolVar(&cfg.Pinned, "pinned", false, "never exit when idle")
 	fl.IntVar(&readyFD, "ready-fd", 0, "write a line to this inherited fd once listening, then close it")
 	fl.BoolVar(&prestart, "prestart", false, "start a worker for the version whose invoke request (without payload) is on stdin, before any call")
+	fl.DurationVar(&cfg.InitTimeout, "init-timeout", agent.DefaultInitTimeout, "how long a warm worker may take to start (a VM under emulation needs longer)")
 	fl.StringVar(&holdDB, "hold-db", "", "keep a connection to the faas database in this FAAS_HOME open (local instances)")
 	return cmd
 }
@@ -109,6 +111,10 @@ func NewCmd(errOut io.Writer, hold Holder) *cobra.Command {
 // returns the exit code: 2 for bad usage, 3 for anything else that fails,
 // as faas itself exits.
 func Main(args []string) int {
+	if os.Getpid() == 1 && len(args) == 0 {
+		// The initramfs' /init of a micro-VM (the qemu provider).
+		vminit.Main()
+	}
 	if len(args) > 0 && args[0] == sandbox.SandboxArg {
 		return sandbox.SandboxMain(args[1:])
 	}

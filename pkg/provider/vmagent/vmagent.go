@@ -1,4 +1,6 @@
-package multipass
+// Package vmagent finds the agent a VM guest runs (Multipass' and QEMU's):
+// a static Linux binary of the host's architecture.
+package vmagent
 
 import (
 	"debug/elf"
@@ -18,11 +20,11 @@ import (
 // 2.39). The guest needs only `faas agent`, which cmd/faas-agent is,
 // without SQLite, built with CGO_ENABLED=0.
 
-// agentName is the static agent shipped beside faas (goreleaser builds it).
-const agentName = "faas-agent"
+// Name is the static agent shipped beside faas (goreleaser builds it).
+const Name = "faas-agent"
 
-// agentHint says how to get a static agent.
-const agentHint = "install the release's faas-agent beside faas, or build one (CGO_ENABLED=0 go build -o faas-agent ./cmd/faas-agent) and point FAAS_AGENT_BINARY at it"
+// Hint says how to get a static agent.
+const Hint = "install the release's faas-agent beside faas, or build one (CGO_ENABLED=0 go build -o faas-agent ./cmd/faas-agent) and point FAAS_AGENT_BINARY at it"
 
 // elfMachines are the ELF machines of the architectures Go builds for
 // Linux guests.
@@ -30,17 +32,17 @@ var elfMachines = map[string]elf.Machine{
 	"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64, "ppc64le": elf.EM_PPC64, "s390x": elf.EM_S390, "riscv64": elf.EM_RISCV,
 }
 
-// FindAgent returns the agent binary to copy into VMs: FAAS_AGENT_BINARY
+// Find returns the agent binary VMs run: FAAS_AGENT_BINARY
 // when set, else faas-agent beside the running faas, else the running faas
-// itself when it is static. Whatever it finds must pass CheckAgent.
-func FindAgent() (string, error) {
+// itself when it is static. Whatever it finds must pass Check.
+func Find() (string, error) {
 	if p := os.Getenv("FAAS_AGENT_BINARY"); p != "" {
 		abs, err := filepath.Abs(p)
 		if err != nil {
 			return "", fault.Platformf("FAAS_AGENT_BINARY %q: %w", p, err)
 		}
-		if err := CheckAgent(abs); err != nil {
-			return "", fault.WithHint(fmt.Errorf("FAAS_AGENT_BINARY: %w", err), agentHint)
+		if err := Check(abs); err != nil {
+			return "", fault.WithHint(fmt.Errorf("FAAS_AGENT_BINARY: %w", err), Hint)
 		}
 		return abs, nil
 	}
@@ -51,15 +53,15 @@ func FindAgent() (string, error) {
 	if real, err := filepath.EvalSymlinks(self); err == nil {
 		self = real
 	}
-	beside := filepath.Join(filepath.Dir(self), agentName)
+	beside := filepath.Join(filepath.Dir(self), Name)
 	if _, err := os.Stat(beside); err == nil {
-		if err := CheckAgent(beside); err != nil {
-			return "", fault.WithHint(err, agentHint)
+		if err := Check(beside); err != nil {
+			return "", fault.WithHint(err, Hint)
 		}
 		return beside, nil
 	}
-	if err := CheckAgent(self); err != nil {
-		return "", fault.WithHint(fault.Platformf("no static agent for Multipass VMs: %s is not one (%v), and there is no %s beside it", self, err, agentName), agentHint)
+	if err := Check(self); err != nil {
+		return "", fault.WithHint(fault.Platformf("no static agent for VMs: %s is not one (%v), and there is no %s beside it", self, err, Name), Hint)
 	}
 	return self, nil
 }
@@ -78,9 +80,9 @@ func readMagic(path string) (string, error) {
 	return string(b[:n]), nil
 }
 
-// CheckAgent refuses a binary a guest could not run: not an ELF file, not
+// Check refuses a binary a guest could not run: not an ELF file, not
 // for Linux on this architecture, or dynamically linked.
-func CheckAgent(path string) error {
+func Check(path string) error {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return fault.Platformf("the agent binary: %w", err)
@@ -100,7 +102,7 @@ func CheckAgent(path string) error {
 	defer f.Close()
 	want, ok := elfMachines[runtime.GOARCH]
 	if !ok {
-		return fault.Platformf("Multipass VMs of %s are not supported", runtime.GOARCH)
+		return fault.Platformf("VMs of %s are not supported", runtime.GOARCH)
 	}
 	if f.Machine != want || f.Class != elf.ELFCLASS64 {
 		return fault.Platformf("%s is a %s binary; the VMs run %s", path, f.Machine, want)

@@ -1,0 +1,380 @@
+package qemu
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/faasdev/faas/pkg/agent/client"
+	"github.com/faasdev/faas/pkg/faashome"
+	"github.com/faasdev/faas/pkg/faastype"
+	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/proc"
+	"github.com/faasdev/faas/pkg/vmimage"
+	"github.com/faasdev/faas/pkg/vminit"
+)
+
+// The files of an instance's directory.
+const (
+	stateFile  = "instance.json"
+	initrdFile = "initrd.cpio"
+	layerFile  = "layer.qcow2"
+)
+
+// state is what the provider keeps of an instance in its directory
+// (0600): enough to find, stop, resize and boot it again.
+type state struct {
+	ID       string `json:"id"`
+	Function string `json:"function"`
+	PID      int    `json:"pid"`
+	PIDStart int64  `json:"pid_start"`
+	Port     int    `json:"port"`
+	Token    string `json:"token"`
+	CPUs     int    `json:"cpus"`
+	MemoryMB int64  `json:"memory_mb"`
+	DiskMB   int64  `json:"disk_mb"`
+	Image    string `json:"image"`
+	// Accel is the instance's acceleration: kvm or tcg, and why.
+	Accel Accel `json:"accel"`
+	// BootMS is how long its last boot took, QEMU's start to the agent's
+	// answer.
+	BootMS int64 `json:"boot_ms"`
+}
+
+func (s state) endpoint() string { return "http://127.0.0.1:" + strconv.Itoa(s.Port) }
+
+func (p *Provider) readState(id string) (state, error) {
+	var st state
+	err := faashome.ReadJSON(filepath.Join(p.dir(id), stateFile), &st)
+	return st, err
+}
+
+func (p *Provider) writeState(st state) error {
+	return faashome.WriteJSON(filepath.Join(p.dir(st.ID), stateFile), st)
+}
+
+// writeInitrd writes an instance's initrd: the image's modules, the agent
+// as /init, and (when set) the instance's config, three cpio archives in
+// a row, which the kernel unpacks in turn.
+func writeInitrd(path string, im vmimage.Image, agent string, cfg []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	mods, err := os.Open(im.Modules())
+	if err != nil {
+		return err
+	}
+	_, err = f.ReadFrom(mods)
+	mods.Close()
+	if err != nil {
+		return err
+	}
+	a, err := os.Open(agent)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	fi, err := a.Stat()
+	if err != nil {
+		return err
+	}
+	c := vmimage.NewCPIO(f)
+	c.File("init", 0o755, fi.Size(), a)
+	if cfg != nil {
+		c.Dir("faas", 0o755)
+		c.File(strings.TrimPrefix(vminit.ConfigPath, "/"), 0o600, int64(len(cfg)), bytes.NewReader(cfg))
+	}
+	if err := c.Close(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// vmMemory is a VM's memory: the function's memory for each of its
+// concurrent jobs, and 128 MiB for the guest's kernel and agent.
+func vmMemory(memoryMB int64, concurrency int) int64 {
+	return max(memoryMB*int64(max(concurrency, 1))+128, 256)
+}
+
+// Launch boots a VM for the instance and waits until its agent answers;
+// whatever fails leaves no VM and no layer behind.
+func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faastype.Invocation) (faastype.Instance, error) {
+	if !instanceID.MatchString(inst.ID) {
+		return inst, fault.Usagef("%q is not a valid instance id", inst.ID)
+	}
+	agent, err := p.agent()
+	if err != nil {
+		return inst, err
+	}
+	im, err := p.ensureImage(ctx)
+	if err != nil {
+		return inst, err
+	}
+	accel, err := p.Acceleration(ctx)
+	if err != nil {
+		return inst, err
+	}
+	p.sweep()
+	dir := p.dir(inst.ID)
+	_ = os.RemoveAll(dir) // an earlier instance of this id that died
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return inst, fault.Platformf("launch %s: %w", inst.ID, err)
+	}
+	for _, d := range []string{filepath.Join(p.Home, "code"), faashome.Envs(p.Home), faashome.Logs(p.Home)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return inst, fault.Platformf("launch %s: %w", inst.ID, err)
+		}
+	}
+	var tok [24]byte
+	_, _ = rand.Read(tok[:])
+	c := inv.Config
+	st := state{ID: inst.ID, Function: inv.Function, Token: hex.EncodeToString(tok[:]), CPUs: max(c.CPUs, 1),
+		MemoryMB: vmMemory(c.MemoryMB, c.Concurrency), DiskMB: c.DiskMB, Image: im.Key, Accel: accel}
+	cfg := vminit.Config{Instance: inst.ID, Function: inv.Function, Token: st.Token, Idle: p.Idle, Pinned: c.MinInstances > 0}
+	if accel.Name == "tcg" {
+		// Emulated, a guest runs code about 15 times slower than the host
+		// (more on a loaded one): Lambda's 10 s init phase becomes 2 min.
+		cfg.InitTimeout = 2 * time.Minute
+	}
+	err = func() error {
+		if err := writeInitrd(filepath.Join(dir, initrdFile), im, agent, cfg.Marshal()); err != nil {
+			return fault.Platformf("launch %s: initrd: %w", inst.ID, err)
+		}
+		if err := p.createLayer(ctx, im, dir, st.DiskMB); err != nil {
+			return err
+		}
+		return p.boot(ctx, &st)
+	}()
+	if err != nil {
+		p.kill(st)
+		_ = os.RemoveAll(dir)
+		return inst, err
+	}
+	inst.Endpoint, inst.Token, inst.PID, inst.PIDStart, inst.MemoryMB = st.endpoint(), st.Token, st.PID, st.PIDStart, st.MemoryMB
+	return inst, nil
+}
+
+// createLayer makes the instance's copy-on-write layer over the image's
+// root file system (qcow2, backed by the read-only raw image).
+func (p *Provider) createLayer(ctx context.Context, im vmimage.Image, dir string, diskMB int64) error {
+	size := "2G"
+	if diskMB > 2048 {
+		size = strconv.FormatInt(diskMB, 10) + "M"
+	}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(cctx, p.QemuImg, "create", "-q", "-f", "qcow2", "-F", "raw", "-b", im.Rootfs(),
+		filepath.Join(dir, layerFile), size).CombinedOutput()
+	if err != nil {
+		return fault.Platformf("qemu-img create: %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// freePort asks the kernel for a free loopback port. Another process can
+// take it before QEMU binds it: boot then tries another.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// args is QEMU's command line for an instance.
+func (p *Provider) args(st state, im vmimage.Image, tscKHz int64) []string {
+	dir := p.dir(st.ID)
+	cmdline := "console=ttyS0 panic=-1 quiet"
+	if st.Accel.Name == "tcg" && tscKHz > 0 {
+		cmdline += " tsc_early_khz=" + strconv.FormatInt(tscKHz, 10)
+	}
+	a := []string{"-M", "microvm"}
+	a = append(a, st.Accel.args()...)
+	a = append(a,
+		"-m", strconv.FormatInt(st.MemoryMB, 10), "-smp", strconv.Itoa(st.CPUs),
+		"-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot",
+		"-name", st.ID,
+		"-kernel", im.Kernel(), "-initrd", filepath.Join(dir, initrdFile), "-append", cmdline,
+		"-drive", "id=root,file="+filepath.Join(dir, layerFile)+",format=qcow2,if=none,discard=unmap",
+		"-device", "virtio-blk-device,drive=root",
+		"-fsdev", "local,id=code,path="+filepath.Join(p.Home, "code")+",security_model=none,readonly=on",
+		"-device", "virtio-9p-device,fsdev=code,mount_tag="+vminit.CodeTag,
+		"-fsdev", "local,id=envs,path="+faashome.Envs(p.Home)+",security_model=none,readonly=on",
+		"-device", "virtio-9p-device,fsdev=envs,mount_tag="+vminit.EnvsTag,
+		"-netdev", fmt.Sprintf("user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:%d-%s:%d", st.Port, vminit.GuestIP, vminit.AgentPort),
+		"-device", "virtio-net-device,netdev=net0",
+	)
+	return a
+}
+
+// tscOnce measures the host's TSC once per process.
+var tscOnce = sync.OnceValue(tscKHz)
+
+// boot starts QEMU for st (a new port unless st has one) and waits until
+// the agent answers, within the boot deadline; on timeout it kills QEMU by
+// its pid. st gets the pid and the boot time.
+func (p *Provider) boot(ctx context.Context, st *state) error {
+	im, err := vmimage.Open(p.ImageDir, st.Image)
+	if err != nil {
+		return err
+	}
+	logPath := faashome.Log(p.Home, st.ID)
+	keepPort := st.Port != 0
+	for attempt := 0; ; attempt++ {
+		if !keepPort {
+			if st.Port, err = freePort(); err != nil {
+				return fault.Platformf("launch %s: %w", st.ID, err)
+			}
+		}
+		start := time.Now()
+		exited, err := p.start(st, im, logPath)
+		if err != nil {
+			return err
+		}
+		if err := p.writeState(*st); err != nil {
+			p.kill(*st)
+			return fault.Platformf("launch %s: %w", st.ID, err)
+		}
+		err = p.waitReady(ctx, *st, exited, logPath)
+		if err == nil {
+			st.BootMS = time.Since(start).Milliseconds()
+			return p.writeState(*st)
+		}
+		p.kill(*st)
+		if errors.Is(err, errExited) && strings.Contains(err.Error(), "host forwarding rule") && attempt < 3 && !keepPort {
+			continue // the port was taken meanwhile
+		}
+		return err
+	}
+}
+
+// start starts QEMU detached (its own session: it outlives this faas),
+// its console and errors appended to the instance's log.
+func (p *Provider) start(st *state, im vmimage.Image, logPath string) (<-chan struct{}, error) {
+	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fault.Platformf("launch %s: %w", st.ID, err)
+	}
+	defer logf.Close()
+	fmt.Fprintf(logf, "faas: booting %s: %d CPUs, %d MiB, acceleration %s (%s)\n", st.ID, st.CPUs, st.MemoryMB, st.Accel.Name, st.Accel.Why)
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil, err
+	}
+	defer devnull.Close()
+	cmd := &exec.Cmd{Path: p.Bin, Args: append([]string{Binary}, p.args(*st, im, tscOnce())...), Stdin: devnull, Stdout: logf, Stderr: logf,
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true}}
+	if err := cmd.Start(); err != nil {
+		return nil, fault.Platformf("launch %s: %w", st.ID, err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait() // reaped while this process runs
+		close(exited)
+	}()
+	st.PID, st.PIDStart = cmd.Process.Pid, proc.Start(cmd.Process.Pid)
+	return exited, nil
+}
+
+// waitReady waits for the agent's /healthz.
+func (p *Provider) waitReady(ctx context.Context, st state, exited <-chan struct{}, logPath string) error {
+	c := client.New(st.endpoint(), st.Token)
+	defer c.Close()
+	deadline := time.Now().Add(p.BootTimeout)
+	for delay := 20 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
+		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := c.Health(hctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-exited:
+			return fault.WithHint(fmt.Errorf("%w: %s did not boot: %s", errExited, st.ID, lastLogLine(logPath)), "see "+logPath)
+		case <-ctx.Done():
+			return fault.Platformf("launch %s: %w", st.ID, ctx.Err())
+		case <-time.After(delay):
+		}
+		if time.Now().After(deadline) {
+			return fault.WithHint(fault.Platformf("%s did not answer within %s of QEMU's start (%s): killed", st.ID, p.BootTimeout, st.Accel.Name),
+				"see "+logPath+"; a loaded host may need a longer "+BootTimeoutEnv)
+		}
+	}
+}
+
+func lastLogLine(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "no log"
+	}
+	return lastLine(b)
+}
+
+// kill ends an instance's QEMU by its pid (checked against its start
+// time): SIGTERM, then SIGKILL, and waits until it is gone.
+func (p *Provider) kill(st state) {
+	if st.PID <= 0 || !proc.Alive(st.PID, st.PIDStart) {
+		return
+	}
+	_ = syscall.Kill(st.PID, syscall.SIGTERM)
+	deadline := time.Now().Add(3 * time.Second)
+	for proc.Alive(st.PID, st.PIDStart) && !zombie(st.PID) {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(st.PID, syscall.SIGKILL)
+			deadline = time.Now().Add(time.Hour)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// zombie says whether a process has exited and waits to be reaped.
+func zombie(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] == 'Z' || b[i+2] == 'X'
+}
+
+// running says whether an instance's QEMU runs.
+func running(st state) bool {
+	return st.PID > 0 && proc.Alive(st.PID, st.PIDStart) && !zombie(st.PID)
+}
+
+// sweep removes the directories (layers) of instances whose QEMU has gone
+// (an idle guest powers off; the engine forgets such an instance without
+// stopping it). Directories without a state yet are being launched.
+func (p *Provider) sweep() {
+	dirs, _ := filepath.Glob(filepath.Join(p.Home, "run", "qemu", "*", stateFile))
+	for _, f := range dirs {
+		id := filepath.Base(filepath.Dir(f))
+		st, err := p.readState(id)
+		if err == nil && !running(st) && time.Since(modTime(f)) > 5*time.Second {
+			_ = os.RemoveAll(p.dir(id))
+		}
+	}
+}
+
+func modTime(path string) time.Time {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return time.Time{}
+	}
+	return fi.ModTime()
+}
