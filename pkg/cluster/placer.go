@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -19,6 +19,7 @@ import (
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/faastype"
+	"github.com/faasdev/faas/pkg/logging"
 )
 
 // Placer is the server's side of the cluster: it hears the workers'
@@ -31,7 +32,7 @@ type Placer struct {
 	// Host is this host's worker name; Local says what it offers.
 	host  string
 	local func() Heartbeat
-	log   io.Writer
+	log   *slog.Logger
 	id    string
 
 	mu      sync.Mutex
@@ -50,10 +51,11 @@ type entry struct {
 
 // NewPlacer returns the placer of a server whose engine is eng; local
 // describes this host as a worker (its own heartbeat).
-func NewPlacer(nc *nats.Conn, eng *engine.Engine, home, host string, local func() Heartbeat, log io.Writer) *Placer {
+func NewPlacer(nc *nats.Conn, eng *engine.Engine, home, host string, local func() Heartbeat, log *slog.Logger) *Placer {
 	if log == nil {
-		log = io.Discard
+		log = logging.Discard()
 	}
+	log = log.With("component", "cluster")
 	return &Placer{nc: nc, eng: eng, home: home, host: host, local: local, log: log, id: nuid.Next(),
 		workers: map[string]*entry{}, calls: map[string]chan *nats.Msg{}, started: time.Now()}
 }
@@ -121,7 +123,7 @@ func (p *Placer) heartbeat(m *nats.Msg) {
 		p.workers[hb.Name] = e
 	}
 	if !ok || e.lost {
-		fmt.Fprintf(p.log, "%s cluster: worker %s joined (%s, capacity %d)\n", time.Now().UTC().Format(time.RFC3339Nano), hb.Name, hb.Address, hb.Capacity)
+		p.log.Info("worker joined", "worker", hb.Name, "address", hb.Address, "capacity", hb.Capacity)
 	}
 	e.hb, e.seen, e.lost = hb, time.Now(), false
 	p.mu.Unlock()
@@ -134,7 +136,7 @@ func (p *Placer) markLost() {
 	for name, e := range p.workers {
 		if !e.lost && time.Since(e.seen) > LostAfter {
 			e.lost = true
-			fmt.Fprintf(p.log, "%s cluster: worker %s lost (silent %s)\n", time.Now().UTC().Format(time.RFC3339Nano), name, time.Since(e.seen).Round(time.Millisecond))
+			p.log.Warn("worker lost", "worker", name, "silent", time.Since(e.seen).Round(time.Millisecond).String())
 		}
 	}
 }
@@ -163,7 +165,7 @@ func (p *Placer) sweep(ctx context.Context) {
 			continue
 		}
 		if n, err := p.eng.LoseWorkerJobs(ctx, h); err == nil && n > 0 {
-			fmt.Fprintf(p.log, "%s cluster: %d running jobs of lost worker %s ended or queued again\n", time.Now().UTC().Format(time.RFC3339Nano), n, h)
+			p.log.Warn("running jobs of a lost worker ended or queued again", "worker", h, "jobs", n)
 		}
 	}
 }
@@ -405,7 +407,7 @@ func (p *Placer) resent(m *nats.Msg) {
 	}
 	ctx := context.Background()
 	if _, err := p.eng.RecordRemoteResult(ctx, r.Worker, r.JobID, r.Attempt, *r.Outcome); err != nil {
-		fmt.Fprintf(p.log, "cluster: record job %s from %s: %v\n", r.JobID, r.Worker, err)
+		p.log.Error("record job", logging.JobID, r.JobID, "worker", r.Worker, "error", err.Error())
 		return // not acknowledged: it comes again
 	}
 	p.Recorded(r.Worker, r.JobID, r.Attempt)

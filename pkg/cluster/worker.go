@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"os"
 	"sort"
 	"strconv"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/faasdev/faas/pkg/codestore"
 	"github.com/faasdev/faas/pkg/faastype"
+	"github.com/faasdev/faas/pkg/logging"
 	"github.com/faasdev/faas/pkg/provider"
 )
 
@@ -36,7 +37,7 @@ type WorkerOptions struct {
 	// Prepare, when set, readies what a version needs beyond its code (its
 	// dependency environment), before its first instance starts.
 	Prepare func(ctx context.Context, inv faastype.Invocation) error
-	Log     io.Writer
+	Log     *slog.Logger
 }
 
 // Worker runs invocations on its host's instances for the servers.
@@ -81,7 +82,7 @@ type pendingResult struct {
 // NewWorker returns a worker on nc.
 func NewWorker(nc *nats.Conn, o WorkerOptions) *Worker {
 	if o.Log == nil {
-		o.Log = io.Discard
+		o.Log = logging.Discard()
 	}
 	return &Worker{o: o, nc: nc, pool: map[poolKey][]*winst{}, subs: map[poolKey]*nats.Subscription{},
 		unacked: map[Ack]*pendingResult{}, started: time.Now()}
@@ -126,10 +127,6 @@ func (w *Worker) Run(ctx context.Context) error {
 			w.resend(2 * time.Second)
 		}
 	}
-}
-
-func (w *Worker) logf(format string, args ...any) {
-	fmt.Fprintf(w.o.Log, time.Now().UTC().Format(time.RFC3339Nano)+" "+format+"\n", args...)
 }
 
 // Heartbeat is what the worker reports of itself now.
@@ -364,7 +361,7 @@ func (w *Worker) launch(ctx context.Context, p provider.Provider, in *winst, inv
 	close(in.ready)
 	w.updateSubs()
 	w.mu.Unlock()
-	w.logf("started %s for %s v%d", up.ID, inv.Function, inv.Version)
+	w.o.Log.Info("instance started", "instance", up.ID, "function", inv.Function, "version", inv.Version)
 	return nil
 }
 

@@ -3,7 +3,7 @@ package serve
 import (
 	"context"
 	"fmt"
-	"io"
+	"log/slog"
 	"runtime"
 	"time"
 
@@ -60,7 +60,7 @@ func (c *startedCluster) stop() {
 
 // startCluster connects the server to NATS (embedded unless --nats) and
 // makes the engine place invocations on the workers that report there.
-func startCluster(ctx context.Context, c ClusterOptions, eng *engine.Engine, addr string, log io.Writer) (*startedCluster, error) {
+func startCluster(ctx context.Context, c ClusterOptions, eng *engine.Engine, addr string, log *slog.Logger) (*startedCluster, error) {
 	if err := cluster.ValidName(c.Name); err != nil {
 		return nil, err
 	}

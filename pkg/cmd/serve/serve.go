@@ -194,11 +194,7 @@ func run(ctx context.Context, o *Options) error {
 	}
 	opts := server.Options{Engine: eng, PerOwner: o.PerOwner, Workers: o.Workers, Dev: o.Dev,
 		Log: logging.NewAt(io.ErrOut, format, level)}
-	clusterLog := io.ErrOut
-	if o.Quiet {
-		clusterLog = nil
-	}
-	sc, err := startCluster(ctx, o.Cluster, eng, addr, clusterLog)
+	sc, err := startCluster(ctx, o.Cluster, eng, addr, opts.Log)
 	if err != nil {
 		ln.Close()
 		return err

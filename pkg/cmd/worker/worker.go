@@ -26,6 +26,7 @@ import (
 	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/logging"
 	"github.com/faasdev/faas/pkg/provider"
 	"github.com/faasdev/faas/pkg/sandbox"
 )
@@ -41,6 +42,8 @@ type Options struct {
 	// AllowUnjailed runs every owner's functions where they cannot be
 	// jailed.
 	AllowUnjailed bool
+	// LogFormat is --log-format: json or text.
+	LogFormat string
 }
 
 // NewCmd returns `faas worker`.
@@ -77,6 +80,7 @@ docs/cluster.md describes the cluster.`,
 	fl.StringVar(&o.Connect.UserFile, "nats-user-file", "", "a file holding the NATS user:password")
 	fl.StringVar(&o.Connect.NkeySeed, "nats-nkey", "", "a file holding an nkey seed")
 	fl.StringVar(&o.Connect.Creds, "nats-creds", "", "a NATS credentials file")
+	fl.StringVar(&o.LogFormat, "log-format", "", logging.Flag)
 	fl.StringVar(&o.Connect.CA, "nats-ca", "", "the CA of the NATS server's certificate (PEM)")
 	return cmd
 }
@@ -87,6 +91,10 @@ func run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	}
 	if o.Capacity < 1 {
 		return fault.Usagef("--capacity %d: use 1 or more", o.Capacity)
+	}
+	format, err := logging.Format(o.LogFormat)
+	if err != nil {
+		return fault.Usagef("--log-format: %v", err)
 	}
 	token := strings.TrimSpace(os.Getenv("FAAS_TOKEN"))
 	if o.TokenFile != "" {
@@ -157,7 +165,7 @@ func run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	defer nc.Close()
 	w := cluster.NewWorker(nc, cluster.WorkerOptions{Name: o.Name, Address: hostAddress(), Home: home,
 		Version: version.Current().Version, Capacity: o.Capacity, Providers: map[string]provider.Provider{p.Name(): p},
-		Default: p.Name(), Fetch: c.code, Prepare: prepare(home, c), Log: f.IOStreams.ErrOut})
+		Default: p.Name(), Fetch: c.code, Prepare: prepare(home, c), Log: logging.New(f.IOStreams.ErrOut, format).With("component", "worker", "worker", o.Name)})
 	fmt.Fprintf(f.IOStreams.ErrOut, "faas worker %s: serving %s with capacity %d on %s (FAAS_HOME %s)\n", o.Name, o.Server, o.Capacity, nc.ConnectedUrlRedacted(), home)
 	err = w.Run(ctx)
 	fmt.Fprintf(f.IOStreams.ErrOut, "faas worker %s: stopped\n", o.Name)
