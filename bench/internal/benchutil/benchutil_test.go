@@ -52,7 +52,9 @@ func TestEnvKeepsTheBenchInItsOwnHome(t *testing.T) {
 	env := Env("/bench", "X=1")
 	var got []string
 	for _, e := range env {
-		if strings.HasPrefix(e, "FAAS_") || e == "X=1" {
+		k, _, _ := strings.Cut(e, "=")
+		switch k {
+		case "FAAS_HOME", "FAAS_SERVER", "FAAS_TOKEN", "FAAS_DATABASE_URL", "X":
 			got = append(got, e)
 		}
 	}
