@@ -21,7 +21,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -29,8 +28,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/faasdev/faas/bench/internal/benchutil"
@@ -265,54 +262,8 @@ func (r result) q(p float64) time.Duration {
 // drive keeps c synchronous invokes of fn in flight for d (each makes at
 // least one).
 func (b *bench) drive(fn string, c int, d time.Duration) result {
-	tr := &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c, DisableCompression: true}
-	client := &http.Client{Transport: tr}
-	defer tr.CloseIdleConnections()
-	url := b.base + "/v1/functions/" + fn + "/invoke"
-	var n, errs atomic.Int64
-	var mu sync.Mutex
-	var firstErr string
-	lats := make([][]time.Duration, c)
-	start := time.Now()
-	deadline := start.Add(d)
-	var wg sync.WaitGroup
-	for i := range c {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for first := true; first || time.Now().Before(deadline); first = false {
-				req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"x":1}`))
-				req.Header.Set("Authorization", "Bearer "+b.token)
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				if err == nil {
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Faas-Status") != "completed" {
-						err = fmt.Errorf("%s %s", resp.Status, resp.Header.Get("X-Faas-Error"))
-					}
-				}
-				if err != nil {
-					errs.Add(1)
-					mu.Lock()
-					if firstErr == "" {
-						firstErr = err.Error()
-					}
-					mu.Unlock()
-					continue
-				}
-				lats[i] = append(lats[i], time.Since(t0))
-				n.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	r := result{n: n.Load(), errors: errs.Load(), elapsed: time.Since(start), firstErr: firstErr}
-	for _, l := range lats {
-		r.lat = append(r.lat, l...)
-	}
-	slices.Sort(r.lat)
-	return r
+	l := benchutil.DriveHTTP(b.base+"/v1/functions/"+fn+"/invoke", b.token, c, d, []byte(`{"x":1}`), true)
+	return result{n: l.N, errors: l.Errors, elapsed: l.Elapsed, lat: l.Lat, firstErr: l.FirstErr}
 }
 
 func waitServer(home string) (string, error) {

@@ -1,20 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"math"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/faasdev/faas/bench/internal/benchutil"
 )
 
 type result struct {
@@ -49,55 +46,8 @@ func (r result) q(p float64) time.Duration {
 
 // load keeps c requests in flight for d and records each latency.
 func load(url, token string, c int, d time.Duration, body []byte) result {
-	tr := &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c, DisableCompression: true}
-	client := &http.Client{Transport: tr}
-	defer tr.CloseIdleConnections()
-	var n, errs atomic.Int64
-	var mu sync.Mutex
-	var firstErr string
-	lats := make([][]time.Duration, c)
-	start := time.Now()
-	deadline := start.Add(d)
-	var wg sync.WaitGroup
-	for i := range c {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(deadline) {
-				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-				if token != "" {
-					req.Header.Set("Authorization", "Bearer "+token)
-				}
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				if err == nil {
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK || (resp.Header.Get("X-Faas-Status") != "" && resp.Header.Get("X-Faas-Status") != "completed") {
-						err = fmt.Errorf("%s %s", resp.Status, resp.Header.Get("X-Faas-Error"))
-					}
-				}
-				if err != nil {
-					errs.Add(1)
-					mu.Lock()
-					if firstErr == "" {
-						firstErr = err.Error()
-					}
-					mu.Unlock()
-					continue
-				}
-				lats[i] = append(lats[i], time.Since(t0))
-				n.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	r := result{n: n.Load(), errors: errs.Load(), elapsed: time.Since(start), firstErr: firstErr, loader: "go"}
-	for _, l := range lats {
-		r.lat = append(r.lat, l...)
-	}
-	sort.Slice(r.lat, func(i, j int) bool { return r.lat[i] < r.lat[j] })
-	return r
+	l := benchutil.DriveHTTP(url, token, c, d, body, false)
+	return result{n: l.N, errors: l.Errors, elapsed: l.Elapsed, lat: l.Lat, firstErr: l.FirstErr, loader: "go"}
 }
 
 var (
