@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -148,12 +149,17 @@ func cmdNoProc(ts *testscript.TestScript, neg bool, args []string) {
 // cmdPidOf sets VAR to the pid of the one process whose command line
 // contains PATTERN: `pidof AGENT 'agent --instance local-victim-1'`.
 func cmdPidOf(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 2 {
-		ts.Fatalf("usage: pidof VAR PATTERN")
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: pidof VAR PATTERN...")
 	}
+	// Every pattern must match: one can scope the others to the script's
+	// own $WORK, as other tests' processes may run beside it.
 	found := matching(args[1])
+	for _, p := range args[2:] {
+		found = slices.DeleteFunc(found, func(l string) bool { return !strings.Contains(l, p) })
+	}
 	if len(found) != 1 {
-		ts.Fatalf("pidof: %d processes match %q:\n%s", len(found), args[1], strings.Join(found, "\n"))
+		ts.Fatalf("pidof: %d processes match %q:\n%s", len(found), args[1:], strings.Join(found, "\n"))
 	}
 	pid, _, _ := strings.Cut(found[0], ":")
 	ts.Setenv(args[0], pid)
