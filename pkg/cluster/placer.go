@@ -227,8 +227,9 @@ type candidate struct {
 }
 
 // candidates are the workers to try for a version: those whose last
-// heartbeat shows it warm with a free slot, then by most free capacity.
-func (p *Placer) candidates(fn string, version, localFree int, tried map[string]bool) []candidate {
+// heartbeat shows it warm with a free slot (unless cold: a new instance
+// is wanted), then by most free capacity.
+func (p *Placer) candidates(fn string, version, localFree int, tried map[string]bool, cold bool) []candidate {
 	var cs []candidate
 	if localFree > 0 && !tried[""] {
 		cs = append(cs, candidate{name: "", free: localFree})
@@ -240,7 +241,7 @@ func (p *Placer) candidates(fn string, version, localFree int, tried map[string]
 		}
 		c := candidate{name: name, free: e.hb.Capacity - max(e.hb.Load, e.sent)}
 		for _, in := range e.hb.Instances {
-			if in.Function == fn && in.Version == version && in.InFlight < in.Slots {
+			if !cold && in.Function == fn && in.Version == version && in.InFlight < in.Slots {
 				c.warm = true
 			}
 		}
@@ -277,7 +278,7 @@ func (p *Placer) Run(ctx context.Context, c engine.RemoteCall, hand func(string)
 		}
 		req.Warm = false
 		tried := map[string]bool{}
-		for _, cand := range p.candidates(inv.Function, inv.Version, c.LocalFree, tried) {
+		for _, cand := range p.candidates(inv.Function, inv.Version, c.LocalFree, tried, false) {
 			if cand.name == "" {
 				return faastype.Outcome{}, "", engine.ErrRunHere
 			}
