@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -47,6 +48,10 @@ type entry struct {
 	// sent counts this server's calls in flight on the worker.
 	sent int
 	lost bool
+	// started are the instances the watcher started there that no
+	// heartbeat has reported yet: one taken after it (the worker's clock)
+	// does, or it is gone.
+	started []startedInst
 }
 
 // NewPlacer returns the placer of a server whose engine is eng; local
@@ -126,6 +131,7 @@ func (p *Placer) heartbeat(m *nats.Msg) {
 		p.log.Info("worker joined", "worker", hb.Name, "address", hb.Address, "capacity", hb.Capacity)
 	}
 	e.hb, e.seen, e.lost = hb, time.Now(), false
+	e.started = slices.DeleteFunc(e.started, func(s startedInst) bool { return !hb.Time.Before(s.at) })
 	p.mu.Unlock()
 }
 

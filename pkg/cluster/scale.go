@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -40,6 +41,15 @@ type ScaleReply struct {
 	Worker   string `json:"worker"`
 	Instance string `json:"instance"`
 	Error    string `json:"error,omitempty"`
+	// At is when the worker took the instance on its books (its clock):
+	// its heartbeats taken since report it.
+	At time.Time `json:"at"`
+}
+
+// startedInst is an instance a worker started for the watcher.
+type startedInst struct {
+	in InstanceInfo
+	at time.Time
 }
 
 // scaleWait bounds how long a worker may take to answer.
@@ -55,7 +65,11 @@ func (p *Placer) RemoteInstances() []engine.RemoteInstance {
 		if e.lost {
 			continue
 		}
-		for _, in := range e.hb.Instances {
+		ins := slices.Clone(e.hb.Instances)
+		for _, s := range e.started {
+			ins = append(ins, s.in)
+		}
+		for _, in := range ins {
 			out = append(out, engine.RemoteInstance{Host: name, ID: in.ID, Function: in.Function, Version: in.Version,
 				Provider: in.Provider, Slots: in.Slots, InFlight: in.InFlight, RSSBytes: in.RSSBytes, CPUPct: in.CPUPct})
 		}
@@ -80,6 +94,14 @@ func (p *Placer) StartInstance(ctx context.Context, inv faastype.Invocation, loc
 			errs = append(errs, fmt.Errorf("%s: %w", c.name, err))
 			continue
 		}
+		// Counted at once: the worker's answer comes before its next
+		// heartbeat (one connection), which reports the instance.
+		p.mu.Lock()
+		if e, ok := p.workers[c.name]; ok {
+			e.started = append(e.started, startedInst{at: r.At, in: InstanceInfo{ID: r.Instance, Function: inv.Function,
+				Version: inv.Version, Slots: max(inv.Config.Concurrency, 1)}})
+		}
+		p.mu.Unlock()
 		return c.name, r.Instance, nil
 	}
 	if len(errs) == 0 {
@@ -90,8 +112,16 @@ func (p *Placer) StartInstance(ctx context.Context, inv faastype.Invocation, loc
 
 // StopInstance implements engine.Scaler.
 func (p *Placer) StopInstance(ctx context.Context, host, id string) error {
-	_, err := p.ask(ctx, StopSubject(host), StopRequest{ID: id})
-	return err
+	if _, err := p.ask(ctx, StopSubject(host), StopRequest{ID: id}); err != nil {
+		return err
+	}
+	// Gone at once, not at the worker's next heartbeat.
+	p.mu.Lock()
+	if e, ok := p.workers[host]; ok {
+		e.hb.Instances = slices.DeleteFunc(slices.Clone(e.hb.Instances), func(in InstanceInfo) bool { return in.ID == id })
+	}
+	p.mu.Unlock()
+	return nil
 }
 
 // ask sends a worker a request and reads its ScaleReply.
@@ -146,8 +176,9 @@ func (w *Worker) startIdle(m *nats.Msg) {
 	in := &winst{slots: max(req.Inv.Config.Concurrency, 1), ready: make(chan struct{}), lastUsed: time.Now(),
 		inst: faastype.Instance{ID: w.newID(key), Function: key.function, Provider: key.provider, State: "starting"}}
 	w.pool[key] = append(w.pool[key], in)
+	at := time.Now()
 	w.mu.Unlock()
-	w.answer(m, ScaleReply{Instance: in.inst.ID})
+	w.answer(m, ScaleReply{Instance: in.inst.ID, At: at})
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()

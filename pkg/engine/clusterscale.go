@@ -130,20 +130,21 @@ func onHosts(hosts []string) string {
 	return " on " + strings.Join(hosts, ", ")
 }
 
-// clusterTicks is the file a clustered server refreshes at each of its
-// ticks: the watcher process leaves the scaling to it meanwhile.
+// clusterTicks is the file a clustered server refreshes each second while
+// workers are there: the watcher process leaves the scaling to it.
 func clusterTicks(home string) string { return filepath.Join(home, "run", "autoscale-cluster.json") }
 
-// clusterTicking says whether a clustered server of this home ticked
-// within the last two ticks.
-func clusterTicking(home string, tick time.Duration) bool {
+// clusterTicking says whether a clustered server of this home scales it
+// (refreshed its file within the last 3 s).
+func clusterTicking(home string) bool {
 	fi, err := os.Stat(clusterTicks(home))
-	return err == nil && time.Since(fi.ModTime()) < 2*tick+time.Second
+	return err == nil && time.Since(fi.ModTime()) < 3*time.Second
 }
 
 // RunClusterWatcher is a clustered server's share of the watcher, until
-// ctx ends: while the watcher runs (faas autoscale start) and other
-// hosts' workers are there, the server ticks in its place, as it alone
+// ctx ends: while other hosts' workers are there it says so each second
+// (the watcher process then leaves the scaling to it), and while the
+// watcher runs (faas autoscale start) it ticks in its place, as it alone
 // sees the workers' instances and can start and stop them.
 func (e *Engine) RunClusterWatcher(ctx context.Context, lg *slog.Logger) {
 	if lg == nil {
@@ -151,26 +152,32 @@ func (e *Engine) RunClusterWatcher(ctx context.Context, lg *slog.Logger) {
 	}
 	lg = lg.With("component", "autoscale")
 	var prev *Snapshot
+	var last time.Time
+	every := time.NewTicker(time.Second)
+	defer every.Stop()
 	for {
-		settings, tick, err := e.AutoscaleSettings(ctx)
-		if err != nil {
-			tick = 10 * time.Second
-		} else if e.scaler() != nil && ReadWatcher(e.Home).Running {
-			_ = faashome.WriteJSON(clusterTicks(e.Home), map[string]any{"pid": os.Getpid(), "time": e.Now()})
-			res, err := e.AutoscaleTick(context.WithoutCancel(ctx), settings, prev)
-			if err != nil {
-				lg.Error("tick failed", "error", err.Error())
-			} else {
-				prev = &res.Snapshot
-				for _, ev := range res.Events {
-					lg.Info("scale event", "kind", ev.Kind, "function", ev.Function, "instance", ev.Instance, "reason", ev.Reason, "outcome", ev.Outcome)
-				}
-			}
-		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(tick):
+		case <-every.C:
+		}
+		if e.scaler() == nil {
+			continue
+		}
+		_ = faashome.WriteJSON(clusterTicks(e.Home), map[string]any{"pid": os.Getpid(), "time": e.Now()})
+		settings, tick, err := e.AutoscaleSettings(ctx)
+		if err != nil || time.Since(last) < tick || !ReadWatcher(e.Home).Running {
+			continue
+		}
+		last = time.Now()
+		res, err := e.AutoscaleTick(context.WithoutCancel(ctx), settings, prev)
+		if err != nil {
+			lg.Error("tick failed", "error", err.Error())
+			continue
+		}
+		prev = &res.Snapshot
+		for _, ev := range res.Events {
+			lg.Info("scale event", "kind", ev.Kind, "function", ev.Function, "instance", ev.Instance, "reason", ev.Reason, "outcome", ev.Outcome)
 		}
 	}
 }

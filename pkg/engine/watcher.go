@@ -103,7 +103,7 @@ func (e *Engine) RunWatcher(ctx context.Context, lg *slog.Logger) error {
 		tctx := context.WithoutCancel(ctx) // a tick is never cut short
 		var res TickResult
 		var err error
-		if !clusterTicking(e.Home, tick) {
+		if !clusterTicking(e.Home) {
 			res, err = e.AutoscaleTick(tctx, settings, prev)
 		} // else a clustered server of this home ticks, seeing its workers
 		st.Ticks++
