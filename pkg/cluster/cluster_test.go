@@ -51,6 +51,7 @@ type testCluster struct {
 	code    []byte
 	workers map[string]*nats.Conn
 	fake    *fakeProvider
+	eng     *engine.Engine
 }
 
 func newTestCluster(t *testing.T, names []string, capacity int, sleep time.Duration) *testCluster {
@@ -75,7 +76,8 @@ func newTestCluster(t *testing.T, names []string, capacity int, sleep time.Durat
 	t.Cleanup(nc.Close)
 	tc := &testCluster{ns: ns, code: []byte("def handler(e, c):\n    return e\n"), workers: map[string]*nats.Conn{},
 		fake: &fakeProvider{sleep: sleep}}
-	tc.placer = NewPlacer(nc, engine.New(home, st), home, "server", nil, nil)
+	tc.eng = engine.New(home, st)
+	tc.placer = NewPlacer(nc, tc.eng, home, "server", nil, nil)
 	if err := tc.placer.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -47,6 +48,10 @@ type entry struct {
 	// sent counts this server's calls in flight on the worker.
 	sent int
 	lost bool
+	// started are the instances the watcher started there that no
+	// heartbeat has reported yet: one taken after it (the worker's clock)
+	// does, or it is gone.
+	started []startedInst
 }
 
 // NewPlacer returns the placer of a server whose engine is eng; local
@@ -126,6 +131,7 @@ func (p *Placer) heartbeat(m *nats.Msg) {
 		p.log.Info("worker joined", "worker", hb.Name, "address", hb.Address, "capacity", hb.Capacity)
 	}
 	e.hb, e.seen, e.lost = hb, time.Now(), false
+	e.started = slices.DeleteFunc(e.started, func(s startedInst) bool { return !hb.Time.Before(s.at) })
 	p.mu.Unlock()
 }
 
@@ -227,8 +233,9 @@ type candidate struct {
 }
 
 // candidates are the workers to try for a version: those whose last
-// heartbeat shows it warm with a free slot, then by most free capacity.
-func (p *Placer) candidates(fn string, version, localFree int, tried map[string]bool) []candidate {
+// heartbeat shows it warm with a free slot (unless cold: a new instance
+// is wanted), then by most free capacity.
+func (p *Placer) candidates(fn string, version, localFree int, tried map[string]bool, cold bool) []candidate {
 	var cs []candidate
 	if localFree > 0 && !tried[""] {
 		cs = append(cs, candidate{name: "", free: localFree})
@@ -240,7 +247,7 @@ func (p *Placer) candidates(fn string, version, localFree int, tried map[string]
 		}
 		c := candidate{name: name, free: e.hb.Capacity - max(e.hb.Load, e.sent)}
 		for _, in := range e.hb.Instances {
-			if in.Function == fn && in.Version == version && in.InFlight < in.Slots {
+			if !cold && in.Function == fn && in.Version == version && in.InFlight < in.Slots {
 				c.warm = true
 			}
 		}
@@ -277,7 +284,7 @@ func (p *Placer) Run(ctx context.Context, c engine.RemoteCall, hand func(string)
 		}
 		req.Warm = false
 		tried := map[string]bool{}
-		for _, cand := range p.candidates(inv.Function, inv.Version, c.LocalFree, tried) {
+		for _, cand := range p.candidates(inv.Function, inv.Version, c.LocalFree, tried, false) {
 			if cand.name == "" {
 				return faastype.Outcome{}, "", engine.ErrRunHere
 			}

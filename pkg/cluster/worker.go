@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"sort"
-	"strconv"
 	"sync"
 	"time"
 
@@ -99,6 +98,14 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	start, err := w.nc.Subscribe(StartSubject(w.o.Name), w.startIdle)
+	if err != nil {
+		return err
+	}
+	stop, err := w.nc.Subscribe(StopSubject(w.o.Name), w.stopIdle)
+	if err != nil {
+		return err
+	}
 	_ = run.SetPendingLimits(-1, -1)
 	w.beat()
 	tick := time.NewTicker(HeartbeatEvery)
@@ -107,6 +114,8 @@ func (w *Worker) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			_ = run.Unsubscribe()
+			_ = start.Unsubscribe()
+			_ = stop.Unsubscribe()
 			w.mu.Lock()
 			for k, s := range w.subs {
 				_ = s.Unsubscribe()
@@ -230,9 +239,8 @@ func (w *Worker) reserve(key poolKey, req RunRequest) (*winst, bool) {
 	if req.Warm {
 		return nil, false
 	}
-	w.seq++
 	in := &winst{slots: max(req.Inv.Config.Concurrency, 1), inflight: 1, ready: make(chan struct{}), lastUsed: time.Now(),
-		inst: faastype.Instance{ID: key.provider + "-" + key.function + "-" + strconv.Itoa(w.seq), Function: key.function,
+		inst: faastype.Instance{ID: w.newID(key), Function: key.function,
 			Provider: key.provider, State: "starting"}}
 	w.pool[key] = append(w.pool[key], in)
 	w.load++

@@ -64,6 +64,16 @@ func (e *Engine) AutoscaleTick(ctx context.Context, st autoscale.Settings, prev 
 		return res, err
 	}
 	res.Snapshot = snap
+	fns, err := e.store.ListFunctions(ctx, "", false)
+	if err != nil {
+		return res, err
+	}
+	// A clustered server's watcher sees the workers' instances too (their
+	// heartbeats' readings, recorded as usage samples).
+	remote, err := e.remoteInstances(ctx, fns)
+	if err != nil {
+		return res, err
+	}
 	now := e.Now()
 	look := max(st.Window, st.StableWindow, st.PanicWindow) + time.Second
 	samples, err := e.store.SamplesSince(ctx, now.Add(-look))
@@ -73,6 +83,13 @@ func (e *Engine) AutoscaleTick(ctx context.Context, st autoscale.Settings, prev 
 	cpusOf := map[string]int{}
 	for _, r := range rows {
 		cpusOf[r.ID] = r.CPUs
+	}
+	cfgOf := map[string]store.Function{}
+	for _, f := range fns {
+		cfgOf[f.Name] = f
+	}
+	for _, in := range remote {
+		cpusOf[in.ID] = cfgOf[in.Function].Current.Config.CPUs
 	}
 	byInst := map[string][]autoscale.Sample{}
 	for _, x := range samples {
@@ -95,10 +112,6 @@ func (e *Engine) AutoscaleTick(ctx context.Context, st autoscale.Settings, prev 
 	if err != nil {
 		return res, err
 	}
-	fns, err := e.store.ListFunctions(ctx, "", false)
-	if err != nil {
-		return res, err
-	}
 	rows, err = e.store.ListInstances(ctx, "")
 	if err != nil {
 		return res, err
@@ -113,6 +126,12 @@ func (e *Engine) AutoscaleTick(ctx context.Context, st autoscale.Settings, prev 
 			af.Instances = append(af.Instances, autoscale.Instance{ID: r.ID, CPUs: r.CPUs, MemoryMB: r.MemoryMB, DiskMB: r.DiskMB,
 				Slots: r.Slots, InFlight: r.InFlight, Samples: byInst[r.ID], LastResize: resized[r.ID]})
 		}
+		for _, in := range remote {
+			if in.Function == f.Name {
+				af.Instances = append(af.Instances, autoscale.Instance{ID: in.ID, CPUs: cfg.CPUs, MemoryMB: cfg.MemoryMB, DiskMB: cfg.DiskMB,
+					Slots: in.Slots, InFlight: in.InFlight, Samples: byInst[in.ID], LastResize: resized[in.ID]})
+			}
+		}
 		fst := st
 		if cfg.ScaleTarget > 0 {
 			fst.Target = cfg.ScaleTarget
@@ -121,7 +140,7 @@ func (e *Engine) AutoscaleTick(ctx context.Context, st autoscale.Settings, prev 
 			fst.Idle = time.Duration(cfg.ScaleIdleMS) * time.Millisecond
 		}
 		for _, d := range autoscale.Decide(now, fst, af) {
-			res.Events = append(res.Events, e.apply(ctx, f, d, rows))
+			res.Events = append(res.Events, e.apply(ctx, f, d, rows, remote))
 		}
 	}
 	return res, nil
@@ -134,7 +153,7 @@ func (e *Engine) event(ctx context.Context, fn, inst, kind, reason, outcome stri
 }
 
 // apply carries out one decision and records it.
-func (e *Engine) apply(ctx context.Context, f store.Function, d autoscale.Decision, rows []store.InstanceRow) store.ScaleEvent {
+func (e *Engine) apply(ctx context.Context, f store.Function, d autoscale.Decision, rows []store.InstanceRow, remote map[string]RemoteInstance) store.ScaleEvent {
 	outcome := "done"
 	fail := func(err error) { outcome = "failed: " + err.Error() }
 	p, err := e.ProviderFor(ctx, f.Provider)
@@ -156,6 +175,8 @@ func (e *Engine) apply(ctx context.Context, f store.Function, d autoscale.Decisi
 		r, ok := find(d.Instance)
 		rs, can := p.(provider.Resizer)
 		switch {
+		case remote[d.Instance].Host != "":
+			outcome = "skipped: the instance is on worker " + remote[d.Instance].Host + ", which does not resize instances"
 		case !ok:
 			outcome = "skipped: the instance is gone"
 		case !can:
@@ -172,8 +193,15 @@ func (e *Engine) apply(ctx context.Context, f store.Function, d autoscale.Decisi
 			_ = e.store.SetInstanceState(context.WithoutCancel(ctx), r.ID, store.InstanceReady, e.Now())
 		}
 	case autoscale.ScaleOut, autoscale.Warm:
-		added := 0
-		for i := 0; i < d.Count; i++ {
+		// On a cluster, each new instance goes where a cold start would.
+		added, hosts, left, err := e.startRemote(ctx, f, d.Count)
+		if err != nil {
+			fail(err)
+		}
+		if left > 0 && added > 0 {
+			hosts = append(hosts, e.cluster.host)
+		}
+		for i := 0; i < left; i++ {
 			in, err := e.store.NewInstance(ctx, f.Name, pl, e.Now())
 			if errors.Is(err, store.ErrAtMax) {
 				break
@@ -195,10 +223,13 @@ func (e *Engine) apply(ctx context.Context, f store.Function, d autoscale.Decisi
 			added++
 		}
 		if outcome == "done" {
-			outcome = fmt.Sprintf("added %d", added)
+			outcome = fmt.Sprintf("added %d", added) + onHosts(hosts)
 		}
 	case autoscale.ScaleIn, autoscale.ScaleZero:
-		removed := 0
+		removed, hosts, err := e.stopRemote(ctx, f.Name, d, remote)
+		if err != nil {
+			fail(err)
+		}
 		for _, r := range rows {
 			if r.Function != f.Name || r.InFlight > 0 || (d.Kind == autoscale.ScaleIn && r.ID != d.Instance) {
 				continue
@@ -209,9 +240,12 @@ func (e *Engine) apply(ctx context.Context, f store.Function, d autoscale.Decisi
 			}
 			_ = e.store.RemoveInstance(ctx, r.ID)
 			removed++
+			if len(hosts) > 0 {
+				hosts = append(hosts, e.cluster.host)
+			}
 		}
 		if outcome == "done" {
-			outcome = fmt.Sprintf("removed %d", removed)
+			outcome = fmt.Sprintf("removed %d", removed) + onHosts(hosts)
 		}
 	}
 	return e.event(ctx, f.Name, d.Instance, d.Kind, d.Reason, outcome)

@@ -101,7 +101,11 @@ func (e *Engine) RunWatcher(ctx context.Context, lg *slog.Logger) error {
 	var prev *Snapshot
 	for {
 		tctx := context.WithoutCancel(ctx) // a tick is never cut short
-		res, err := e.AutoscaleTick(tctx, settings, prev)
+		var res TickResult
+		var err error
+		if !clusterTicking(e.Home) {
+			res, err = e.AutoscaleTick(tctx, settings, prev)
+		} // else a clustered server of this home ticks, seeing its workers
 		st.Ticks++
 		st.LastTick = e.Now()
 		st.LastError = ""

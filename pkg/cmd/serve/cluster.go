@@ -100,5 +100,6 @@ func startCluster(ctx context.Context, c ClusterOptions, eng *engine.Engine, add
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	eng.SetRemote(sc.info.Placer, c.Name, c.Capacity)
+	go eng.RunClusterWatcher(cctx, log)
 	return sc, nil
 }
