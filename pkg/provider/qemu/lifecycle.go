@@ -39,6 +39,7 @@ func (p *Provider) Invoke(ctx context.Context, inst faastype.Instance, inv faast
 	}
 	c := p.clients.Get(inst.Endpoint, inst.Token)
 	req := api.NewInvokeRequest(inv)
+	asked := false
 	for {
 		resp, err := c.Invoke(ctx, req)
 		switch {
@@ -46,6 +47,10 @@ func (p *Provider) Invoke(ctx context.Context, inst faastype.Instance, inv faast
 			return resp.Outcome(), nil
 		case ctx.Err() != nil:
 			return faastype.Outcome{}, err
+		case errors.Is(err, api.ErrCodeMissing) && !asked:
+			// Placed just now: a guest that looked for it before sees it
+			// when it looks again.
+			asked = true
 		case transportErr(err) && p.dies(inst):
 			// Cut off by a QEMU that was dying (killed, crashed): slirp
 			// accepts while the process lives.
