@@ -51,6 +51,9 @@ var placeMu sync.Mutex
 // environment and a tree's directory first, the code file last (the
 // agent asks for a version's code by that file).
 func (p *Provider) place(id string, inv faastype.Invocation) error {
+	if !instanceID.MatchString(id) {
+		return fault.Usagef("%q is not a valid instance id", id)
+	}
 	name := codestore.Name(inv)
 	if !shareName.MatchString(name) || (inv.Deps != "" && !shareName.MatchString(inv.Deps)) {
 		return fault.Usagef("%s v%d: code %q or environment %q is not a valid name", inv.Function, inv.Version, name, inv.Deps)

@@ -152,6 +152,10 @@ func TestSharesHoldOnlyTheInstancesVersions(t *testing.T) {
 		}
 	}
 
+	if err := p.place("..", a); err == nil {
+		t.Error("placing into instance .. succeeded")
+	}
+
 	// Stop removes the instance's directory, read-only trees and all.
 	if err := p.Stop(context.Background(), faastype.Instance{ID: "qemu-b-1"}); err != nil {
 		t.Fatal(err)
