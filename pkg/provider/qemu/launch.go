@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/faasdev/faas/pkg/agent/client"
+	"github.com/faasdev/faas/pkg/bundle"
 	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
@@ -130,14 +131,15 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 	}
 	p.sweep()
 	dir := p.dir(inst.ID)
-	_ = os.RemoveAll(dir) // an earlier instance of this id that died
+	_ = bundle.RemoveTree(dir) // an earlier instance of this id that died
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return inst, fault.Platformf("launch %s: %w", inst.ID, err)
 	}
-	for _, d := range []string{filepath.Join(p.Home, "code"), faashome.Envs(p.Home), faashome.Logs(p.Home)} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return inst, fault.Platformf("launch %s: %w", inst.ID, err)
-		}
+	if err := os.MkdirAll(faashome.Logs(p.Home), 0o700); err != nil {
+		return inst, fault.Platformf("launch %s: %w", inst.ID, err)
+	}
+	if err := p.makeShare(inst.ID); err != nil {
+		return inst, fault.Platformf("launch %s: %w", inst.ID, err)
 	}
 	var tok [24]byte
 	_, _ = rand.Read(tok[:])
@@ -157,11 +159,14 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 		if err := p.createLayer(ctx, im, dir, st.DiskMB); err != nil {
 			return err
 		}
+		if err := p.place(inst.ID, inv); err != nil {
+			return err
+		}
 		return p.boot(ctx, &st)
 	}()
 	if err != nil {
 		p.kill(st)
-		_ = os.RemoveAll(dir)
+		_ = bundle.RemoveTree(dir)
 		return inst, err
 	}
 	inst.Endpoint, inst.Token, inst.PID, inst.PIDStart, inst.MemoryMB = st.endpoint(), st.Token, st.PID, st.PIDStart, st.MemoryMB
@@ -212,9 +217,9 @@ func (p *Provider) args(st state, im vmimage.Image, tscKHz int64) []string {
 		"-kernel", im.Kernel(), "-initrd", filepath.Join(dir, initrdFile), "-append", cmdline,
 		"-drive", "id=root,file="+filepath.Join(dir, layerFile)+",format=qcow2,if=none,discard=unmap",
 		"-device", "virtio-blk-device,drive=root",
-		"-fsdev", "local,id=code,path="+filepath.Join(p.Home, "code")+",security_model=none,readonly=on",
+		"-fsdev", "local,id=code,path="+filepath.Join(p.share(st.ID), "code")+",security_model=none,readonly=on",
 		"-device", "virtio-9p-device,fsdev=code,mount_tag="+vminit.CodeTag,
-		"-fsdev", "local,id=envs,path="+faashome.Envs(p.Home)+",security_model=none,readonly=on",
+		"-fsdev", "local,id=envs,path="+faashome.Envs(p.share(st.ID))+",security_model=none,readonly=on",
 		"-device", "virtio-9p-device,fsdev=envs,mount_tag="+vminit.EnvsTag,
 		"-netdev", fmt.Sprintf("user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:%d-%s:%d", st.Port, vminit.GuestIP, vminit.AgentPort),
 		"-device", "virtio-net-device,netdev=net0",
@@ -366,7 +371,7 @@ func (p *Provider) sweep() {
 		id := filepath.Base(filepath.Dir(f))
 		st, err := p.readState(id)
 		if err == nil && !running(st) && time.Since(modTime(f)) > 5*time.Second {
-			_ = os.RemoveAll(p.dir(id))
+			_ = bundle.RemoveTree(p.dir(id))
 		}
 	}
 }

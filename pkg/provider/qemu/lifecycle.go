@@ -15,7 +15,7 @@ import (
 
 	"github.com/faasdev/faas/pkg/agent/api"
 	"github.com/faasdev/faas/pkg/agent/client"
-	"github.com/faasdev/faas/pkg/codestore"
+	"github.com/faasdev/faas/pkg/bundle"
 	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fault"
@@ -24,9 +24,9 @@ import (
 )
 
 // Invoke sends inv to the VM's agent. The agent reads code and
-// dependencies from the host's directories, shared read-only: the first
-// call of a version writes its code there (and unpacks a tree) and tries
-// again. A VM whose QEMU has gone is ErrGone: the engine launches another.
+// dependencies from the instance's own shares (share.go), read-only: a
+// version new to the VM (a redeploy rolls one onto it) is placed there
+// first. A VM whose QEMU has gone is ErrGone: the engine launches another.
 func (p *Provider) Invoke(ctx context.Context, inst faastype.Instance, inv faastype.Invocation, starting bool) (faastype.Outcome, error) {
 	if inst.Endpoint == "" {
 		inst.Endpoint = p.Endpoint(inst.ID)
@@ -34,9 +34,12 @@ func (p *Provider) Invoke(ctx context.Context, inst faastype.Instance, inv faast
 			return faastype.Outcome{}, fmt.Errorf("%w: %s has no VM", faastype.ErrGone, inst.ID)
 		}
 	}
+	if err := p.place(inst.ID, inv); err != nil {
+		return faastype.Outcome{}, err
+	}
 	c := p.clients.Get(inst.Endpoint, inst.Token)
 	req := api.NewInvokeRequest(inv)
-	wrote := false
+	asked := false
 	for {
 		resp, err := c.Invoke(ctx, req)
 		switch {
@@ -44,16 +47,10 @@ func (p *Provider) Invoke(ctx context.Context, inst faastype.Instance, inv faast
 			return resp.Outcome(), nil
 		case ctx.Err() != nil:
 			return faastype.Outcome{}, err
-		case errors.Is(err, api.ErrCodeMissing) && !wrote:
-			if _, err := codestore.Write(p.Home, inv); err != nil {
-				return faastype.Outcome{}, err
-			}
-			if inv.Tree {
-				if _, err := codestore.Unpack(p.Home, inv); err != nil {
-					return faastype.Outcome{}, err
-				}
-			}
-			wrote = true
+		case errors.Is(err, api.ErrCodeMissing) && !asked:
+			// Placed just now: a guest that looked for it before sees it
+			// when it looks again.
+			asked = true
 		case transportErr(err) && p.dies(inst):
 			// Cut off by a QEMU that was dying (killed, crashed): slirp
 			// accepts while the process lives.
@@ -88,7 +85,7 @@ func (p *Provider) Stop(ctx context.Context, inst faastype.Instance) error {
 		st = state{ID: inst.ID, PID: inst.PID, PIDStart: inst.PIDStart}
 	}
 	p.kill(st)
-	if err := os.RemoveAll(p.dir(inst.ID)); err != nil {
+	if err := bundle.RemoveTree(p.dir(inst.ID)); err != nil {
 		return fault.Platformf("stop %s: %w", inst.ID, err)
 	}
 	p.sweep()

@@ -2,7 +2,7 @@
 // `qemu-system-x86_64 -M microvm` process with the function's CPUs and
 // memory, booting a Debian kernel directly (PVH vmlinux) with the static
 // agent as the initramfs' /init, on a copy-on-write layer over the shared,
-// read-only image (pkg/vmimage), the code and dependency directories
+// read-only image (pkg/vmimage), its own versions' code and dependencies
 // shared read-only over 9p, and the agent reached through a loopback port
 // forward with a token of the instance's own. KVM where the CPU has
 // vmx/svm and a probe boot succeeds, TCG otherwise. Nothing runs through a

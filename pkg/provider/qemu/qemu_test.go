@@ -68,7 +68,7 @@ func testProvider(t *testing.T, qemu string) *Provider {
 
 func inv() (faastype.Instance, faastype.Invocation) {
 	return faastype.Instance{ID: "qemu-fn-1", Function: "fn", Provider: Name},
-		faastype.Invocation{Function: "fn", Config: function.Config{Runtime: function.Python, CPUs: 1, MemoryMB: 128, DiskMB: 1024, Concurrency: 1}}
+		faastype.Invocation{Function: "fn", Filename: "fn.py", Code: []byte("print(1)\n"), SHA256: sha("print(1)\n"), Config: function.Config{Runtime: function.Python, CPUs: 1, MemoryMB: 128, DiskMB: 1024, Concurrency: 1}}
 }
 
 // A VM whose agent never answers is killed by its pid at the boot
@@ -124,8 +124,8 @@ func TestArgs(t *testing.T) {
 		"-kernel /img/vmlinux -initrd /h/run/qemu/qemu-fn-1/initrd.cpio",
 		"tsc_early_khz=2445000",
 		"file=/h/run/qemu/qemu-fn-1/layer.qcow2,format=qcow2",
-		"path=/h/code,security_model=none,readonly=on",
-		"path=/h/envs,security_model=none,readonly=on",
+		"path=/h/run/qemu/qemu-fn-1/share/code,security_model=none,readonly=on",
+		"path=/h/run/qemu/qemu-fn-1/share/envs,security_model=none,readonly=on",
 		"user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:40000-10.0.2.15:8377",
 	} {
 		if !strings.Contains(a, want) {
