@@ -175,8 +175,12 @@ func (c *Client) Invoke(ctx context.Context, r engine.InvokeRequest) (store.Job,
 	if err != nil {
 		// A platform failure of a recorded job still names the job.
 		if resp != nil && resp.Header.Get("X-Faas-Job-Id") != "" {
-			return store.Job{ID: resp.Header.Get("X-Faas-Job-Id"), Function: r.Name, Status: store.StatusFailed,
-				Cause: faastype.Cause(resp.Header.Get("X-Faas-Cause"))}, err
+			cause := faastype.Cause(resp.Header.Get("X-Faas-Cause"))
+			status := store.StatusFailed
+			if cause == faastype.CauseLost { // a worker lost mid-call
+				status = store.StatusLost
+			}
+			return store.Job{ID: resp.Header.Get("X-Faas-Job-Id"), Function: r.Name, Status: status, Cause: cause}, err
 		}
 		return store.Job{}, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/iostreams"
+	"github.com/faasdev/faas/pkg/store"
 )
 
 // Options are the parsed flags and the dependencies of an invoke.
@@ -153,7 +154,12 @@ func Run(ctx context.Context, o *Options) error {
 	stop()
 	if err != nil {
 		if job.ID != "" {
-			return fault.WithHint(err, "the job "+job.ID+" is recorded as failed")
+			// As the record says: a worker lost mid-call leaves it lost.
+			status := store.StatusFailed
+			if job.Status == store.StatusLost || job.Status == store.StatusTimeout {
+				status = job.Status
+			}
+			return fault.WithHint(err, "the job "+job.ID+" is recorded as "+status)
 		}
 		return err
 	}
