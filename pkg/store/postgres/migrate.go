@@ -5,15 +5,12 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/store"
 )
 
 // The migrations are numbered as pkg/store/sqlite's: migration n brings
@@ -22,33 +19,7 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, e := range entries {
-		n, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(n)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with a number and _", e.Name())
-		}
-		b, err := migrationFS.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	return out, nil
-}
+func migrations() ([]store.Migration, error) { return store.Migrations(migrationFS, "migrations") }
 
 // Latest is the newest migration this binary knows.
 func Latest() int {
@@ -56,7 +27,7 @@ func Latest() int {
 	if err != nil || len(ms) == 0 {
 		return 0
 	}
-	return ms[len(ms)-1].version
+	return ms[len(ms)-1].Version
 }
 
 // versionTable records which migrations a database has, one row each.
@@ -112,7 +83,7 @@ func (s *Store) Migrate(ctx context.Context) (applied int, err error) {
 		return 0, fault.Platformf("read migrations: %w", err)
 	}
 	have, err := s.SchemaVersion(ctx)
-	if err != nil || have == ms[len(ms)-1].version {
+	if err != nil || have == ms[len(ms)-1].Version {
 		return 0, err
 	}
 	err = s.inTx(ctx, "migrate", func(tx pgx.Tx) error {
@@ -131,14 +102,14 @@ func (s *Store) Migrate(ctx context.Context) (applied int, err error) {
 		}
 		applied = 0
 		for _, m := range ms {
-			if m.version <= have {
+			if m.Version <= have {
 				continue
 			}
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO faas_schema(version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, `INSERT INTO faas_schema(version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
 			applied++
 		}

@@ -10,9 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/store"
 )
 
 //go:embed migrations/*.sql
@@ -222,33 +221,7 @@ func isBusy(err error) bool {
 	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, e := range entries {
-		n, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(n)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with a number and _", e.Name())
-		}
-		b, err := migrationFS.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	return out, nil
-}
+func migrations() ([]store.Migration, error) { return store.Migrations(migrationFS, "migrations") }
 
 // SchemaVersion is the newest migration this binary knows.
 func SchemaVersion() int {
@@ -256,7 +229,7 @@ func SchemaVersion() int {
 	if err != nil || len(ms) == 0 {
 		return 0
 	}
-	return ms[len(ms)-1].version
+	return ms[len(ms)-1].Version
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -264,7 +237,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return fault.Platformf("read migrations: %w", err)
 	}
-	want := ms[len(ms)-1].version
+	want := ms[len(ms)-1].Version
 	var have int
 	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
 		return storeErr("read schema version", err)
@@ -286,14 +259,14 @@ func (s *Store) migrate(ctx context.Context) error {
 		return storeErr("read schema version", err)
 	}
 	for _, m := range ms {
-		if m.version <= have {
+		if m.Version <= have {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return storeErr("migration "+m.name, err)
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return storeErr("migration "+m.Name, err)
 		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
-			return storeErr("migration "+m.name, err)
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.Version)); err != nil {
+			return storeErr("migration "+m.Name, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
