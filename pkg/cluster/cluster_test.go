@@ -24,6 +24,8 @@ import (
 type fakeProvider struct {
 	launches atomic.Int32
 	sleep    time.Duration
+	// invoking, when set, is told of each call as it starts.
+	invoking chan struct{}
 }
 
 func (p *fakeProvider) Name() string              { return "fake" }
@@ -35,6 +37,12 @@ func (p *fakeProvider) Launch(ctx context.Context, inst faastype.Instance, inv f
 }
 func (p *fakeProvider) Invoke(ctx context.Context, inst faastype.Instance, inv faastype.Invocation, starting bool) (faastype.Outcome, error) {
 	start := time.Now()
+	if p.invoking != nil {
+		select {
+		case p.invoking <- struct{}{}:
+		default:
+		}
+	}
 	select {
 	case <-time.After(p.sleep):
 	case <-ctx.Done():
@@ -151,8 +159,9 @@ func TestBusySpills(t *testing.T) {
 
 func TestLostWorker(t *testing.T) {
 	tc := newTestCluster(t, []string{"w1"}, 1, time.Minute)
+	tc.fake.invoking = make(chan struct{}, 1)
 	go func() {
-		time.Sleep(300 * time.Millisecond)
+		<-tc.fake.invoking       // the call runs on w1
 		tc.workers["w1"].Close() // as a kill -9: silent from now on
 	}()
 	start := time.Now()

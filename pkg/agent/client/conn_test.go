@@ -70,9 +70,10 @@ func TestUnixClientHangsUpWhenTheCallerGoes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stopped := make(chan struct{})
+	stopped, arrived := make(chan struct{}), make(chan struct{})
 	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.ReadAll(r.Body) // then net/http watches the connection
+		close(arrived)
 		<-r.Context().Done()
 		close(stopped)
 	})}
@@ -81,7 +82,7 @@ func TestUnixClientHangsUpWhenTheCallerGoes(t *testing.T) {
 	c := New("unix:"+sock, "")
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		time.Sleep(50 * time.Millisecond)
+		<-arrived // the call is with the agent: now the caller goes
 		cancel()
 	}()
 	if _, err := c.Invoke(ctx, api.InvokeRequest{JobID: "j"}); err == nil || ctx.Err() == nil {
