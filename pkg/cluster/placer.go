@@ -348,9 +348,20 @@ func (p *Placer) attempt(ctx context.Context, subject string, req RunRequest, ha
 	worker := first.Worker
 	p.addSent(worker, 1)
 	defer p.addSent(worker, -1)
+	// The job's hand-over to the worker is written while the worker runs
+	// it, not before: the write is off the call's path, and it is on the
+	// record before the call's result is (the caller records that after
+	// this returns, and every return below waits for it).
+	handed := make(chan struct{})
 	if first.Kind == ReplyAccepted {
-		_ = hand(worker)
+		go func() {
+			defer close(handed)
+			_ = hand(worker)
+		}()
+	} else {
+		close(handed)
 	}
+	defer func() { <-handed }()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	r := first

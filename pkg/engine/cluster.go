@@ -22,7 +22,8 @@ type Remote interface {
 	Active() bool
 	// Run runs one attempt of a job on a worker and returns its outcome
 	// and the worker's name. hand is called with the worker's name once a
-	// worker took the attempt, before it runs. ErrRunHere says this host
+	// worker took the attempt, while it runs, and has returned before Run
+	// does. ErrRunHere says this host
 	// should run it (it has the most free capacity); ErrWorkerLost that the
 	// worker went silent while it ran (worker is its name).
 	Run(ctx context.Context, c RemoteCall, hand func(worker string) error) (out faastype.Outcome, worker string, err error)
