@@ -1,0 +1,130 @@
+//go:build cgo
+
+package sandbox
+
+import (
+	"bufio"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// reaperScript waits until PID 1 of its jail is the C reaper, leaves an
+// orphan (a double fork) and waits until the reaper has reaped it, then
+// says "ready" and runs until a signal: SIGUSR1 ends it with status 7,
+// SIGTERM kills it. Every wait is bounded (5 s).
+const reaperScript = `n=0; while :; do
+  case "$(tr '\0' ' ' </proc/1/cmdline)" in "faas __faas-sandbox -reap "*) break;; esac
+  n=$((n+1)); [ $n -gt 500 ] && { echo "init: $(tr '\0' ' ' </proc/1/cmdline | head -c 60)"; exit 9; }; sleep 0.01; done
+( sh -c 'echo $$ >/tmp/orphan' & )
+n=0; until [ -s /tmp/orphan ]; do n=$((n+1)); [ $n -gt 500 ] && exit 10; sleep 0.01; done
+o=$(cat /tmp/orphan); n=0
+while [ -e /proc/$o ] && [ $n -lt 500 ]; do n=$((n+1)); sleep 0.01; done
+if [ -e /proc/$o ]; then echo "orphan $o: $(grep State /proc/$o/status)"; else echo reaped; fi
+trap 'exit 7' USR1
+echo ready
+while :; do sleep 60 & wait $!; done`
+
+// startReaperScript starts reaperScript in a jail and reads its stdout
+// up to "ready".
+func startReaperScript(t *testing.T) (*Proc, []string) {
+	t.Helper()
+	r, err := New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Sandbox.Jail {
+		t.Skip("this host cannot jail: " + r.Sandbox.JailWhy)
+	}
+	outR, outW, _ := os.Pipe()
+	p, err := r.Start(Spec{ID: "r" + strconv.FormatInt(time.Now().UnixNano(), 36), Argv: []string{"/bin/sh", "-c", reaperScript},
+		MemoryMB: 256, CPUs: 1, Stdout: outW, Stderr: os.Stderr, Jail: &Jail{UID: UIDFor(t.Name()), TmpMB: 8},
+		Env: []string{"PATH=/usr/bin:/bin"}})
+	outW.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { outR.Close(); p.Kill(); p.Release() })
+	var lines []string
+	sc := bufio.NewScanner(outR)
+	for sc.Scan() && sc.Text() != "ready" {
+		lines = append(lines, sc.Text())
+	}
+	if !slices.Equal(lines, []string{"reaped"}) {
+		p.Kill()
+		e := p.Exit(p.Cmd.Wait())
+		t.Fatalf("the function said %q before ready (exit %+v), want [reaped]", lines, e)
+	}
+	return p, lines
+}
+
+// TestJailInitIsTheCReaper checks that a jail without egress has the C
+// reaper for PID 1 (one thread, no Go runtime, a little memory, no fd but
+// its stdio and status pipe), that it reaps an orphan of the function and
+// forwards a signal to it, and reports its end as the Go init did.
+func TestJailInitIsTheCReaper(t *testing.T) {
+	p, _ := startReaperScript(t)
+	status, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(p.Pid()), "status"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rssKB int
+	for _, line := range strings.Split(string(status), "\n") {
+		k, v, _ := strings.Cut(line, ":")
+		v = strings.TrimSpace(v)
+		switch k {
+		case "Threads":
+			if v != "1" {
+				t.Errorf("the init has %s threads, want 1 (no Go runtime)", v)
+			}
+		case "VmRSS":
+			rssKB, _ = strconv.Atoi(strings.TrimSuffix(v, " kB"))
+		}
+	}
+	// The Go init settled at 12-14 MiB after shedding; the reaper is the
+	// C library's pages and a few of the binary's.
+	t.Logf("the init's RSS: %d KiB", rssKB)
+	if rssKB == 0 || rssKB > 6*1024 {
+		t.Errorf("the init's RSS is %d KiB, want at most 6 MiB", rssKB)
+	}
+	fds, _ := os.ReadDir(filepath.Join("/proc", strconv.Itoa(p.Pid()), "fd"))
+	if len(fds) != 4 {
+		t.Errorf("the init holds %d fds, want its 3 stdio and the status pipe", len(fds))
+	}
+	if err := syscall.Kill(p.Pid(), syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	if e := p.Exit(p.Cmd.Wait()); e.Code == nil || *e.Code != 7 {
+		t.Fatalf("exit %+v, want 7 (the function's trap of the SIGUSR1 its init forwarded)", e)
+	}
+}
+
+// TestCReaperReportsASignal checks that a function killed by a signal the
+// reaper forwarded is reported as killed by it.
+func TestCReaperReportsASignal(t *testing.T) {
+	p, _ := startReaperScript(t)
+	if err := syscall.Kill(p.Pid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if e := p.Exit(p.Cmd.Wait()); e.Code != nil || e.Signal != "signal "+syscall.SIGTERM.String() {
+		t.Fatalf("exit %+v, want killed by SIGTERM", e)
+	}
+}
+
+// TestCReaperRefusesOtherwise checks that the reaper's command line is
+// the C reaper's only in PID 1 of a namespace: run anywhere else, it
+// reaches the shim, which refuses it.
+func TestCReaperRefusesOtherwise(t *testing.T) {
+	out, err := exec.Command(os.Args[0], SandboxArg, "-reap", "2", "3").CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != shimFailure || !strings.Contains(string(out), `unknown argument "-reap"`) {
+		t.Fatalf("%v: %s; want the shim's refusal", err, out)
+	}
+}
