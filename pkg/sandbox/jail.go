@@ -27,6 +27,8 @@ const initShedDelay = time.Second
 //	                              needs), pivots into it, and stays PID 1:
 //	                              reaps, forwards signals, and takes every
 //	                              process of the jail with it when it exits
+//	                              (as C, reaper.c, once the function runs,
+//	                              unless it forwards egress)
 //	└ faas __faas-sandbox -exec … a new user namespace, as the instance's own
 //	                              unprivileged host uid, no capabilities:
 //	                              sets no_new_privs, loads the seccomp filter,
