@@ -25,14 +25,14 @@ import (
 // to reach the executable its init runs (which must not: the reaper's
 // command line is never the function's to run), then says "ready" and
 // runs until a signal: SIGUSR1 ends it with status 7,
-// SIGTERM kills it. Every wait is bounded (5 s).
+// SIGTERM kills it. Every wait is bounded (15 s and more).
 const reaperScript = `n=0; while :; do
   case "$(tr '\0' ' ' </proc/1/cmdline)" in "faas __faas-sandbox -reap "*) break;; esac
-  n=$((n+1)); [ $n -gt 500 ] && { echo "init: $(tr '\0' ' ' </proc/1/cmdline | head -c 60)"; exit 9; }; sleep 0.01; done
+  n=$((n+1)); [ $n -gt 1500 ] && { echo "init: $(tr '\0' ' ' </proc/1/cmdline | head -c 60)"; exit 9; }; sleep 0.01; done
 ( sh -c 'echo $$ >/tmp/orphan' & )
-n=0; until [ -s /tmp/orphan ]; do n=$((n+1)); [ $n -gt 500 ] && exit 10; sleep 0.01; done
+n=0; until [ -s /tmp/orphan ]; do n=$((n+1)); [ $n -gt 1500 ] && exit 10; sleep 0.01; done
 o=$(cat /tmp/orphan); n=0
-while [ -e /proc/$o ] && [ $n -lt 500 ]; do n=$((n+1)); sleep 0.01; done
+while [ -e /proc/$o ] && [ $n -lt 1500 ]; do n=$((n+1)); sleep 0.01; done
 if [ -e /proc/$o ]; then echo "orphan $o: $(grep State /proc/$o/status)"; else echo reaped; fi
 readlink /proc/1/exe 2>/dev/null && echo "sees its init's executable"
 /proc/1/exe version 2>/dev/null && echo "ran its init's executable"
@@ -228,5 +228,27 @@ func TestCReaperDeliversWhatWasPending(t *testing.T) {
 	status, _ := io.ReadAll(statusR)
 	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 7 || string(status) != "exit 7\n" {
 		t.Fatalf("%v, status %q; want exit 7 (the function's trap of the pending SIGUSR1)", err, status)
+	}
+}
+
+// TestJailWithEgressKeepsTheGoInit checks that a jail whose init forwards
+// egress keeps the Go init (its goroutines accept the connections), which
+// still reports its function's end after it shed (initShedDelay).
+func TestJailWithEgressKeepsTheGoInit(t *testing.T) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_SEQPACKET|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, theirs := os.NewFile(uintptr(fds[0]), "egress"), os.NewFile(uintptr(fds[1]), "egress")
+	defer ours.Close()
+	wait := strconv.FormatFloat((initShedDelay + 500*time.Millisecond).Seconds(), 'f', 1, 64)
+	script := `sleep ` + wait + `; echo "init: $(tr '\0' ' ' </proc/1/cmdline | head -c 26)"; exit 3`
+	e, out, serr := runJailed(t, &Jail{UID: UIDFor(t.Name()), TmpMB: 8, Egress: theirs}, "/bin/sh", "-c", script)
+	theirs.Close()
+	if e.Code == nil || *e.Code != 3 {
+		t.Fatalf("exit %+v (signal %q), want 3; stderr %s", e, e.Signal, serr)
+	}
+	if !strings.HasPrefix(out, "init: faas __faas-sandbox -") || strings.HasPrefix(out, "init: faas __faas-sandbox -reap") {
+		t.Errorf("said %q; want the Go init (not -reap) for PID 1", out)
 	}
 }
