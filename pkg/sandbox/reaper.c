@@ -159,17 +159,18 @@ __attribute__((constructor)) static void rj_main(int argc, char **argv) {
 		return;
 	}
 	int child = rj_number(argv[3]), status_fd = rj_number(argv[4]);
-	// Only the init of a jail, which is PID 1 of its own namespace, and
-	// whose child is CHILD: anything else is left to SandboxMain, which
-	// refuses -reap.
+	// Only as the init of a jail, PID 1 of its own namespace: anywhere
+	// else the command line is left to SandboxMain, which refuses -reap.
 	if (child <= 1 || status_fd < 3 || getpid() != 1) {
 		return;
 	}
 	__atomic_store_n(&rj_child, child, __ATOMIC_SEQ_CST);
 	sigset_t set;
 	rj_set(&set);
-	// Children's ends are waited for, never discarded.
+	// Children's ends are waited for, never discarded; a status pipe
+	// whose reader is gone is an error of write, as for the Go init.
 	signal(SIGCHLD, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
 	if (rj_catch() != 0) {
 		_exit(RJ_FAILURE);
 	}

@@ -5,6 +5,7 @@ package sandbox
 // The jail's resident init is C (reaper.c) where cgo is: see becomeReaper.
 
 /*
+#cgo CFLAGS: -O2 -Wall -Wextra
 #include <sys/types.h>
 int rj_catch(void);
 void rj_forward_to(pid_t child);
