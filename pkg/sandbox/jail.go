@@ -6,7 +6,6 @@ import (
 	"hash/crc32"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -28,6 +27,8 @@ const initShedDelay = time.Second
 //	                              needs), pivots into it, and stays PID 1:
 //	                              reaps, forwards signals, and takes every
 //	                              process of the jail with it when it exits
+//	                              (as C, reaper.c, once the function runs,
+//	                              unless it forwards egress)
 //	└ faas __faas-sandbox -exec … a new user namespace, as the instance's own
 //	                              unprivileged host uid, no capabilities:
 //	                              sets no_new_privs, loads the seccomp filter,
@@ -158,9 +159,11 @@ func runJail(c jailConfig, prog []string) int {
 	}
 	id := []syscall.SysProcIDMap{{ContainerID: c.uid, HostID: c.uid, Size: 1}}
 	// Signals to forward are caught before the function exists, so that
-	// none is lost between its start and the loop below.
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
+	// none is lost between its start and its pid being known.
+	forward, err := catchSignals()
+	if err != nil {
+		return fail("catch signals: %v", err)
+	}
 	child, err := os.StartProcess("/proc/self/exe", append([]string{"faas", SandboxArg, "-exec", "--"}, prog...), &os.ProcAttr{
 		Dir: JailTmp, Env: os.Environ(), Files: files,
 		Sys: &syscall.SysProcAttr{
@@ -172,17 +175,19 @@ func runJail(c jailConfig, prog []string) int {
 	if err != nil {
 		return fail("start %s in the jail: %v", prog[0], err)
 	}
+	forward(child.Pid)
 	// The function's extra fds are its own: the init keeps no copy, so that
 	// they close when the function ends (and not at some garbage
 	// collection of the init's, whose finalizers would close them).
 	for _, f := range files[3:] {
 		f.Close()
 	}
-	go func() {
-		for s := range sigs {
-			_ = child.Signal(s)
-		}
-	}()
+	// With no egress to forward, all that is left is to wait: the init
+	// becomes the C reaper (reaper.c), a few pages instead of a Go runtime.
+	// Where it cannot (a build without cgo), it waits as Go.
+	if c.egressFD == 0 {
+		_ = becomeReaper(child.Pid, c.statusFD)
+	}
 	// From here the init waits: what it held to start up is given back,
 	// once the function is under way (not on the cold start's path), so
 	// that a warm worker's jail costs little beside the worker.

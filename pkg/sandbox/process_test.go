@@ -14,6 +14,9 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == SandboxArg {
 		os.Exit(SandboxMain(os.Args[2:]))
 	}
+	if len(os.Args) > 1 && os.Args[1] == pendingSignalHelper {
+		os.Exit(signalPendingAcrossTheExec())
+	}
 	os.Exit(m.Run())
 }
 
