@@ -49,19 +49,27 @@ func run() error {
 	if err := loadModules(); err != nil {
 		return err
 	}
-	b, err := os.ReadFile(ConfigPath)
-	if err != nil {
-		return fmt.Errorf("the instance's config: %w", err)
+	var boot Boot
+	if b, err := os.ReadFile(BootPath); err == nil {
+		if err := json.Unmarshal(b, &boot); err != nil {
+			return fmt.Errorf("the boot settings: %w", err)
+		}
 	}
-	var cfg Config
-	if err := json.Unmarshal(b, &cfg); err != nil {
-		return fmt.Errorf("the instance's config: %w", err)
-	}
-	_ = os.Remove(ConfigPath)
 	if err := network(); err != nil {
 		return err
 	}
 	if err := mountRoot(); err != nil {
+		return err
+	}
+	if len(boot.Warm) > 0 {
+		warm(boot.Warm)
+	}
+	unix.Sync()
+	cfg, err := awaitInstance()
+	if err != nil {
+		return err
+	}
+	if err := personalize(cfg); err != nil {
 		return err
 	}
 	return runAgent(cfg)
@@ -147,7 +155,8 @@ func network() error {
 	return nil
 }
 
-// mountRoot mounts the instance's disk, the shares, and moves into it.
+// mountRoot mounts the instance's disk and moves into it (the shares
+// come once the instance is known: personalize).
 func mountRoot() error {
 	if err := waitFor("/dev/vda", 10*time.Second); err != nil {
 		return err
@@ -155,12 +164,6 @@ func mountRoot() error {
 	_ = os.MkdirAll("/newroot", 0o755)
 	if err := unix.Mount("/dev/vda", "/newroot", "ext4", 0, ""); err != nil {
 		return fmt.Errorf("mount the root: %w", err)
-	}
-	for _, m := range []struct{ tag, dst string }{{CodeTag, "/newroot" + GuestHome + "/code"}, {EnvsTag, "/newroot" + GuestHome + "/envs"}} {
-		_ = os.MkdirAll(m.dst, 0o755)
-		if err := unix.Mount(m.tag, m.dst, "9p", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, "trans=virtio,version=9p2000.L,cache=loose"); err != nil {
-			return fmt.Errorf("mount %s: %w", m.tag, err)
-		}
 	}
 	for _, m := range []struct{ dst, fs, data string }{
 		{"/newroot/run", "tmpfs", "mode=0755"}, {"/newroot/tmp", "tmpfs", "mode=1777"},
@@ -223,9 +226,7 @@ func runAgent(cfg Config) error {
 	} else if cfg.Idle > 0 {
 		args = append(args, "--idle", cfg.Idle.String())
 	}
-	cmd := &exec.Cmd{Path: AgentPath, Args: args, Stdout: os.Stdout, Stderr: os.Stderr,
-		Env: []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8",
-			"FAAS_AGENT_TOKEN=" + cfg.Token}}
+	cmd := &exec.Cmd{Path: AgentPath, Args: args, Stdout: os.Stdout, Stderr: os.Stderr, Env: append(guestEnv(), "FAAS_AGENT_TOKEN="+cfg.Token)}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start the agent: %w", err)
 	}
