@@ -5,6 +5,7 @@ package vmtest
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,7 +67,10 @@ func TestVMScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := testscript.Params{Dir: "testdata/script", Cmds: scripttest.Cmds(), RequireExplicitExec: true}
+	cmds := scripttest.Cmds()
+	cmds["jsonvar"] = cmdJSONVar
+	cmds["breaksnapshots"] = cmdBreakSnapshots
+	p := testscript.Params{Dir: "testdata/script", Cmds: cmds, RequireExplicitExec: true}
 	p.Setup = func(env *testscript.Env) error {
 		if err := scripttest.Setup(env); err != nil {
 			return err
@@ -94,6 +98,37 @@ func killVMs(home string) {
 		if strings.HasPrefix(string(b), "qemu-system-x86_64\x00") && strings.Contains(string(b), home+"/run/qemu/") {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
+	}
+}
+
+// cmdJSONVar sets VAR to the string KEY of the JSON object in FILE.
+func cmdJSONVar(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: jsonvar VAR FILE KEY")
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(ts.ReadFile(args[1])), &m); err != nil {
+		ts.Fatalf("%s: %v", args[1], err)
+	}
+	v, ok := m[args[2]].(string)
+	if !ok || v == "" {
+		ts.Fatalf("%s has no string %s", args[1], args[2])
+	}
+	ts.Setenv(args[0], v)
+}
+
+// cmdBreakSnapshots cuts every snapshot's saved state in the image
+// directory to its first MiB, as a write cut short would.
+func cmdBreakSnapshots(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: breaksnapshots")
+	}
+	states, _ := filepath.Glob(filepath.Join(ts.Getenv(vmimage.DirEnv), "*", "snapshots", "*", "state"))
+	if len(states) == 0 {
+		ts.Fatalf("no snapshot in %s", ts.Getenv(vmimage.DirEnv))
+	}
+	for _, s := range states {
+		ts.Check(os.Truncate(s, 1<<20))
 	}
 }
 

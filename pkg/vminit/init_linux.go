@@ -72,6 +72,7 @@ func run() error {
 	if err := personalize(cfg); err != nil {
 		return err
 	}
+	logf("instance %s: clock set, random pool reseeded, shares mounted", cfg.Instance)
 	return runAgent(cfg)
 }
 

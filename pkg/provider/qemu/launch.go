@@ -324,6 +324,13 @@ func (p *Provider) run(ctx context.Context, st *state, im vmimage.Image, sp spec
 		}
 		if err == nil {
 			err = p.waitReady(ctx, *st, v.exited, logPath)
+		} else if !errors.Is(err, errExited) {
+			// Cut off by a QEMU that exited: its own word says why.
+			select {
+			case <-v.exited:
+				err = exitedErr(st.ID, logPath)
+			case <-time.After(time.Second):
+			}
 		}
 		v.close()
 		if err == nil {

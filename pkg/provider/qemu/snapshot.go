@@ -225,6 +225,21 @@ func (p *Provider) restore(ctx context.Context, st *state, im vmimage.Image, dir
 	})
 }
 
+// pruneStale discards the snapshots of another agent or QEMU than want's:
+// no instance of this faas restores them again (instances running from
+// one keep their links to its files).
+func pruneStale(root string, want snapshot) {
+	manifests, _ := filepath.Glob(filepath.Join(root, "*", snapManifest))
+	for _, m := range manifests {
+		var s snapshot
+		if faashome.ReadJSON(m, &s) == nil && (s.Agent != want.Agent || s.QEMU != want.QEMU) {
+			dir := filepath.Dir(m)
+			discard(dir)
+			_ = os.Remove(filepath.Join(root, ".lock-"+filepath.Base(dir)))
+		}
+	}
+}
+
 // discard removes a snapshot (renamed first: it is gone at once).
 func discard(dir string) {
 	tmp := filepath.Join(filepath.Dir(dir), ".rm-"+filepath.Base(dir)+"-"+strconv.Itoa(os.Getpid()))
@@ -258,6 +273,7 @@ func (p *Provider) makeSnapshot(ctx context.Context, im vmimage.Image, agent str
 			_ = bundle.RemoveTree(d)
 		}
 	}
+	pruneStale(root, want)
 	tmp, err := os.MkdirTemp(root, ".tmp-"+key+"-")
 	if err != nil {
 		return want, err
