@@ -61,6 +61,10 @@ func run() error {
 	if err := mountRoot(); err != nil {
 		return err
 	}
+	agent, err := startAgent()
+	if err != nil {
+		return err
+	}
 	if len(boot.Warm) > 0 {
 		warm(boot.Warm)
 	}
@@ -73,7 +77,10 @@ func run() error {
 		return err
 	}
 	logf("instance %s: clock set, random pool reseeded, shares mounted", cfg.Instance)
-	return runAgent(cfg)
+	if err := agent.give(cfg); err != nil {
+		return err
+	}
+	return agent.reap()
 }
 
 func loadModules() error {
@@ -215,23 +222,48 @@ func copyFile(src, dst string, perm os.FileMode) error {
 	return out.Close()
 }
 
-// runAgent starts the agent and reaps every process until it exits.
-func runAgent(cfg Config) error {
-	args := []string{"faas", "agent", "--instance", cfg.Instance, "--function", cfg.Function, "--home", GuestHome,
-		"--addr", "0.0.0.0:" + strconv.Itoa(AgentPort)}
-	if cfg.InitTimeout > 0 {
-		args = append(args, "--init-timeout", cfg.InitTimeout.String())
+// agentProc is the agent init started, waiting for its instance on a
+// pipe.
+type agentProc struct {
+	cmd    *exec.Cmd
+	config *os.File
+}
+
+// startAgent starts `faas agent` before the instance is known: it starts
+// up (its runtime, the sandbox's probes) and then reads its instance from
+// fd 3, a pipe init writes once the host has given it one. A snapshot
+// taken meanwhile holds it started, but holds no instance, token or
+// listening socket.
+func startAgent() (*agentProc, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("start the agent: %w", err)
 	}
-	if cfg.Pinned {
-		args = append(args, "--pinned")
-	} else if cfg.Idle > 0 {
-		args = append(args, "--idle", cfg.Idle.String())
-	}
-	cmd := &exec.Cmd{Path: AgentPath, Args: args, Stdout: os.Stdout, Stderr: os.Stderr, Env: append(guestEnv(), "FAAS_AGENT_TOKEN="+cfg.Token)}
+	defer r.Close()
+	args := []string{"faas", "agent", "--home", GuestHome, "--addr", "0.0.0.0:" + strconv.Itoa(AgentPort), "--config-fd", "3"}
+	cmd := &exec.Cmd{Path: AgentPath, Args: args, Stdout: os.Stdout, Stderr: os.Stderr, Env: guestEnv(), ExtraFiles: []*os.File{r}}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start the agent: %w", err)
+		w.Close()
+		return nil, fmt.Errorf("start the agent: %w", err)
 	}
 	logf("agent started")
+	return &agentProc{cmd: cmd, config: w}, nil
+}
+
+// give hands the agent its instance (the seed stays with init).
+func (a *agentProc) give(cfg Config) error {
+	cfg.Seed = nil
+	_, err := a.config.Write(cfg.Marshal())
+	a.config.Close()
+	if err != nil {
+		return fmt.Errorf("give the agent its instance: %w", err)
+	}
+	return nil
+}
+
+// reap reaps every process until the agent exits.
+func (a *agentProc) reap() error {
+	cmd := a.cmd
 	for {
 		var ws unix.WaitStatus
 		pid, err := unix.Wait4(-1, &ws, 0, nil)

@@ -61,6 +61,10 @@ func ctlPort() (string, error) {
 	}
 }
 
+// awaitLimit bounds the wait for an instance: faas sends it as soon as
+// the VM runs (a boot) or is restored.
+const awaitLimit = 10 * time.Minute
+
 // awaitInstance says on the control port that init is ready and reads
 // the instance's config from it. A VM snapshotted while it waits here
 // reads its own config once restored. A read finds EOF while no host
@@ -80,9 +84,17 @@ func awaitInstance() (Config, error) {
 		return cfg, fmt.Errorf("control port: %w", err)
 	}
 	logf("ready for an instance")
+	// Nobody coming (the faas that started this VM died before it gave
+	// the instance, or before it saved the VM): power off rather than
+	// idle forever. A restored guest's clock has not counted the time
+	// its snapshot lay on disk.
+	deadline := time.Now().Add(awaitLimit)
 	var line []byte
 	buf := make([]byte, 4096)
 	for !bytes.Contains(line, []byte("\n")) {
+		if time.Now().After(deadline) {
+			return cfg, fmt.Errorf("no instance within %s: nobody is coming", awaitLimit)
+		}
 		n, err := f.Read(buf)
 		line = append(line, buf[:n]...)
 		switch {

@@ -2,12 +2,14 @@
 // static agent binary is the initramfs' /init. It loads the image's
 // modules, mounts the instance's root (the shared image under its
 // copy-on-write layer), brings up the network the agent's port is
-// forwarded over, moves into the root, optionally warms a runtime (runs its
-// interpreter once, so its files are in the page cache), and then says it
-// is ready on its control port and waits there for its instance: the
-// host's message gives the id, the token, a seed for the guest's random
-// number generator and the time. Only then does it mount the read-only
-// shares of code and dependencies and run `faas agent`. A VM snapshotted
+// forwarded over, moves into the root, starts `faas agent` (which starts
+// up and waits on a pipe for its instance), optionally warms a runtime
+// (runs its interpreter once, so its files are in the page cache), and
+// then says it is ready on its control port and waits there for its
+// instance: the host's message gives the id, the token, a seed for the
+// guest's random number generator and the time. Only then does it mount
+// the read-only shares of code and dependencies and hand the agent its
+// instance. A VM snapshotted
 // while it waits (the qemu provider's warm starts) holds no instance's
 // secret and no share mounted (QEMU refuses to migrate a guest with a 9p
 // export mounted), and every VM restored from it gets an identity and

@@ -439,7 +439,7 @@ func (p *Provider) waitReady(ctx context.Context, st state, exited <-chan struct
 	c := client.New(st.endpoint(), st.Token)
 	defer c.Close()
 	deadline := time.Now().Add(p.BootTimeout)
-	for delay := 20 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
+	for delay := 10 * time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
 		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		_, err := c.Health(hctx)
 		cancel()

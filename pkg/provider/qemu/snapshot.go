@@ -206,10 +206,13 @@ func (p *Provider) restore(ctx context.Context, st *state, im vmimage.Image, dir
 	sp.cmdline, sp.incoming = snap.Cmdline, filepath.Join(dir, snapState)
 	logPath := faashome.Log(p.Home, st.ID)
 	note(logPath, "restoring %s from snapshot %s", st.ID, st.Snapshot)
-	return p.run(ctx, st, im, sp, func(v *vm) error {
+	var loaded time.Duration
+	err := p.run(ctx, st, im, sp, func(v *vm) error {
+		start := time.Now()
 		q, err := newQMP(v.mon, time.Now().Add(p.BootTimeout))
 		if err == nil {
 			_, err = q.migration()
+			loaded = time.Since(start)
 		}
 		if err == nil {
 			_, err = q.do("cont", nil, nil)
@@ -223,6 +226,10 @@ func (p *Provider) restore(ctx context.Context, st *state, im vmimage.Image, dir
 		}
 		return err
 	})
+	if err == nil {
+		note(logPath, "%s restored: its state loaded %d ms after QEMU's start, its agent answered at %d ms", st.ID, loaded.Milliseconds(), st.BootMS)
+	}
+	return err
 }
 
 // pruneStale discards the snapshots of another agent or QEMU than want's:
