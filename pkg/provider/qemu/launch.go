@@ -76,7 +76,12 @@ func (p *Provider) writeState(st state) error {
 // config comes over the control port), three cpio archives in a row,
 // which the kernel unpacks in turn.
 func writeInitrd(path string, im vmimage.Image, agent string, boot []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	// A new file, never one written through: an instance's initrd may be
+	// a hard link to a snapshot's.
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
