@@ -212,8 +212,8 @@ func run(n, warm int) error {
 	fmt.Printf("(c) restore-to-ready (QEMU start → agent)     median %s   %.1fx (a), %.2fx (b)\n", m(benchutil.Median(restores)), benchutil.Ratio(restores, floor), benchutil.Ratio(restores, boots))
 	fmt.Printf("    cold faas invoke (restore included)       median %s   %.2fx the booted one\n", m(benchutil.Median(rcolds)), benchutil.Ratio(rcolds, colds))
 	fmt.Printf("    the snapshot, made once: boot %d ms, save %d ms, %d MiB\n", snap.BootMS, snap.SaveMS, snap.StateBytes>>20)
-	fmt.Printf("(d) first invoke in a booted VM               median %s\n", m(benchutil.Median(firsts)))
-	fmt.Printf("    first invoke in a restored VM             median %s   %.2fx the booted one\n", m(benchutil.Median(rfirsts)), benchutil.Ratio(rfirsts, firsts))
+	fmt.Printf("(d) first invoke in a booted VM               median %s   %.1fx (a)\n", m(benchutil.Median(firsts)), benchutil.Ratio(firsts, floor))
+	fmt.Printf("    first invoke in a restored VM             median %s   %.1fx (a), %.2fx the booted one\n", m(benchutil.Median(rfirsts)), benchutil.Ratio(rfirsts, floor), benchutil.Ratio(rfirsts, firsts))
 	fmt.Printf("(e) warm faas invoke, qemu                    median %s\n", m(benchutil.Median(vmWarm)))
 	fmt.Printf("    warm faas invoke, local                   median %s   qemu/local %.2fx\n", m(benchutil.Median(locWarm)), benchutil.Ratio(vmWarm, locWarm))
 	return nil
