@@ -135,13 +135,16 @@ func run(n, warm int) error {
 		return st, d, nil
 	}
 
-	// The snapshot, made once (a boot and a save) by a first restore.
+	// The snapshot, made once (a boot and a save) by a first restore, or
+	// found made by an earlier run.
+	began := time.Now()
 	first, _, err := start("mk", true)
 	if err != nil {
 		return err
 	}
 	var snap struct {
-		BootMS     int64 `json:"boot_ms"`
+		Created    time.Time `json:"created"`
+		BootMS     int64     `json:"boot_ms"`
 		SaveMS     int64 `json:"save_ms"`
 		StateBytes int64 `json:"state_bytes"`
 	}
@@ -211,7 +214,11 @@ func run(n, warm int) error {
 	fmt.Printf("    cold faas invoke (boot included)          median %s\n", m(benchutil.Median(colds)))
 	fmt.Printf("(c) restore-to-ready (QEMU start → agent)     median %s   %.1fx (a), %.2fx (b)\n", m(benchutil.Median(restores)), benchutil.Ratio(restores, floor), benchutil.Ratio(restores, boots))
 	fmt.Printf("    cold faas invoke (restore included)       median %s   %.2fx the booted one\n", m(benchutil.Median(rcolds)), benchutil.Ratio(rcolds, colds))
-	fmt.Printf("    the snapshot, made once: boot %d ms, save %d ms, %d MiB\n", snap.BootMS, snap.SaveMS, snap.StateBytes>>20)
+	when := "in this run"
+	if snap.Created.Before(began) {
+		when = "by an earlier run, " + snap.Created.Format(time.RFC3339)
+	}
+	fmt.Printf("    the snapshot, made once (%s): boot %d ms, save %d ms, %d MiB\n", when, snap.BootMS, snap.SaveMS, snap.StateBytes>>20)
 	fmt.Printf("(d) first invoke in a booted VM               median %s   %.1fx (a)\n", m(benchutil.Median(firsts)), benchutil.Ratio(firsts, floor))
 	fmt.Printf("    first invoke in a restored VM             median %s   %.1fx (a), %.2fx the booted one\n", m(benchutil.Median(rfirsts)), benchutil.Ratio(rfirsts, floor), benchutil.Ratio(rfirsts, firsts))
 	fmt.Printf("(e) warm faas invoke, qemu                    median %s\n", m(benchutil.Median(vmWarm)))
