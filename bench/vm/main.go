@@ -145,8 +145,8 @@ func run(n, warm int) error {
 	var snap struct {
 		Created    time.Time `json:"created"`
 		BootMS     int64     `json:"boot_ms"`
-		SaveMS     int64 `json:"save_ms"`
-		StateBytes int64 `json:"state_bytes"`
+		SaveMS     int64     `json:"save_ms"`
+		StateBytes int64     `json:"state_bytes"`
 	}
 	if b, err := os.ReadFile(filepath.Join(im.Dir, "snapshots", first.Snapshot, "snapshot.json")); err != nil {
 		return err
