@@ -69,7 +69,7 @@ func TestVMScripts(t *testing.T) {
 	}
 	cmds := scripttest.Cmds()
 	cmds["jsonvar"] = cmdJSONVar
-	cmds["breaksnapshots"] = cmdBreakSnapshots
+	cmds["breaksnapshot"] = cmdBreakSnapshot
 	p := testscript.Params{Dir: "testdata/script", Cmds: cmds, RequireExplicitExec: true}
 	p.Setup = func(env *testscript.Env) error {
 		if err := scripttest.Setup(env); err != nil {
@@ -117,19 +117,24 @@ func cmdJSONVar(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv(args[0], v)
 }
 
-// cmdBreakSnapshots cuts every snapshot's saved state in the image
-// directory to its first MiB, as a write cut short would.
-func cmdBreakSnapshots(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 0 {
-		ts.Fatalf("usage: breaksnapshots")
+// cmdBreakSnapshot cuts the saved state of the snapshot an instance
+// was restored from (its instance.json says which) to its first MiB, as a
+// write cut short would.
+func cmdBreakSnapshot(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: breaksnapshot INSTANCE_JSON")
 	}
-	states, _ := filepath.Glob(filepath.Join(ts.Getenv(vmimage.DirEnv), "*", "snapshots", "*", "state"))
-	if len(states) == 0 {
-		ts.Fatalf("no snapshot in %s", ts.Getenv(vmimage.DirEnv))
+	var st struct {
+		Snapshot string `json:"snapshot"`
 	}
-	for _, s := range states {
-		ts.Check(os.Truncate(s, 1<<20))
+	if err := json.Unmarshal([]byte(ts.ReadFile(args[0])), &st); err != nil || st.Snapshot == "" {
+		ts.Fatalf("%s names no snapshot (%v)", args[0], err)
 	}
+	states, _ := filepath.Glob(filepath.Join(ts.Getenv(vmimage.DirEnv), "*", "snapshots", st.Snapshot, "state"))
+	if len(states) != 1 {
+		ts.Fatalf("snapshot %s: %d states in %s", st.Snapshot, len(states), ts.Getenv(vmimage.DirEnv))
+	}
+	ts.Check(os.Truncate(states[0], 1<<20))
 }
 
 func TestMain(m *testing.M) {
