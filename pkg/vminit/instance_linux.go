@@ -84,24 +84,32 @@ func awaitInstance() (Config, error) {
 		return cfg, fmt.Errorf("control port: %w", err)
 	}
 	logf("ready for an instance")
-	// Nobody coming (the faas that started this VM died before it gave
-	// the instance, or before it saved the VM): power off rather than
-	// idle forever. A restored guest's clock has not counted the time
-	// its snapshot lay on disk.
-	deadline := time.Now().Add(awaitLimit)
+	return readConfig(f, awaitLimit, 10*time.Millisecond)
+}
+
+// readConfig reads the instance's config, one JSON line, from the
+// control port, within limit. A read finds EOF while no host end is
+// connected: it waits pause and reads again. Nobody coming (the faas that
+// started this VM died before it gave the instance, or before it saved
+// the VM) powers the VM off rather than leaving it idle forever; a
+// restored guest's clock has not counted the time its snapshot lay on
+// disk.
+func readConfig(r io.Reader, limit, pause time.Duration) (Config, error) {
+	var cfg Config
+	deadline := time.Now().Add(limit)
 	var line []byte
 	buf := make([]byte, 4096)
 	for !bytes.Contains(line, []byte("\n")) {
 		if time.Now().After(deadline) {
-			return cfg, fmt.Errorf("no instance within %s: nobody is coming", awaitLimit)
+			return cfg, fmt.Errorf("no instance within %s: nobody is coming", limit)
 		}
-		n, err := f.Read(buf)
+		n, err := r.Read(buf)
 		line = append(line, buf[:n]...)
 		switch {
 		case len(line) > 1<<20:
 			return cfg, errors.New("control port: config too long")
 		case n == 0 && (err == nil || errors.Is(err, io.EOF)):
-			time.Sleep(10 * time.Millisecond)
+			time.Sleep(pause)
 		case err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, unix.EINTR):
 			return cfg, fmt.Errorf("control port: %w", err)
 		}
