@@ -5,6 +5,7 @@ package vmtest
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,7 +67,10 @@ func TestVMScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := testscript.Params{Dir: "testdata/script", Cmds: scripttest.Cmds(), RequireExplicitExec: true}
+	cmds := scripttest.Cmds()
+	cmds["jsonvar"] = cmdJSONVar
+	cmds["breaksnapshot"] = cmdBreakSnapshot
+	p := testscript.Params{Dir: "testdata/script", Cmds: cmds, RequireExplicitExec: true}
 	p.Setup = func(env *testscript.Env) error {
 		if err := scripttest.Setup(env); err != nil {
 			return err
@@ -95,6 +99,42 @@ func killVMs(home string) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
+}
+
+// cmdJSONVar sets VAR to the string KEY of the JSON object in FILE.
+func cmdJSONVar(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: jsonvar VAR FILE KEY")
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(ts.ReadFile(args[1])), &m); err != nil {
+		ts.Fatalf("%s: %v", args[1], err)
+	}
+	v, ok := m[args[2]].(string)
+	if !ok || v == "" {
+		ts.Fatalf("%s has no string %s", args[1], args[2])
+	}
+	ts.Setenv(args[0], v)
+}
+
+// cmdBreakSnapshot cuts the saved state of the snapshot an instance
+// was restored from (its instance.json says which) to its first MiB, as a
+// write cut short would.
+func cmdBreakSnapshot(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: breaksnapshot INSTANCE_JSON")
+	}
+	var st struct {
+		Snapshot string `json:"snapshot"`
+	}
+	if err := json.Unmarshal([]byte(ts.ReadFile(args[0])), &st); err != nil || st.Snapshot == "" {
+		ts.Fatalf("%s names no snapshot (%v)", args[0], err)
+	}
+	states, _ := filepath.Glob(filepath.Join(ts.Getenv(vmimage.DirEnv), "*", "snapshots", st.Snapshot, "state"))
+	if len(states) != 1 {
+		ts.Fatalf("snapshot %s: %d states in %s", st.Snapshot, len(states), ts.Getenv(vmimage.DirEnv))
+	}
+	ts.Check(os.Truncate(states[0], 1<<20))
 }
 
 func TestMain(m *testing.M) {

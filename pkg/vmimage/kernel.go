@@ -21,7 +21,7 @@ import (
 // dependencies, the network of the agent's port. Their dependencies come
 // from each module's own .modinfo. crc32c_generic is what ext4 asks the
 // crypto API for, not a symbol it links, so it is named.
-var GuestModules = []string{"virtio_mmio", "virtio_blk", "crc32c_generic", "ext4", "9pnet_virtio", "9p", "virtio_net"}
+var GuestModules = []string{"virtio_mmio", "virtio_blk", "crc32c_generic", "ext4", "9pnet_virtio", "9p", "virtio_net", "virtio_console"}
 
 // vmlinux writes the uncompressed ELF kernel inside a bzImage to dst: an
 // ELF vmlinux has the PVH entry note, so QEMU boots it directly, without

@@ -49,22 +49,38 @@ func run() error {
 	if err := loadModules(); err != nil {
 		return err
 	}
-	b, err := os.ReadFile(ConfigPath)
-	if err != nil {
-		return fmt.Errorf("the instance's config: %w", err)
+	var boot Boot
+	if b, err := os.ReadFile(BootPath); err == nil {
+		if err := json.Unmarshal(b, &boot); err != nil {
+			return fmt.Errorf("the boot settings: %w", err)
+		}
 	}
-	var cfg Config
-	if err := json.Unmarshal(b, &cfg); err != nil {
-		return fmt.Errorf("the instance's config: %w", err)
-	}
-	_ = os.Remove(ConfigPath)
 	if err := network(); err != nil {
 		return err
 	}
 	if err := mountRoot(); err != nil {
 		return err
 	}
-	return runAgent(cfg)
+	agent, err := startAgent()
+	if err != nil {
+		return err
+	}
+	if len(boot.Warm) > 0 {
+		warm(boot.Warm)
+	}
+	unix.Sync()
+	cfg, err := awaitInstance()
+	if err != nil {
+		return err
+	}
+	if err := personalize(cfg); err != nil {
+		return err
+	}
+	logf("instance %s: clock set, random pool reseeded, shares mounted", cfg.Instance)
+	if err := agent.give(cfg); err != nil {
+		return err
+	}
+	return agent.reap()
 }
 
 func loadModules() error {
@@ -147,7 +163,8 @@ func network() error {
 	return nil
 }
 
-// mountRoot mounts the instance's disk, the shares, and moves into it.
+// mountRoot mounts the instance's disk and moves into it (the shares
+// come once the instance is known: personalize).
 func mountRoot() error {
 	if err := waitFor("/dev/vda", 10*time.Second); err != nil {
 		return err
@@ -155,12 +172,6 @@ func mountRoot() error {
 	_ = os.MkdirAll("/newroot", 0o755)
 	if err := unix.Mount("/dev/vda", "/newroot", "ext4", 0, ""); err != nil {
 		return fmt.Errorf("mount the root: %w", err)
-	}
-	for _, m := range []struct{ tag, dst string }{{CodeTag, "/newroot" + GuestHome + "/code"}, {EnvsTag, "/newroot" + GuestHome + "/envs"}} {
-		_ = os.MkdirAll(m.dst, 0o755)
-		if err := unix.Mount(m.tag, m.dst, "9p", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, "trans=virtio,version=9p2000.L,cache=loose"); err != nil {
-			return fmt.Errorf("mount %s: %w", m.tag, err)
-		}
 	}
 	for _, m := range []struct{ dst, fs, data string }{
 		{"/newroot/run", "tmpfs", "mode=0755"}, {"/newroot/tmp", "tmpfs", "mode=1777"},
@@ -211,25 +222,48 @@ func copyFile(src, dst string, perm os.FileMode) error {
 	return out.Close()
 }
 
-// runAgent starts the agent and reaps every process until it exits.
-func runAgent(cfg Config) error {
-	args := []string{"faas", "agent", "--instance", cfg.Instance, "--function", cfg.Function, "--home", GuestHome,
-		"--addr", "0.0.0.0:" + strconv.Itoa(AgentPort)}
-	if cfg.InitTimeout > 0 {
-		args = append(args, "--init-timeout", cfg.InitTimeout.String())
+// agentProc is the agent init started, waiting for its instance on a
+// pipe.
+type agentProc struct {
+	cmd    *exec.Cmd
+	config *os.File
+}
+
+// startAgent starts `faas agent` before the instance is known: it starts
+// up (its runtime, the sandbox's probes) and then reads its instance from
+// fd 3, a pipe init writes once the host has given it one. A snapshot
+// taken meanwhile holds it started, but holds no instance, token or
+// listening socket.
+func startAgent() (*agentProc, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("start the agent: %w", err)
 	}
-	if cfg.Pinned {
-		args = append(args, "--pinned")
-	} else if cfg.Idle > 0 {
-		args = append(args, "--idle", cfg.Idle.String())
-	}
-	cmd := &exec.Cmd{Path: AgentPath, Args: args, Stdout: os.Stdout, Stderr: os.Stderr,
-		Env: []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8",
-			"FAAS_AGENT_TOKEN=" + cfg.Token}}
+	defer r.Close()
+	args := []string{"faas", "agent", "--home", GuestHome, "--addr", "0.0.0.0:" + strconv.Itoa(AgentPort), "--config-fd", "3"}
+	cmd := &exec.Cmd{Path: AgentPath, Args: args, Stdout: os.Stdout, Stderr: os.Stderr, Env: guestEnv(), ExtraFiles: []*os.File{r}}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start the agent: %w", err)
+		w.Close()
+		return nil, fmt.Errorf("start the agent: %w", err)
 	}
 	logf("agent started")
+	return &agentProc{cmd: cmd, config: w}, nil
+}
+
+// give hands the agent its instance (the seed stays with init).
+func (a *agentProc) give(cfg Config) error {
+	cfg.Seed = nil
+	_, err := a.config.Write(cfg.Marshal())
+	a.config.Close()
+	if err != nil {
+		return fmt.Errorf("give the agent its instance: %w", err)
+	}
+	return nil
+}
+
+// reap reaps every process until the agent exits.
+func (a *agentProc) reap() error {
+	cmd := a.cmd
 	for {
 		var ws unix.WaitStatus
 		pid, err := unix.Wait4(-1, &ws, 0, nil)

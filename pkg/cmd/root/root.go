@@ -180,6 +180,8 @@ FAAS_IMAGE_MIRROR  the Debian mirror image builds fetch from
 FAAS_QEMU_BOOT_TIMEOUT  how long a micro-VM may take to boot until its agent answers
                    (default 90s; QEMU is killed past it)
 FAAS_QEMU_ACCEL    kvm or tcg: force the micro-VMs' acceleration instead of detecting it
+FAAS_QEMU_SNAPSHOTS  off: boot every micro-VM instead of restoring the snapshot of its
+                   runtime and size (warm starts; docs/microvm.md)
 FAAS_DEBUG         non-empty: print what faas runs on stderr (as --debug), and
                    when a warm local agent ran a faas invoke (the fast path)
 FAAS_FAST_INVOKE   0: never hand faas invoke to a warm local agent (the fast

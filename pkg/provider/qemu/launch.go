@@ -49,9 +49,14 @@ type state struct {
 	Image    string `json:"image"`
 	// Accel is the instance's acceleration: kvm or tcg, and why.
 	Accel Accel `json:"accel"`
-	// BootMS is how long its last boot took, QEMU's start to the agent's
-	// answer.
+	// BootMS is how long its last boot (or restore) took, QEMU's start to
+	// the agent's answer.
 	BootMS int64 `json:"boot_ms"`
+	// Snapshot is the snapshot it was restored from, when it was.
+	Snapshot string `json:"snapshot,omitempty"`
+	// Pinned and InitTimeout are given to its agent (again at a resize).
+	Pinned      bool          `json:"pinned,omitempty"`
+	InitTimeout time.Duration `json:"init_timeout,omitempty"`
 }
 
 func (s state) endpoint() string { return "http://127.0.0.1:" + strconv.Itoa(s.Port) }
@@ -66,11 +71,17 @@ func (p *Provider) writeState(st state) error {
 	return faashome.WriteJSON(filepath.Join(p.dir(st.ID), stateFile), st)
 }
 
-// writeInitrd writes an instance's initrd: the image's modules, the agent
-// as /init, and (when set) the instance's config, three cpio archives in
-// a row, which the kernel unpacks in turn.
-func writeInitrd(path string, im vmimage.Image, agent string, cfg []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+// writeInitrd writes a VM's initrd: the image's modules, the agent as
+// /init, and (when set) the boot settings (no secret: the instance's
+// config comes over the control port), three cpio archives in a row,
+// which the kernel unpacks in turn.
+func writeInitrd(path string, im vmimage.Image, agent string, boot []byte) error {
+	// A new file, never one written through: an instance's initrd may be
+	// a hard link to a snapshot's.
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
@@ -95,9 +106,9 @@ func writeInitrd(path string, im vmimage.Image, agent string, cfg []byte) error 
 	}
 	c := vmimage.NewCPIO(f)
 	c.File("init", 0o755, fi.Size(), a)
-	if cfg != nil {
+	if boot != nil {
 		c.Dir("faas", 0o755)
-		c.File(strings.TrimPrefix(vminit.ConfigPath, "/"), 0o600, int64(len(cfg)), bytes.NewReader(cfg))
+		c.File(strings.TrimPrefix(vminit.BootPath, "/"), 0o600, int64(len(boot)), bytes.NewReader(boot))
 	}
 	if err := c.Close(); err != nil {
 		return err
@@ -145,21 +156,23 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 	_, _ = rand.Read(tok[:])
 	c := inv.Config
 	st := state{ID: inst.ID, Function: inv.Function, Token: hex.EncodeToString(tok[:]), CPUs: max(c.CPUs, 1),
-		MemoryMB: vmMemory(c.MemoryMB, c.Concurrency), DiskMB: c.DiskMB, Image: im.Key, Accel: accel}
-	cfg := vminit.Config{Instance: inst.ID, Function: inv.Function, Token: st.Token, Idle: p.Idle, Pinned: c.MinInstances > 0}
+		MemoryMB: vmMemory(c.MemoryMB, c.Concurrency), DiskMB: c.DiskMB, Image: im.Key, Accel: accel, Pinned: c.MinInstances > 0}
 	if accel.Name == "tcg" {
 		// Emulated, a guest runs code about 15 times slower than the host
 		// (more on a loaded one): Lambda's 10 s init phase becomes 2 min.
-		cfg.InitTimeout = 2 * time.Minute
+		st.InitTimeout = 2 * time.Minute
 	}
 	err = func() error {
-		if err := writeInitrd(filepath.Join(dir, initrdFile), im, agent, cfg.Marshal()); err != nil {
-			return fault.Platformf("launch %s: initrd: %w", inst.ID, err)
-		}
-		if err := p.createLayer(ctx, im, dir, st.DiskMB); err != nil {
+		if err := p.place(inst.ID, inv); err != nil {
 			return err
 		}
-		if err := p.place(inst.ID, inv); err != nil {
+		if p.restoreFromSnapshot(ctx, &st, im, agent, string(c.Runtime)) {
+			return nil
+		}
+		if err := writeInitrd(filepath.Join(dir, initrdFile), im, agent, nil); err != nil {
+			return fault.Platformf("launch %s: initrd: %w", inst.ID, err)
+		}
+		if err := p.createLayer(ctx, im.Rootfs(), "raw", dir, st.DiskMB); err != nil {
 			return err
 		}
 		return p.boot(ctx, &st)
@@ -173,17 +186,22 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 	return inst, nil
 }
 
-// createLayer makes the instance's copy-on-write layer over the image's
-// root file system (qcow2, backed by the read-only raw image).
-func (p *Provider) createLayer(ctx context.Context, im vmimage.Image, dir string, diskMB int64) error {
-	size := "2G"
+// layerSize is the virtual size of an instance's layer.
+func layerSize(diskMB int64) string {
 	if diskMB > 2048 {
-		size = strconv.FormatInt(diskMB, 10) + "M"
+		return strconv.FormatInt(diskMB, 10) + "M"
 	}
+	return "2G"
+}
+
+// createLayer makes the instance's copy-on-write layer in dir over a
+// read-only backing file: the image's root file system (raw), or a
+// snapshot's layer (qcow2).
+func (p *Provider) createLayer(ctx context.Context, backing, format, dir string, diskMB int64) error {
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(cctx, p.QemuImg, "create", "-q", "-f", "qcow2", "-F", "raw", "-b", im.Rootfs(),
-		filepath.Join(dir, layerFile), size).CombinedOutput()
+	out, err := exec.CommandContext(cctx, p.QemuImg, "create", "-q", "-f", "qcow2", "-F", format, "-b", backing,
+		filepath.Join(dir, layerFile), layerSize(diskMB)).CombinedOutput()
 	if err != nil {
 		return fault.Platformf("qemu-img create: %v: %s", err, strings.TrimSpace(string(out)))
 	}
@@ -201,45 +219,27 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// args is QEMU's command line for an instance.
-func (p *Provider) args(st state, im vmimage.Image, tscKHz int64) []string {
-	dir := p.dir(st.ID)
-	cmdline := "console=ttyS0 panic=-1 quiet"
-	if st.Accel.Name == "tcg" && tscKHz > 0 {
-		cmdline += " tsc_early_khz=" + strconv.FormatInt(tscKHz, 10)
-	}
-	a := []string{"-M", "microvm"}
-	a = append(a, st.Accel.args()...)
-	a = append(a,
-		"-m", strconv.FormatInt(st.MemoryMB, 10), "-smp", strconv.Itoa(st.CPUs),
-		"-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot",
-		"-name", st.ID,
-		"-kernel", im.Kernel(), "-initrd", filepath.Join(dir, initrdFile), "-append", cmdline,
-		"-drive", "id=root,file="+filepath.Join(dir, layerFile)+",format=qcow2,if=none,discard=unmap",
-		"-device", "virtio-blk-device,drive=root",
-		"-fsdev", "local,id=code,path="+filepath.Join(p.share(st.ID), "code")+",security_model=none,readonly=on",
-		"-device", "virtio-9p-device,fsdev=code,mount_tag="+vminit.CodeTag,
-		"-fsdev", "local,id=envs,path="+faashome.Envs(p.share(st.ID))+",security_model=none,readonly=on",
-		"-device", "virtio-9p-device,fsdev=envs,mount_tag="+vminit.EnvsTag,
-		"-netdev", fmt.Sprintf("user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:%d-%s:%d", st.Port, vminit.GuestIP, vminit.AgentPort),
-		"-device", "virtio-net-device,netdev=net0",
-	)
-	return a
-}
-
 // tscOnce measures the host's TSC once per process.
 var tscOnce = sync.OnceValue(tscKHz)
 
-// boot starts QEMU for st (a new port unless st has one) and waits until
-// the agent answers, within the boot deadline; on timeout it kills QEMU by
-// its pid. st gets the pid and the boot time.
+// boot boots an instance's VM from its own initrd and layer.
 func (p *Provider) boot(ctx context.Context, st *state) error {
 	im, err := vmimage.Open(p.ImageDir, st.Image)
 	if err != nil {
 		return err
 	}
+	return p.run(ctx, st, im, p.instanceSpec(*st, tscOnce()), nil)
+}
+
+// run starts QEMU for st as sp says (a new port unless st has one), lets
+// prepare act on it (a restore: wait for the snapshot to load), gives the
+// guest its instance over the control port and waits until the agent
+// answers, within the boot deadline; on failure it kills QEMU by its pid.
+// st gets the pid and the boot time.
+func (p *Provider) run(ctx context.Context, st *state, im vmimage.Image, sp spec, prepare func(*vm) error) error {
 	logPath := faashome.Log(p.Home, st.ID)
 	keepPort := st.Port != 0
+	var err error
 	for attempt := 0; ; attempt++ {
 		if !keepPort {
 			if st.Port, err = freePort(); err != nil {
@@ -247,15 +247,30 @@ func (p *Provider) boot(ctx context.Context, st *state) error {
 			}
 		}
 		start := time.Now()
-		exited, err := p.start(st, im, logPath)
+		v, err := p.start(st, im, sp, logPath)
 		if err != nil {
 			return err
 		}
-		if err := p.writeState(*st); err != nil {
-			p.kill(*st)
-			return fault.Platformf("launch %s: %w", st.ID, err)
+		if err = p.writeState(*st); err != nil {
+			err = fault.Platformf("launch %s: %w", st.ID, err)
 		}
-		err = p.waitReady(ctx, *st, exited, logPath)
+		if err == nil && prepare != nil {
+			err = prepare(v)
+		}
+		if err == nil {
+			err = sendConfig(v, p.instanceConfig(*st))
+		}
+		if err == nil {
+			err = p.waitReady(ctx, *st, v.exited, logPath)
+		} else if !errors.Is(err, errExited) {
+			// Cut off by a QEMU that exited: its own word says why.
+			select {
+			case <-v.exited:
+				err = exitedErr(st.ID, logPath)
+			case <-time.After(time.Second):
+			}
+		}
+		v.close()
 		if err == nil {
 			st.BootMS = time.Since(start).Milliseconds()
 			return p.writeState(*st)
@@ -268,32 +283,24 @@ func (p *Provider) boot(ctx context.Context, st *state) error {
 	}
 }
 
-// start starts QEMU detached (its own session: it outlives this faas),
-// its console and errors appended to the instance's log.
-func (p *Provider) start(st *state, im vmimage.Image, logPath string) (<-chan struct{}, error) {
-	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, fault.Platformf("launch %s: %w", st.ID, err)
+// instanceConfig is what the guest is told of its instance: its identity
+// and token, and a fresh seed and the time.
+func (p *Provider) instanceConfig(st state) vminit.Config {
+	seed := make([]byte, vminit.SeedSize)
+	_, _ = rand.Read(seed)
+	return vminit.Config{Instance: st.ID, Function: st.Function, Token: st.Token, Idle: p.Idle, Pinned: st.Pinned,
+		InitTimeout: st.InitTimeout, Seed: seed, UnixNano: time.Now().UnixNano()}
+}
+
+// sendConfig gives the guest its config over the control port; the guest
+// reads it once it is ready (QEMU passes nothing on before the guest
+// opens the port).
+func sendConfig(v *vm, cfg vminit.Config) error {
+	_ = v.ctl.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if _, err := v.ctl.Write(cfg.Marshal()); err != nil {
+		return fault.Platformf("give %s its config: %w", cfg.Instance, err)
 	}
-	defer logf.Close()
-	fmt.Fprintf(logf, "faas: booting %s: %d CPUs, %d MiB, acceleration %s (%s)\n", st.ID, st.CPUs, st.MemoryMB, st.Accel.Name, st.Accel.Why)
-	devnull, err := os.Open(os.DevNull)
-	if err != nil {
-		return nil, err
-	}
-	defer devnull.Close()
-	cmd := &exec.Cmd{Path: p.Bin, Args: append([]string{Binary}, p.args(*st, im, tscOnce())...), Stdin: devnull, Stdout: logf, Stderr: logf,
-		SysProcAttr: &syscall.SysProcAttr{Setsid: true}}
-	if err := cmd.Start(); err != nil {
-		return nil, fault.Platformf("launch %s: %w", st.ID, err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait() // reaped while this process runs
-		close(exited)
-	}()
-	st.PID, st.PIDStart = cmd.Process.Pid, proc.Start(cmd.Process.Pid)
-	return exited, nil
+	return nil
 }
 
 // waitReady waits for the agent's /healthz.
@@ -301,7 +308,7 @@ func (p *Provider) waitReady(ctx context.Context, st state, exited <-chan struct
 	c := client.New(st.endpoint(), st.Token)
 	defer c.Close()
 	deadline := time.Now().Add(p.BootTimeout)
-	for delay := 20 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
+	for delay := 10 * time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
 		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		_, err := c.Health(hctx)
 		cancel()
@@ -310,7 +317,7 @@ func (p *Provider) waitReady(ctx context.Context, st state, exited <-chan struct
 		}
 		select {
 		case <-exited:
-			return fault.WithHint(fmt.Errorf("%w: %s did not boot: %s", errExited, st.ID, lastLogLine(logPath)), "see "+logPath)
+			return exitedErr(st.ID, logPath)
 		case <-ctx.Done():
 			return fault.Platformf("launch %s: %w", st.ID, ctx.Err())
 		case <-time.After(delay):
@@ -320,6 +327,11 @@ func (p *Provider) waitReady(ctx context.Context, st state, exited <-chan struct
 				"see "+logPath+"; a loaded host may need a longer "+BootTimeoutEnv)
 		}
 	}
+}
+
+// exitedErr says QEMU exited before its VM was ready, with its last word.
+func exitedErr(id, logPath string) error {
+	return fault.WithHint(fmt.Errorf("%w: %s did not boot: %s", errExited, id, lastLogLine(logPath)), "see "+logPath)
 }
 
 func lastLogLine(path string) string {

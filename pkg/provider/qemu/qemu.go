@@ -4,9 +4,10 @@
 // agent as the initramfs' /init, on a copy-on-write layer over the shared,
 // read-only image (pkg/vmimage), its own versions' code and dependencies
 // shared read-only over 9p, and the agent reached through a loopback port
-// forward with a token of the instance's own. KVM where the CPU has
-// vmx/svm and a probe boot succeeds, TCG otherwise. Nothing runs through a
-// shell.
+// forward with a token of the instance's own. Instances start by restoring
+// a snapshot of their runtime and size when they can (snapshot.go), by
+// booting otherwise. KVM where the CPU has vmx/svm and a probe boot
+// succeeds, TCG otherwise. Nothing runs through a shell.
 package qemu
 
 import (

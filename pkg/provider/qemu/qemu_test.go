@@ -118,7 +118,7 @@ func TestQEMUExitFailsLaunch(t *testing.T) {
 func TestArgs(t *testing.T) {
 	p := &Provider{Home: "/h"}
 	st := state{ID: "qemu-fn-1", CPUs: 2, MemoryMB: 384, Port: 40000, Accel: Accel{Name: "tcg"}}
-	a := strings.Join(p.args(st, vmimage.Image{Dir: "/img"}, 2445000), " ")
+	a := strings.Join(args(st, vmimage.Image{Dir: "/img"}, p.instanceSpec(st, 2445000)), " ")
 	for _, want := range []string{
 		"-M microvm -accel tcg,thread=multi -cpu max -m 384 -smp 2 ",
 		"-kernel /img/vmlinux -initrd /h/run/qemu/qemu-fn-1/initrd.cpio",
@@ -133,7 +133,7 @@ func TestArgs(t *testing.T) {
 		}
 	}
 	st.Accel = Accel{Name: "kvm"}
-	a = strings.Join(p.args(st, vmimage.Image{Dir: "/img"}, 2445000), " ")
+	a = strings.Join(args(st, vmimage.Image{Dir: "/img"}, p.instanceSpec(st, 2445000)), " ")
 	if !strings.Contains(a, "-accel kvm -cpu host") || strings.Contains(a, "tsc_early_khz") {
 		t.Errorf("KVM args: %s", a)
 	}

@@ -53,10 +53,11 @@ func writeTree(t *testing.T, dir string, files map[string]string) {
 // QEMU's command line gives the instance.
 func sharedFiles(t *testing.T, p *Provider, id string) []string {
 	t.Helper()
-	args := p.args(state{ID: id, Accel: Accel{Name: "tcg"}}, vmimage.Image{Dir: "/img"}, 0)
+	st := state{ID: id, Accel: Accel{Name: "tcg"}}
+	a0 := args(st, vmimage.Image{Dir: "/img"}, p.instanceSpec(st, 0))
 	var out []string
-	for i, a := range args {
-		if i == 0 || args[i-1] != "-fsdev" {
+	for i, a := range a0 {
+		if i == 0 || a0[i-1] != "-fsdev" {
 			continue
 		}
 		_, rest, _ := strings.Cut(a, "path=")

@@ -7,6 +7,7 @@ package guest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -34,7 +35,7 @@ func NewCmd(errOut io.Writer, hold Holder) *cobra.Command {
 	var cfg agent.Config
 	var holdDB string
 	var prestart bool
-	var readyFD int
+	var readyFD, configFD int
 	cmd := &cobra.Command{
 		Use:    "agent",
 		Short:  "Serve a function's invocations inside an instance",
@@ -48,6 +49,11 @@ func NewCmd(errOut io.Writer, hold Holder) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cfg.Socket == "" && cfg.Addr == "" {
 				return fault.Usagef("faas agent needs --socket or --addr")
+			}
+			if configFD > 2 {
+				if err := awaitInstance(configFD, &cfg); err != nil {
+					return err
+				}
 			}
 			if cfg.Token == "" {
 				cfg.Token = os.Getenv("FAAS_AGENT_TOKEN")
@@ -104,7 +110,34 @@ func NewCmd(errOut io.Writer, hold Holder) *cobra.Command {
 	fl.BoolVar(&prestart, "prestart", false, "start a worker for the version whose invoke request (without payload) is on stdin, before any call")
 	fl.DurationVar(&cfg.InitTimeout, "init-timeout", agent.DefaultInitTimeout, "how long a warm worker may take to start (a VM under emulation needs longer)")
 	fl.StringVar(&holdDB, "hold-db", "", "keep a connection to the faas database in this FAAS_HOME open (local instances)")
+	fl.IntVar(&configFD, "config-fd", 0, "start up, then read the instance (id, function, token, idle, init timeout) from this inherited fd, one JSON line (a micro-VM's init)")
 	return cmd
+}
+
+// awaitInstance does what the agent can before it knows its instance
+// (the sandbox's probes), then reads the instance from fd, which a
+// micro-VM's init writes once the host has given it one: an agent started
+// before a snapshot and restored in many VMs gets each VM's own.
+func awaitInstance(fd int, cfg *agent.Config) error {
+	syscall.CloseOnExec(fd)
+	sandbox.DetectSandbox()
+	f := os.NewFile(uintptr(fd), "config")
+	defer f.Close()
+	var ic vminit.Config
+	if err := json.NewDecoder(io.LimitReader(f, 1<<20)).Decode(&ic); err != nil {
+		return fault.Platformf("agent: its instance: %w", err)
+	}
+	if ic.Instance == "" || ic.Token == "" {
+		return fault.Platformf("agent: its instance has no id or token")
+	}
+	cfg.Instance, cfg.Function, cfg.Token, cfg.Pinned = ic.Instance, ic.Function, ic.Token, ic.Pinned
+	if ic.Idle > 0 {
+		cfg.Idle = ic.Idle
+	}
+	if ic.InitTimeout > 0 {
+		cfg.InitTimeout = ic.InitTimeout
+	}
+	return nil
 }
 
 // Main runs the guest's faas with args (without the program name) and
