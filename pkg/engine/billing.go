@@ -36,11 +36,19 @@ func (e *Engine) Settings(ctx context.Context) (billing.Settings, error) {
 		return billing.Settings{}, err // not kept: the next call tries again
 	}
 	e.settings, e.settingsErr = billing.FromConfig(stored)
+	e.stored = stored
 	if e.settingsErr != nil {
 		e.settingsErr = fault.WithHint(fault.Platformf("%w", e.settingsErr), "fix it with `faas config set KEY VALUE`")
 	}
 	e.settingsLoaded, e.settingsStamp, e.settingsRead = true, stamp, time.Now()
 	return e.settings, e.settingsErr
+}
+
+// storedSettings are the settings as last read by Settings (nil before).
+func (e *Engine) storedSettings() map[string]string {
+	e.settingsMu.Lock()
+	defer e.settingsMu.Unlock()
+	return e.stored
 }
 
 // ConfigGet returns a setting's value and whether it is the default.
