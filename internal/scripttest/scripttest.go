@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/faasdev/faas/pkg/spare"
 )
 
 // Setup gives a script its own FAAS_HOME and HOME, and stops the agents it
@@ -55,6 +57,7 @@ func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) 
 		"pidof":       cmdPidOf,
 		"json":        cmdJSON,
 		"waitfile":    cmdWaitFile,
+		"waitspare":   cmdWaitSpare,
 		"sumeq":       cmdSumEq,
 		"waitfor":     cmdWaitFor,
 		"envfile":     cmdEnvFile,
@@ -247,6 +250,26 @@ func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		if time.Now().After(deadline) {
 			ts.Fatalf("waitfile: %s did not appear (or go) within a minute", path)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// cmdWaitSpare waits (up to a minute) until $FAAS_HOME has a free spare
+// agent (pkg/spare) and sets the variable named to its id.
+func cmdWaitSpare(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitspare VAR")
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		m, _ := filepath.Glob(filepath.Join(spare.Root(ts.Getenv("FAAS_HOME")), "spare-*", "free"))
+		if len(m) > 0 {
+			ts.Setenv(args[0], filepath.Base(filepath.Dir(m[0])))
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("waitspare: no spare became free within a minute")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -106,4 +106,3 @@ func (p *Provider) launchSpare(ctx context.Context, inst faastype.Instance, inv 
 	inst.Token, inst.Endpoint, inst.PID, inst.PIDStart = token, "unix:"+p.socketPath(inst.ID), info.PID, info.PIDStart
 	return inst, true
 }
-
