@@ -22,7 +22,14 @@ func waitSpare(home string) (string, error) {
 			return filepath.Base(filepath.Dir(m[0])), nil
 		}
 		if time.Now().After(deadline) {
-			return "", fmt.Errorf("no spare became free in %s within 30 s", home)
+			states, _ := filepath.Glob(filepath.Join(spare.Root(home), "spare-*", "*"))
+			logs, _ := filepath.Glob(filepath.Join(faashome.Logs(home), "spare-*.log"))
+			var tail []string
+			for _, l := range logs {
+				b, _ := os.ReadFile(l)
+				tail = append(tail, l+": "+string(b))
+			}
+			return "", fmt.Errorf("no spare became free in %s within 30 s (spares: %v; %s)", home, states, strings.Join(tail, "\n"))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

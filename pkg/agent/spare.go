@@ -215,14 +215,14 @@ func (s *Server) become(req api.BecomeRequest) error {
 	return nil
 }
 
-// spareDelay is how long an agent that was launched (or became an
-// instance) waits before it spawns the spares its home lacks: its first
-// call is on its way, and has the machine first.
-const spareDelay = 500 * time.Millisecond
+// SpareDelay is how long a new spare waits before it starts its stem: the
+// launch that spawned it is under way, and has the machine first.
+const SpareDelay = 500 * time.Millisecond
 
-// KeepSpares spawns, in the background after spareDelay, the spares of
-// the runtime and interpreter of c (of this shape) that the home lacks,
-// up to n.
+// KeepSpares spawns, in the background, the spares of the runtime and
+// interpreter of c (of this shape) that the home lacks, up to n. They
+// outlive this agent (a function removed at once), and wait SpareDelay
+// before they start.
 func (s *Server) KeepSpares(n int, c function.Config, shape string) {
 	if !spare.Qualifying(c) || !s.host.sb.Sandbox.Jail {
 		return
@@ -233,7 +233,7 @@ func (s *Server) KeepSpares(n int, c function.Config, shape string) {
 	}
 	k := spare.Keeper{Home: s.cfg.Home, Self: self, Idle: s.cfg.Idle, N: n}
 	w := spare.Want{Runtime: c.Runtime, Interpreter: c.Interpreter, Shape: shape}
-	time.AfterFunc(spareDelay, func() { k.Keep(w) })
+	go k.Keep(w)
 }
 
 // spareMayExit says whether an idle agent may exit: a spare first takes

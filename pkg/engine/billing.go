@@ -12,6 +12,7 @@ import (
 	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/provider"
 	"github.com/faasdev/faas/pkg/store"
 )
 
@@ -44,11 +45,21 @@ func (e *Engine) Settings(ctx context.Context) (billing.Settings, error) {
 	return e.settings, e.settingsErr
 }
 
-// storedSettings are the settings as last read by Settings (nil before).
-func (e *Engine) storedSettings() map[string]string {
+// configure hands a provider that has settings of its own
+// (provider.Configurable) the stored settings, as Settings last read them
+// (again when they changed), before it launches.
+func (e *Engine) configure(ctx context.Context, p provider.Provider) {
+	c, ok := p.(provider.Configurable)
+	if !ok {
+		return
+	}
+	if _, err := e.Settings(ctx); err != nil {
+		return
+	}
 	e.settingsMu.Lock()
-	defer e.settingsMu.Unlock()
-	return e.stored
+	stored := e.stored
+	e.settingsMu.Unlock()
+	c.Configure(stored)
 }
 
 // ConfigGet returns a setting's value and whether it is the default.
