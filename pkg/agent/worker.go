@@ -185,7 +185,7 @@ func (w *worker) awaitReady(h *host, begin time.Time, stem bool) ([]byte, error)
 	case <-timer.C:
 		f.err = fmt.Errorf("did not start within %s", initTimeout)
 	}
-	if !stem { // a stem has imported nothing of a function: no log to end
+	if !stem || f.err != nil { // a stem that started has printed nothing
 		w.waitLogEnd(f.err == nil)
 	}
 	w.mu.Lock()
