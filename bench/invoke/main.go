@@ -221,6 +221,10 @@ func run(n, rt, followers int, startupOnly bool) error {
 	if err != nil {
 		return err
 	}
+	spareMem, err := spareMemory(home)
+	if err != nil {
+		return err
+	}
 	parts, err := newColdParts(dir, faas, strings.TrimSpace(string(realPy)))
 	if err != nil {
 		return err
@@ -300,6 +304,14 @@ func run(n, rt, followers int, startupOnly bool) error {
 		rss, pss = rss+m.rss, pss+m.pss
 	}
 	fmt.Printf("| | all of them | %s | %s |\n\n", mib(rss), mib(pss))
+	fmt.Println("A spare's processes (free, waiting; not counted above), from smaps_rollup:")
+	fmt.Println("\n| pid | process | RSS MiB | PSS MiB |\n|---:|---|---:|---:|")
+	var srss, spss int64
+	for _, m := range spareMem {
+		fmt.Printf("| %d | %s | %s | %s |\n", m.pid, m.what, mib(m.rss), mib(m.pss))
+		srss, spss = srss+m.rss, spss+m.pss
+	}
+	fmt.Printf("| | all of them | %s | %s |\n\n", mib(srss), mib(spss))
 	check := func(ok bool, what string) {
 		v := "MET"
 		if !ok {

@@ -51,3 +51,18 @@ func noSpares(faas string, env []string) error {
 	}
 	return nil
 }
+
+// spareMemory is the memory of a free spare's processes (its agent, its
+// jail's init, its stem worker), once one is free.
+func spareMemory(home string) ([]procMem, error) {
+	id, err := waitSpare(home)
+	if err != nil {
+		return nil, err
+	}
+	var info spare.Info
+	if err := faashome.ReadJSON(filepath.Join(spare.Dir(home, id), "free"), &info); err != nil {
+		return nil, err
+	}
+	time.Sleep(2 * time.Second) // let it settle, as the warm function did
+	return functionMemory(info.PID), nil
+}

@@ -256,17 +256,20 @@ func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdWaitSpare waits (up to a minute) until $FAAS_HOME has a free spare
-// agent (pkg/spare) and sets the variable named to its id.
+// agent (pkg/spare), other than the ids named after VAR, and sets VAR to
+// its id.
 func cmdWaitSpare(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: waitspare VAR")
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: waitspare VAR [ID_TO_SKIP...]")
 	}
 	deadline := time.Now().Add(time.Minute)
 	for {
 		m, _ := filepath.Glob(filepath.Join(spare.Root(ts.Getenv("FAAS_HOME")), "spare-*", "free"))
-		if len(m) > 0 {
-			ts.Setenv(args[0], filepath.Base(filepath.Dir(m[0])))
-			return
+		for _, f := range m {
+			if id := filepath.Base(filepath.Dir(f)); !slices.Contains(args[1:], id) {
+				ts.Setenv(args[0], id)
+				return
+			}
 		}
 		if time.Now().After(deadline) {
 			ts.Fatalf("waitspare: no spare became free within a minute")
