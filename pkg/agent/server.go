@@ -85,6 +85,8 @@ type Server struct {
 	ident  atomic.Pointer[identity]
 	socket atomic.Pointer[string]
 	spare  *stem
+	// keep spawns the spares the home lacks (KeepSpares).
+	keep func()
 	// OnBecome, when set, is called (in its own goroutine) with the
 	// agent's config once a spare has become an instance.
 	OnBecome func(Config)
@@ -172,6 +174,9 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 			}
 			if s.stemEnded() {
 				reason = "its spare's stem worker ended"
+			}
+			if reason == "" {
+				s.keepSpares()
 			}
 			// Once per quiet spell, an idle agent gives back what it
 			// does not use while it waits (sandbox.Shed).

@@ -215,14 +215,16 @@ func (s *Server) become(req api.BecomeRequest) error {
 	return nil
 }
 
-// SpareDelay is how long a new spare waits before it starts its stem: the
-// launch that spawned it is under way, and has the machine first.
-const SpareDelay = 500 * time.Millisecond
+// spareDelay is how long an agent waits before it spawns the spares its
+// home lacks: the call that launched it is under way, and has the machine
+// first.
+const spareDelay = 500 * time.Millisecond
 
-// KeepSpares spawns, in the background, the spares of the runtime and
-// interpreter of c (of this shape) that the home lacks, up to n. They
-// outlive this agent (a function removed at once), and wait SpareDelay
-// before they start.
+// KeepSpares makes the agent keep, from spareDelay on and then at each
+// tick of its loop (about a second) for as long as it runs, up to n spares
+// of the runtime and interpreter of c (of this shape) in its home: a spare
+// claimed, or gone with its idle time, is replaced by whichever agent of
+// the home looks first. The spares outlive the agent.
 func (s *Server) KeepSpares(n int, c function.Config, shape string) {
 	if !spare.Qualifying(c) || !s.host.sb.Sandbox.Jail {
 		return
@@ -233,7 +235,35 @@ func (s *Server) KeepSpares(n int, c function.Config, shape string) {
 	}
 	k := spare.Keeper{Home: s.cfg.Home, Self: self, Idle: s.cfg.Idle, N: n}
 	w := spare.Want{Runtime: c.Runtime, Interpreter: c.Interpreter, Shape: shape}
-	go k.Keep(w)
+	// The setting it was launched with holds until the settings change
+	// (`faas config set` touches their stamp): then it keeps none, and the
+	// next launch passes the new value on.
+	stamp := faashome.ConfigStamp(s.cfg.Home)
+	seen := faashome.Changed(stamp)
+	var keep func()
+	keep = func() {
+		if !faashome.Changed(stamp).Equal(seen) {
+			s.mu.Lock()
+			s.keep = nil
+			s.mu.Unlock()
+			return
+		}
+		k.Keep(w)
+	}
+	s.mu.Lock()
+	s.keep = keep
+	s.mu.Unlock()
+	time.AfterFunc(spareDelay, s.keepSpares)
+}
+
+// keepSpares spawns the spares KeepSpares asked for that the home lacks.
+func (s *Server) keepSpares() {
+	s.mu.Lock()
+	f := s.keep
+	s.mu.Unlock()
+	if f != nil && time.Since(s.started) >= spareDelay {
+		f()
+	}
 }
 
 // spareMayExit says whether an idle agent may exit: a spare first takes

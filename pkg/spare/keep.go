@@ -52,11 +52,15 @@ func (k Keeper) Keep(w Want) {
 		return
 	}
 	defer lock.Close()
+	have := Count(k.Home, w)
+	if have >= k.N {
+		return
+	}
 	key, err := faashome.Secret(faashome.AgentKey(k.Home))
 	if err != nil {
 		return
 	}
-	for i := Count(k.Home, w); i < k.N; i++ {
+	for i := have; i < k.N; i++ {
 		if k.spawn(w, key) != nil {
 			return
 		}

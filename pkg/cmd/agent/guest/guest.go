@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -161,11 +160,6 @@ func serveSpare(ctx context.Context, s *agent.Server, cfg agent.Config, sp agent
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	go func() {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(agent.SpareDelay):
-		}
 		if err := s.StartSpare(sp); err != nil {
 			fmt.Fprintf(os.Stderr, "%s: spare not started: %v\n", cfg.Instance, err)
 			if errors.Is(err, agent.ErrNoSpares) {
