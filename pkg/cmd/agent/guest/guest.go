@@ -140,19 +140,26 @@ func serveSpare(ctx context.Context, s *agent.Server, cfg agent.Config, sp agent
 		return fault.Platformf("agent: %w", err)
 	}
 	var mu sync.Mutex
-	var held io.Closer
+	var held []io.Closer
 	defer func() {
 		mu.Lock()
 		defer mu.Unlock()
-		if held != nil {
-			held.Close()
+		for _, h := range held {
+			h.Close()
 		}
 	}()
 	if holdDB != "" && hold != nil {
 		s.OnBecome = func(c agent.Config) {
+			mu.Lock()
+			for _, h := range held {
+				if st, ok := h.(interface{ Stop() }); ok {
+					st.Stop()
+				}
+			}
+			mu.Unlock()
 			if h, err := hold(holdDB, c); err == nil {
 				mu.Lock()
-				held = h
+				held = append(held, h)
 				mu.Unlock()
 			}
 		}
@@ -166,6 +173,17 @@ func serveSpare(ctx context.Context, s *agent.Server, cfg agent.Config, sp agent
 				spare.Off(cfg.Home, err.Error())
 			}
 			stop()
+			return
+		}
+		// Free, it takes the `faas invoke` calls of functions without a
+		// warm agent (its Function is ""): a launch it runs claims it.
+		// Once it is an instance, those of its function (OnBecome).
+		if holdDB != "" && hold != nil {
+			if h, err := hold(holdDB, cfg); err == nil {
+				mu.Lock()
+				held = append(held, h)
+				mu.Unlock()
+			}
 		}
 	}()
 	return s.Serve(ctx, l)
