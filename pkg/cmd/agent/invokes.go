@@ -11,8 +11,8 @@ import (
 
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
-	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/faashome"
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fastinvoke"
 	"github.com/faasdev/faas/pkg/iostreams"
 	"github.com/faasdev/faas/pkg/proc"
