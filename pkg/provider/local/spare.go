@@ -22,7 +22,7 @@ import (
 const SparesKey = "local.spares"
 
 // DefaultSpares is one spare: it costs an idle agent, a jail's init and an
-// interpreter (about 40 MiB RSS, 27 MiB PSS) for the agents' idle time
+// interpreter (about 70 MiB RSS, 30 MiB PSS) for the agents' idle time
 // after the last launch, and makes the next cold start an import.
 const DefaultSpares = "1"
 
