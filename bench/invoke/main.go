@@ -5,8 +5,11 @@
 //	(b) the original design: a new python3 per request, payload passed in,
 //	(c) `faas invoke hello` as a whole CLI process against a warm instance,
 //	(d) the agent's own round trip for a warm handler, from Go,
-//	(e) the first invoke after a deploy (a cold start, whole CLI process),
-//	    against (p) `/usr/bin/python3 -c pass` run directly, timed next to
+//	(e) the first invoke after a deploy (a cold start, whole CLI process)
+//	    on a home where a function ran before, so that a spare agent is
+//	    free to take over (pkg/spare), and (e0) the same on a home that
+//	    keeps no spares, against (p) `/usr/bin/python3 -c pass` run
+//	    directly, timed next to
 //	    each cold start, and the parts of a cold start timed alone: (e1) a
 //	    faas process (`faas version`), (e2) a jailed /bin/true, (e3) a
 //	    jailed `python3 -c pass` with the worker's interpreter,
@@ -218,26 +221,59 @@ func run(n, rt, followers int, startupOnly bool) error {
 	if err != nil {
 		return err
 	}
+	spareMem, err := spareMemory(home)
+	if err != nil {
+		return err
+	}
 	parts, err := newColdParts(dir, faas, strings.TrimSpace(string(realPy)))
 	if err != nil {
 		return err
 	}
+	// A second home keeps no spares (local.spares 0): its cold starts are
+	// those of a home where none can be claimed.
+	home0 := filepath.Join(dir, "home-nospares")
+	env0 := benchutil.Env(home0, "FAAS_AGENT_IDLE=10m")
+	defer scripttest.StopAgents(home0)
+	if err := noSpares(faas, env0); err != nil {
+		return err
+	}
+	e0 := series{name: "(e0) the same on a home with no spare (local.spares 0)"}
+	claimed := 0
 	// Each cold start is timed with the baseline and the parts next to it,
-	// so that the machine's load falls on all of them alike.
-	e, err := repeat(n, "(e) first invoke after a deploy (cold), whole CLI", func(i int) (time.Duration, error) {
+	// so that the machine's load falls on all of them alike. In this home
+	// a function (hello) has run, so its agents keep a spare: each (e)
+	// waits until one is free, as a cold start a while after the last
+	// launch finds it.
+	e, err := repeat(n, "(e) first invoke after a deploy (cold, a spare free), whole CLI", func(i int) (time.Duration, error) {
 		name := "cold-" + strconv.Itoa(i)
-		cmd := exec.Command(faas, "deploy", filepath.Join(dir, "hello.py"), "--name", name)
-		cmd.Env = env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return 0, fmt.Errorf("deploy: %v: %s", err, out)
+		for _, en := range [][]string{env, env0} {
+			cmd := exec.Command(faas, "deploy", filepath.Join(dir, "hello.py"), "--name", name)
+			cmd.Env = en
+			if out, err := cmd.CombinedOutput(); err != nil {
+				return 0, fmt.Errorf("deploy: %v: %s", err, out)
+			}
+		}
+		id, err := waitSpare(home)
+		if err != nil {
+			return 0, err
 		}
 		if err := parts.measure(i, env); err != nil {
 			return 0, err
 		}
 		d, err := timeCmd("", env, faas, "invoke", name, "-d", payload)
-		rm := exec.Command(faas, "rm", name)
-		rm.Env = env
-		_ = rm.Run()
+		if err != nil {
+			return d, err
+		}
+		if fromSpare(home, "local-"+name+"-1", id) {
+			claimed++
+		}
+		d0, err := timeCmd("", env0, faas, "invoke", name, "-d", payload)
+		e0.d = append(e0.d, d0)
+		for _, en := range [][]string{env, env0} {
+			rm := exec.Command(faas, "rm", name)
+			rm.Env = en
+			_ = rm.Run()
+		}
 		return d, err
 	})
 	if err != nil {
@@ -256,7 +292,7 @@ func run(n, rt, followers int, startupOnly bool) error {
 	if cf.d != nil {
 		rest = append(rest, cf)
 	}
-	for _, s := range append(append(append(all, rest...), d, e), parts.series()...) {
+	for _, s := range append(append(append(all, rest...), d, e, e0), parts.series()...) {
 		fmt.Printf("| %s | %s | %s | %.2f | %.2f |\n", s.name, benchutil.MS(s.q(0.5)), benchutil.MS(s.q(0.9)),
 			float64(s.q(0.5))/float64(a.q(0.5)), float64(s.q(0.5))/float64(a2.q(0.5)))
 	}
@@ -268,6 +304,14 @@ func run(n, rt, followers int, startupOnly bool) error {
 		rss, pss = rss+m.rss, pss+m.pss
 	}
 	fmt.Printf("| | all of them | %s | %s |\n\n", mib(rss), mib(pss))
+	fmt.Println("A spare's processes (free, waiting; not counted above), from smaps_rollup:")
+	fmt.Println("\n| pid | process | RSS MiB | PSS MiB |\n|---:|---|---:|---:|")
+	var srss, spss int64
+	for _, m := range spareMem {
+		fmt.Printf("| %d | %s | %s | %s |\n", m.pid, m.what, mib(m.rss), mib(m.pss))
+		srss, spss = srss+m.rss, spss+m.pss
+	}
+	fmt.Printf("| | all of them | %s | %s |\n\n", mib(srss), mib(spss))
 	check := func(ok bool, what string) {
 		v := "MET"
 		if !ok {
@@ -290,6 +334,9 @@ func run(n, rt, followers int, startupOnly bool) error {
 	cr := float64(e.q(0.5)) / float64(parts.pass.q(0.5))
 	check(cr <= 1.0, fmt.Sprintf("goal 3a, cold (e) ≤ 1.0 × (p) /usr/bin/python3 -c pass: %s vs %s ms, %.2f×",
 		benchutil.MS(e.q(0.5)), benchutil.MS(parts.pass.q(0.5)), cr))
+	fmt.Printf("- (e): %d of %d cold starts took over a spare (the rest started an agent)\n", claimed, len(e.d))
+	cr0 := float64(e0.q(0.5)) / float64(parts.pass.q(0.5))
+	fmt.Printf("- (e0) with no spare: %s ms, %.2f × (p)\n", benchutil.MS(e0.q(0.5)), cr0)
 	check(rss <= 18<<20, fmt.Sprintf("goal 4, a warm function's processes ≤ 18 MiB RSS: %s MiB (PSS %s MiB)", mib(rss), mib(pss)))
 	return startup(n, dir, faas, env, payload)
 }

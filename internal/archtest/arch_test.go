@@ -69,6 +69,8 @@ func TestLayers(t *testing.T) {
 		{"pkg/dispatcher", "the dispatcher runs the engine through its Queue interface", []string{"pkg/engine", "pkg/provider", "pkg/agent"}, nil},
 		{"pkg/cluster", "the cluster is the engine's Remote over NATS: it runs the engine and providers, never a store, an agent or a command",
 			[]string{"pkg/store/", "pkg/agent", "pkg/sandbox", "pkg/cmd", "pkg/cmdutil", "pkg/server", "pkg/remote", "pkg/provider/"}, nil},
+		{"pkg/spare", "the spares' layout and claim knows nothing of who makes or claims them",
+			[]string{"pkg/engine", "pkg/store", "pkg/provider", "pkg/agent", "pkg/sandbox", "pkg/cmd", "pkg/cmdutil"}, nil},
 		{"pkg/faastype", "the shared words sit at the bottom", []string{"pkg/"}, []string{"pkg/function"}},
 		{"pkg/logging", "the loggers sit at the bottom", []string{"pkg/"}, nil},
 		{"pkg/faashome", "FAAS_HOME's layout sits at the bottom", []string{"pkg/"}, []string{"pkg/fault", "pkg/proc"}},
@@ -80,7 +82,7 @@ func TestLayers(t *testing.T) {
 			[]string{"pkg/"}, nil},
 	}
 	domain := []string{"pkg/engine", "pkg/store", "pkg/provider", "pkg/agent", "pkg/sandbox", "pkg/billing", "pkg/autoscale",
-		"pkg/function", "pkg/faastype", "pkg/faashome", "pkg/codestore", "pkg/interp", "pkg/egress", "pkg/build", "pkg/vmimage", "pkg/vminit"}
+		"pkg/function", "pkg/faastype", "pkg/faashome", "pkg/codestore", "pkg/interp", "pkg/egress", "pkg/build", "pkg/vmimage", "pkg/vminit", "pkg/spare"}
 	for pkg, deps := range m {
 		for _, d := range deps {
 			for _, r := range rules {

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/faasdev/faas/pkg/spare"
 )
 
 // Setup gives a script its own FAAS_HOME and HOME, and stops the agents it
@@ -55,6 +57,7 @@ func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) 
 		"pidof":       cmdPidOf,
 		"json":        cmdJSON,
 		"waitfile":    cmdWaitFile,
+		"waitspare":   cmdWaitSpare,
 		"sumeq":       cmdSumEq,
 		"waitfor":     cmdWaitFor,
 		"envfile":     cmdEnvFile,
@@ -247,6 +250,29 @@ func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		if time.Now().After(deadline) {
 			ts.Fatalf("waitfile: %s did not appear (or go) within a minute", path)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// cmdWaitSpare waits (up to a minute) until $FAAS_HOME has a free spare
+// agent (pkg/spare), other than the ids named after VAR, and sets VAR to
+// its id.
+func cmdWaitSpare(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: waitspare VAR [ID_TO_SKIP...]")
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		m, _ := filepath.Glob(filepath.Join(spare.Root(ts.Getenv("FAAS_HOME")), "spare-*", "free"))
+		for _, f := range m {
+			if id := filepath.Base(filepath.Dir(f)); !slices.Contains(args[1:], id) {
+				ts.Setenv(args[0], id)
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("waitspare: no spare became free within a minute")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

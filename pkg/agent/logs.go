@@ -33,6 +33,14 @@ func newHub(instance, function string) *hub {
 		partial: map[string][]byte{}, recent: make([]api.LogLine, 0, recentLines)}
 }
 
+// rename gives the lines to come another instance and function (a spare
+// that became an instance).
+func (h *hub) rename(instance, function string) {
+	h.mu.Lock()
+	h.instance, h.function = instance, function
+	h.mu.Unlock()
+}
+
 // Write takes output of a job, publishing each complete line.
 func (h *hub) Write(job string, p []byte) {
 	h.mu.Lock()

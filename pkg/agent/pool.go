@@ -96,11 +96,21 @@ func (p *pool) acquire(ctx context.Context) (w *worker, cold bool, initLogs []by
 // rather than starting another. It holds no slot: that call's slot
 // covers it, so the pool still has no more workers than slots. Its first
 // call is still a cold start.
-func (p *pool) prestart(logf func(string, ...any)) {
+func (p *pool) prestart(logf func(string, ...any)) bool {
+	return p.warm(logf, func(id string) (*worker, error) {
+		w, _, err := startWorker(p.h, id, p.inv)
+		return w, err
+	})
+}
+
+// warm is prestart with start making the worker (a prestarted one, or a
+// spare's stem that becomes this version's worker); false when the pool
+// already has one.
+func (p *pool) warm(logf func(string, ...any), start func(id string) (*worker, error)) bool {
 	p.mu.Lock()
 	if len(p.all) > 0 || p.warming != nil || p.retired {
 		p.mu.Unlock()
-		return
+		return false
 	}
 	done := make(chan struct{})
 	p.warming = done
@@ -108,7 +118,7 @@ func (p *pool) prestart(logf func(string, ...any)) {
 	id := p.ids()
 	go func() {
 		defer close(done)
-		w, _, err := startWorker(p.h, id, p.inv)
+		w, err := start(id)
 		if err != nil {
 			// The call that comes starts one itself, and reports why not.
 			logf("prestart of %s v%d: %v", p.inv.Function, p.inv.Version, err)
@@ -127,6 +137,7 @@ func (p *pool) prestart(logf func(string, ...any)) {
 		// holds at most size workers, and this is the first.
 		p.idle <- w
 	}()
+	return true
 }
 
 // release gives a worker back and frees its slot; a dead one, or any of a

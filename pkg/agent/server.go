@@ -22,6 +22,7 @@ import (
 	"github.com/faasdev/faas/pkg/agent/api"
 	"github.com/faasdev/faas/pkg/codestore"
 	"github.com/faasdev/faas/pkg/faastype"
+	"github.com/faasdev/faas/pkg/function"
 	"github.com/faasdev/faas/pkg/interp"
 	"github.com/faasdev/faas/pkg/logging"
 	"github.com/faasdev/faas/pkg/proc"
@@ -78,6 +79,17 @@ type Server struct {
 	errors     atomic.Int64
 	coldStarts atomic.Int64
 	lastActive atomic.Int64
+
+	// ident is who the agent is, socket where it listens: a spare (spare,
+	// set by StartSpare) becomes an instance when it is claimed.
+	ident  atomic.Pointer[identity]
+	socket atomic.Pointer[string]
+	spare  *stem
+	// keep spawns the spares the home lacks (KeepSpares).
+	keep func()
+	// OnBecome, when set, is called (in its own goroutine) with the
+	// agent's config once a spare has become an instance.
+	OnBecome func(Config)
 }
 
 // New prepares an agent; Serve runs it.
@@ -96,6 +108,8 @@ func New(cfg Config, logw io.Writer) (*Server, error) {
 		pools: map[string]*pool{}, scripts: map[string]chan struct{}{},
 	}
 	s.host.logf = func(format string, args ...any) { s.log.Warn(fmt.Sprintf(format, args...)) }
+	s.ident.Store(&identity{instance: cfg.Instance, function: cfg.Function, token: cfg.Token, pinned: cfg.Pinned})
+	s.socket.Store(&cfg.Socket)
 	s.lastActive.Store(time.Now().UnixNano())
 	return s, nil
 }
@@ -134,6 +148,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	mux.HandleFunc("GET /healthz", s.auth(s.handleHealth))
 	mux.HandleFunc("GET /stats", s.auth(s.handleStats))
 	mux.HandleFunc("GET /logs", s.auth(s.handleLogs))
+	mux.HandleFunc("POST /become", s.auth(s.handleBecome))
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	s.log.Info("serving", "function", s.cfg.Function, "addr", l.Addr().String(), "idle", s.cfg.Idle.String(), "pinned", s.cfg.Pinned, "sandbox", s.host.sb.Sandbox.Kind)
 	served := make(chan error, 1)
@@ -149,12 +164,19 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 			reason = "asked to stop"
 		case err := <-served:
 			s.shutdownPools()
+			s.endSpare()
 			return err
 		case <-tick.C:
 			last := s.lastActive.Load()
 			idle := time.Since(time.Unix(0, last))
-			if !s.cfg.Pinned && s.inFlight.Load() == 0 && idle >= s.cfg.Idle {
+			if !s.ident.Load().pinned && s.inFlight.Load() == 0 && idle >= s.cfg.Idle && s.spareMayExit() {
 				reason = fmt.Sprintf("idle for %s", idle.Round(time.Millisecond))
+			}
+			if s.stemEnded() {
+				reason = "its spare's stem worker ended"
+			}
+			if reason == "" {
+				s.keepSpares()
 			}
 			// Once per quiet spell, an idle agent gives back what it
 			// does not use while it waits (sandbox.Shed).
@@ -170,6 +192,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	defer cancel()
 	err := hs.Shutdown(sctx)
 	s.shutdownPools()
+	s.endSpare()
 	return err
 }
 
@@ -187,8 +210,9 @@ func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	if s.cfg.Token == "" {
 		return h
 	}
-	want := []byte("Bearer " + s.cfg.Token)
 	return func(w http.ResponseWriter, r *http.Request) {
+		// The token of the moment: a spare takes its instance's.
+		want := []byte("Bearer " + s.ident.Load().token)
 		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
 			writeJSON(w, http.StatusUnauthorized, api.ErrorResponse{Error: "missing or wrong bearer token"})
 			return
@@ -249,20 +273,22 @@ func versionKey(req api.InvokeRequest) string {
 // launched for a first call, whose worker then starts while that call
 // makes its way here. Anything but a handler, or a request that does not
 // read, is left for the call.
-func (s *Server) Prestart(r io.Reader) {
+// It returns the version's config, when it read one.
+func (s *Server) Prestart(r io.Reader) (function.Config, bool) {
 	var req api.InvokeRequest
 	if err := json.NewDecoder(io.LimitReader(r, maxRequest)).Decode(&req); err != nil || req.SHA256 == "" || !isHandler(req.Config) {
-		return
+		return req.Config, false
 	}
 	// Without the values of its secrets, the call's worker would be of
 	// another version key.
 	if len(req.Config.Secrets) > 0 && len(req.Secrets) == 0 {
-		return
+		return req.Config, true
 	}
 	if _, err := os.Stat(codestore.Path(s.cfg.Home, req.Invocation())); err != nil {
-		return
+		return req.Config, true
 	}
 	s.poolFor(req, versionKey(req)).prestart(s.host.logf)
+	return req.Config, true
 }
 
 func (s *Server) scriptSlots(req api.InvokeRequest, k string) chan struct{} {
@@ -335,16 +361,18 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, api.Health{OK: true, Instance: s.cfg.Instance, Function: s.cfg.Function, PID: os.Getpid()})
+	id := s.ident.Load()
+	writeJSON(w, http.StatusOK, api.Health{OK: true, Instance: id.instance, Function: id.function, PID: os.Getpid()})
 }
 
 func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
+	id := s.ident.Load()
 	st := api.Stats{
-		Instance: s.cfg.Instance, Function: s.cfg.Function, PID: os.Getpid(),
+		Instance: id.instance, Function: id.function, PID: os.Getpid(),
 		UptimeS:  time.Since(s.started).Seconds(),
 		IdleS:    time.Since(time.Unix(0, s.lastActive.Load())).Seconds(),
 		InFlight: int(s.inFlight.Load()), Invoked: s.invoked.Load(), Errors: s.errors.Load(),
-		ColdStarts: s.coldStarts.Load(), Pinned: s.cfg.Pinned,
+		ColdStarts: s.coldStarts.Load(), Pinned: id.pinned,
 	}
 	s.mu.Lock()
 	for _, p := range s.pools {

@@ -39,6 +39,7 @@ const maxFrame = 2*faastype.ResultLimit + 64<<10
 // frame is what a worker sends: its readiness once, then one per invocation.
 type frame struct {
 	Ready  bool   `json:"ready"`
+	Stem   bool   `json:"stem"`
 	InitMS int64  `json:"init_ms"`
 	OK     bool   `json:"ok"`
 	Result string `json:"result"`
@@ -80,52 +81,64 @@ func (w *worker) takeFresh() bool {
 // has imported the function. On failure the error is the init error, with
 // what the worker printed.
 func startWorker(h *host, id string, inv faastype.Invocation) (*worker, []byte, error) {
-	var bootstrap []string
-	switch inv.Config.Runtime {
-	case function.Python:
-		bootstrap = []string{"-c", pythonWorker}
-	case function.Node:
-		bootstrap = []string{"-e", nodeWorker}
-	default:
-		return nil, nil, fault.Platformf("no handler worker for the %s runtime", inv.Config.Runtime)
-	}
-	var nonce [12]byte
-	_, _ = rand.Read(nonce[:])
-	sentinel := "\x1efaas-end:" + hex.EncodeToString(nonce[:])
-
-	reqR, reqW, err := os.Pipe()
+	bootstrap, err := bootstrapFor(inv.Config.Runtime)
 	if err != nil {
-		return nil, nil, fault.Platformf("create pipes: %w", err)
-	}
-	respR, respW, err := os.Pipe()
-	if err != nil {
-		reqR.Close()
-		reqW.Close()
-		return nil, nil, fault.Platformf("create pipes: %w", err)
-	}
-	logsR, logsW, err := os.Pipe()
-	if err != nil {
-		reqR.Close()
-		reqW.Close()
-		respR.Close()
-		respW.Close()
-		return nil, nil, fault.Platformf("create pipes: %w", err)
+		return nil, nil, err
 	}
 	// The command last: from here nothing returns before Start, which
 	// takes what it holds (a jail's egress socket).
 	c, err := h.command(id, inv, bootstrap...)
 	if err != nil {
-		for _, f := range []*os.File{reqR, reqW, respR, respW, logsR, logsW} {
-			f.Close()
-		}
 		return nil, nil, err
 	}
 	begin := time.Now()
-	devnull, _ := os.Open(os.DevNull)
 	inv.JobID, inv.Payload = "", nil
-	env := append(append(environ(inv, c.workdir, time.Time{}), c.env...), "FAAS_WORKER_SENTINEL="+sentinel)
+	w, err := spawnWorker(h, id, c, append(environ(inv, c.workdir, time.Time{}), c.env...), inv.Config.MemoryMB, inv.Config.CPUs, inv.Secrets)
+	if err != nil {
+		return nil, nil, err
+	}
+	if logs, err := w.awaitReady(h, begin, false); err != nil {
+		return nil, logs, err
+	}
+	return w, nil, nil
+}
+
+// bootstrapFor is the interpreter's arguments that run a runtime's worker.
+func bootstrapFor(rt function.Runtime) ([]string, error) {
+	switch rt {
+	case function.Python:
+		return []string{"-c", pythonWorker}, nil
+	case function.Node:
+		return []string{"-e", nodeWorker}, nil
+	}
+	return nil, fault.Platformf("no handler worker for the %s runtime", rt)
+}
+
+// spawnWorker starts c as a worker with env (and its sentinel) and reads
+// its frames and output; it does not wait for it to be ready.
+func spawnWorker(h *host, id string, c command, env []string, memoryMB int64, cpus int, secrets map[string][]byte) (*worker, error) {
+	var nonce [12]byte
+	_, _ = rand.Read(nonce[:])
+	sentinel := "\x1efaas-end:" + hex.EncodeToString(nonce[:])
+	var files []*os.File
+	closeAll := func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}
+	for range 3 {
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeAll()
+			c.started()
+			return nil, fault.Platformf("create pipes: %w", err)
+		}
+		files = append(files, r, w)
+	}
+	reqR, reqW, respR, respW, logsR, logsW := files[0], files[1], files[2], files[3], files[4], files[5]
+	devnull, _ := os.Open(os.DevNull)
 	proc, err := h.sb.Start(sandbox.Spec{
-		ID: id, Argv: c.argv, Jail: c.jail, Env: env, MemoryMB: inv.Config.MemoryMB, CPUs: inv.Config.CPUs, Secrets: inv.Secrets,
+		ID: id, Argv: c.argv, Jail: c.jail, Env: append(env, "FAAS_WORKER_SENTINEL="+sentinel), MemoryMB: memoryMB, CPUs: cpus, Secrets: secrets,
 		Stdin: devnull, Stdout: logsW, Stderr: logsW, Extra: []*os.File{reqR, respW},
 	})
 	c.started()
@@ -136,22 +149,30 @@ func startWorker(h *host, id string, inv faastype.Invocation) (*worker, []byte, 
 		reqW.Close()
 		respR.Close()
 		logsR.Close()
-		return nil, nil, err
+		return nil, err
 	}
 	w := &worker{
-		id: id, memoryMB: inv.Config.MemoryMB, proc: proc, reqW: reqW,
+		id: id, memoryMB: memoryMB, proc: proc, reqW: reqW,
 		frames: make(chan frame, 1), dead: make(chan struct{}), sentinel: []byte(sentinel + "\n"),
 		logEnd: make(chan struct{}, 1), sink: h.logs,
 	}
-	initLogs := NewCapped(faastype.LogLimit)
-	w.logs = initLogs
 	go w.readLogs(logsR)
 	go w.readFrames(respR)
 	go func() {
 		_ = proc.Cmd.Wait()
 		close(w.dead)
 	}()
+	return w, nil
+}
 
+// awaitReady waits for the worker's ready frame (a stem's, when stem is
+// set), within the init timeout, keeping what it prints meanwhile. On
+// failure the worker is stopped, and its output returned with the error.
+func (w *worker) awaitReady(h *host, begin time.Time, stem bool) ([]byte, error) {
+	initLogs := NewCapped(faastype.LogLimit)
+	w.mu.Lock()
+	w.logs = initLogs
+	w.mu.Unlock()
 	initTimeout := h.initTimeout
 	if initTimeout <= 0 {
 		initTimeout = DefaultInitTimeout
@@ -164,21 +185,23 @@ func startWorker(h *host, id string, inv faastype.Invocation) (*worker, []byte, 
 	case <-timer.C:
 		f.err = fmt.Errorf("did not start within %s", initTimeout)
 	}
-	w.waitLogEnd(f.err == nil)
+	if !stem || f.err != nil { // a stem that started has printed nothing
+		w.waitLogEnd(f.err == nil)
+	}
 	w.mu.Lock()
 	w.logs = nil
 	w.mu.Unlock()
-	if f.err != nil || !f.Ready {
+	if f.err != nil || !f.Ready && !(stem && f.Stem) {
 		msg := f.Error
 		if f.err != nil {
 			msg = "worker " + w.exitReason(f.err)
 		}
 		w.stop()
-		return nil, initLogs.WithMarker(), errors.New(msg)
+		return initLogs.WithMarker(), errors.New(msg)
 	}
 	// A cold start costs the process start as well as the import.
 	w.initMS = max(f.InitMS, time.Since(begin).Milliseconds())
-	return w, nil, nil
+	return nil, nil
 }
 
 // readLogs copies the worker's output to the current invocation's log,

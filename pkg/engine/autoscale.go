@@ -210,6 +210,7 @@ func (e *Engine) apply(ctx context.Context, f store.Function, d autoscale.Decisi
 				fail(err)
 				break
 			}
+			e.configure(ctx, p)
 			up, err := p.Launch(ctx, in, inv)
 			if err != nil {
 				_ = e.store.RemoveInstance(context.WithoutCancel(ctx), in.ID)

@@ -12,6 +12,7 @@ import (
 	"github.com/faasdev/faas/pkg/faashome"
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/function"
+	"github.com/faasdev/faas/pkg/provider"
 	"github.com/faasdev/faas/pkg/store"
 )
 
@@ -36,11 +37,29 @@ func (e *Engine) Settings(ctx context.Context) (billing.Settings, error) {
 		return billing.Settings{}, err // not kept: the next call tries again
 	}
 	e.settings, e.settingsErr = billing.FromConfig(stored)
+	e.stored = stored
 	if e.settingsErr != nil {
 		e.settingsErr = fault.WithHint(fault.Platformf("%w", e.settingsErr), "fix it with `faas config set KEY VALUE`")
 	}
 	e.settingsLoaded, e.settingsStamp, e.settingsRead = true, stamp, time.Now()
 	return e.settings, e.settingsErr
+}
+
+// configure hands a provider that has settings of its own
+// (provider.Configurable) the stored settings, as Settings last read them
+// (again when they changed), before it launches.
+func (e *Engine) configure(ctx context.Context, p provider.Provider) {
+	c, ok := p.(provider.Configurable)
+	if !ok {
+		return
+	}
+	if _, err := e.Settings(ctx); err != nil {
+		return
+	}
+	e.settingsMu.Lock()
+	stored := e.stored
+	e.settingsMu.Unlock()
+	c.Configure(stored)
 }
 
 // ConfigGet returns a setting's value and whether it is the default.

@@ -43,6 +43,9 @@ type core struct {
 	settingsRead   time.Time
 	settings       billing.Settings
 	settingsErr    error
+	// stored are the settings as stored, read with settings: providers
+	// that take settings (provider.Configurable) get them at a launch.
+	stored map[string]string
 
 	secrets sealer
 	builder Builder

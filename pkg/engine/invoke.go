@@ -198,6 +198,7 @@ func (e *Engine) runPlaced(ctx context.Context, p provider.Provider, placed stor
 	for attempt := 0; ; attempt++ {
 		inst := placed.Instance
 		if placed.Launch {
+			e.configure(ctx, p)
 			up, err := p.Launch(ctx, inst, inv)
 			if err != nil {
 				_ = e.store.RemoveInstance(context.WithoutCancel(ctx), inst.ID)

@@ -92,7 +92,7 @@ static const char *fi_env(const char *k) {
 
 // fi_socket_path is pkg/fastinvoke.SocketPath under pkg/faashome.Resolve's
 // FAAS_HOME: $FAAS_HOME, $XDG_DATA_HOME/faas or ~/.local/share/faas.
-static int fi_socket_path(const char *name, char *out, size_t cap) {
+static int fi_socket_path(const char *prefix, const char *name, char *out, size_t cap) {
 	const char *home = fi_env("FAAS_HOME");
 	const char *sub = "";
 	if (home == NULL && (home = fi_env("XDG_DATA_HOME")) != NULL) {
@@ -103,7 +103,7 @@ static int fi_socket_path(const char *name, char *out, size_t cap) {
 	if (home == NULL) {
 		return -1;
 	}
-	int n = snprintf(out, cap, "%s%s/run/" FI_SOCKET_PREFIX "%s.sock", home, sub, name);
+	int n = snprintf(out, cap, "%s%s/run/%s%s.sock", home, sub, prefix, name);
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
@@ -229,7 +229,7 @@ __attribute__((constructor)) static void fi_main(int argc, char **argv, char **e
 	}
 	const char *name = fi_name(argc, argv);
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (name == NULL || fi_socket_path(name, addr.sun_path, sizeof(addr.sun_path)) != 0) {
+	if (name == NULL || fi_socket_path(FI_SOCKET_PREFIX, name, addr.sun_path, sizeof(addr.sun_path)) != 0) {
 		return;
 	}
 	for (int fd = 0; fd <= 2; fd++) {
@@ -243,7 +243,18 @@ __attribute__((constructor)) static void fi_main(int argc, char **argv, char **e
 	}
 	if (connect(s, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
 		close(s);
-		return;
+		// No warm agent of this function: the home's spare agent takes
+		// the call (a cold start from a spare, pkg/spare), if one listens.
+		if (fi_socket_path(FI_SPARE_SOCKET, "", addr.sun_path, sizeof(addr.sun_path)) != 0) {
+			return;
+		}
+		if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+			return;
+		}
+		if (connect(s, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+			close(s);
+			return;
+		}
 	}
 	size_t len = 0;
 	char *req = fi_request(argc, argv, envp, &len);

@@ -10,10 +10,14 @@ package fastinvoke
 #include "protocol.h"
 static const char *fi_magic(void) { return FI_MAGIC; }
 static const char *fi_prefix(void) { return FI_SOCKET_PREFIX; }
+static const char *fi_spare(void) { return FI_SPARE_SOCKET; }
 */
 import "C"
 
 import "unsafe"
+
+// cSpareSocket is the spare's socket name as client.c knows it.
+func cSpareSocket() string { return C.GoString(C.fi_spare()) }
 
 // cProtocol is the protocol's words as client.c knows them, for the test
 // that checks they are protocol.go's.

@@ -6,6 +6,9 @@
 // FI_MAX_NAME is pkg/function.MaxNameLength.
 #define FI_MAX_NAME 40
 #define FI_SOCKET_PREFIX "invoke-"
+// FI_SPARE_SOCKET is where the home's spare agent takes the calls of
+// functions with no warm agent (run/spare-invoke.sock).
+#define FI_SPARE_SOCKET "spare-invoke"
 #define FI_ACCEPT 'A'
 #define FI_DECLINE 'D'
 #define FI_INTERRUPT "i"

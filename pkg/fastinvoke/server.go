@@ -55,6 +55,20 @@ func SocketPath(home, function string) string {
 	return p
 }
 
+// spareSocket is where a home's spare agent takes the calls of functions
+// that have no warm agent (its client tries it second).
+const spareSocket = "spare-invoke"
+
+// SpareSocketPath is where the home's spare agent takes `faas invoke` calls
+// of any function (pkg/spare); "" when the path is too long.
+func SpareSocketPath(home string) string {
+	p := filepath.Join(home, "run", spareSocket+".sock")
+	if len(p) >= maxPath {
+		return ""
+	}
+	return p
+}
+
 // Call is one command line handed over by a client.
 type Call struct {
 	// Args is the command line without the program's name.
@@ -158,6 +172,12 @@ func (s *Server) Serve() error {
 			s.serve(c)
 		}()
 	}
+}
+
+// Stop stops taking calls (the socket goes), and does not wait for those
+// running: one of them may be what stops it.
+func (s *Server) Stop() {
+	s.once.Do(func() { _ = s.l.Close() })
 }
 
 // Close stops taking calls (the socket goes) and waits for those running.

@@ -21,6 +21,9 @@ func TestProtocolIsClients(t *testing.T) {
 	if m != magic || p != prefix || body != maxBody || name != maxName || a != accept || d != decline || i != interrupt || sig != Signal {
 		t.Fatalf("client.c's protocol %q %q %d %d %c %c %q %d differs from protocol.go's", m, p, body, name, a, d, i, sig)
 	}
+	if s := cSpareSocket(); s != spareSocket {
+		t.Fatalf("client.c's spare socket %q differs from protocol.go's %q", s, spareSocket)
+	}
 }
 
 func TestFunctionIsClients(t *testing.T) {

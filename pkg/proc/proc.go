@@ -82,7 +82,9 @@ func TreeUsage(pid int) (rss int64, cpu float64) {
 	return rss, cpu
 }
 
-// Tree is pid and every live descendant of it, parents before children.
+// Tree is pid and every live descendant of it, parents before children,
+// but for the children of pid that lead a session of their own: detached
+// processes (an agent's spares), which are not its to count.
 func Tree(pid int) []int {
 	children := map[int][]int{}
 	entries, _ := os.ReadDir("/proc")
@@ -91,8 +93,11 @@ func Tree(pid int) []int {
 		if err != nil {
 			continue
 		}
-		if f := statFields(p); len(f) > 1 {
-			if pp, err := strconv.Atoi(f[1]); err == nil {
+		if f := statFields(p); len(f) > 3 {
+			pp, err := strconv.Atoi(f[1])
+			// A child of the root that leads a session of its own was
+			// started detached (an agent's spare): it is not the root's.
+			if err == nil && !(pp == pid && f[3] == e.Name()) {
 				children[pp] = append(children[pp], p)
 			}
 		}

@@ -58,6 +58,13 @@ type ConfigChecker interface {
 	CheckConfig(cfg function.Config) error
 }
 
+// Configurable is implemented by providers that have settings of their
+// own in `faas config` (registered in pkg/config): the engine hands them
+// the stored settings before it launches an instance.
+type Configurable interface {
+	Configure(stored map[string]string)
+}
+
 // Resizer is implemented by providers that can give an instance more
 // CPUs, memory and disk (Multipass: stop, set, start).
 type Resizer interface {

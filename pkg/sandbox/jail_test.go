@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -81,5 +82,19 @@ func TestJailInitAfterShed(t *testing.T) {
 	e, _, serr := runJailed(t, nil, "/bin/sh", "-c", "sleep "+strconv.FormatFloat((initShedDelay+500*time.Millisecond).Seconds(), 'f', 1, 64)+"; exit 3")
 	if e.Code == nil || *e.Code != 3 {
 		t.Fatalf("exit %+v (signal %q), want 3; stderr %s", e, e.Signal, serr)
+	}
+}
+
+// TestJailWhateverTheUmask starts a jail from a process whose umask is
+// narrow (as an agent's is while it creates a socket): the function's
+// uid still reaches and runs a program bound below directories the jail
+// made (as pyenv's prefix is, under /root).
+func TestJailWhateverTheUmask(t *testing.T) {
+	j := &Jail{UID: UIDFor(t.Name()), TmpMB: 8, Mounts: []Mount{{Source: "/usr/bin", Target: "/opt/faas-test/bin"}}}
+	old := syscall.Umask(0o177)
+	e, _, serr := runJailed(t, j, "/opt/faas-test/bin/sh", "-c", "exit 3")
+	syscall.Umask(old)
+	if e.Code == nil || *e.Code != 3 {
+		t.Fatalf("exit %+v, want 3; stderr %s", e, serr)
 	}
 }

@@ -188,6 +188,10 @@ func (p *Proc) Peak() int64 {
 	return 0
 }
 
+// SetLimits gives a running process' cgroups new memory and CPU limits:
+// a spare's worker takes its function's when it is claimed.
+func (p *Proc) SetLimits(memoryMB int64, cpus int) error { return p.jail.setLimits(memoryMB, cpus) }
+
 // OOMKilled reports whether the kernel killed a process for the memory limit.
 func (p *Proc) OOMKilled() bool { return p.jail.oomKilled() }
 

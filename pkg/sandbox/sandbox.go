@@ -197,6 +197,45 @@ func (s Sandbox) prepare(id string, memoryMB int64, cpus int) (*jail, error) {
 	return j, nil
 }
 
+// setLimits changes the memory and CPU limits of a running job's cgroups
+// (a spare's, when it is claimed). In cgroup v1 the memory+swap limit may
+// never be below the memory limit: which is written first depends on the
+// direction.
+func (j *jail) setLimits(memoryMB int64, cpus int) error {
+	mem := strconv.FormatInt(memoryMB<<20, 10)
+	quota := strconv.Itoa(cpus * 100000)
+	write := func(dir, file, val string) error {
+		return os.WriteFile(filepath.Join(dir, file), []byte(val), 0)
+	}
+	switch j.sb.Kind {
+	case KindRlimit:
+		return errors.New("no cgroups to change")
+	case KindCgroup2:
+		dir := j.dirs["unified"]
+		if err := write(dir, "memory.max", mem); err != nil {
+			return fmt.Errorf("set memory limit: %w", err)
+		}
+		_ = write(dir, "cpu.max", quota+" 100000")
+	default:
+		dir := j.dirs["memory"]
+		order := []string{"memory.limit_in_bytes", "memory.memsw.limit_in_bytes"}
+		if memoryMB<<20 > j.memBytes {
+			order[0], order[1] = order[1], order[0]
+		}
+		for _, f := range order {
+			err := write(dir, f, mem)
+			if err != nil && f == "memory.limit_in_bytes" { // without swap accounting, no memsw
+				return fmt.Errorf("set %s: %w", f, err)
+			}
+		}
+		if d := j.dirs["cpu"]; d != "" {
+			_ = write(d, "cpu.cfs_quota_us", quota)
+		}
+	}
+	j.memBytes = memoryMB << 20
+	return nil
+}
+
 // shimArgs are the arguments for the sandbox shim, before "--".
 func (j *jail) shimArgs() []string {
 	args := []string{SandboxArg}

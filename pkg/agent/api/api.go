@@ -131,3 +131,17 @@ type LogLine = faastype.LogLine
 // ReadyLine is what an agent started with --ready-fd writes on that fd
 // once it listens: whoever launched it need not poll /healthz.
 const ReadyLine = "ready\n"
+
+// BecomeRequest is the body of POST /become, sent once to a spare agent
+// (pkg/spare) by the launch that claimed it: from then on it is Instance,
+// of Function, on its socket (moved to the instance's), answering Token, and
+// its stem worker imports Invoke's version.
+type BecomeRequest struct {
+	Instance string `json:"instance"`
+	Function string `json:"function"`
+	Token    string `json:"token"`
+	Pinned   bool   `json:"pinned,omitempty"`
+	// Spares is how many spares it keeps once it is the instance.
+	Spares int           `json:"spares,omitempty"`
+	Invoke InvokeRequest `json:"invoke"`
+}

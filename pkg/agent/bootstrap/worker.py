@@ -153,4 +153,25 @@ def main():
         send(resp)
 
 
+def become():
+    """A stem (a spare's worker, FAAS_STEM set) has started the interpreter
+    and this bootstrap with no function: it says so, then waits for the one
+    frame that makes it a function's worker (its file, its environment)
+    before it reads anything of a function. What every worker imports
+    anyway is imported before: the claimed worker only imports its
+    function."""
+    import inspect, shutil  # noqa: F401 (with_arity, main)
+    send({"stem": True})
+    req = read_frame()
+    if req is None or not isinstance(req.get("become"), dict):
+        sys.exit(0)
+    b = req["become"]
+    os.environ.clear()
+    os.environ.update(b["env"])
+    time.tzset()
+    sys.argv[1:] = [b["path"]]
+
+
+if os.environ.get("FAAS_STEM"):
+    become()
 sys.exit(main())

@@ -132,6 +132,12 @@ func (c *Client) Invoke(ctx context.Context, req api.InvokeRequest) (api.InvokeR
 	return out, err
 }
 
+// Become hands a claimed spare agent its instance (pkg/spare).
+func (c *Client) Become(ctx context.Context, req api.BecomeRequest) error {
+	var out api.Health
+	return c.do(ctx, http.MethodPost, "/become", req, &out)
+}
+
 // Health asks whether the agent answers.
 func (c *Client) Health(ctx context.Context) (api.Health, error) {
 	var out api.Health

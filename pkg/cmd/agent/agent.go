@@ -25,6 +25,10 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 			return nil, err
 		}
 		inv, err := serveInvokes(f, home, cfg.Function)
+		if err == nil && cfg.Function == "" {
+			// A spare: its engine open before the call that claims it.
+			go func() { _, _ = inv.engine() }()
+		}
 		if err != nil {
 			// Without it `faas invoke` takes the full path.
 			fmt.Fprintf(f.IOStreams.ErrOut, "%s fast invoke not served: %v\n", cfg.Instance, err)
@@ -35,6 +39,15 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 }
 
 type closers []io.Closer
+
+// Stop stops what stops without waiting (a spare's fast invoke socket).
+func (cs closers) Stop() {
+	for _, c := range cs {
+		if s, ok := c.(interface{ Stop() }); ok {
+			s.Stop()
+		}
+	}
+}
 
 func (cs closers) Close() error {
 	var errs []error

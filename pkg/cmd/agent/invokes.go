@@ -12,9 +12,11 @@ import (
 	"github.com/faasdev/faas/pkg/cmdutil"
 	"github.com/faasdev/faas/pkg/engine"
 	"github.com/faasdev/faas/pkg/faashome"
+	"github.com/faasdev/faas/pkg/faastype"
 	"github.com/faasdev/faas/pkg/fastinvoke"
 	"github.com/faasdev/faas/pkg/iostreams"
 	"github.com/faasdev/faas/pkg/proc"
+	"github.com/faasdev/faas/pkg/spare"
 )
 
 // invokes runs the `faas invoke` calls of one function handed to its
@@ -34,15 +36,22 @@ type invokes struct {
 }
 
 // serveInvokes takes the calls of fn in home, unless its records are not
-// this home's SQLite database.
+// this home's SQLite database. With fn "" (a spare agent, pkg/spare) it
+// takes the calls of any function on the home's spare socket: those of
+// functions with no warm agent, cold starts, which it runs here, where a
+// launch claims this very spare.
 func serveInvokes(f *cmdutil.Factory, home, fn string) (*invokes, error) {
-	if f.Run == nil || fn == "" {
+	if f.Run == nil {
 		return nil, errors.New("no command line to run calls with")
 	}
 	if faashome.DatabaseURL() != "" {
 		return nil, errors.New("the records are in PostgreSQL")
 	}
-	l, err := fastinvoke.Listen(fastinvoke.SocketPath(home, fn))
+	path := fastinvoke.SocketPath(home, fn)
+	if fn == "" {
+		path = fastinvoke.SpareSocketPath(home)
+	}
+	l, err := fastinvoke.Listen(path)
 	if err != nil {
 		return nil, err
 	}
@@ -63,14 +72,30 @@ func (h *invokes) engine() (*engine.Engine, error) {
 // Accept takes a call of this agent's function from a command line whose
 // environment means what this agent's does (the same FAAS_* settings).
 func (h *invokes) Accept(c *fastinvoke.Call) bool {
-	if name, ok := fastinvoke.Function(c.Args); !ok || name != h.fn {
+	name, ok := fastinvoke.Function(c.Args)
+	if !ok || h.fn != "" && name != h.fn {
 		return false
 	}
 	if !sameEnv(h.env, faasEnv(c.Env)) {
 		return false
 	}
-	_, err := h.engine()
-	return err == nil
+	eng, err := h.engine()
+	if err != nil {
+		return false
+	}
+	if h.fn == "" {
+		// A spare takes only what it can become: a function whose
+		// current version qualifies (pkg/spare); the rest take the full
+		// path, as without a spare.
+		fn, err := eng.Function(context.Background(), name)
+		if err != nil {
+			return false
+		}
+		v := fn.Current
+		q, _ := spare.Qualifies(faastype.Invocation{Tree: v.Tree, Deps: v.Deps, Config: v.Config})
+		return q
+	}
+	return true
 }
 
 // Run runs the call's command line as the client's faas would have.
@@ -105,6 +130,10 @@ func (w *pipeWriter) Write(b []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Stop stops taking calls, and does not wait for those running (a spare's
+// own call is what makes it stop).
+func (h *invokes) Stop() { h.srv.Stop() }
 
 // Close stops taking calls, waits for those running, and closes the engine.
 func (h *invokes) Close() error {

@@ -6,9 +6,6 @@ package local
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -29,6 +26,7 @@ import (
 	"github.com/faasdev/faas/pkg/fault"
 	"github.com/faasdev/faas/pkg/proc"
 	"github.com/faasdev/faas/pkg/provider"
+	"github.com/faasdev/faas/pkg/spare"
 )
 
 // The optional capabilities the engine finds by type assertion: checked
@@ -37,6 +35,7 @@ var (
 	_ provider.LogStreamer    = (*Provider)(nil)
 	_ provider.InstanceLogger = (*Provider)(nil)
 	_ provider.StatsReader    = (*Provider)(nil)
+	_ provider.Configurable   = (*Provider)(nil)
 )
 
 // Name is the provider's name as recorded on functions and jobs.
@@ -60,6 +59,7 @@ type Provider struct {
 	tokens sync.Map
 	// launched holds the ids of the instances this process launched.
 	launched sync.Map
+	spares   spareState
 }
 
 // New returns the local provider for home.
@@ -112,11 +112,21 @@ func (p *Provider) instToken(inst faastype.Instance) (string, error) {
 // LogPath is an instance's agent log.
 func (p *Provider) LogPath(id string) string { return faashome.Log(p.Home, id) }
 
-// Launch starts a detached agent and waits until it answers /healthz.
+// Launch makes a spare agent the instance (spare.go) or else starts a
+// detached agent and waits until it listens; then it keeps the home's
+// spares.
 func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faastype.Invocation) (faastype.Instance, error) {
 	if _, err := codestore.Write(p.Home, inv); err != nil {
 		return inst, err
 	}
+	if up, ok := p.launchSpare(ctx, inst, inv); ok {
+		return up, nil
+	}
+	return p.launchAgent(ctx, inst, inv)
+}
+
+// launchAgent starts a detached agent for inst and waits until it listens.
+func (p *Provider) launchAgent(ctx context.Context, inst faastype.Instance, inv faastype.Invocation) (faastype.Instance, error) {
 	sock := p.socketPath(inst.ID)
 	for _, dir := range []string{filepath.Dir(sock), faashome.Logs(p.Home)} {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -141,6 +151,10 @@ func (p *Provider) Launch(ctx context.Context, inst faastype.Instance, inv faast
 	}
 	if inv.Config.MinInstances > 0 {
 		args = append(args, "--pinned")
+	}
+	if n := p.spareCount(); n > 0 && spare.Qualifying(inv.Config) {
+		// Once it has started, it keeps the home's spares (pkg/spare).
+		args = append(args, "--spares", strconv.Itoa(n), "--shape", p.want(inv).Shape)
 	}
 	// The version it is launched for, on its stdin: its worker starts
 	// while this call waits for the agent to answer (--prestart).
@@ -364,9 +378,7 @@ func (p *Provider) token(id string) (string, error) {
 	}
 	key := p.key
 	p.keyMu.Unlock()
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(id))
-	t := hex.EncodeToString(m.Sum(nil))
+	t := spare.Token(key, id)
 	p.tokens.Store(id, t)
 	return t, nil
 }

@@ -8,10 +8,13 @@ package guest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -19,7 +22,9 @@ import (
 	"github.com/faasdev/faas/pkg/agent"
 	"github.com/faasdev/faas/pkg/agent/api"
 	"github.com/faasdev/faas/pkg/fault"
+	"github.com/faasdev/faas/pkg/proc"
 	"github.com/faasdev/faas/pkg/sandbox"
+	"github.com/faasdev/faas/pkg/spare"
 	"github.com/faasdev/faas/pkg/vminit"
 )
 
@@ -36,6 +41,8 @@ func NewCmd(errOut io.Writer, hold Holder) *cobra.Command {
 	var holdDB string
 	var prestart bool
 	var readyFD, configFD int
+	var sp agent.Spare
+	var spares int
 	cmd := &cobra.Command{
 		Use:    "agent",
 		Short:  "Serve a function's invocations inside an instance",
@@ -72,11 +79,16 @@ func NewCmd(errOut io.Writer, hold Holder) *cobra.Command {
 				syscall.CloseOnExec(readyFD)
 				ready = os.NewFile(uintptr(readyFD), "ready")
 			}
+			if sp.Runtime != "" {
+				return serveSpare(cmd.Context(), s, cfg, sp, holdDB, hold)
+			}
 			l, err := s.Listen()
 			if err == nil && prestart {
 				// Before it says it is ready: the worker's start is the
 				// longer, and the call may come right away.
-				s.Prestart(os.Stdin)
+				if c, ok := s.Prestart(os.Stdin); ok && spares > 0 {
+					s.KeepSpares(spares, c, sp.Shape)
+				}
 			}
 			if ready != nil {
 				if err == nil {
@@ -111,6 +123,10 @@ func NewCmd(errOut io.Writer, hold Holder) *cobra.Command {
 	fl.DurationVar(&cfg.InitTimeout, "init-timeout", agent.DefaultInitTimeout, "how long a warm worker may take to start (a VM under emulation needs longer)")
 	fl.StringVar(&holdDB, "hold-db", "", "keep a connection to the faas database in this FAAS_HOME open (local instances)")
 	fl.IntVar(&configFD, "config-fd", 0, "start up, then read the instance (id, function, token, idle, init timeout) from this inherited fd, one JSON line (a micro-VM's init)")
+	fl.StringVar((*string)(&sp.Runtime), "spare", "", "be a spare of this runtime (--instance names the spare): start a worker with no function, and become the instance that claims it")
+	fl.StringVar(&sp.Interpreter, "interpreter", "", "a spare's interpreter")
+	fl.IntVar(&spares, "spares", 0, "keep this many spares of the prestarted version's runtime (local instances)")
+	fl.StringVar(&sp.Shape, "shape", "", "what a spare was made with, which its claimer must match")
 	return cmd
 }
 
@@ -138,6 +154,72 @@ func awaitInstance(fd int, cfg *agent.Config) error {
 		cfg.InitTimeout = ic.InitTimeout
 	}
 	return nil
+}
+
+// serveSpare runs a spare agent: it says which process it is, listens,
+// starts its stem, and serves until it is claimed and then as the
+// instance it became, or until it is idle (unclaimed) for its idle time.
+func serveSpare(ctx context.Context, s *agent.Server, cfg agent.Config, sp agent.Spare, holdDB string, hold Holder) error {
+	me := spare.Info{ID: cfg.Instance, Runtime: sp.Runtime, Interpreter: sp.Interpreter, Shape: sp.Shape, PID: os.Getpid(), PIDStart: proc.SelfStart()}
+	if cfg.Home == "" || !strings.HasPrefix(cfg.Instance, "spare-") {
+		return fault.Usagef("a spare needs --home and an --instance named spare-…")
+	}
+	if err := spare.Started(cfg.Home, me); err != nil {
+		return fault.Platformf("spare: %w", err)
+	}
+	l, err := s.Listen()
+	if err != nil {
+		spare.Remove(cfg.Home, cfg.Instance)
+		return fault.Platformf("agent: %w", err)
+	}
+	var mu sync.Mutex
+	var held []io.Closer
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, h := range held {
+			h.Close()
+		}
+	}()
+	if holdDB != "" && hold != nil {
+		s.OnBecome = func(c agent.Config) {
+			mu.Lock()
+			for _, h := range held {
+				if st, ok := h.(interface{ Stop() }); ok {
+					st.Stop()
+				}
+			}
+			mu.Unlock()
+			if h, err := hold(holdDB, c); err == nil {
+				mu.Lock()
+				held = append(held, h)
+				mu.Unlock()
+			}
+		}
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	go func() {
+		if err := s.StartSpare(sp); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: spare not started: %v\n", cfg.Instance, err)
+			if errors.Is(err, agent.ErrNoSpares) {
+				spare.Off(cfg.Home, err.Error())
+			}
+			stop()
+			return
+		}
+		// Free, it takes the `faas invoke` calls of functions without a
+		// warm agent (its Function is ""): a launch it runs claims it.
+		// Once it is an instance, those of its function (OnBecome).
+		if holdDB != "" && hold != nil {
+			if h, err := hold(holdDB, cfg); err == nil {
+				mu.Lock()
+				held = append(held, h)
+				mu.Unlock()
+			}
+		}
+	}()
+	return s.Serve(ctx, l)
 }
 
 // Main runs the guest's faas with args (without the program name) and
