@@ -131,10 +131,8 @@ func runJail(c jailConfig, prog []string) int {
 		fmt.Fprintf(os.Stderr, shimPrefix+format+"\n", a...)
 		return shimFailure
 	}
-	// The root's directories must be traversable by the function's uid
-	// whatever umask the init inherited: an agent narrows its umask for a
-	// moment while it creates a socket, and a worker may start just then
-	// (it did: "exec python3: permission denied").
+	// The root must be traversable by the function's uid whatever umask the
+	// init inherited (an agent narrows its own while it creates a socket).
 	syscall.Umask(0o022)
 	status := os.NewFile(uintptr(c.statusFD), "status")
 	// Nothing the agent handed down leaks into the function but its stdio
