@@ -135,6 +135,10 @@ func run(n, rt, followers int, startupOnly bool) error {
 	}
 	home := filepath.Join(dir, "home")
 	env := benchutil.Env(home, "FAAS_AGENT_IDLE=10m")
+	// Spares are off by default; this home keeps one, for (e).
+	if err := setSpares(faas, env, "1"); err != nil {
+		return err
+	}
 	defer scripttest.StopAgents(home)
 	payload := `{"name":"Ada"}`
 
@@ -234,7 +238,7 @@ func run(n, rt, followers int, startupOnly bool) error {
 	home0 := filepath.Join(dir, "home-nospares")
 	env0 := benchutil.Env(home0, "FAAS_AGENT_IDLE=10m")
 	defer scripttest.StopAgents(home0)
-	if err := noSpares(faas, env0); err != nil {
+	if err := setSpares(faas, env0, "0"); err != nil {
 		return err
 	}
 	e0 := series{name: "(e0) the same on a home with no spare (local.spares 0)"}

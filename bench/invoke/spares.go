@@ -42,12 +42,12 @@ func fromSpare(home, instance, id string) bool {
 	return err == nil && strings.Contains(string(b), "instance="+id) && strings.Contains(string(b), "spare became an instance")
 }
 
-// noSpares makes home keep no spares: the cold start as it is without.
-func noSpares(faas string, env []string) error {
-	cmd := exec.Command(faas, "config", "set", "local.spares", "0")
+// setSpares makes home keep n spares (0: the cold start as it is without).
+func setSpares(faas string, env []string, n string) error {
+	cmd := exec.Command(faas, "config", "set", "local.spares", n)
 	cmd.Env = env
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("config set local.spares 0: %v: %s", err, out)
+		return fmt.Errorf("config set local.spares %s: %v: %s", n, err, out)
 	}
 	return nil
 }
