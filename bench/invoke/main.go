@@ -135,7 +135,7 @@ func run(n, rt, followers int, startupOnly bool) error {
 	}
 	home := filepath.Join(dir, "home")
 	env := benchutil.Env(home, "FAAS_AGENT_IDLE=10m")
-	// Spares are off by default; this home keeps one, for (e).
+	// This home keeps a spare for (e), whatever the default.
 	if err := setSpares(faas, env, "1"); err != nil {
 		return err
 	}

@@ -178,6 +178,9 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	p := printer{io: o.IO, json: o.Output == cmdutil.OutputJSON, enc: json.NewEncoder(o.IO.Out)}
 	start := o.Now()
+	// The jobs whose lines were read from the records: they ended, and
+	// following does not print them again.
+	printed := map[string]bool{}
 	if !o.Follow || o.Since != "" || o.Tail > 0 {
 		b, err := o.Backend()
 		if err != nil {
@@ -188,6 +191,7 @@ func Run(ctx context.Context, o *Options) error {
 			return err
 		}
 		for _, l := range lines {
+			printed[l.JobID] = true
 			if err := p.print(l); err != nil {
 				return err
 			}
@@ -196,7 +200,16 @@ func Run(ctx context.Context, o *Options) error {
 	if !o.Follow {
 		return nil
 	}
-	if err := fl.FollowLogs(ctx, o.Name, start, func(l faastype.LogLine) { _ = p.print(l) }); err != nil {
+	// With --since, a job still running (not in the records yet) shows
+	// what it printed since then too: the instances keep its recent lines.
+	if o.Since != "" && o.Tail == 0 {
+		start = since
+	}
+	if err := fl.FollowLogs(ctx, o.Name, start, func(l faastype.LogLine) {
+		if !printed[l.JobID] {
+			_ = p.print(l)
+		}
+	}); err != nil {
 		return err
 	}
 	return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted}

@@ -21,12 +21,10 @@ import (
 // starting its own. 0 turns them off.
 const SparesKey = "local.spares"
 
-// DefaultSpares is none, for now: `faas logs -f` does not yet see the live
-// lines of an instance made from a spare (logs.txtar, when spares are on).
-// One spare costs an idle agent, a jail's init and an interpreter (about
-// 70 MiB RSS, 30 MiB PSS) for the agents' idle time after the last
-// launch, and makes the next cold start an import.
-const DefaultSpares = "0"
+// DefaultSpares is one spare: it costs an idle agent, a jail's init and an
+// interpreter (about 70 MiB RSS, 30 MiB PSS) for the agents' idle time
+// after the last launch, and makes the next cold start an import.
+const DefaultSpares = "1"
 
 func init() {
 	config.Register(config.Key{Name: SparesKey, Default: DefaultSpares, Check: config.Count(4),
