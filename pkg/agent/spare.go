@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -168,7 +167,7 @@ func (s *Server) become(req api.BecomeRequest) error {
 		return err
 	}
 	name := jailName(inv.Filename, code)
-	if err := linkOrCopy(code, filepath.Join(spare.TaskDir(s.cfg.Home, s.cfg.Instance), name)); err != nil {
+	if err := faashome.LinkOrCopy(code, filepath.Join(spare.TaskDir(s.cfg.Home, s.cfg.Instance), name)); err != nil {
 		return fmt.Errorf("give the spare its code: %w", err)
 	}
 	if err := st.w.proc.SetLimits(inv.Config.MemoryMB, inv.Config.CPUs); err != nil {
@@ -333,26 +332,6 @@ func (s *Server) endSpare() {
 		_ = os.Remove(*s.socket.Load())
 	}
 	spare.Remove(s.cfg.Home, s.cfg.Instance)
-}
-
-func linkOrCopy(src, dst string) error {
-	if err := os.Link(src, dst); err == nil {
-		return nil
-	}
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o555)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 func exists(p string) bool {

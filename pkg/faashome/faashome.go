@@ -31,6 +31,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -367,4 +368,39 @@ func Secret(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s is not a 32-byte secret", path)
 	}
 	return b, nil
+}
+
+// LinkOrCopy makes dst the file src: a hard link, or where none can be
+// made (another file system) a copy with src's mode, written beside dst
+// and linked into place, so dst appears whole. A dst that exists is never
+// replaced: the error is then fs.ErrExist.
+func LinkOrCopy(src, dst string) error {
+	err := os.Link(src, dst)
+	if err == nil || errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	fi, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(b)
+	if err == nil {
+		err = tmp.Chmod(fi.Mode().Perm())
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Link(tmp.Name(), dst)
 }

@@ -3,6 +3,10 @@ package faashome
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -78,5 +82,40 @@ func TestLockWait(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("LockWait did not take the released lock")
+	}
+}
+
+// TestLinkOrCopy: dst becomes src (a link, or across file systems a copy
+// with src's mode), and a dst that exists is never replaced.
+func TestLinkOrCopy(t *testing.T) {
+	dir := t.TempDir()
+	srcs := []string{dir}
+	if other, err := os.MkdirTemp("/dev/shm", "faas-test-"); err == nil {
+		defer os.RemoveAll(other)
+		srcs = append(srcs, other) // another file system: the copy
+	}
+	for i, sdir := range srcs {
+		src := filepath.Join(sdir, "src.py")
+		if err := os.WriteFile(src, []byte("code"), 0o555); err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(dir, fmt.Sprintf("dst%d.py", i))
+		if err := LinkOrCopy(src, dst); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(dst)
+		b, _ := os.ReadFile(dst)
+		if err != nil || string(b) != "code" || fi.Mode().Perm() != 0o555 {
+			t.Fatalf("dst %q, %v, %v; want src's bytes and mode", b, fi.Mode(), err)
+		}
+		if err := os.WriteFile(src+".2", []byte("other"), 0o555); err != nil {
+			t.Fatal(err)
+		}
+		if err := LinkOrCopy(src+".2", dst); !errors.Is(err, fs.ErrExist) {
+			t.Fatalf("over an existing dst: %v, want fs.ErrExist", err)
+		}
+		if b, _ := os.ReadFile(dst); string(b) != "code" {
+			t.Fatalf("dst became %q", b)
+		}
 	}
 }

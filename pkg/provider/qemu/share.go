@@ -108,19 +108,10 @@ func exists(path string) bool {
 // linkFile hard-links src at dst (a copy across file systems); dst that
 // exists is left alone.
 func linkFile(src, dst string) error {
-	err := os.Link(src, dst)
-	if err == nil || errors.Is(err, fs.ErrExist) {
-		return nil
+	if err := faashome.LinkOrCopy(src, dst); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
 	}
-	fi, serr := os.Stat(src)
-	if serr != nil {
-		return serr
-	}
-	b, rerr := os.ReadFile(src)
-	if rerr != nil {
-		return rerr
-	}
-	return faashome.WriteFile(dst, b, fi.Mode().Perm())
+	return nil
 }
 
 // linkTree makes dst a copy of the directory src whose files are hard
